@@ -1,0 +1,72 @@
+"""Settings: one typed object, read from the environment (``LEADOPS_*``) or a ``.env``-style file.
+
+Build it with :func:`get_settings`; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADOPS_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./leadops.db",
+        description="SQLAlchemy URL of the store: sqlite:///path.db or postgresql+psycopg://user@host/db.",
+    )
+    timezone: str = Field(
+        default="Asia/Tokyo",
+        description="Time zone in which times are shown and naive input times are read.",
+    )
+    future_tolerance_hours: float = Field(
+        default=24.0,
+        description="An activity dated further than this into the future is rejected as a bad date.",
+    )
+    max_batch_size: int = Field(
+        default=10_000, description="Most activities accepted in one API batch request."
+    )
+    max_upload_mb: float = Field(
+        default=25.0, description="Largest request body or uploaded file the web app accepts, in MB."
+    )
+    import_chunk_size: int = Field(default=2_000, description="Rows written per transaction by file imports.")
+    date_order: str = Field(
+        default="ymd",
+        description="How to read all-number slash dates: ymd (2024/04/01), mdy (04/01/2024) or dmy.",
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def settings_from_file(path: Path) -> dict[str, str]:
+    """Read KEY=VALUE lines (``LEADOPS_`` prefix optional) from a config file."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise ValueError(f"{path}: line {number}: expected KEY=VALUE, got {raw!r}")
+        key, value = (part.strip() for part in line.split("=", 1))
+        key = key.lower().removeprefix("leadops_")
+        values[key] = value.strip("\"'")
+    return values
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    config_file = os.environ.get("LEADOPS_CONFIG")
+    if config_file:
+        overrides = settings_from_file(Path(config_file))
+        env = {k.removeprefix("LEADOPS_").lower() for k in os.environ if k.startswith("LEADOPS_")}
+        # The environment wins over the file.
+        return Settings(**{k: v for k, v in overrides.items() if k not in env})  # type: ignore[arg-type]
+    return Settings()

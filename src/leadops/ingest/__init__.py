@@ -1,0 +1,1 @@
+"""Getting leads, activities and deals in: normalization, dedup, accounts, files and batches."""

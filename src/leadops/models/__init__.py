@@ -1,0 +1,37 @@
+"""All tables. Import from here so that the metadata is complete."""
+
+from leadops.models.accounts import Account
+from leadops.models.activities import ACTIVITY_TYPES, Activity, ActivityType, ScoreLedger
+from leadops.models.base import Base
+from leadops.models.cadence import Task, Touch
+from leadops.models.campaigns import Campaign, CampaignMember
+from leadops.models.leads import Lead, LeadAssignment, LeadEvent
+from leadops.models.opportunities import Opportunity, OpportunityEvent
+from leadops.models.org import OutOfOffice, Team, User
+from leadops.models.system import ImportFlag, ImportJob, ImportReject, Notification, RulesVersion
+
+__all__ = [
+    "ACTIVITY_TYPES",
+    "Account",
+    "Activity",
+    "ActivityType",
+    "Base",
+    "Campaign",
+    "CampaignMember",
+    "ImportFlag",
+    "ImportJob",
+    "ImportReject",
+    "Lead",
+    "LeadAssignment",
+    "LeadEvent",
+    "Notification",
+    "Opportunity",
+    "OpportunityEvent",
+    "OutOfOffice",
+    "RulesVersion",
+    "ScoreLedger",
+    "Task",
+    "Team",
+    "Touch",
+    "User",
+]

@@ -1,0 +1,55 @@
+"""Touches reps make and the tasks (approach requests) they work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadops.models.base import Base, BigId, UTCDateTime
+
+TOUCH_CHANNELS = ("call", "email", "voicemail", "sms", "social", "meeting")
+TOUCH_OUTCOMES = ("no_answer", "voicemail_left", "sent", "bounced", "replied", "connected")
+TASK_STATES = ("open", "done", "cancelled")
+
+
+class Touch(Base):
+    __tablename__ = "touches"
+    __table_args__ = (
+        Index("ix_touches_lead_at", "lead_id", "at"),
+        Index("ix_touches_user_at", "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    #: The caller's id for this touch: logging it twice records it once.
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_state_due", "state", "due_at"),
+        Index("ix_tasks_owner_state", "owner_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(30), default="approach_request")
+    subject: Mapped[str] = mapped_column(String(300))
+    rule_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What makes creating this task idempotent (e.g. the activity that triggered it).
+    dedup_key: Mapped[str | None] = mapped_column(String(300), unique=True)

@@ -1,0 +1,126 @@
+"""Leads, their history of state changes, and routing decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadops.models.base import Base, BigId, Json, UTCDateTime
+
+LIFECYCLE_STAGES = ("inquiry", "mql", "sql", "opportunity", "customer")
+TOUCH_STAGES = ("untouched", "touch_1", "touch_2", "touch_3", "touch_4", "connected")
+TEMPERATURES = ("cold", "warm", "hot")
+EVENT_KINDS = (
+    "created",
+    "status",
+    "lifecycle_stage",
+    "touch_stage",
+    "owner",
+    "team",
+    "level",
+    "temperature",
+    "validity",
+    "merged",
+)
+ACTOR_KINDS = ("user", "rule", "system", "import", "api")
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("crm_source", "crm_id"),
+        Index("ix_leads_owner_status", "owner_id", "status"),
+        Index("ix_leads_team_status", "team_id", "status"),
+        Index("ix_leads_status_touch_stage", "status", "touch_stage"),
+        Index("ix_leads_next_due_at", "next_due_at"),
+        Index("ix_leads_source_created", "source", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: Normalized (NFKC, trimmed, lower case); unique. Leads from systems without e-mail have none.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    #: The lead's id in the system it came from (a CRM id, Olist's mql_id).
+    crm_source: Mapped[str | None] = mapped_column(String(50))
+    crm_id: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(300))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    department: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    prefecture: Mapped[str | None] = mapped_column(String(10))
+    region: Mapped[str | None] = mapped_column(String(20))
+    #: 経路: the last channel through which personal data came. NULL (blank) differs from "unknown".
+    source: Mapped[str | None] = mapped_column(String(100))
+    first_campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    custom: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    #: Data-quality flags raised on import (kept, never a reason to drop the lead).
+    flags: Mapped[list[str]] = mapped_column(Json, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # Current state; every change to these is also a LeadEvent.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifecycle_stage: Mapped[str] = mapped_column(String(20), default="inquiry")
+    status: Mapped[str] = mapped_column(String(40), default="new")
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    touch_stage: Mapped[str] = mapped_column(String(20), default="untouched")
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    behavior_score: Mapped[int] = mapped_column(Integer, default=0)
+    fit_score: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[int | None] = mapped_column(Integer)
+    temperature: Mapped[str] = mapped_column(String(10), default="cold")
+    is_valid: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+
+
+class LeadEvent(Base):
+    """One change of a lead's state: dwell time, cohorts, recycle reasons and forecasts read these."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (
+        Index("ix_lead_events_lead_at", "lead_id", "at"),
+        Index("ix_lead_events_kind_at", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+    from_value: Mapped[str | None] = mapped_column(String(200))
+    to_value: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_kind: Mapped[str] = mapped_column(String(10))
+    #: A user id, a rule id, an import job id, depending on actor_kind.
+    actor_ref: Mapped[str | None] = mapped_column(String(200))
+    rules_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class LeadAssignment(Base):
+    """A routing decision: the rule, the strategy, the candidates and why each was passed over."""
+
+    __tablename__ = "lead_assignments"
+    __table_args__ = (Index("ix_lead_assignments_lead_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rule_id: Mapped[str | None] = mapped_column(String(200))
+    strategy: Mapped[str | None] = mapped_column(String(50))
+    reason: Mapped[str | None] = mapped_column(Text)
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    actor_kind: Mapped[str] = mapped_column(String(10))
+    actor_ref: Mapped[str | None] = mapped_column(String(200))

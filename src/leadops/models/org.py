@@ -1,0 +1,55 @@
+"""Teams, users and their out-of-office periods."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadops.models.base import Base, BigId, UTCDateTime
+
+TEAM_KINDS = ("marketing", "inside_sales", "sales")
+ROLES = ("admin", "manager", "member", "marketing")
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True, name="fk_teams_manager_id_users")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    #: An id from another system (a CRM owner id, a hashed SDR id) for users imported with data.
+    external_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    routing_weight: Mapped[float] = mapped_column(Numeric(8, 3, asdecimal=False), default=1.0)
+    locale: Mapped[str] = mapped_column(String(10), default="ja")
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutOfOffice(Base):
+    __tablename__ = "out_of_office"
+    __table_args__ = (Index("ix_out_of_office_user_period", "user_id", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,98 @@
+"""Rules versions, the notification outbox, and import jobs with their rejected rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadops.models.base import Base, BigId, Json, UTCDateTime
+
+
+class RulesVersion(Base):
+    __tablename__ = "rules_versions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    document: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(320))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Notification(Base):
+    """The outbox: written in the same transaction as the change it reports, delivered later."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_pending", "sent_at", "next_attempt_at"),
+        Index("ix_notifications_recipient", "recipient_id", "channel", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(500))
+    template: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: Makes "notify X about Y" idempotent across retried sweeps.
+    dedup_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+
+
+class ImportJob(Base):
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    filename: Mapped[str | None] = mapped_column(String(500))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    mapping: Mapped[str | None] = mapped_column(String(500))
+    encoding: Mapped[str | None] = mapped_column(String(20))
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_taken: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rows_flagged: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str | None] = mapped_column(String(320))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportReject(Base):
+    """A row that was not taken, with its number, its raw content and what was wrong."""
+
+    __tablename__ = "import_rejects"
+    __table_args__ = (Index("ix_import_rejects_job_row", "job_id", "row_number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    field: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str] = mapped_column(Text)
+
+
+class ImportFlag(Base):
+    """A row that was taken but looks wrong (e.g. a deal won before its lead's first contact)."""
+
+    __tablename__ = "import_flags"
+    __table_args__ = (Index("ix_import_flags_job_row", "job_id", "row_number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    flag: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    entity: Mapped[str | None] = mapped_column(String(100))
