@@ -29,9 +29,7 @@ class Settings(BaseSettings):
         default=24.0,
         description="An activity dated further than this into the future is rejected as a bad date.",
     )
-    max_batch_size: int = Field(
-        default=10_000, description="Most activities accepted in one API batch request."
-    )
+    max_batch_size: int = Field(default=10_000, description="Most activities accepted in one API batch request.")
     max_upload_mb: float = Field(
         default=25.0, description="Largest request body or uploaded file the web app accepts, in MB."
     )

@@ -191,9 +191,7 @@ def parse_datetime(value: object, *, tz: tzinfo, date_order: str = "mdy") -> dat
 def check_not_future(at: datetime, now: datetime, tolerance: timedelta) -> None:
     if at > now + tolerance:
         hours = tolerance.total_seconds() / 3600
-        raise ValueError(
-            f"{at.isoformat()} is in the future (more than {hours:g} h after now, {now.isoformat()})"
-        )
+        raise ValueError(f"{at.isoformat()} is in the future (more than {hours:g} h after now, {now.isoformat()})")
 
 
 def parse_int(value: object) -> int | None:

@@ -170,9 +170,7 @@ def read_jsonl(path: Path, encoding: str) -> Iterator[Row]:
                 yield Row(number, {}, f"not valid JSON: {exc.msg} at column {exc.colno}", raw={"line": text})
                 continue
             if not isinstance(value, dict):
-                yield Row(
-                    number, {}, f"expected a JSON object, got {type(value).__name__}", raw={"line": text}
-                )
+                yield Row(number, {}, f"expected a JSON object, got {type(value).__name__}", raw={"line": text})
                 continue
             yield Row(number, value, raw=value)
 
@@ -204,9 +202,7 @@ def file_kind(path: Path) -> str:
     raise FileFormatError(f"{path.name}: unknown file type {suffix!r}; use {SUPPORTED}")
 
 
-def read_rows(
-    path: Path, *, encoding: str | None = None, sheet: str | None = None
-) -> tuple[str | None, Iterator[Row]]:
+def read_rows(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> tuple[str | None, Iterator[Row]]:
     """The detected (or given) encoding and an iterator over the file's rows."""
     if not path.exists():
         raise FileFormatError(f"{path}: no such file")

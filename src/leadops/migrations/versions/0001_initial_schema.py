@@ -213,17 +213,13 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("dedup_key", sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["recipient_id"], ["users.id"], name=op.f("fk_notifications_recipient_id_users")
-        ),
+        sa.ForeignKeyConstraint(["recipient_id"], ["users.id"], name=op.f("fk_notifications_recipient_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("dedup_key", name=op.f("uq_notifications_dedup_key")),
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.create_index("ix_notifications_pending", ["sent_at", "next_attempt_at"], unique=False)
-        batch_op.create_index(
-            "ix_notifications_recipient", ["recipient_id", "channel", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_notifications_recipient", ["recipient_id", "channel", "created_at"], unique=False)
 
     op.create_table(
         "out_of_office",
@@ -238,9 +234,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_out_of_office")),
     )
     with op.batch_alter_table("out_of_office", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_out_of_office_user_period", ["user_id", "starts_at", "ends_at"], unique=False
-        )
+        batch_op.create_index("ix_out_of_office_user_period", ["user_id", "starts_at", "ends_at"], unique=False)
 
     op.create_table(
         "leads",
@@ -326,16 +320,12 @@ def upgrade() -> None:
         ),
         sa.Column("source_system", sa.String(length=50), nullable=False),
         sa.Column("external_id", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"], ["campaigns.id"], name=op.f("fk_activities_campaign_id_campaigns")
-        ),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name=op.f("fk_activities_campaign_id_campaigns")),
         sa.ForeignKeyConstraint(
             ["lead_id"], ["leads.id"], name=op.f("fk_activities_lead_id_leads"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_activities")),
-        sa.UniqueConstraint(
-            "source_system", "external_id", name=op.f("uq_activities_source_system_external_id")
-        ),
+        sa.UniqueConstraint("source_system", "external_id", name=op.f("uq_activities_source_system_external_id")),
     )
     with op.batch_alter_table("activities", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_activities_campaign_id"), ["campaign_id"], unique=False)
@@ -439,9 +429,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_opportunities_account_id_accounts")
-        ),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_opportunities_account_id_accounts")),
         sa.ForeignKeyConstraint(
             ["lead_id"], ["leads.id"], name=op.f("fk_opportunities_lead_id_leads"), ondelete="SET NULL"
         ),
@@ -473,9 +461,7 @@ def upgrade() -> None:
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("dedup_key", sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["lead_id"], ["leads.id"], name=op.f("fk_tasks_lead_id_leads"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_tasks_lead_id_leads"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_tasks_owner_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
         sa.UniqueConstraint("dedup_key", name=op.f("uq_tasks_dedup_key")),
@@ -495,9 +481,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=20), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("external_id", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["lead_id"], ["leads.id"], name=op.f("fk_touches_lead_id_leads"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_touches_lead_id_leads"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_touches_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_touches")),
         sa.UniqueConstraint("external_id", name=op.f("uq_touches_external_id")),
@@ -561,10 +545,7 @@ def upgrade() -> None:
     )
     op.bulk_insert(
         activity_types,
-        [
-            {"name": name, "label_ja": ja, "label_en": en, "builtin": True}
-            for name, ja, en in BUILTIN_ACTIVITY_TYPES
-        ],
+        [{"name": name, "label_ja": ja, "label_en": en, "builtin": True} for name, ja, en in BUILTIN_ACTIVITY_TYPES],
     )
 
 

@@ -1,0 +1,339 @@
+"""Bulk ingestion of activities: validate, resolve leads (creating unknown ones), insert once.
+
+Re-sending an event changes nothing: ``(source, external_id)`` is unique, and an event sent
+without an id gets one derived from its content. Bad items are returned with the path of the bad
+field; the good ones go in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from leadops.errors import FieldError
+from leadops.ingest.context import IngestContext
+from leadops.ingest.normalize import check_not_future, normalize_email
+from leadops.models import Activity, ActivityType, Campaign, Lead
+from leadops.models.base import UTCDateTime
+
+ITEM_FIELDS = frozenset(
+    {"email", "lead_external_id", "lead_source", "type", "occurred_at", "properties", "source", "external_id",
+     "campaign", "channel"}
+)  # fmt: skip
+_CAMPAIGN_TYPE_BY_ACTIVITY = {
+    "webinar_register": "webinar", "webinar_attend": "webinar", "webinar_no_show": "webinar",
+    "tradeshow_attend": "tradeshow", "booth_visit": "tradeshow", "content_download": "content",
+    "email_open": "email", "email_click": "email", "form_submit": "inquiry_form",
+}  # fmt: skip
+
+
+@dataclass
+class ActivityIn:
+    index: int
+    email: str | None
+    lead_key: tuple[str, str] | None
+    type: str
+    occurred_at: datetime
+    properties: dict[str, Any]
+    source: str
+    external_id: str
+    campaign: str | None
+    channel: str | None
+
+
+@dataclass
+class InsertedActivity:
+    id: int
+    lead_id: int
+    type: str
+    occurred_at: datetime
+    properties: dict[str, Any]
+
+
+@dataclass
+class Reject:
+    index: int
+    errors: list[FieldError]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "errors": [e.as_dict() for e in self.errors]}
+
+
+@dataclass
+class BatchResult:
+    accepted: int = 0
+    duplicates: int = 0
+    new_leads: int = 0
+    rejected: list[Reject] = field(default_factory=list)
+    inserted: list[InsertedActivity] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "new_leads": self.new_leads,
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
+
+
+def activity_types(ctx: IngestContext) -> frozenset[str]:
+    cached = ctx.cache.get("activity_types")
+    if cached is None:
+        cached = frozenset(ctx.session.scalars(select(ActivityType.name)))
+        ctx.cache["activity_types"] = cached
+    return cached
+
+
+def content_id(email: str | None, lead_key: tuple[str, str] | None, type_: str, at: datetime, props: Any) -> str:
+    """A stable id for an event sent without one, so that sending it twice records it once."""
+    body = json.dumps([email, lead_key, type_, at.isoformat(), props], sort_keys=True, default=str)
+    return "sha1:" + hashlib.sha1(body.encode("utf-8")).hexdigest()
+
+
+def _parse_time(value: Any, ctx: IngestContext) -> datetime:
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T ":
+        try:  # the common ISO case, without the general parser's work
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            return ctx.parse_time(value)
+        at = (at if at.tzinfo else at.replace(tzinfo=ctx.tz)).astimezone(UTC)
+        check_not_future(at, ctx.now, ctx.future_tolerance)
+        return at
+    return ctx.parse_time(value)
+
+
+def validate_activity(
+    item: Any, index: int, ctx: IngestContext, types: frozenset[str], *, path: str = "activities",
+    default_source: str = "api",
+) -> tuple[ActivityIn | None, list[FieldError]]:  # fmt: skip
+    where = f"{path}[{index}]"
+    if not isinstance(item, Mapping):
+        return None, [FieldError(where, f"expected an object, got {type(item).__name__}")]
+    errors: list[FieldError] = []
+    unknown = [k for k in item if k not in ITEM_FIELDS]
+    for key in unknown:
+        errors.append(FieldError(f"{where}.{key}", f"unknown field; fields are {sorted(ITEM_FIELDS)}"))
+    email = None
+    raw_email = item.get("email")
+    if raw_email not in (None, ""):
+        if not isinstance(raw_email, str):
+            errors.append(FieldError(f"{where}.email", "expected a string"))
+        else:
+            try:
+                email = normalize_email(raw_email)
+            except ValueError as exc:
+                errors.append(FieldError(f"{where}.email", str(exc)))
+    lead_key = None
+    if item.get("lead_external_id") not in (None, ""):
+        lead_key = (str(item.get("lead_source") or "import"), str(item["lead_external_id"]))
+    if email is None and lead_key is None and not any(e.path == f"{where}.email" for e in errors):
+        errors.append(FieldError(f"{where}.email", "missing: give the lead's email (or lead_external_id)"))
+    type_ = item.get("type")
+    if not isinstance(type_, str) or not type_:
+        errors.append(FieldError(f"{where}.type", "missing: the activity type, e.g. form_submit"))
+    elif type_ not in types:
+        errors.append(FieldError(f"{where}.type", f"unknown activity type {type_!r}; known types: {sorted(types)}"))
+    occurred_at = None
+    if item.get("occurred_at") in (None, ""):
+        errors.append(FieldError(f"{where}.occurred_at", "missing: when the activity happened"))
+    else:
+        try:
+            occurred_at = _parse_time(item["occurred_at"], ctx)
+        except ValueError as exc:
+            errors.append(FieldError(f"{where}.occurred_at", str(exc)))
+    properties = item.get("properties")
+    if properties is None:
+        properties = {}
+    elif not isinstance(properties, dict):
+        errors.append(FieldError(f"{where}.properties", "expected an object"))
+    source = item.get("source") or default_source
+    if not isinstance(source, str) or len(source) > 50:
+        errors.append(FieldError(f"{where}.source", "expected a name of at most 50 characters"))
+    external_id = item.get("external_id")
+    if external_id is not None and (not isinstance(external_id, str | int) or len(str(external_id)) > 200):
+        errors.append(FieldError(f"{where}.external_id", "expected a string of at most 200 characters"))
+    campaign = item.get("campaign")
+    if campaign is not None and not isinstance(campaign, str):
+        errors.append(FieldError(f"{where}.campaign", "expected a campaign name"))
+    if errors:
+        return None, errors
+    assert occurred_at is not None
+    assert isinstance(type_, str)
+    ext = (
+        str(external_id)
+        if external_id not in (None, "")
+        else content_id(email, lead_key, type_, occurred_at, properties)
+    )
+    return (
+        ActivityIn(index, email, lead_key, type_, occurred_at, properties, str(source), ext, campaign or None,
+                   item.get("channel") or None),
+        [],
+    )  # fmt: skip
+
+
+def ingest_activities(
+    ctx: IngestContext, items: Sequence[Any], *, path: str = "activities", default_source: str = "api",
+    first_index: int = 0,
+) -> BatchResult:  # fmt: skip
+    """Validate and store a batch. Unknown e-mails become new leads. Returns what happened."""
+    result = BatchResult()
+    types = activity_types(ctx)
+    valid: list[ActivityIn] = []
+    for offset, item in enumerate(items):
+        parsed, errors = validate_activity(item, first_index + offset, ctx, types, path=path,
+                                           default_source=default_source)  # fmt: skip
+        if parsed is None:
+            result.rejected.append(Reject(first_index + offset, errors))
+        else:
+            valid.append(parsed)
+    if not valid:
+        return result
+    lead_ids, result.new_leads, missing = _resolve_leads(ctx, valid)
+    for item in valid:
+        if item.index in missing:
+            result.rejected.append(Reject(item.index, [missing[item.index]]))
+    valid = [item for item in valid if item.index not in missing]
+    campaign_ids = _resolve_campaigns(ctx, valid)
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    for item in valid:
+        key = (item.source, item.external_id)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        lead_id = lead_ids[item.email] if item.email else lead_ids[item.lead_key]  # type: ignore[index]
+        rows.append(
+            {
+                "lead_id": lead_id, "type": item.type, "occurred_at": item.occurred_at, "received_at": ctx.now,
+                "campaign_id": campaign_ids.get(item.campaign) if item.campaign else None,
+                "channel": item.channel, "properties": item.properties, "source_system": item.source,
+                "external_id": item.external_id,
+            }
+        )  # fmt: skip
+    inserted = insert_activities(ctx, rows)
+    result.inserted = inserted
+    result.accepted = len(inserted)
+    result.duplicates += len(rows) - len(inserted)
+    _touch_leads(ctx, inserted)
+    result.rejected.sort(key=lambda r: r.index)
+    return result
+
+
+def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[InsertedActivity]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: what comes back is what was new."""
+    if not rows:
+        return []
+    session = ctx.session
+    dialect = session.get_bind().dialect.name
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert_fn(Activity)
+        .on_conflict_do_nothing(index_elements=["source_system", "external_id"])
+        .returning(Activity.id, Activity.lead_id, Activity.type, Activity.occurred_at, Activity.external_id,
+                   Activity.source_system, sort_by_parameter_order=True)
+    )  # fmt: skip
+    by_key = {(r["source_system"], r["external_id"]): r for r in rows}
+    out: list[InsertedActivity] = []
+    chunk = 5000
+    for start in range(0, len(rows), chunk):
+        for row in session.execute(stmt, rows[start : start + chunk]):
+            props = by_key[(row.source_system, row.external_id)]["properties"]
+            out.append(InsertedActivity(row.id, row.lead_id, row.type, row.occurred_at, props))
+    return out
+
+
+def _touch_leads(ctx: IngestContext, inserted: list[InsertedActivity]) -> None:
+    latest: dict[int, datetime] = {}
+    for act in inserted:
+        if act.lead_id not in latest or act.occurred_at > latest[act.lead_id]:
+            latest[act.lead_id] = act.occurred_at
+    if not latest:
+        return
+    table = Lead.__table__
+    stmt = (
+        table.update()
+        .where(table.c.id == bindparam("lid"))
+        .where(table.c.last_activity_at.is_(None) | (table.c.last_activity_at < bindparam("at", type_=UTCDateTime())))
+        .values(last_activity_at=bindparam("at", type_=UTCDateTime()))
+    )
+    ctx.session.execute(stmt, [{"lid": lid, "at": at} for lid, at in latest.items()])
+
+
+def _resolve_leads(ctx: IngestContext, items: list[ActivityIn]) -> tuple[dict[Any, int], int, dict[int, FieldError]]:
+    """Lead ids by e-mail / external key; unknown e-mails become leads. Unknown external ids are errors."""
+    session = ctx.session
+    ids: dict[Any, int] = {}
+    emails = sorted({i.email for i in items if i.email})
+    for start in range(0, len(emails), 900):
+        part = emails[start : start + 900]
+        for lead_id, email in session.execute(select(Lead.id, Lead.email).where(Lead.email.in_(part))):
+            ids[email] = lead_id
+    keys = sorted({i.lead_key for i in items if i.lead_key})
+    for start in range(0, len(keys), 400):
+        stmt = select(Lead.id, Lead.crm_source, Lead.crm_id).where(
+            tuple_(Lead.crm_source, Lead.crm_id).in_(keys[start : start + 400])
+        )
+        for lead_id, source, crm_id in session.execute(stmt):
+            ids[(source, crm_id)] = lead_id
+    missing: dict[int, FieldError] = {}
+    for item in items:
+        if item.email is None and item.lead_key not in ids:
+            missing[item.index] = FieldError(
+                f"activities[{item.index}].lead_external_id",
+                f"no lead has external id {item.lead_key[1]!r} from {item.lead_key[0]!r}",  # type: ignore[index]
+            )
+    first_seen: dict[str, ActivityIn] = {}
+    for item in items:
+        if item.email and item.email not in ids:
+            if item.email not in first_seen or item.occurred_at < first_seen[item.email].occurred_at:
+                first_seen[item.email] = item
+    if first_seen:
+        _create_leads(ctx, first_seen)
+        for start in range(0, len(emails), 900):
+            part = [e for e in emails[start : start + 900] if e in first_seen]
+            if part:
+                for lead_id, email in session.execute(select(Lead.id, Lead.email).where(Lead.email.in_(part))):
+                    ids[email] = lead_id
+    return ids, len(first_seen), missing
+
+
+def _create_leads(ctx: IngestContext, first_seen: dict[str, ActivityIn]) -> None:
+    """Leads first known through an activity: created at that activity, with its source."""
+    from leadops.ingest.leads import LeadInput, LeadWriter
+
+    writer = LeadWriter(ctx)
+    inputs = [
+        LeadInput(email=email, created_at=item.occurred_at, source=item.source) for email, item in first_seen.items()
+    ]
+    writer.preload(inputs)
+    for lead_input in inputs:
+        writer.upsert(lead_input)
+    ctx.session.flush()
+
+
+def _resolve_campaigns(ctx: IngestContext, items: list[ActivityIn]) -> dict[str, int]:
+    names = {i.campaign: i.type for i in items if i.campaign}
+    cache: dict[str, int] = ctx.cache.setdefault("campaigns", {})
+    wanted = [n for n in names if n not in cache]
+    if wanted:
+        for campaign_id, name in ctx.session.execute(
+            select(Campaign.id, Campaign.name).where(Campaign.name.in_(wanted))
+        ):
+            cache[name] = campaign_id
+        for name in wanted:
+            if name not in cache:
+                campaign = Campaign(name=name, type=_CAMPAIGN_TYPE_BY_ACTIVITY.get(names[name], "other"),
+                                    created_at=ctx.now)  # fmt: skip
+                ctx.session.add(campaign)
+                ctx.session.flush([campaign])
+                cache[name] = campaign.id
+    return {n: cache[n] for n in names}

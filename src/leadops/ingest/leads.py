@@ -1,0 +1,303 @@
+"""Upserting leads by normalized e-mail (or by their id in another system), and merging duplicates.
+
+An upsert fills and updates fields but never blanks one: an empty cell means "not given".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, tuple_, update
+
+from leadops.errors import FieldError
+from leadops.ingest.accounts import AccountResolver, CompanyFacts, company_domain
+from leadops.ingest.context import IngestContext
+from leadops.ingest.normalize import clean_text, normalize_company, normalize_email, parse_int
+from leadops.ingest.prefectures import find_prefecture, region_of
+from leadops.models import (
+    Activity,
+    CampaignMember,
+    Lead,
+    LeadAssignment,
+    LeadEvent,
+    Opportunity,
+    ScoreLedger,
+    Task,
+    Touch,
+    User,
+)
+from leadops.models.leads import DEFAULT_STATUSES
+
+TEXT_FIELDS = ("first_name", "last_name", "company", "title", "department", "phone", "source")
+
+
+@dataclass
+class LeadInput:
+    """A validated lead as it came in. None means "not given" (keep what is there)."""
+
+    email: str | None = None
+    crm_source: str | None = None
+    crm_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    domain: str | None = None
+    title: str | None = None
+    department: str | None = None
+    phone: str | None = None
+    prefecture: str | None = None
+    source: str | None = None
+    created_at: datetime | None = None
+    employees: int | None = None
+    industry: str | None = None
+    owner: str | None = None
+    status: str | None = None
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LeadOutcome:
+    lead: Lead
+    created: bool
+    changed: bool
+    flags: list[tuple[str, str]] = field(default_factory=list)
+
+
+def validate_lead(
+    fields: Mapping[str, Any], ctx: IngestContext, *, custom: Mapping[str, Any] | None = None,
+    crm_source: str | None = None, prefix: str = "",
+) -> tuple[LeadInput | None, list[FieldError]]:  # fmt: skip
+    """Check one lead's fields. Errors carry the path of the field (``prefix`` + name)."""
+    errors: list[FieldError] = []
+    out = LeadInput(crm_source=crm_source, custom=dict(custom or {}))
+
+    def err(name: str, message: str) -> None:
+        errors.append(FieldError(f"{prefix}{name}", message))
+
+    known = set(LeadInput.__dataclass_fields__) | {"external_id", "full_name", "campaign"}
+    for name in fields:
+        if name not in known:
+            err(name, f"unknown field; lead fields are {sorted(known - {'custom', 'crm_id', 'crm_source'})}")
+    raw_email = clean_text(fields.get("email"))
+    if raw_email is not None:
+        try:
+            out.email = normalize_email(raw_email)
+        except ValueError as exc:
+            err("email", str(exc))
+    out.crm_id = clean_text(fields.get("external_id") or fields.get("crm_id"))
+    if out.crm_id is not None and out.crm_source is None:
+        out.crm_source = clean_text(fields.get("crm_source")) or "import"
+    if out.email is None and out.crm_id is None and not any(e.path == f"{prefix}email" for e in errors):
+        err("email", "missing: a lead needs an e-mail address (or an external_id from its source system)")
+    for name in TEXT_FIELDS:
+        setattr(out, name, clean_text(fields.get(name)))
+    full_name = clean_text(fields.get("full_name"))
+    if full_name and not (out.first_name or out.last_name):
+        parts = full_name.replace("\u3000", " ").split(None, 1)
+        out.last_name, out.first_name = (parts[0], parts[1]) if len(parts) == 2 else (parts[0], None)
+    out.domain = clean_text(fields.get("domain"))
+    out.industry = clean_text(fields.get("industry"))
+    out.owner = clean_text(fields.get("owner"))
+    raw_pref = clean_text(fields.get("prefecture"))
+    if raw_pref is not None:
+        found = find_prefecture(raw_pref)
+        if found is None:
+            err("prefecture", f"unknown prefecture {raw_pref!r}; use a name (大阪府, 大阪, Osaka) or JIS code 1-47")
+        else:
+            out.prefecture = found.name
+    try:
+        out.employees = parse_int(fields.get("employees"))
+        if out.employees is not None and out.employees < 0:
+            err("employees", "must not be negative")
+    except ValueError as exc:
+        err("employees", str(exc))
+    if fields.get("created_at") not in (None, ""):
+        try:
+            out.created_at = ctx.parse_time(fields["created_at"])
+        except ValueError as exc:
+            err("created_at", str(exc))
+    status = clean_text(fields.get("status"))
+    if status is not None:
+        if status not in DEFAULT_STATUSES:
+            err("status", f"unknown status {status!r}; statuses are {list(DEFAULT_STATUSES)}")
+        else:
+            out.status = status
+    extra = fields.get("custom")
+    if extra is not None:
+        if isinstance(extra, dict):
+            out.custom.update(extra)
+        else:
+            err("custom", "expected an object of custom fields")
+    return (None if errors else out), errors
+
+
+class LeadWriter:
+    """Upserts validated leads within one unit of work, with caches for a batch or an import."""
+
+    def __init__(self, ctx: IngestContext) -> None:
+        self.ctx = ctx
+        self.accounts = AccountResolver(ctx)
+        self.by_email: dict[str, Lead] = {}
+        self.by_crm: dict[tuple[str, str], Lead] = {}
+        self.users: dict[str, User | None] = {}
+
+    def preload(self, inputs: Iterable[LeadInput]) -> None:
+        items = list(inputs)
+        session = self.ctx.session
+        emails = sorted({i.email for i in items if i.email and i.email not in self.by_email})
+        crm = sorted({(i.crm_source, i.crm_id) for i in items if i.crm_id and i.crm_source})
+        for start in range(0, len(emails), 500):
+            for lead in session.scalars(select(Lead).where(Lead.email.in_(emails[start : start + 500]))):
+                self._remember(lead)
+        crm = [key for key in crm if key not in self.by_crm]
+        for start in range(0, len(crm), 300):
+            stmt = select(Lead).where(tuple_(Lead.crm_source, Lead.crm_id).in_(crm[start : start + 300]))
+            for lead in session.scalars(stmt):
+                self._remember(lead)
+        domains = {d for i in items if (d := company_domain(i.email, i.domain))}
+        names = {normalize_company(i.company) for i in items if i.company}
+        self.accounts.preload(domains, names)
+
+    def _remember(self, lead: Lead) -> None:
+        if lead.email:
+            self.by_email[lead.email] = lead
+        if lead.crm_source and lead.crm_id:
+            self.by_crm[(lead.crm_source, lead.crm_id)] = lead
+
+    def _find(self, item: LeadInput) -> tuple[Lead | None, Lead | None]:
+        by_email = self.by_email.get(item.email) if item.email else None
+        by_crm = self.by_crm.get((item.crm_source, item.crm_id)) if item.crm_id and item.crm_source else None
+        if item.email and by_email is None and item.email not in self.by_email:
+            by_email = self.ctx.session.scalar(select(Lead).where(Lead.email == item.email))
+        return by_email, by_crm
+
+    def find_user(self, ref: str) -> User | None:
+        if ref not in self.users:
+            self.users[ref] = self.ctx.session.scalar(
+                select(User).where(or_(User.email == ref.lower(), User.external_ref == ref, User.name == ref))
+            )
+        return self.users[ref]
+
+    def upsert(self, item: LeadInput) -> LeadOutcome:
+        by_email, by_crm = self._find(item)
+        flags: list[tuple[str, str]] = []
+        if by_email is not None and by_crm is not None and by_email.id != by_crm.id:
+            merge_leads(self.ctx, winner=by_email, loser=by_crm)
+            flags.append(("merged", f"lead {by_crm.id} merged into {by_email.id} (same person)"))
+        lead = by_email or by_crm
+        created = lead is None
+        if lead is None:
+            at = item.created_at or self.ctx.now
+            lead = Lead(
+                email=item.email, created_at=at, ingested_at=self.ctx.now, updated_at=self.ctx.now,
+                custom={}, flags=[], lifecycle_stage="inquiry", status="new", touch_stage="untouched",
+                score=0, behavior_score=0, fit_score=0, temperature="cold", is_valid=True,
+            )  # fmt: skip
+            self.ctx.session.add(lead)
+            self.ctx.session.flush([lead])
+            self._event(lead, "created", None, "new", at)
+        changed = self._apply(lead, item, flags)
+        if changed and not created:
+            lead.updated_at = self.ctx.now
+        self._remember(lead)
+        return LeadOutcome(lead, created, changed or created, flags)
+
+    def _apply(self, lead: Lead, item: LeadInput, flags: list[tuple[str, str]]) -> bool:
+        changed = False
+
+        def put(name: str, value: Any) -> None:
+            nonlocal changed
+            if value is not None and getattr(lead, name) != value:
+                setattr(lead, name, value)
+                changed = True
+
+        if item.email and lead.email is None:
+            put("email", item.email)
+        if item.crm_id and lead.crm_id is None:
+            put("crm_source", item.crm_source)
+            put("crm_id", item.crm_id)
+        for name in TEXT_FIELDS:
+            put(name, getattr(item, name))
+        if item.prefecture:
+            put("prefecture", item.prefecture)
+            put("region", region_of(item.prefecture, self.ctx.region_map))
+        if item.created_at and item.created_at < lead.created_at:
+            put("created_at", item.created_at)
+        if item.custom:
+            merged = {**(lead.custom or {}), **{str(k): v for k, v in item.custom.items()}}
+            if merged != lead.custom:
+                lead.custom = merged
+                changed = True
+        facts = CompanyFacts(item.company, item.domain, item.employees, item.industry, item.prefecture)
+        if item.company or item.domain or item.email:
+            account = self.accounts.resolve(facts, item.email or lead.email)
+            if account is not None:
+                self.ctx.session.flush([account])
+                put("account_id", account.id)
+        if item.status and item.status != lead.status:
+            self._event(lead, "status", lead.status, item.status, self.ctx.now)
+            lead.status, lead.status_changed_at, changed = item.status, self.ctx.now, True
+        if item.owner:
+            user = self.find_user(item.owner)
+            if user is None:
+                flags.append(("unknown_owner", f"owner {item.owner!r} is not a leadops user; lead left unassigned"))
+            elif lead.owner_id != user.id:
+                self._event(lead, "owner", _ref(lead.owner_id), str(user.id), self.ctx.now)
+                lead.owner_id, lead.team_id, lead.assigned_at, changed = user.id, user.team_id, self.ctx.now, True
+        return changed
+
+    def _event(self, lead: Lead, kind: str, old: str | None, new: str | None, at: datetime) -> None:
+        self.ctx.session.add(
+            LeadEvent(
+                lead_id=lead.id, at=at, kind=kind, from_value=old, to_value=new,
+                actor_kind=self.ctx.actor_kind, actor_ref=self.ctx.actor_ref,
+            )
+        )  # fmt: skip
+
+
+def _ref(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+_HISTORY = (Activity, ScoreLedger, LeadEvent, Touch, Task, Opportunity, LeadAssignment)
+
+
+def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
+    """Move all of ``loser``'s history onto ``winner``. The loser stays as a pointer, never deleted."""
+    session = ctx.session
+    session.flush()
+    for model in _HISTORY:
+        session.execute(update(model).where(model.lead_id == loser.id).values(lead_id=winner.id))  # type: ignore[attr-defined]
+    # A campaign both were members of keeps the winner's membership.
+    winner_campaigns = select(CampaignMember.campaign_id).where(CampaignMember.lead_id == winner.id)
+    session.execute(
+        update(CampaignMember)
+        .where(CampaignMember.lead_id == loser.id, CampaignMember.campaign_id.not_in(winner_campaigns))
+        .values(lead_id=winner.id)
+    )
+    for name in (*TEXT_FIELDS, "prefecture", "region", "account_id", "owner_id", "team_id", "crm_source", "crm_id"):
+        if getattr(winner, name) is None and getattr(loser, name) is not None:
+            value = getattr(loser, name)
+            if name in ("crm_source", "crm_id"):
+                setattr(loser, name, None)
+                session.flush([loser])
+            setattr(winner, name, value)
+    winner.custom = {**(loser.custom or {}), **(winner.custom or {})}
+    winner.created_at = min(winner.created_at, loser.created_at)
+    if loser.last_activity_at and (winner.last_activity_at is None or loser.last_activity_at > winner.last_activity_at):
+        winner.last_activity_at = loser.last_activity_at
+    loser.merged_into_id = winner.id
+    loser.email = None
+    loser.crm_id = None
+    loser.crm_source = None
+    loser.status = "merged"
+    session.flush()
+    session.add(
+        LeadEvent(
+            lead_id=winner.id, at=ctx.now, kind="merged", from_value=str(loser.id), to_value=str(winner.id),
+            reason="duplicate lead merged", actor_kind=ctx.actor_kind, actor_ref=ctx.actor_ref,
+        )
+    )  # fmt: skip
