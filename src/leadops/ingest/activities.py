@@ -25,14 +25,30 @@ from leadops.models import Activity, ActivityType, Campaign, Lead
 from leadops.models.base import UTCDateTime
 
 ITEM_FIELDS = frozenset(
-    {"email", "lead_external_id", "lead_source", "type", "occurred_at", "properties", "source", "external_id",
-     "campaign", "channel"}
-)  # fmt: skip
+    {
+        "email",
+        "lead_external_id",
+        "lead_source",
+        "type",
+        "occurred_at",
+        "properties",
+        "source",
+        "external_id",
+        "campaign",
+        "channel",
+    }
+)
 _CAMPAIGN_TYPE_BY_ACTIVITY = {
-    "webinar_register": "webinar", "webinar_attend": "webinar", "webinar_no_show": "webinar",
-    "tradeshow_attend": "tradeshow", "booth_visit": "tradeshow", "content_download": "content",
-    "email_open": "email", "email_click": "email", "form_submit": "inquiry_form",
-}  # fmt: skip
+    "webinar_register": "webinar",
+    "webinar_attend": "webinar",
+    "webinar_no_show": "webinar",
+    "tradeshow_attend": "tradeshow",
+    "booth_visit": "tradeshow",
+    "content_download": "content",
+    "email_open": "email",
+    "email_click": "email",
+    "form_submit": "inquiry_form",
+}
 
 
 @dataclass
@@ -111,9 +127,14 @@ def _parse_time(value: Any, ctx: IngestContext) -> datetime:
 
 
 def validate_activity(
-    item: Any, index: int, ctx: IngestContext, types: frozenset[str], *, path: str = "activities",
+    item: Any,
+    index: int,
+    ctx: IngestContext,
+    types: frozenset[str],
+    *,
+    path: str = "activities",
     default_source: str = "api",
-) -> tuple[ActivityIn | None, list[FieldError]]:  # fmt: skip
+) -> tuple[ActivityIn | None, list[FieldError]]:
     where = f"{path}[{index}]"
     if not isinstance(item, Mapping):
         return None, [FieldError(where, f"expected an object, got {type(item).__name__}")]
@@ -173,23 +194,38 @@ def validate_activity(
         else content_id(email, lead_key, type_, occurred_at, properties)
     )
     return (
-        ActivityIn(index, email, lead_key, type_, occurred_at, properties, str(source), ext, campaign or None,
-                   item.get("channel") or None),
+        ActivityIn(
+            index,
+            email,
+            lead_key,
+            type_,
+            occurred_at,
+            properties,
+            str(source),
+            ext,
+            campaign or None,
+            item.get("channel") or None,
+        ),
         [],
-    )  # fmt: skip
+    )
 
 
 def ingest_activities(
-    ctx: IngestContext, items: Sequence[Any], *, path: str = "activities", default_source: str = "api",
+    ctx: IngestContext,
+    items: Sequence[Any],
+    *,
+    path: str = "activities",
+    default_source: str = "api",
     first_index: int = 0,
-) -> BatchResult:  # fmt: skip
+) -> BatchResult:
     """Validate and store a batch. Unknown e-mails become new leads. Returns what happened."""
     result = BatchResult()
     types = activity_types(ctx)
     valid: list[ActivityIn] = []
     for offset, item in enumerate(items):
-        parsed, errors = validate_activity(item, first_index + offset, ctx, types, path=path,
-                                           default_source=default_source)  # fmt: skip
+        parsed, errors = validate_activity(
+            item, first_index + offset, ctx, types, path=path, default_source=default_source
+        )
         if parsed is None:
             result.rejected.append(Reject(first_index + offset, errors))
         else:
@@ -213,12 +249,17 @@ def ingest_activities(
         lead_id = lead_ids[item.email] if item.email else lead_ids[item.lead_key]  # type: ignore[index]
         rows.append(
             {
-                "lead_id": lead_id, "type": item.type, "occurred_at": item.occurred_at, "received_at": ctx.now,
+                "lead_id": lead_id,
+                "type": item.type,
+                "occurred_at": item.occurred_at,
+                "received_at": ctx.now,
                 "campaign_id": campaign_ids.get(item.campaign) if item.campaign else None,
-                "channel": item.channel, "properties": item.properties, "source_system": item.source,
+                "channel": item.channel,
+                "properties": item.properties,
+                "source_system": item.source,
                 "external_id": item.external_id,
             }
-        )  # fmt: skip
+        )
     inserted = insert_activities(ctx, rows)
     result.inserted = inserted
     result.accepted = len(inserted)
@@ -238,9 +279,16 @@ def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[In
     stmt = (
         insert_fn(Activity)
         .on_conflict_do_nothing(index_elements=["source_system", "external_id"])
-        .returning(Activity.id, Activity.lead_id, Activity.type, Activity.occurred_at, Activity.external_id,
-                   Activity.source_system, sort_by_parameter_order=True)
-    )  # fmt: skip
+        .returning(
+            Activity.id,
+            Activity.lead_id,
+            Activity.type,
+            Activity.occurred_at,
+            Activity.external_id,
+            Activity.source_system,
+            sort_by_parameter_order=True,
+        )
+    )
     by_key = {(r["source_system"], r["external_id"]): r for r in rows}
     out: list[InsertedActivity] = []
     chunk = 5000
@@ -331,8 +379,9 @@ def _resolve_campaigns(ctx: IngestContext, items: list[ActivityIn]) -> dict[str,
             cache[name] = campaign_id
         for name in wanted:
             if name not in cache:
-                campaign = Campaign(name=name, type=_CAMPAIGN_TYPE_BY_ACTIVITY.get(names[name], "other"),
-                                    created_at=ctx.now)  # fmt: skip
+                campaign = Campaign(
+                    name=name, type=_CAMPAIGN_TYPE_BY_ACTIVITY.get(names[name], "other"), created_at=ctx.now
+                )
                 ctx.session.add(campaign)
                 ctx.session.flush([campaign])
                 cache[name] = campaign.id

@@ -28,9 +28,15 @@ class IngestContext:
 
     @classmethod
     def from_settings(
-        cls, session: Session, settings: Settings, now: datetime, *, actor_kind: str = "api",
-        actor_ref: str | None = None, date_order: str | None = None,
-    ) -> IngestContext:  # fmt: skip
+        cls,
+        session: Session,
+        settings: Settings,
+        now: datetime,
+        *,
+        actor_kind: str = "api",
+        actor_ref: str | None = None,
+        date_order: str | None = None,
+    ) -> IngestContext:
         return cls(
             session=session,
             now=now,

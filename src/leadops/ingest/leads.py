@@ -67,9 +67,13 @@ class LeadOutcome:
 
 
 def validate_lead(
-    fields: Mapping[str, Any], ctx: IngestContext, *, custom: Mapping[str, Any] | None = None,
-    crm_source: str | None = None, prefix: str = "",
-) -> tuple[LeadInput | None, list[FieldError]]:  # fmt: skip
+    fields: Mapping[str, Any],
+    ctx: IngestContext,
+    *,
+    custom: Mapping[str, Any] | None = None,
+    crm_source: str | None = None,
+    prefix: str = "",
+) -> tuple[LeadInput | None, list[FieldError]]:
     """Check one lead's fields. Errors carry the path of the field (``prefix`` + name)."""
     errors: list[FieldError] = []
     out = LeadInput(crm_source=crm_source, custom=dict(custom or {}))
@@ -192,10 +196,21 @@ class LeadWriter:
         if lead is None:
             at = item.created_at or self.ctx.now
             lead = Lead(
-                email=item.email, created_at=at, ingested_at=self.ctx.now, updated_at=self.ctx.now,
-                custom={}, flags=[], lifecycle_stage="inquiry", status="new", touch_stage="untouched",
-                score=0, behavior_score=0, fit_score=0, temperature="cold", is_valid=True,
-            )  # fmt: skip
+                email=item.email,
+                created_at=at,
+                ingested_at=self.ctx.now,
+                updated_at=self.ctx.now,
+                custom={},
+                flags=[],
+                lifecycle_stage="inquiry",
+                status="new",
+                touch_stage="untouched",
+                score=0,
+                behavior_score=0,
+                fit_score=0,
+                temperature="cold",
+                is_valid=True,
+            )
             self.ctx.session.add(lead)
             self.ctx.session.flush([lead])
             self._event(lead, "created", None, "new", at)
@@ -252,10 +267,15 @@ class LeadWriter:
     def _event(self, lead: Lead, kind: str, old: str | None, new: str | None, at: datetime) -> None:
         self.ctx.session.add(
             LeadEvent(
-                lead_id=lead.id, at=at, kind=kind, from_value=old, to_value=new,
-                actor_kind=self.ctx.actor_kind, actor_ref=self.ctx.actor_ref,
+                lead_id=lead.id,
+                at=at,
+                kind=kind,
+                from_value=old,
+                to_value=new,
+                actor_kind=self.ctx.actor_kind,
+                actor_ref=self.ctx.actor_ref,
             )
-        )  # fmt: skip
+        )
 
 
 def _ref(value: int | None) -> str | None:
@@ -297,7 +317,13 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
     session.flush()
     session.add(
         LeadEvent(
-            lead_id=winner.id, at=ctx.now, kind="merged", from_value=str(loser.id), to_value=str(winner.id),
-            reason="duplicate lead merged", actor_kind=ctx.actor_kind, actor_ref=ctx.actor_ref,
+            lead_id=winner.id,
+            at=ctx.now,
+            kind="merged",
+            from_value=str(loser.id),
+            to_value=str(winner.id),
+            reason="duplicate lead merged",
+            actor_kind=ctx.actor_kind,
+            actor_ref=ctx.actor_ref,
         )
-    )  # fmt: skip
+    )

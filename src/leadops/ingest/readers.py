@@ -161,8 +161,9 @@ def read_jsonl(path: Path, encoding: str) -> Iterator[Row]:
                 continue
             text, bad_at = _clean(line.rstrip("\r\n"))
             if bad_at is not None:
-                yield Row(number, {}, f"bytes that are not valid {encoding} at character {bad_at + 1}",
-                          raw={"line": text})  # fmt: skip
+                yield Row(
+                    number, {}, f"bytes that are not valid {encoding} at character {bad_at + 1}", raw={"line": text}
+                )
                 continue
             try:
                 value = json.loads(text)

@@ -1,0 +1,329 @@
+"""The ``leadops`` command. Each command is a thin call into a service."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadops.errors import LeadopsError
+from leadops.ingest.mappings import MappingError, resolve_mapping
+from leadops.ingest.readers import FileFormatError
+from leadops.runtime import Runtime
+
+app = typer.Typer(help="leadops: every lead has an owner, is touched on time, and is visible.", no_args_is_help=True)
+import_app = typer.Typer(help="Import leads, activities, deals and campaign members from CSV, XLSX or JSON Lines.")
+lead_app = typer.Typer(help="Look at one lead.")
+app.add_typer(import_app, name="import")
+app.add_typer(lead_app, name="lead")
+
+console = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def runtime(*, migrate: bool = True) -> Iterator[Runtime]:
+    """A runtime for one command; domain errors become one line on stderr and exit code 2."""
+    rt = Runtime.create()
+    try:
+        if migrate:
+            rt.migrate()
+        yield rt
+    except (LeadopsError, FileFormatError, MappingError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        rt.close()
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema (runs the migrations)."""
+    with runtime() as rt:
+        console.print(f"Database ready: {rt.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def demo(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the database has leads.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same data.")] = 7,
+    leads: Annotated[int, typer.Option(help="How many leads to create.")] = 5000,
+) -> None:
+    """Build a realistic Japanese B2B demo dataset (about 6 months of a team's work) and exit."""
+    from leadops.demo import build_demo
+
+    with runtime() as rt:
+        result = build_demo(rt, seed=seed, leads=leads, force=force)
+        console.print(result.summary())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app and the REST API (OpenAPI at /api/docs)."""
+    import uvicorn
+
+    from leadops.web.app import create_app
+
+    with runtime() as rt:
+        console.print(f"leadops at http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+
+
+def _import(
+    kind: str,
+    file: Path,
+    mapping: str | None,
+    dry_run: bool,
+    encoding: str | None,
+    sheet: str | None,
+    output: str,
+) -> None:
+    from leadops.ingest.importer import run_import
+
+    with runtime() as rt:
+        resolved = resolve_mapping(mapping, kind)
+        show_bar = output == "table" and sys.stderr.isatty()
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not show_bar,
+        ) as bar:
+            task = bar.add_task(f"{kind} {file.name}", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=max(total, done))
+
+            summary = run_import(
+                kind,
+                file,
+                resolved,
+                rt.factory,
+                rt.settings,
+                rt.clock,
+                dry_run=dry_run,
+                encoding=encoding,
+                sheet=sheet,
+                actor="cli",
+                progress=progress,
+            )
+    if output == "json":
+        console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    head = "Dry run (nothing written)" if dry_run else f"Import job {summary.job_id}"
+    console.print(
+        f"{head}: {summary.total} rows read ({summary.encoding or 'xlsx'}); [green]{summary.taken} taken[/green], "
+        f"{summary.unchanged} unchanged, [red]{summary.rejected} rejected[/red], {summary.flagged} flagged",
+        highlight=False,
+    )
+    for rejected in summary.rejects[:20]:
+        console.print(f"  row {rejected.row}: {rejected.error}", highlight=False)
+    if summary.rejected > 20:
+        console.print(f"  … and {summary.rejected - 20} more", highlight=False)
+    for number, flag, message in summary.flags[:20]:
+        console.print(f"  row {number}: [yellow]{flag}[/yellow]: {message}", highlight=False)
+    if summary.rejected and summary.job_id:
+        console.print(f"All rejected rows: leadops import rejects {summary.job_id} --output rejects.csv")
+
+
+FileArg = Annotated[Path, typer.Argument(help="A .csv/.tsv (UTF-8, UTF-8 BOM or Shift_JIS), .xlsx or .jsonl file.")]
+MappingOpt = Annotated[
+    str | None, typer.Option("--mapping", help="salesforce, hubspot, marketo, or a YAML mapping file.")
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check every row and report, without writing.")]
+EncodingOpt = Annotated[str | None, typer.Option(help="Force an encoding (default: detected).")]
+SheetOpt = Annotated[str | None, typer.Option(help="XLSX sheet name (default: the first).")]
+OutputOpt = Annotated[str, typer.Option("--format", help="table or json.")]
+
+
+@import_app.command("leads")
+def import_leads(
+    file: FileArg,
+    mapping: MappingOpt = None,
+    dry_run: DryRunOpt = False,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    output: OutputOpt = "table",
+) -> None:
+    """Upsert leads by normalized e-mail (or external id); match their companies to accounts."""
+    _import("leads", file, mapping, dry_run, encoding, sheet, output)
+
+
+@import_app.command("events")
+def import_events(
+    file: FileArg,
+    mapping: MappingOpt = None,
+    dry_run: DryRunOpt = False,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    output: OutputOpt = "table",
+) -> None:
+    """Import activities (email, type, occurred_at, properties, source, external_id); resends are no-ops."""
+    _import("events", file, mapping, dry_run, encoding, sheet, output)
+
+
+@import_app.command("deals")
+def import_deals(
+    file: FileArg,
+    mapping: MappingOpt = None,
+    dry_run: DryRunOpt = False,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    output: OutputOpt = "table",
+) -> None:
+    """Import opportunities; each is upserted by its external id and linked to its lead and account."""
+    _import("deals", file, mapping, dry_run, encoding, sheet, output)
+
+
+@import_app.command("campaign-members")
+def import_members(
+    file: FileArg,
+    mapping: MappingOpt = None,
+    dry_run: DryRunOpt = False,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    output: OutputOpt = "table",
+) -> None:
+    """Import campaign members (campaign, email, status, responded_at)."""
+    _import("campaign-members", file, mapping, dry_run, encoding, sheet, output)
+
+
+@import_app.command("jobs")
+def import_jobs(limit: Annotated[int, typer.Option(help="How many recent jobs.")] = 20) -> None:
+    """List recent import jobs with their counts."""
+    from sqlalchemy import select
+
+    from leadops.models import ImportJob
+
+    with runtime() as rt, rt.factory() as session:
+        jobs = session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).all()
+        table = Table("id", "kind", "file", "state", "rows", "taken", "unchanged", "rejected", "flagged", "started")
+        for job in jobs:
+            table.add_row(
+                str(job.id),
+                job.kind,
+                job.filename or "",
+                job.state,
+                str(job.rows_total),
+                str(job.rows_taken),
+                str(job.rows_unchanged),
+                str(job.rows_rejected),
+                str(job.rows_flagged),
+                job.started_at.astimezone(rt.settings.tz).strftime("%Y-%m-%d %H:%M"),
+            )
+        console.print(table)
+
+
+@import_app.command("rejects")
+def import_rejects(
+    job_id: Annotated[int, typer.Argument(help="The import job's id (see `leadops import jobs`).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write CSV here (default: stdout).")] = None,
+) -> None:
+    """Export a job's rejected rows as CSV: row number, field, error, then the raw row."""
+    from leadops.ingest.importer import rejects_of
+
+    with runtime() as rt, rt.factory() as session:
+        rejects = rejects_of(session, job_id)
+        columns: list[str] = []
+        for r in rejects:
+            columns.extend(k for k in r.raw if k not in columns)
+        handle = output.open("w", encoding="utf-8-sig", newline="") if output else sys.stdout
+        writer = csv.writer(handle)
+        writer.writerow(["row", "field", "error", *columns])
+        for r in rejects:
+            writer.writerow([r.row_number, r.field or "", r.error, *(_cell(r.raw.get(c)) for c in columns)])
+        if output:
+            handle.close()
+            err.print(f"{len(rejects)} rejected rows written to {output}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@lead_app.command("show")
+def lead_show(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    output: OutputOpt = "table",
+) -> None:
+    """Show a lead: its fields, current state and recent history."""
+    from leadops.leads import lead_detail
+
+    with runtime() as rt, rt.factory() as session:
+        detail = lead_detail(session, ref)
+    if output == "json":
+        console.print_json(json.dumps(detail, ensure_ascii=False, default=str))
+        return
+    lead = detail["lead"]
+    console.print(
+        f"[bold]{lead['email'] or lead['crm_id']}[/bold]  {lead['last_name'] or ''} {lead['first_name'] or ''}"
+        f"  {lead['company'] or ''}",
+        highlight=False,
+    )
+    for key in (
+        "status",
+        "lifecycle_stage",
+        "touch_stage",
+        "score",
+        "level",
+        "temperature",
+        "owner",
+        "team",
+        "source",
+        "prefecture",
+        "region",
+        "created_at",
+    ):
+        console.print(f"  {key:16} {lead.get(key)}", highlight=False)
+    console.print(f"  activities       {len(detail['activities'])} (latest first)")
+    for act in detail["activities"][:10]:
+        console.print(f"    {act['occurred_at']}  {act['type']}  {act['properties']}", highlight=False)
+    console.print("  history")
+    for event in detail["events"][:20]:
+        console.print(
+            f"    {event['at']}  {event['kind']}: {event['from']} → {event['to']}  ({event['actor']})", highlight=False
+        )
+
+
+@app.command()
+def bench(
+    name: Annotated[str, typer.Argument(help="Which benchmark: ingest (or all).")] = "all",
+    events: Annotated[int, typer.Option(help="Activities to ingest.")] = 200_000,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database to measure (default: a fresh SQLite file).")
+    ] = None,
+    output: OutputOpt = "table",
+) -> None:
+    """Run benchmarks against the raw speed of the same database; results are written as JSON."""
+    from leadops.benchrunner import run_benchmarks
+
+    try:
+        results = run_benchmarks(name, events=events, database_url=database_url)
+    except (LeadopsError, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if output == "json":
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+        return
+    for result in results:
+        console.print(result["summary"], highlight=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,151 @@
+"""Reading leads: finding one by any of its keys, and the queries the list pages use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from leadops.errors import NotFound
+from leadops.ingest.normalize import normalize_email
+from leadops.models import Account, Activity, Lead, LeadEvent, Team, User
+
+
+def find_lead(session: Session, ref: str) -> Lead:
+    """A lead by e-mail, numeric id or external id; a merged lead resolves to the one it went into."""
+    lead: Lead | None = None
+    if "@" in ref:
+        try:
+            lead = session.scalar(select(Lead).where(Lead.email == normalize_email(ref)))
+        except ValueError:
+            lead = None
+    elif ref.isdigit():
+        lead = session.get(Lead, int(ref))
+    if lead is None:
+        lead = session.scalar(select(Lead).where(Lead.crm_id == ref).order_by(Lead.id).limit(1))
+    seen = 0
+    while lead is not None and lead.merged_into_id is not None and seen < 10:
+        lead = session.get(Lead, lead.merged_into_id)
+        seen += 1
+    if lead is None:
+        raise NotFound(f"no lead {ref!r} (looked for an e-mail, an id and an external id)")
+    return lead
+
+
+def lead_as_dict(lead: Lead, owner: str | None = None, team: str | None = None) -> dict[str, Any]:
+    return {
+        "id": lead.id,
+        "email": lead.email,
+        "crm_source": lead.crm_source,
+        "crm_id": lead.crm_id,
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "company": lead.company,
+        "account_id": lead.account_id,
+        "title": lead.title,
+        "department": lead.department,
+        "phone": lead.phone,
+        "prefecture": lead.prefecture,
+        "region": lead.region,
+        "source": lead.source,
+        "custom": lead.custom,
+        "flags": lead.flags,
+        "created_at": lead.created_at,
+        "owner_id": lead.owner_id,
+        "owner": owner,
+        "team_id": lead.team_id,
+        "team": team,
+        "lifecycle_stage": lead.lifecycle_stage,
+        "status": lead.status,
+        "status_reason": lead.status_reason,
+        "touch_stage": lead.touch_stage,
+        "score": lead.score,
+        "behavior_score": lead.behavior_score,
+        "fit_score": lead.fit_score,
+        "level": lead.level,
+        "temperature": lead.temperature,
+        "is_valid": lead.is_valid,
+        "last_activity_at": lead.last_activity_at,
+        "last_touch_at": lead.last_touch_at,
+        "next_due_at": lead.next_due_at,
+    }
+
+
+def lead_detail(session: Session, ref: str) -> dict[str, Any]:
+    lead = find_lead(session, ref)
+    owner = session.get(User, lead.owner_id) if lead.owner_id else None
+    team = session.get(Team, lead.team_id) if lead.team_id else None
+    activities = session.scalars(
+        select(Activity).where(Activity.lead_id == lead.id).order_by(Activity.occurred_at.desc(), Activity.id.desc())
+    ).all()
+    events = session.scalars(
+        select(LeadEvent).where(LeadEvent.lead_id == lead.id).order_by(LeadEvent.at.desc(), LeadEvent.id.desc())
+    ).all()
+    return {
+        "lead": lead_as_dict(lead, owner.name if owner else None, team.name if team else None),
+        "activities": [
+            {
+                "id": a.id,
+                "type": a.type,
+                "occurred_at": a.occurred_at,
+                "properties": a.properties,
+                "source": a.source_system,
+                "external_id": a.external_id,
+            }
+            for a in activities
+        ],
+        "events": [
+            {
+                "at": e.at,
+                "kind": e.kind,
+                "from": e.from_value,
+                "to": e.to_value,
+                "reason": e.reason,
+                "actor": f"{e.actor_kind}:{e.actor_ref}" if e.actor_ref else e.actor_kind,
+            }
+            for e in events
+        ],
+    }
+
+
+@dataclass
+class LeadFilter:
+    touch_stage: str | None = None
+    status: str | None = None
+    owner_id: int | None = None
+    source: str | None = None
+    q: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, Any]]]:
+    """(total, page) of live leads, newest first, with owner and account names."""
+    owner = aliased(User)
+    stmt: Select[Any] = (
+        select(Lead, owner.name, Account.name)
+        .outerjoin(owner, owner.id == Lead.owner_id)
+        .outerjoin(Account, Account.id == Lead.account_id)
+        .where(Lead.merged_into_id.is_(None))
+    )
+    if flt.touch_stage:
+        stmt = stmt.where(Lead.touch_stage == flt.touch_stage)
+    if flt.status:
+        stmt = stmt.where(Lead.status == flt.status)
+    if flt.owner_id:
+        stmt = stmt.where(Lead.owner_id == flt.owner_id)
+    if flt.source:
+        stmt = stmt.where(Lead.source == flt.source)
+    if flt.q:
+        like = f"%{flt.q.strip().lower()}%"
+        stmt = stmt.where(or_(Lead.email.like(like), func.lower(Lead.company).like(like), Lead.last_name.like(like)))
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(stmt.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(flt.limit).offset(flt.offset))
+    page = []
+    for lead, owner_name, account_name in rows:
+        item = lead_as_dict(lead, owner_name)
+        item["account"] = account_name
+        page.append(item)
+    return total, page

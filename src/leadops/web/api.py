@@ -1,0 +1,232 @@
+"""REST API under /api/v1. Handlers translate HTTP to service calls and nothing else."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadops.errors import NotFound, TooLarge, ValidationFailed
+from leadops.ingest.activities import ingest_activities
+from leadops.ingest.context import IngestContext
+from leadops.ingest.leads import LeadWriter, validate_lead
+from leadops.leads import LeadFilter, lead_as_dict, lead_detail, list_leads
+from leadops.models import ImportJob, ImportReject
+from leadops.runtime import Runtime
+from leadops.web.deps import get_runtime, get_session
+
+router = APIRouter(prefix="/api/v1")
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+class LeadIn(BaseModel):
+    """A lead to create or update, found by its normalized e-mail (or external_id)."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str | None = Field(None, examples=["taro.yamada@example.co.jp"])
+    external_id: str | None = Field(None, description="The lead's id in its source system.")
+    crm_source: str | None = Field(None, description="The source system of external_id.")
+    first_name: str | None = None
+    last_name: str | None = None
+    full_name: str | None = None
+    company: str | None = Field(None, examples=["株式会社サンプル"])
+    domain: str | None = None
+    title: str | None = None
+    department: str | None = None
+    phone: str | None = None
+    prefecture: str | None = Field(None, examples=["大阪府", "Osaka", "27"])
+    source: str | None = None
+    created_at: str | None = Field(None, description="ISO 8601 or a Japanese date; naive times are local.")
+    employees: int | str | None = None
+    industry: str | None = None
+    owner: str | None = Field(None, description="The owner's e-mail or external id.")
+    status: str | None = None
+    custom: dict[str, Any] | None = Field(None, description="Custom fields, e.g. 利用中のMAシステム.")
+
+
+class LeadBatchIn(BaseModel):
+    leads: list[dict[str, Any]] = Field(..., description="Objects with the fields of LeadIn.")
+
+
+class ActivityIn(BaseModel):
+    """One activity. (source, external_id) identifies it: sending it again changes nothing."""
+
+    email: str | None = Field(None, examples=["taro.yamada@example.co.jp"])
+    lead_external_id: str | None = None
+    lead_source: str | None = None
+    type: str = Field(..., examples=["form_submit"], description="One of the activity types (GET /activity-types).")
+    occurred_at: str = Field(..., examples=["2026-11-20T10:15:00+09:00"])
+    properties: dict[str, Any] | None = Field(None, examples=[{"form": "inquiry"}])
+    source: str | None = Field(None, examples=["marketo"])
+    external_id: str | None = Field(None, examples=["act-000123"])
+    campaign: str | None = None
+    channel: str | None = None
+
+
+class ActivityBatchIn(BaseModel):
+    activities: list[dict[str, Any]] = Field(
+        ...,
+        description="Up to 10,000 ActivityIn objects.",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/ActivityIn"}},
+    )
+
+
+def _ctx(session: Session, runtime: Runtime) -> IngestContext:
+    return IngestContext.from_settings(session, runtime.settings, runtime.clock.now(), actor_kind="api")
+
+
+@router.get("/leads", tags=["leads"])
+def get_leads(
+    session: SessionDep,
+    touch_stage: str | None = None,
+    status: str | None = None,
+    source: str | None = None,
+    q: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Live leads, newest first."""
+    total, page = list_leads(session, LeadFilter(touch_stage, status, None, source, q, limit, offset))
+    return {"total": total, "limit": limit, "offset": offset, "items": page}
+
+
+@router.get("/leads/{ref}", tags=["leads"])
+def get_lead(ref: str, session: SessionDep) -> dict[str, Any]:
+    """One lead by e-mail, id or external id, with its activities and history."""
+    return lead_detail(session, ref)
+
+
+@router.put("/leads", tags=["leads"])
+def upsert_lead(body: LeadIn, response: Response, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Create or update a lead by normalized e-mail. 201 when created, 200 when it existed."""
+    ctx = _ctx(session, runtime)
+    item, errors = validate_lead(body.model_dump(exclude_none=True), ctx, crm_source=body.crm_source)
+    if item is None:
+        raise ValidationFailed(errors)
+    writer = LeadWriter(ctx)
+    writer.preload([item])
+    outcome = writer.upsert(item)
+    session.flush()
+    response.status_code = 201 if outcome.created else 200
+    return {
+        "created": outcome.created,
+        "changed": outcome.changed,
+        "lead": lead_as_dict(outcome.lead),
+        "flags": [{"flag": f, "message": m} for f, m in outcome.flags],
+    }
+
+
+@router.post("/leads/batch", tags=["leads"])
+def upsert_leads(body: LeadBatchIn, response: Response, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Upsert many leads. Good ones are written; bad ones come back with the path of each bad field."""
+    if len(body.leads) > runtime.settings.max_batch_size:
+        raise TooLarge(f"{len(body.leads)} leads in one batch; the limit is {runtime.settings.max_batch_size}")
+    ctx = _ctx(session, runtime)
+    parsed, rejected = [], []
+    for index, raw in enumerate(body.leads):
+        crm_source = raw.get("crm_source") if isinstance(raw, dict) else None
+        item, errors = validate_lead(raw, ctx, crm_source=crm_source, prefix=f"leads[{index}].")
+        if item is None:
+            rejected.append({"index": index, "errors": [e.as_dict() for e in errors]})
+        else:
+            parsed.append(item)
+    writer = LeadWriter(ctx)
+    writer.preload(parsed)
+    created = changed = 0
+    for item in parsed:
+        outcome = writer.upsert(item)
+        created += outcome.created
+        changed += outcome.changed and not outcome.created
+    session.flush()
+    _record_rejects(session, runtime, "api-leads", body.leads, rejected)
+    response.status_code = _batch_status(len(parsed), len(rejected))
+    return {"created": created, "updated": changed, "unchanged": len(parsed) - created - changed, "rejected": rejected}
+
+
+@router.post("/activities", tags=["activities"])
+def post_activities(
+    body: ActivityBatchIn, response: Response, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Store a batch of activities. 200 if all were taken, 207 if some were rejected, 422 if none."""
+    if len(body.activities) > runtime.settings.max_batch_size:
+        raise TooLarge(
+            f"{len(body.activities)} activities in one batch; the limit is {runtime.settings.max_batch_size}"
+        )
+    result = ingest_activities(_ctx(session, runtime), body.activities)
+    rejected = [r.as_dict() for r in result.rejected]
+    _record_rejects(session, runtime, "api-activities", body.activities, rejected)
+    response.status_code = _batch_status(result.accepted + result.duplicates, len(rejected))
+    return result.as_dict()
+
+
+def _batch_status(good: int, bad: int) -> int:
+    if bad == 0:
+        return 200
+    return 207 if good else 422
+
+
+def _record_rejects(
+    session: Session, runtime: Runtime, kind: str, items: list[Any], rejected: list[dict[str, Any]]
+) -> None:
+    """Rejected API items are kept like rejected file rows: nothing sent is silently lost."""
+    if not rejected:
+        return
+    now = runtime.clock.now()
+    job = ImportJob(
+        kind=kind,
+        state="done",
+        dry_run=False,
+        actor="api",
+        started_at=now,
+        finished_at=now,
+        rows_total=len(items),
+        rows_taken=len(items) - len(rejected),
+        rows_unchanged=0,
+        rows_rejected=len(rejected),
+        rows_flagged=0,
+    )
+    session.add(job)
+    session.flush()
+    for reject in rejected:
+        raw = items[reject["index"]]
+        errors = reject["errors"]
+        session.add(
+            ImportReject(
+                job_id=job.id,
+                row_number=reject["index"],
+                raw=raw if isinstance(raw, dict) else {"item": raw},
+                field=errors[0]["path"],
+                error="; ".join(f"{e['path']}: {e['message']}" for e in errors),
+            )
+        )
+
+
+@router.get("/imports/{job_id}", tags=["imports"])
+def get_import(job_id: int, session: SessionDep) -> dict[str, Any]:
+    job = session.get(ImportJob, job_id)
+    if job is None:
+        raise NotFound(f"no import job {job_id}")
+    return {c.name: getattr(job, c.name) for c in ImportJob.__table__.columns}
+
+
+@router.get("/imports/{job_id}/rejects", tags=["imports"])
+def get_import_rejects(job_id: int, session: SessionDep) -> dict[str, Any]:
+    rows = session.scalars(select(ImportReject).where(ImportReject.job_id == job_id).order_by(ImportReject.row_number))
+    return {
+        "job_id": job_id,
+        "rejects": [{"row": r.row_number, "field": r.field, "error": r.error, "raw": r.raw} for r in rows],
+    }
+
+
+@router.get("/activity-types", tags=["activities"])
+def get_activity_types(session: SessionDep) -> list[dict[str, Any]]:
+    from leadops.models import ActivityType
+
+    return [
+        {"name": t.name, "label_ja": t.label_ja, "label_en": t.label_en, "builtin": t.builtin}
+        for t in session.scalars(select(ActivityType).order_by(ActivityType.name))
+    ]
