@@ -38,6 +38,9 @@ class AccountResolver:
         self.ctx = ctx
         self.by_domain: dict[str, Account] = {}
         self.by_name: dict[str, Account] = {}
+        #: Domains and names a preload looked for and did not find.
+        self.absent_domains: set[str] = set()
+        self.absent_names: set[str] = set()
 
     def preload(self, domains: set[str], names: set[str]) -> None:
         session = self.ctx.session
@@ -45,16 +48,20 @@ class AccountResolver:
         for start in range(0, len(wanted), 500):
             for account in session.scalars(select(Account).where(Account.domain.in_(wanted[start : start + 500]))):
                 self._remember(account)
+        self.absent_domains.update(d for d in wanted if d not in self.by_domain)
         wanted = [n for n in names if n not in self.by_name]
         for start in range(0, len(wanted), 500):
             stmt = select(Account).where(Account.normalized_name.in_(wanted[start : start + 500]))
             for account in session.scalars(stmt.order_by(Account.id)):
                 self.by_name.setdefault(account.normalized_name, account)
+        self.absent_names.update(n for n in wanted if n not in self.by_name)
 
     def _remember(self, account: Account) -> None:
         if account.domain:
             self.by_domain[account.domain] = account
+            self.absent_domains.discard(account.domain)
         self.by_name.setdefault(account.normalized_name, account)
+        self.absent_names.discard(account.normalized_name)
 
     def resolve(self, facts: CompanyFacts, email: str | None) -> Account | None:
         domain = company_domain(email, facts.domain)
@@ -62,7 +69,7 @@ class AccountResolver:
         account = None
         if domain:
             account = self.by_domain.get(domain)
-            if account is None:
+            if account is None and domain not in self.absent_domains:
                 account = self.ctx.session.scalar(select(Account).where(Account.domain == domain))
             if account is None and key:
                 # A company first seen without a domain (a free-mail lead) takes this one.
@@ -90,6 +97,8 @@ class AccountResolver:
     def _by_name(self, key: str) -> Account | None:
         if key in self.by_name:
             return self.by_name[key]
+        if key in self.absent_names:
+            return None
         stmt = select(Account).where(Account.normalized_name == key).order_by(Account.id).limit(1)
         return self.ctx.session.scalar(stmt)
 

@@ -276,24 +276,20 @@ def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[In
     session = ctx.session
     dialect = session.get_bind().dialect.name
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = Activity.__table__
     stmt = (
-        insert_fn(Activity)
+        insert_fn(table)
         .on_conflict_do_nothing(index_elements=["source_system", "external_id"])
         .returning(
-            Activity.id,
-            Activity.lead_id,
-            Activity.type,
-            Activity.occurred_at,
-            Activity.external_id,
-            Activity.source_system,
-            sort_by_parameter_order=True,
+            table.c.id, table.c.lead_id, table.c.type, table.c.occurred_at, table.c.external_id, table.c.source_system
         )
     )
+    connection = session.connection()
     by_key = {(r["source_system"], r["external_id"]): r for r in rows}
     out: list[InsertedActivity] = []
     chunk = 5000
     for start in range(0, len(rows), chunk):
-        for row in session.execute(stmt, rows[start : start + chunk]):
+        for row in connection.execute(stmt, rows[start : start + chunk]):
             props = by_key[(row.source_system, row.external_id)]["properties"]
             out.append(InsertedActivity(row.id, row.lead_id, row.type, row.occurred_at, props))
     return out

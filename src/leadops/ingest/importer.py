@@ -123,7 +123,7 @@ class _ChunkWriter:
         for row in rows:
             self.summary.total += 1
             if row.error:
-                self.reject(row, [FieldError(row.field or "", row.error)])
+                self.reject(row, [FieldError(row.column or "", row.error)])
             else:
                 good.append(row)
         getattr(self, "_write_" + self.kind.replace("-", "_"))(good)

@@ -147,6 +147,8 @@ class LeadWriter:
         self.by_email: dict[str, Lead] = {}
         self.by_crm: dict[tuple[str, str], Lead] = {}
         self.users: dict[str, User | None] = {}
+        #: E-mails a preload looked for and did not find: no need to ask the database again.
+        self.absent: set[str] = set()
 
     def preload(self, inputs: Iterable[LeadInput]) -> None:
         items = list(inputs)
@@ -156,6 +158,7 @@ class LeadWriter:
         for start in range(0, len(emails), 500):
             for lead in session.scalars(select(Lead).where(Lead.email.in_(emails[start : start + 500]))):
                 self._remember(lead)
+        self.absent.update(e for e in emails if e not in self.by_email)
         crm = [key for key in crm if key not in self.by_crm]
         for start in range(0, len(crm), 300):
             stmt = select(Lead).where(tuple_(Lead.crm_source, Lead.crm_id).in_(crm[start : start + 300]))
@@ -168,13 +171,14 @@ class LeadWriter:
     def _remember(self, lead: Lead) -> None:
         if lead.email:
             self.by_email[lead.email] = lead
+            self.absent.discard(lead.email)
         if lead.crm_source and lead.crm_id:
             self.by_crm[(lead.crm_source, lead.crm_id)] = lead
 
     def _find(self, item: LeadInput) -> tuple[Lead | None, Lead | None]:
         by_email = self.by_email.get(item.email) if item.email else None
         by_crm = self.by_crm.get((item.crm_source, item.crm_id)) if item.crm_id and item.crm_source else None
-        if item.email and by_email is None and item.email not in self.by_email:
+        if item.email and by_email is None and item.email not in self.absent:
             by_email = self.ctx.session.scalar(select(Lead).where(Lead.email == item.email))
         return by_email, by_crm
 
@@ -212,7 +216,6 @@ class LeadWriter:
                 is_valid=True,
             )
             self.ctx.session.add(lead)
-            self.ctx.session.flush([lead])
             self._event(lead, "created", None, "new", at)
         changed = self._apply(lead, item, flags)
         if changed and not created:
@@ -249,9 +252,9 @@ class LeadWriter:
         facts = CompanyFacts(item.company, item.domain, item.employees, item.industry, item.prefecture)
         if item.company or item.domain or item.email:
             account = self.accounts.resolve(facts, item.email or lead.email)
-            if account is not None:
-                self.ctx.session.flush([account])
-                put("account_id", account.id)
+            if account is not None and (account.id is None or account.id != lead.account_id):
+                lead.account = account
+                changed = True
         if item.status and item.status != lead.status:
             self._event(lead, "status", lead.status, item.status, self.ctx.now)
             lead.status, lead.status_changed_at, changed = item.status, self.ctx.now, True
@@ -267,7 +270,7 @@ class LeadWriter:
     def _event(self, lead: Lead, kind: str, old: str | None, new: str | None, at: datetime) -> None:
         self.ctx.session.add(
             LeadEvent(
-                lead_id=lead.id,
+                lead=lead,
                 at=at,
                 kind=kind,
                 from_value=old,

@@ -12,7 +12,7 @@ import csv
 import json
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +27,7 @@ class Row:
     number: int
     data: dict[str, Any]
     error: str | None = None
-    field: str | None = None
+    column: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from leadops.models.accounts import Account
 from leadops.models.base import Base, BigId, Json, UTCDateTime
 
 #: Seed 002's statuses (Marketo's); the rules document may configure others.
@@ -94,6 +95,9 @@ class Lead(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
 
+    #: Write-side links so a lead, its new account and its events flush in one go.
+    account: Mapped[Account | None] = relationship(lazy="select")
+
 
 class LeadEvent(Base):
     """One change of a lead's state: dwell time, cohorts, recycle reasons and forecasts read these."""
@@ -115,6 +119,8 @@ class LeadEvent(Base):
     #: A user id, a rule id, an import job id, depending on actor_kind.
     actor_ref: Mapped[str | None] = mapped_column(String(200))
     rules_version: Mapped[int | None] = mapped_column(Integer)
+
+    lead: Mapped[Lead] = relationship(lazy="select")
 
 
 class LeadAssignment(Base):

@@ -1,0 +1,276 @@
+"""Half a year of a team's work on the demo leads: routing, touches, SLA reassignments, recycling,
+appointments and deals, each change written as the history event a real team would leave behind."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from leadops.demo.people import Person
+from leadops.demo.world import Org
+from leadops.ingest.prefectures import KINKI
+from leadops.models import Lead, User
+
+MARKETING = "マーケティング部"
+INSIDE_SALES = "本社営業本部インサイドセールス部"
+HQ_SALES = "本社営業本部法人営業部"
+OSAKA_SALES = "大阪支社営業部"
+CONNECT_RATE = {4: 0.32, 3: 0.2, 2: 0.14, 1: 0.1, None: 0.09}
+APPOINTMENT_RATE = {4: 0.55, 3: 0.38, 2: 0.28, 1: 0.2, None: 0.22}
+TOUCH_GAPS = [(20, 48), (20, 48), (40, 96)]  # hours between touch 1→2, 2→3, 3→4
+STAGES = ["to_contact", "contacted", "follow_up", "proposal_draft", "proposal_sent"]
+
+
+class RoundRobin:
+    """Smooth weighted round robin over a team, skipping people who are out of office."""
+
+    def __init__(self, users: list[User], out_of_office: dict[int, tuple[datetime, datetime]]) -> None:
+        self.users = users
+        self.current = {u.id: 0.0 for u in users}
+        self.ooo = out_of_office
+
+    def pick(self, at: datetime, exclude: int | None = None) -> User:
+        eligible = [u for u in self.users if u.id != exclude and not self._away(u, at)] or self.users
+        total = sum(u.routing_weight for u in eligible)
+        for u in eligible:
+            self.current[u.id] += u.routing_weight
+        chosen = max(eligible, key=lambda u: self.current[u.id])
+        self.current[chosen.id] -= total
+        return chosen
+
+    def _away(self, user: User, at: datetime) -> bool:
+        period = self.ooo.get(user.id)
+        return period is not None and period[0] <= at < period[1]
+
+
+@dataclass
+class History:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    touches: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    opportunities: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Simulation:
+    def __init__(self, rng: random.Random, org: Org, now: datetime, ooo: dict[int, tuple[datetime, datetime]]) -> None:
+        self.rng, self.org, self.now = rng, org, now
+        self.robins = {name: RoundRobin(users, ooo) for name, users in org.members.items()}
+        self.history = History()
+
+    def event(
+        self,
+        lead: Lead,
+        at: datetime,
+        kind: str,
+        old: Any,
+        new: Any,
+        actor: str,
+        ref: str | None,
+        reason: str | None = None,
+    ) -> None:
+        self.history.events.append(
+            {
+                "lead_id": lead.id,
+                "at": at,
+                "kind": kind,
+                "from_value": _s(old),
+                "to_value": _s(new),
+                "reason": reason,
+                "actor_kind": actor,
+                "actor_ref": ref,
+            }
+        )
+
+    def assign(self, lead: Lead, team_name: str, at: datetime, rule: str, exclude: int | None = None) -> User:
+        team = self.org.teams[team_name]
+        owner = self.robins[team_name].pick(at, exclude)
+        if lead.team_id != team.id:
+            self.event(lead, at, "team", lead.team_id, team.id, "rule", rule)
+        self.event(lead, at, "owner", lead.owner_id, owner.id, "rule", rule)
+        lead.team_id, lead.owner_id, lead.assigned_at = team.id, owner.id, at
+        return owner
+
+    def set(
+        self, lead: Lead, at: datetime, kind: str, value: Any, actor: str, ref: str | None, reason: str | None = None
+    ) -> None:
+        old = getattr(lead, kind)
+        if old != value:
+            self.event(lead, at, kind, old, value, actor, ref, reason)
+            setattr(lead, kind, value)
+            if kind == "status":
+                lead.status_changed_at, lead.status_reason = at, reason
+
+    def run(self, person: Person, lead: Lead) -> None:
+        rng = self.rng
+        if person.level is not None:
+            self.event(lead, person.created_at, "level", None, person.level, "rule", "levels")
+            lead.level = person.level
+        assigned = person.created_at + timedelta(minutes=rng.randint(3, 30))
+        if person.level == 1:
+            self.assign(lead, MARKETING, assigned, "route-level-1")
+            return
+        if person.level == 4:
+            team = OSAKA_SALES if person.company.prefecture in KINKI else HQ_SALES
+        else:
+            team = INSIDE_SALES
+        owner = self.assign(lead, team, assigned, f"route-level-{person.level or 'none'}")
+        if person.inquiry:
+            self.history.tasks.append(
+                {
+                    "lead_id": lead.id,
+                    "owner_id": owner.id,
+                    "kind": "approach_request",
+                    "subject": "問合せ受付/100点未満",
+                    "rule_id": "approach-inquiry",
+                    "created_at": person.created_at,
+                    "due_at": person.created_at + timedelta(hours=48),
+                    "completed_at": None,
+                    "state": "open",
+                    "dedup_key": f"demo-task-{lead.id}",
+                }
+            )
+        self.cadence(person, lead, owner, assigned, team)
+
+    def cadence(self, person: Person, lead: Lead, owner: User, assigned: datetime, team: str) -> None:
+        rng, now = self.rng, self.now
+        delay = rng.lognormvariate(2.3, 1.1)  # hours; most within a day, a tail past 48 h
+        if delay > 48:
+            breach = assigned + timedelta(hours=48)
+            if breach > now:
+                lead.next_due_at = breach
+                return
+            owner = self.assign(lead, team, breach, "sla-untouched-48h", exclude=owner.id)
+            assigned, delay = breach, rng.uniform(0.5, 20)
+        at = assigned + timedelta(hours=delay)
+        if at > now:
+            lead.next_due_at = assigned + timedelta(hours=48)
+            return
+        self._complete_task(lead, at)
+        if rng.random() < 0.03:
+            self.set(
+                lead,
+                at,
+                "status",
+                "disqualified_marketing",
+                "user",
+                str(owner.id),
+                rng.choice(["bounced", "fake_company"]),
+            )
+            return
+        self.set(lead, at, "status", "lead", "user", str(owner.id))
+        p_connect = CONNECT_RATE[person.level]
+        for attempt in range(1, 5):
+            connected = rng.random() < p_connect
+            self.touch(lead, owner, at, connected)
+            stage = "connected" if connected else f"touch_{attempt}"
+            self.set(lead, at, "touch_stage", stage, "user", str(owner.id))
+            lead.last_touch_at = at
+            if connected:
+                lead.next_due_at = None
+                self.after_connect(person, lead, owner, at)
+                return
+            if attempt == 4:
+                recycle_at = at + timedelta(hours=48)
+                if recycle_at > now:
+                    lead.next_due_at = recycle_at
+                    return
+                self.set(lead, recycle_at, "status", "recycled", "rule", "recycle-no-connect", "no_connect")
+                self.assign(lead, MARKETING, recycle_at, "recycle-no-connect")
+                lead.next_due_at = None
+                return
+            low, high = TOUCH_GAPS[attempt - 1]
+            nxt = at + timedelta(hours=rng.uniform(low * 0.5, high * 1.15))
+            if nxt > now:
+                lead.next_due_at = at + timedelta(hours=high)
+                return
+            at = nxt
+
+    def touch(self, lead: Lead, owner: User, at: datetime, connected: bool) -> None:
+        channel = self.rng.choice(["call", "call", "call", "email", "voicemail"])
+        outcome = (
+            "connected" if connected else {"call": "no_answer", "email": "sent", "voicemail": "voicemail_left"}[channel]
+        )
+        if connected and channel == "email":
+            outcome = "replied"
+        self.history.touches.append(
+            {"lead_id": lead.id, "user_id": owner.id, "at": at, "channel": channel, "outcome": outcome, "note": None}
+        )
+
+    def _complete_task(self, lead: Lead, at: datetime) -> None:
+        for task in self.history.tasks[-3:]:
+            if task["lead_id"] == lead.id and task["state"] == "open":
+                task.update(state="done", completed_at=at)
+
+    def after_connect(self, person: Person, lead: Lead, owner: User, at: datetime) -> None:
+        rng, now = self.rng, self.now
+        if rng.random() < 0.06:
+            self.set(
+                lead,
+                at,
+                "status",
+                "disqualified_sales",
+                "user",
+                str(owner.id),
+                rng.choice(["competitor", "job_seeker"]),
+            )
+            return
+        if rng.random() < 0.7:
+            self.set(lead, at, "lifecycle_stage", "sql", "user", str(owner.id), "IS qualified")
+        if lead.lifecycle_stage == "sql" and rng.random() < APPOINTMENT_RATE[person.level] / 0.7:
+            booked = at + timedelta(days=rng.uniform(0.5, 7))
+            if booked <= now:
+                self.opportunity(person, lead, owner, booked)
+                return
+        if rng.random() < 0.5:
+            later = at + timedelta(days=rng.uniform(3, 25))
+            if later <= now:
+                reason = rng.choice(["timing", "budget", "no_need", "timing"])
+                self.set(lead, later, "status", "recycled", "user", str(owner.id), reason)
+                self.assign(lead, MARKETING, later, "recycle-manual")
+
+    def opportunity(self, person: Person, lead: Lead, sdr: User, booked: datetime) -> None:
+        rng, now = self.rng, self.now
+        sales_team = OSAKA_SALES if person.company.prefecture in KINKI else HQ_SALES
+        rep = self.robins[sales_team].pick(booked)
+        self.set(lead, booked, "lifecycle_stage", "opportunity", "user", str(sdr.id), "appointment booked")
+        amount = round(rng.lognormvariate(14.6, 0.8), -4)
+        stage_events = [(booked, None, "to_contact")]
+        at, stage, closed = booked, "to_contact", None
+        for current in STAGES[1:] + ["won"]:
+            nxt = at + timedelta(days=rng.uniform(2, 14))
+            if nxt > now:
+                break
+            if rng.random() < 0.14:
+                stage_events.append((nxt, stage, "lost"))
+                stage, closed = "lost", nxt
+                break
+            stage_events.append((nxt, stage, current))
+            at, stage = nxt, current
+            if current == "won":
+                closed = nxt
+        self.history.opportunities.append(
+            {
+                "lead": lead,
+                "account_id": lead.account_id,
+                "owner_id": rep.id,
+                "sdr_id": sdr.id,
+                "name": f"{person.company.name} 導入検討",
+                "stage": stage,
+                "amount": amount,
+                "created_at": booked,
+                "stage_changed_at": stage_events[-1][0],
+                "closed_at": closed,
+                "lost_reason": rng.choice(["price", "competitor", "no_decision"]) if stage == "lost" else None,
+                "events": stage_events,
+                "rep": rep,
+            }
+        )
+        if stage == "won" and closed is not None:
+            self.set(lead, closed, "lifecycle_stage", "customer", "user", str(rep.id), "won")
+            self.set(lead, closed, "status", "customer", "user", str(rep.id))
+
+
+def _s(value: Any) -> str | None:
+    return None if value is None else str(value)
