@@ -55,7 +55,7 @@ def build_org(session: Session, now: datetime) -> Org:
     for team_name, kind, (m_last, m_first, m_romaji), people in vocab.ORG:
         team = Team(name=team_name, kind=kind, created_at=now)
         session.add(team)
-        session.flush([team])
+        session.flush()
         manager = User(
             email=f"{m_romaji}@{DOMAIN}",
             name=f"{m_last} {m_first}",
@@ -67,7 +67,7 @@ def build_org(session: Session, now: datetime) -> Org:
             created_at=now,
         )
         session.add(manager)
-        session.flush([manager])
+        session.flush()
         team.manager_id = manager.id
         managers[team_name] = manager
         role = "marketing" if kind == "marketing" else "member"

@@ -379,6 +379,6 @@ def _resolve_campaigns(ctx: IngestContext, items: list[ActivityIn]) -> dict[str,
                     name=name, type=_CAMPAIGN_TYPE_BY_ACTIVITY.get(names[name], "other"), created_at=ctx.now
                 )
                 ctx.session.add(campaign)
-                ctx.session.flush([campaign])
+                ctx.session.flush()
                 cache[name] = campaign.id
     return {n: cache[n] for n in names}

@@ -129,7 +129,7 @@ class DealWriter:
                     created_at=self.ctx.now,
                 )
                 self.ctx.session.add(user)
-                self.ctx.session.flush([user])
+                self.ctx.session.flush()
             self.users[ref] = user
         user = self.users[ref]
         if user is None:
@@ -165,7 +165,7 @@ class DealWriter:
         if item.account:
             account = self.accounts.resolve(CompanyFacts(name=item.account), None)
             if account is not None:
-                session.flush([account])
+                session.flush()
                 account_id = account.id
         if item.created_at is None:
             # Like a CRM import: a deal without a creation date is created now, and says so.
@@ -183,7 +183,7 @@ class DealWriter:
                 flags=[],
             )
             session.add(opp)
-            session.flush([opp])
+            session.flush()
             self._stage_event(opp, item.created_at, None, "to_contact")
             if item.stage != "to_contact":
                 self._stage_event(opp, item.closed_at or item.created_at, "to_contact", item.stage)

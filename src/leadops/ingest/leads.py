@@ -306,7 +306,7 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
             value = getattr(loser, name)
             if name in ("crm_source", "crm_id"):
                 setattr(loser, name, None)
-                session.flush([loser])
+                session.flush()
             setattr(winner, name, value)
     winner.custom = {**(loser.custom or {}), **(winner.custom or {})}
     winner.created_at = min(winner.created_at, loser.created_at)

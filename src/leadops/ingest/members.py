@@ -81,7 +81,7 @@ class MemberWriter:
         if campaign is None:
             campaign = Campaign(name=item.campaign, type=item.campaign_type or "other", created_at=self.ctx.now)
             self.ctx.session.add(campaign)
-            self.ctx.session.flush([campaign])
+            self.ctx.session.flush()
         if item.cost is not None:
             campaign.cost = item.cost
         self.campaigns[item.campaign] = campaign
@@ -92,6 +92,8 @@ class MemberWriter:
         session = self.ctx.session
         if item.email:
             lead = self.leads.upsert(LeadInput(email=item.email, created_at=item.responded_at)).lead
+            if lead.id is None:
+                session.flush()
         else:
             assert item.lead_key is not None
             lead = session.scalar(

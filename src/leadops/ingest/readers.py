@@ -35,33 +35,38 @@ class FileFormatError(ValueError):
     """The file as a whole cannot be read (not a row: the whole file)."""
 
 
-def _bad_bytes(path: Path, encoding: str) -> int:
-    """How many bytes of the file do not decode in ``encoding``."""
+def _bad_bytes(path: Path, encoding: str) -> tuple[int, int]:
+    """(bytes that do not decode in ``encoding``, non-ASCII bytes) over the whole file."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
-    count = 0
+    bad = non_ascii = 0
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
+            non_ascii += len(chunk) - len(chunk.decode("ascii", errors="ignore"))
             text = decoder.decode(chunk)
-            count += sum(1 for ch in text if SURROGATE_MIN <= ch <= SURROGATE_MAX)
+            bad += sum(1 for ch in text if SURROGATE_MIN <= ch <= SURROGATE_MAX)
         text = decoder.decode(b"", final=True)
-        count += sum(1 for ch in text if SURROGATE_MIN <= ch <= SURROGATE_MAX)
-    return count
+        bad += sum(1 for ch in text if SURROGATE_MIN <= ch <= SURROGATE_MAX)
+    return bad, non_ascii
 
 
 def detect_encoding(path: Path) -> str:
-    """utf-8-sig, utf-16, utf-8 or cp932: whichever reads the whole file with the fewest bad bytes."""
+    """utf-8-sig, utf-16, utf-8 or cp932 (Excel's Shift_JIS).
+
+    UTF-8 bytes often happen to decode as CP932 (as mojibake), so UTF-8 is chosen whenever most
+    of the non-ASCII text is valid UTF-8: a few bad rows are then rejected one by one. Real
+    Shift_JIS text is almost never valid UTF-8.
+    """
     with path.open("rb") as fh:
         head = fh.read(4)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    errors: dict[str, int] = {}
-    for encoding in ("utf-8", "cp932"):
-        errors[encoding] = _bad_bytes(path, encoding)
-        if errors[encoding] == 0:
-            return encoding
-    return min(errors, key=lambda enc: errors[enc])
+    bad_utf8, non_ascii = _bad_bytes(path, "utf-8")
+    if bad_utf8 == 0 or bad_utf8 < 0.2 * non_ascii:
+        return "utf-8"
+    bad_cp932, _ = _bad_bytes(path, "cp932")
+    return "cp932" if bad_cp932 <= bad_utf8 else "utf-8"
 
 
 def _clean(value: str) -> tuple[str, int | None]:

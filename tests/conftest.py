@@ -1,0 +1,111 @@
+"""Shared fixtures. Database tests run on SQLite always and on PostgreSQL when
+``LEADOPS_TEST_DATABASE_URL`` names a server (``make test`` sets it when one answers)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from leadops.clock import FixedClock
+from leadops.config import Settings, get_settings
+from leadops.db import migrate, normalize_url
+from leadops.models import Base
+from leadops.runtime import Runtime
+
+JST = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=JST)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_DATA = SHARED / "data"
+PG_URL = os.environ.get("LEADOPS_TEST_DATABASE_URL")
+KEEP_TABLES = {"activity_types", "alembic_version"}
+
+
+def requires_shared_data() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"shared data not found at {SHARED_DATA}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own, migrated once, dropped at the end."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured: set LEADOPS_TEST_DATABASE_URL (make test does when a server answers)")
+    base = make_url(normalize_url(PG_URL))
+    name = f"leadops_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in KEEP_TABLES)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        target = tmp_path / "leadops.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("pg_database")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url)
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    rt = Runtime.create(settings, clock)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def session(runtime: Runtime) -> Iterator[Session]:
+    with runtime.factory() as s:
+        yield s

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leadops.ingest.mappings import MappingError, load_mapping_file, resolve_mapping
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_salesforce_japanese_headers_map_to_lead_fields() -> None:
+    mapping = resolve_mapping("salesforce", "leads")
+    fields, extra = mapping.apply(
+        {"メール": "a@example.co.jp", "会社名": "サンプル", "都道府県": "大阪", "利用中のMAシステム": "Marketo"}
+    )
+    assert fields["email"] == "a@example.co.jp"
+    assert fields["company"] == "サンプル"
+    assert fields["prefecture"] == "大阪"
+    assert extra == {"利用中のMAシステム": "Marketo"}
+
+
+@pytest.mark.parametrize(
+    ("preset", "headers"),
+    [
+        ("salesforce", {"Email": "a@x.co.jp", "Company": "X", "Lead Source": "Web", "No. of Employees": "50"}),
+        ("hubspot", {"Email": "a@x.co.jp", "Company Name": "X", "Original Source": "Web", "Number of Employees": "50"}),
+        (
+            "marketo",
+            {"Email Address": "a@x.co.jp", "Company Name": "X", "Lead Source": "Web", "Number of Employees": "50"},
+        ),
+    ],
+)
+def test_each_preset_reads_its_vendors_export(preset: str, headers: dict[str, str]) -> None:
+    fields, extra = resolve_mapping(preset, "leads").apply(headers)
+    assert (fields["email"], fields["company"], fields["source"], fields["employees"]) == (
+        "a@x.co.jp",
+        "X",
+        "Web",
+        "50",
+    )
+    assert extra == {}
+
+
+def test_unmapped_columns_are_kept_not_dropped() -> None:
+    fields, extra = resolve_mapping(None, "leads").apply({"email": "a@x.co.jp", "好きな色": "青", "blank": " "})
+    assert fields["email"] == "a@x.co.jp"
+    assert extra == {"好きな色": "青"}
+
+
+def test_headers_match_across_full_width_and_case() -> None:
+    fields, _ = resolve_mapping(None, "leads").apply({"ＥＭＡＩＬ": "a@x.co.jp"})
+    assert fields["email"] == "a@x.co.jp"
+
+
+def test_mapping_file_errors_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("kind: leads\ncolumns:\n  emali: Email\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=r"columns\.emali: not a field of leads"):
+        load_mapping_file(path, "leads")
+    path.write_text("kind: deals\n", encoding="utf-8")
+    with pytest.raises(MappingError, match="kind is 'deals' but this is an import of leads"):
+        load_mapping_file(path, "leads")
+    path.write_text("columns: [unclosed\n", encoding="utf-8")
+    with pytest.raises(MappingError, match="not valid YAML"):
+        load_mapping_file(path, "leads")
+    with pytest.raises(MappingError, match="not a preset"):
+        resolve_mapping("nowhere.yaml", "leads")
+    with pytest.raises(MappingError, match="no 'marketo' preset for deals"):
+        resolve_mapping("marketo", "deals")
+
+
+def test_values_translate_a_vendors_stage_names() -> None:
+    mapping = load_mapping_file(ROOT / "docs/examples/maven-pipeline.yaml", "deals")
+    fields, _ = mapping.apply({"opportunity_id": "X1", "deal_stage": "Engaging"})
+    assert fields["stage"] == "contacted"
+
+
+def test_shipped_example_mappings_load() -> None:
+    for name, kind in [("olist-mqls.yaml", "leads"), ("olist-deals.yaml", "deals"), ("maven-pipeline.yaml", "deals")]:
+        assert load_mapping_file(ROOT / "docs/examples" / name, kind).kind == kind
