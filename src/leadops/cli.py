@@ -26,8 +26,8 @@ lead_app = typer.Typer(help="Look at one lead.")
 app.add_typer(import_app, name="import")
 app.add_typer(lead_app, name="lead")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager

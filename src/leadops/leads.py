@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from leadops.errors import NotFound
@@ -124,7 +124,7 @@ class LeadFilter:
 def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, Any]]]:
     """(total, page) of live leads, newest first, with owner and account names."""
     owner = aliased(User)
-    stmt: Select[Any] = (
+    stmt = (
         select(Lead, owner.name, Account.name)
         .outerjoin(owner, owner.id == Lead.owner_id)
         .outerjoin(Account, Account.id == Lead.account_id)

@@ -25,8 +25,9 @@ SF_JA = (
 
 
 def run(runtime: Runtime, kind: str, path: Path, mapping: str | None = None, **kwargs: object) -> ImportSummary:
-    return run_import(kind, path, resolve_mapping(mapping, kind), runtime.factory, runtime.settings, runtime.clock,
-                      **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    return run_import(
+        kind, path, resolve_mapping(mapping, kind), runtime.factory, runtime.settings, runtime.clock, **kwargs
+    )  # type: ignore[arg-type]
 
 
 def leads_count(runtime: Runtime) -> int:
@@ -128,12 +129,24 @@ def test_xlsx_with_japanese_dates_and_numbers(runtime: Runtime, tmp_path: Path) 
 def test_events_from_json_lines_are_idempotent(runtime: Runtime, tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     events = [
-        {"email": "a@x.co.jp", "type": "content_download", "occurred_at": "2026-11-01T10:00:00+09:00",
-         "properties": {"asset": "guide.pdf"}, "source": "marketo", "external_id": "m-1"},
-        {"email": "a@x.co.jp", "type": "email_open", "occurred_at": "2026-11-02T10:00:00+09:00",
-         "properties": {"email_id": "w1"}, "source": "marketo", "external_id": "m-2"},
+        {
+            "email": "a@x.co.jp",
+            "type": "content_download",
+            "occurred_at": "2026-11-01T10:00:00+09:00",
+            "properties": {"asset": "guide.pdf"},
+            "source": "marketo",
+            "external_id": "m-1",
+        },
+        {
+            "email": "a@x.co.jp",
+            "type": "email_open",
+            "occurred_at": "2026-11-02T10:00:00+09:00",
+            "properties": {"email_id": "w1"},
+            "source": "marketo",
+            "external_id": "m-2",
+        },
         {"email": "b@x.co.jp", "type": "telepathy", "occurred_at": "2026-11-02T10:00:00+09:00"},
-    ]  # fmt: skip
+    ]
     path.write_text("\n".join(json.dumps(e) for e in events) + "\n", encoding="utf-8")
     first = run(runtime, "events", path)
     assert (first.taken, first.rejected) == (2, 1)
@@ -146,8 +159,9 @@ def test_events_from_json_lines_are_idempotent(runtime: Runtime, tmp_path: Path)
 
 def test_events_from_csv_keep_extra_columns_as_properties(runtime: Runtime, tmp_path: Path) -> None:
     path = tmp_path / "events.csv"
-    path.write_text("email,type,occurred_at,url,external_id\na@x.co.jp,page_view,2026/11/01 10:00,/pricing,pv-1\n",
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "email,type,occurred_at,url,external_id\na@x.co.jp,page_view,2026/11/01 10:00,/pricing,pv-1\n", encoding="utf-8"
+    )
     assert run(runtime, "events", path).taken == 1
     with runtime.factory() as session:
         activity = session.scalars(select(Activity)).one()

@@ -67,11 +67,21 @@ def test_a_new_lead_records_its_creation_event(session: Session, runtime: Runtim
 def test_resending_an_activity_changes_nothing(session: Session, runtime: Runtime) -> None:
     ctx = ingest_context(session, runtime)
     batch = [
-        {"email": "a@x.co.jp", "type": "form_submit", "occurred_at": "2026-11-20T10:00:00+09:00",
-         "properties": {"form": "inquiry"}, "source": "form", "external_id": "f-1"},
-        {"email": "a@x.co.jp", "type": "page_view", "occurred_at": "2026-11-20T09:50:00+09:00",
-         "properties": {"url": "/pricing"}},
-    ]  # fmt: skip
+        {
+            "email": "a@x.co.jp",
+            "type": "form_submit",
+            "occurred_at": "2026-11-20T10:00:00+09:00",
+            "properties": {"form": "inquiry"},
+            "source": "form",
+            "external_id": "f-1",
+        },
+        {
+            "email": "a@x.co.jp",
+            "type": "page_view",
+            "occurred_at": "2026-11-20T09:50:00+09:00",
+            "properties": {"url": "/pricing"},
+        },
+    ]
     first = ingest_activities(ctx, batch)
     assert (first.accepted, first.duplicates, first.new_leads) == (2, 0, 1)
     second = ingest_activities(ctx, batch)

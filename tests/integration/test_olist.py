@@ -34,12 +34,22 @@ def test_olist_funnel_imports_whole_with_its_quirks(runtime: Runtime) -> None:
     origins = Counter(m["origin"] for m in mqls)
     reps = {d["sdr_id"] for d in deals} | {d["sr_id"] for d in deals}
 
-    lead_job = run_import("leads", OLIST / "olist_marketing_qualified_leads_dataset.csv",
-                          resolve_mapping(str(EXAMPLES / "olist-mqls.yaml"), "leads"), runtime.factory,
-                          runtime.settings, runtime.clock)  # fmt: skip
-    deal_job = run_import("deals", OLIST / "olist_closed_deals_dataset.csv",
-                          resolve_mapping(str(EXAMPLES / "olist-deals.yaml"), "deals"), runtime.factory,
-                          runtime.settings, runtime.clock)  # fmt: skip
+    lead_job = run_import(
+        "leads",
+        OLIST / "olist_marketing_qualified_leads_dataset.csv",
+        resolve_mapping(str(EXAMPLES / "olist-mqls.yaml"), "leads"),
+        runtime.factory,
+        runtime.settings,
+        runtime.clock,
+    )
+    deal_job = run_import(
+        "deals",
+        OLIST / "olist_closed_deals_dataset.csv",
+        resolve_mapping(str(EXAMPLES / "olist-deals.yaml"), "deals"),
+        runtime.factory,
+        runtime.settings,
+        runtime.clock,
+    )
 
     assert (lead_job.total, lead_job.taken, lead_job.rejected) == (len(mqls), 8000, 0)
     assert (deal_job.total, deal_job.taken, deal_job.rejected) == (len(deals), 842, 0)

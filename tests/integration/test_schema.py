@@ -25,10 +25,28 @@ def test_every_table_of_the_data_model_exists(db_url: str) -> None:
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     expected = {
-        "accounts", "leads", "activities", "activity_types", "score_ledger", "lead_events", "lead_assignments",
-        "touches", "tasks", "campaigns", "campaign_members", "opportunities", "opportunity_events", "teams", "users",
-        "out_of_office", "rules_versions", "notifications", "import_jobs", "import_rejects", "import_flags",
-    }  # fmt: skip
+        "accounts",
+        "leads",
+        "activities",
+        "activity_types",
+        "score_ledger",
+        "lead_events",
+        "lead_assignments",
+        "touches",
+        "tasks",
+        "campaigns",
+        "campaign_members",
+        "opportunities",
+        "opportunity_events",
+        "teams",
+        "users",
+        "out_of_office",
+        "rules_versions",
+        "notifications",
+        "import_jobs",
+        "import_rejects",
+        "import_flags",
+    }
     assert expected <= tables
 
 

@@ -35,6 +35,7 @@ from leadops.models import (
     Team,
     Touch,
 )
+from leadops.models.base import table_of
 from leadops.runtime import Runtime
 
 DAYS = 182
@@ -113,7 +114,7 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
     return result
 
 
-def _create_leads(ctx: IngestContext, people: list) -> dict[str, Lead]:  # type: ignore[type-arg]
+def _create_leads(ctx: IngestContext, people: list) -> dict[str, Lead]:
     writer = LeadWriter(ctx)
     inputs = [
         LeadInput(
@@ -143,7 +144,7 @@ def _create_leads(ctx: IngestContext, people: list) -> dict[str, Lead]:  # type:
     return out
 
 
-def _create_activities(ctx: IngestContext, rng: random.Random, people: list, now: datetime) -> int:  # type: ignore[type-arg]
+def _create_activities(ctx: IngestContext, rng: random.Random, people: list, now: datetime) -> int:
     batch: list[dict[str, object]] = []
     total = 0
     for person in people:
@@ -157,7 +158,7 @@ def _create_activities(ctx: IngestContext, rng: random.Random, people: list, now
     return total
 
 
-def _create_members(session: Session, people: list, by_email: dict[str, Lead], now: datetime) -> None:  # type: ignore[type-arg]
+def _create_members(session: Session, people: list, by_email: dict[str, Lead], now: datetime) -> None:
     status = {"tradeshow": "attended", "content": "downloaded", "webinar": "registered", "inquiry_form": "responded"}
     rows = [
         {
@@ -169,7 +170,7 @@ def _create_members(session: Session, people: list, by_email: dict[str, Lead], n
         }
         for p in people
     ]
-    session.execute(insert(CampaignMember.__table__), rows)
+    session.execute(insert(table_of(CampaignMember)), rows)
 
 
 def _write_history(session: Session, simulation: Simulation) -> int:
@@ -177,7 +178,7 @@ def _write_history(session: Session, simulation: Simulation) -> int:
     history = simulation.history
     for model, rows in ((LeadEvent, history.events), (Touch, history.touches), (Task, history.tasks)):
         if rows:
-            session.execute(insert(model.__table__), rows)
+            session.execute(insert(table_of(model)), rows)
     opportunities = []
     for item in history.opportunities:
         opp = Opportunity(
@@ -211,5 +212,5 @@ def _write_history(session: Session, simulation: Simulation) -> int:
         for at, old, new in item["events"]
     ]
     if events:
-        session.execute(insert(OpportunityEvent.__table__), events)
-    return sum(1 for _, item in history.opportunities and opportunities if item["stage"] == "won")
+        session.execute(insert(table_of(OpportunityEvent)), events)
+    return sum(1 for _, item in opportunities if item["stage"] == "won")

@@ -71,10 +71,10 @@ def make_people(
         channel = weighted(rng, channel_weights)
         pool = campaigns[channel]
         campaign = (
-            min(pool, key=lambda c: abs((c.starts_on - created.date()).days))
+            min(pool, key=lambda c: abs(((c.starts_on or created.date()) - created.date()).days))
             if channel in ("tradeshow", "webinar")
             else rng.choice(pool)
-        )  # type: ignore[operator]  # noqa: E501
+        )  # noqa: E501
         phone = f"0{rng.randint(3, 9)}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
         people.append(
             Person(

@@ -236,7 +236,7 @@ class Simulation:
         rep = self.robins[sales_team].pick(booked)
         self.set(lead, booked, "lifecycle_stage", "opportunity", "user", str(sdr.id), "appointment booked")
         amount = round(rng.lognormvariate(14.6, 0.8), -4)
-        stage_events = [(booked, None, "to_contact")]
+        stage_events: list[tuple[datetime, str | None, str]] = [(booked, None, "to_contact")]
         at, stage, closed = booked, "to_contact", None
         for current in STAGES[1:] + ["won"]:
             nxt = at + timedelta(days=rng.uniform(2, 14))

@@ -15,14 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from leadops.errors import FieldError
+from leadops.ingest.bulk import insert_activity_rows
 from leadops.ingest.context import IngestContext
 from leadops.ingest.normalize import check_not_future, normalize_email
-from leadops.models import Activity, ActivityType, Campaign, Lead
-from leadops.models.base import UTCDateTime
+from leadops.models import ActivityType, Campaign, Lead
+from leadops.models.base import UTCDateTime, table_of
 
 ITEM_FIELDS = frozenset(
     {
@@ -246,7 +245,7 @@ def ingest_activities(
             result.duplicates += 1
             continue
         seen.add(key)
-        lead_id = lead_ids[item.email] if item.email else lead_ids[item.lead_key]  # type: ignore[index]
+        lead_id = lead_ids[item.email] if item.email else lead_ids[item.lead_key]
         rows.append(
             {
                 "lead_id": lead_id,
@@ -270,28 +269,12 @@ def ingest_activities(
 
 
 def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[InsertedActivity]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING: what comes back is what was new."""
-    if not rows:
-        return []
-    session = ctx.session
-    dialect = session.get_bind().dialect.name
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = Activity.__table__
-    stmt = (
-        insert_fn(table)
-        .on_conflict_do_nothing(index_elements=["source_system", "external_id"])
-        .returning(
-            table.c.id, table.c.lead_id, table.c.type, table.c.occurred_at, table.c.external_id, table.c.source_system
-        )
-    )
-    connection = session.connection()
+    """Insert once: what comes back is what was new (a resent event is not)."""
     by_key = {(r["source_system"], r["external_id"]): r for r in rows}
-    out: list[InsertedActivity] = []
-    chunk = 5000
-    for start in range(0, len(rows), chunk):
-        for row in connection.execute(stmt, rows[start : start + chunk]):
-            props = by_key[(row.source_system, row.external_id)]["properties"]
-            out.append(InsertedActivity(row.id, row.lead_id, row.type, row.occurred_at, props))
+    out = []
+    for activity_id, source, external_id in insert_activity_rows(ctx.session, rows):
+        row = by_key[(source, external_id)]
+        out.append(InsertedActivity(activity_id, row["lead_id"], row["type"], row["occurred_at"], row["properties"]))
     return out
 
 
@@ -302,7 +285,7 @@ def _touch_leads(ctx: IngestContext, inserted: list[InsertedActivity]) -> None:
             latest[act.lead_id] = act.occurred_at
     if not latest:
         return
-    table = Lead.__table__
+    table = table_of(Lead)
     stmt = (
         table.update()
         .where(table.c.id == bindparam("lid"))

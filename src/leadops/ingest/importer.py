@@ -8,10 +8,11 @@ A dry run does all the work in one transaction and rolls it back.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ class RejectedRow:
     row: int
     field: str | None
     error: str
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -53,8 +54,8 @@ class ImportSummary:
     unchanged: int = 0
     rejected: int = 0
     flagged: int = 0
-    rejects: list[RejectedRow] = field(default_factory=list)
-    flags: list[tuple[int, str, str]] = field(default_factory=list)
+    rejects: list[RejectedRow] = dataclasses.field(default_factory=list)
+    flags: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {

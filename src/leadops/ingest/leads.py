@@ -293,7 +293,7 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
     session = ctx.session
     session.flush()
     for model in _HISTORY:
-        session.execute(update(model).where(model.lead_id == loser.id).values(lead_id=winner.id))  # type: ignore[attr-defined]
+        session.execute(update(model).where(model.lead_id == loser.id).values(lead_id=winner.id))
     # A campaign both were members of keeps the winner's membership.
     winner_campaigns = select(CampaignMember.campaign_id).where(CampaignMember.lead_id == winner.id)
     session.execute(

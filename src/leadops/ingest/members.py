@@ -96,11 +96,12 @@ class MemberWriter:
                 session.flush()
         else:
             assert item.lead_key is not None
-            lead = session.scalar(
+            found = session.scalar(
                 select(Lead).where(Lead.crm_source == item.lead_key[0], Lead.crm_id == item.lead_key[1])
             )
-            if lead is None:
+            if found is None:
                 return False, FieldError("lead_external_id", f"no lead has external id {item.lead_key[1]!r}")
+            lead = found
         campaign = self._campaign(item)
         member = session.scalar(
             select(CampaignMember).where(CampaignMember.campaign_id == campaign.id, CampaignMember.lead_id == lead.id)

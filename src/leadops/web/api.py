@@ -71,7 +71,7 @@ class ActivityBatchIn(BaseModel):
     activities: list[dict[str, Any]] = Field(
         ...,
         description="Up to 10,000 ActivityIn objects.",
-        json_schema_extra={"items": {"$ref": "#/components/schemas/ActivityIn"}},
+        json_schema_extra={"items": ActivityIn.model_json_schema()},
     )
 
 

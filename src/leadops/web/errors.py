@@ -54,8 +54,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 position = int(error["loc"][1]) if len(error["loc"]) > 1 else 0
                 line, column = _line_column(body, position)
                 reason = (error.get("ctx") or {}).get("error", "JSON decode error")
-                detail = {"message": f"request body is not valid JSON: {reason}", "line": line, "column": column}
-                return JSONResponse(error_body("invalid_json", detail), status_code=400)
+                where = {"message": f"request body is not valid JSON: {reason}", "line": line, "column": column}
+                return JSONResponse(error_body("invalid_json", where), status_code=400)
         detail = [
             {"path": ".".join(str(p) for p in error["loc"] if p != "body") or "body", "message": error["msg"]}
             for error in errors
