@@ -23,5 +23,6 @@ def make_lead(session: Session, runtime: Runtime, *, email: str = "taro@example.
     writer = LeadWriter(ctx)
     writer.preload([item])
     lead = writer.upsert(item).lead
-    session.flush()
+    writer.finish()
+    session.refresh(lead)
     return lead

@@ -92,6 +92,7 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
         by_email = _create_leads(ctx, people)
         activities = _create_activities(ctx, rng, people, now)
         _create_members(session, people, by_email, now)
+        session.expire_all()  # scoring wrote levels and scores with Core statements: reload them
         ooo = {o.user_id: (o.starts_at, o.ends_at) for o in session.scalars(select(OutOfOffice))}
         simulation = Simulation(rng, org, now, ooo)
         for person in people:
@@ -140,7 +141,7 @@ def _create_leads(ctx: IngestContext, people: list) -> dict[str, Lead]:
         lead = writer.upsert(item).lead
         lead.first_campaign_id = person.campaign.id
         out[person.email] = lead
-    ctx.session.flush()
+    writer.finish()
     return out
 
 

@@ -104,9 +104,8 @@ class Simulation:
 
     def run(self, person: Person, lead: Lead) -> None:
         rng = self.rng
-        if person.level is not None:
-            self.event(lead, person.created_at, "level", None, person.level, "rule", "levels")
-            lead.level = person.level
+        # The level is the rules engine's, computed when the activities went in (seed 001's table).
+        person.level = lead.level
         assigned = person.created_at + timedelta(minutes=rng.randint(3, 30))
         if person.level == 1:
             self.assign(lead, MARKETING, assigned, "route-level-1")

@@ -263,7 +263,7 @@ def ingest_activities(
     result.inserted = inserted
     result.accepted = len(inserted)
     result.duplicates += len(rows) - len(inserted)
-    _touch_leads(ctx, inserted)
+    score_inserted(ctx, inserted)
     result.rejected.sort(key=lambda r: r.index)
     return result
 
@@ -278,21 +278,20 @@ def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[In
     return out
 
 
-def _touch_leads(ctx: IngestContext, inserted: list[InsertedActivity]) -> None:
-    latest: dict[int, datetime] = {}
-    for act in inserted:
-        if act.lead_id not in latest or act.occurred_at > latest[act.lead_id]:
-            latest[act.lead_id] = act.occurred_at
-    if not latest:
+def score_inserted(ctx: IngestContext, inserted: list[InsertedActivity]) -> None:
+    """Score what was new, move each lead's last activity, update levels and validity."""
+    from leadops.rules.service import active_rules
+    from leadops.scoring.engine import ScoredActivity
+    from leadops.scoring.service import evaluate
+
+    if not inserted:
         return
-    table = table_of(Lead)
-    stmt = (
-        table.update()
-        .where(table.c.id == bindparam("lid"))
-        .where(table.c.last_activity_at.is_(None) | (table.c.last_activity_at < bindparam("at", type_=UTCDateTime())))
-        .values(last_activity_at=bindparam("at", type_=UTCDateTime()))
-    )
-    ctx.session.execute(stmt, [{"lid": lid, "at": at} for lid, at in latest.items()])
+    by_lead: dict[int, list[ScoredActivity]] = {}
+    for act in inserted:
+        by_lead.setdefault(act.lead_id, []).append(ScoredActivity(act.id, act.type, act.occurred_at, act.properties))
+    rules = active_rules(ctx.session, ctx.now)
+    evaluate(ctx.session, rules, ctx.now, sorted(by_lead), activities=by_lead, actor_kind=ctx.actor_kind,
+             actor_ref=ctx.actor_ref)
 
 
 def _resolve_leads(ctx: IngestContext, items: list[ActivityIn]) -> tuple[dict[Any, int], int, dict[int, FieldError]]:

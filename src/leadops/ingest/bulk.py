@@ -121,3 +121,34 @@ def _postgresql(dbapi: Any, rows: Sequence[dict[str, Any]]) -> list[tuple[int, s
             "ON CONFLICT (source_system, external_id) DO NOTHING RETURNING id, source_system, external_id"
         )
         return [(int(i), s, e) for i, s, e in cursor.fetchall()]
+
+
+def insert_plain(session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Append rows that cannot conflict (their writer holds the lead's lock): COPY on PostgreSQL,
+    multi-row INSERT on SQLite. Datetimes must be aware; dicts are written as JSON."""
+    if not rows:
+        return
+    connection = session.connection()
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    if connection.dialect.name == "postgresql":
+        with dbapi.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([json_text(v) if isinstance(v, dict | list) else v for v in row])
+        return
+    per_statement = max(1, 30_000 // len(columns))
+    marks = "(" + ", ".join("?" * len(columns)) + ")"
+    cursor = dbapi.cursor()
+    try:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = [
+                _sqlite_time(v) if isinstance(v, datetime) else json_text(v) if isinstance(v, dict | list) else v
+                for row in chunk
+                for v in row
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * len(chunk))}", values
+            )
+    finally:
+        cursor.close()

@@ -145,6 +145,7 @@ class _ChunkWriter:
             self._count(outcome.changed)
             for flag, message in outcome.flags:
                 self.flags.append((row.number, flag, message, "lead"))
+        writer.finish()
 
     def _write_events(self, rows: list[Row]) -> None:
         items: list[dict[str, Any]] = []
@@ -202,6 +203,7 @@ class _ChunkWriter:
                 self.reject(row, [error])
             else:
                 self._count(created)
+        writer.leads.finish()
 
     def _count(self, changed: bool) -> None:
         if changed:

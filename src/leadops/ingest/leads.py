@@ -149,6 +149,8 @@ class LeadWriter:
         self.users: dict[str, User | None] = {}
         #: E-mails a preload looked for and did not find: no need to ask the database again.
         self.absent: set[str] = set()
+        #: Leads created or changed here, whose fit, validity and score finish() brings up to date.
+        self.touched: list[Lead] = []
 
     def preload(self, inputs: Iterable[LeadInput]) -> None:
         items = list(inputs)
@@ -220,6 +222,8 @@ class LeadWriter:
         changed = self._apply(lead, item, flags)
         if changed and not created:
             lead.updated_at = self.ctx.now
+        if changed or created:
+            self.touched.append(lead)
         self._remember(lead)
         return LeadOutcome(lead, created, changed or created, flags)
 
@@ -267,6 +271,24 @@ class LeadWriter:
                 lead.owner_id, lead.team_id, lead.assigned_at, changed = user.id, user.team_id, self.ctx.now, True
         return changed
 
+    def finish(self) -> None:
+        """Flush, then score fit rules and re-check validity for every lead created or changed."""
+        from leadops.rules.service import active_rules
+        from leadops.scoring.service import evaluate
+
+        if not self.touched:
+            return
+        session = self.ctx.session
+        session.flush()
+        ids = sorted({lead.id for lead in self.touched})
+        self.touched = []
+        evaluate(session, active_rules(session, self.ctx.now), self.ctx.now, ids, refit=True,
+                 actor_kind=self.ctx.actor_kind, actor_ref=self.ctx.actor_ref)
+        for lead_id in ids:
+            lead = session.get(Lead, lead_id)
+            if lead is not None:
+                session.expire(lead)
+
     def _event(self, lead: Lead, kind: str, old: str | None, new: str | None, at: datetime) -> None:
         self.ctx.session.add(
             LeadEvent(
@@ -313,6 +335,7 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
     if loser.last_activity_at and (winner.last_activity_at is None or loser.last_activity_at > winner.last_activity_at):
         winner.last_activity_at = loser.last_activity_at
     loser.merged_into_id = winner.id
+    winner.scored_version = None  # its history grew: the next evaluation replays it
     loser.email = None
     loser.crm_id = None
     loser.crm_source = None

@@ -65,8 +65,10 @@ class ScoreLedger(Base):
 
     __tablename__ = "score_ledger"
     __table_args__ = (
+        # One line per (lead, rules version, rule, cause): a retried sweep or rescore cannot add it twice.
+        UniqueConstraint("lead_id", "rules_version", "rule_id", "line_key"),
         Index("ix_score_ledger_lead_at", "lead_id", "at"),
-        Index("ix_score_ledger_at", "at"),
+        Index("ix_score_ledger_version_at", "rules_version", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -78,3 +80,5 @@ class ScoreLedger(Base):
     delta: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(String(300))
+    #: What caused the line: a:ACTIVITY, d:DECAY-STEP, x:EXPIRY, f:FIT-CHANGE.
+    line_key: Mapped[str] = mapped_column(String(200))

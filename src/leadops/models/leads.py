@@ -94,6 +94,14 @@ class Lead(Base):
     last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    #: Score per named group (behavior, fit, and any the rules add).
+    group_scores: Mapped[dict[str, int]] = mapped_column(Json, default=dict)
+    #: The scoring engine's memory for this lead (caps, once-per-lead rules, decay); a cache of the
+    #: ledger under ``scored_version``, rebuilt by a rescore.
+    score_state: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    scored_version: Mapped[int | None] = mapped_column(Integer)
+    #: When the next decay or expiry line falls due (what the decay sweep looks for).
+    score_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     #: Write-side links so a lead, its new account and its events flush in one go.
     account: Mapped[Account | None] = relationship(lazy="select")

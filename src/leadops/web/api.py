@@ -110,7 +110,7 @@ def upsert_lead(body: LeadIn, response: Response, session: SessionDep, runtime: 
     writer = LeadWriter(ctx)
     writer.preload([item])
     outcome = writer.upsert(item)
-    session.flush()
+    writer.finish()
     response.status_code = 201 if outcome.created else 200
     return {
         "created": outcome.created,
@@ -141,7 +141,7 @@ def upsert_leads(body: LeadBatchIn, response: Response, session: SessionDep, run
         outcome = writer.upsert(item)
         created += outcome.created
         changed += outcome.changed and not outcome.created
-    session.flush()
+    writer.finish()
     _record_rejects(session, runtime, "api-leads", body.leads, rejected)
     response.status_code = _batch_status(len(parsed), len(rejected))
     return {"created": created, "updated": changed, "unchanged": len(parsed) - created - changed, "rejected": rejected}

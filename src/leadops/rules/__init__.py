@@ -1,0 +1,1 @@
+"""The rules document: schema, loader with line-numbered errors, conditions, versions."""

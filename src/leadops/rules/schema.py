@@ -1,0 +1,144 @@
+"""The rules document: one YAML file, validated by these models, versioned in ``rules_versions``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RULE_ID = r"^[a-z0-9][a-z0-9_\-]*$"
+ROUTING_STRATEGIES = ("round_robin", "least_loaded", "by_field", "by_score", "by_win_rate", "account_owner", "manager")
+STATUS_TYPES = ("open", "working", "nurture", "closed")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScoreGroup(Strict):
+    name: str = Field(pattern=RULE_ID)
+    total: bool = Field(True, description="Whether the group counts towards the lead's score.")
+    label_ja: str | None = None
+    label_en: str | None = None
+
+
+class Cap(Strict):
+    points: int = Field(gt=0, description="At most this many points from the rule …")
+    days: int = Field(gt=0, description="… within any window of this many days.")
+
+
+class ScoringRule(Strict):
+    id: str = Field(pattern=RULE_ID)
+    description: str | None = None
+    group: str | None = Field(None, description="Score group; behavior rules default to 'behavior', fit to 'fit'.")
+    when: dict[str, Any]
+    points: int = 0
+    repeat: Literal["every", "once"] = "every"
+    cap: Cap | None = None
+    expires_after_days: int | None = Field(None, gt=0)
+    disqualify: str | None = Field(None, description="Fit rules only: the status a matching lead is put in.")
+
+
+class DecayRule(Strict):
+    id: str = Field(pattern=RULE_ID)
+    group: str = "behavior"
+    percent: float = Field(gt=0, le=100)
+    every_days: int = Field(gt=0)
+
+
+class Scoring(Strict):
+    groups: list[ScoreGroup] = Field(default_factory=lambda: [ScoreGroup(name="behavior"), ScoreGroup(name="fit")])
+    behavior: list[ScoringRule] = Field(default_factory=list)
+    fit: list[ScoringRule] = Field(default_factory=list)
+    decay: list[DecayRule] = Field(default_factory=list)
+
+
+class Band(Strict):
+    name: str = Field(pattern=RULE_ID)
+    below: int | None = Field(None, description="Scores under this are in the band; the last band has none.")
+
+
+class Temperature(Strict):
+    bands: list[Band]
+
+
+class Lifecycle(Strict):
+    mql_score: int = Field(100, description="A score at or above this makes the lead an MQL.")
+
+
+class LevelRule(Strict):
+    id: str = Field(pattern=RULE_ID)
+    level: int = Field(ge=1, le=4)
+    when: dict[str, Any]
+    description: str | None = None
+
+
+class ValidityRule(Strict):
+    id: str = Field(pattern=RULE_ID)
+    when: dict[str, Any] = Field(description="A valid lead meets every validity rule.")
+    reason: str | None = None
+
+
+class RoutingRule(Strict):
+    id: str = Field(pattern=RULE_ID)
+    when: dict[str, Any] | None = Field(None, description="No condition: the rule matches every lead.")
+    team: str
+    strategy: str = "round_robin"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("strategy")
+    @classmethod
+    def known_strategy(cls, value: str) -> str:
+        if value not in ROUTING_STRATEGIES:
+            raise ValueError(f"unknown strategy {value!r}; strategies are {', '.join(ROUTING_STRATEGIES)}")
+        return value
+
+
+class Routing(Strict):
+    regions: dict[str, list[str]] = Field(default_factory=dict, description="Business regions by prefecture.")
+    rules: list[RoutingRule] = Field(default_factory=list)
+
+
+class Deadline(Strict):
+    stage: str
+    hours: float = Field(gt=0)
+    remind_before_hours: float = Field(4, ge=0)
+
+
+class Cadence(Strict):
+    first_touch_hours: float = Field(48, gt=0)
+    deadlines: list[Deadline] = Field(default_factory=list)
+    reply_grace_hours: float = Field(48, ge=0)
+    business_hours: bool = False
+    max_reassignments: int = Field(1, ge=0)
+
+
+class ApproachRequest(Strict):
+    id: str = Field(pattern=RULE_ID)
+    when: dict[str, Any]
+    subject: str
+    due_hours: float = Field(48, gt=0)
+
+
+class Status(Strict):
+    name: str = Field(pattern=RULE_ID)
+    type: Literal["open", "working", "nurture", "closed"]
+    label_ja: str
+    label_en: str
+    reason_required: bool = False
+
+
+class RulesDocument(Strict):
+    scoring: Scoring = Field(default_factory=Scoring)
+    temperature: Temperature = Field(
+        default_factory=lambda: Temperature(
+            bands=[Band(name="cold", below=40), Band(name="warm", below=100), Band(name="hot")]
+        )  # fmt: skip
+    )
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    levels: list[LevelRule] = Field(default_factory=list)
+    validity: list[ValidityRule] = Field(default_factory=list)
+    statuses: list[Status] = Field(default_factory=list)
+    routing: Routing = Field(default_factory=Routing)
+    cadence: Cadence = Field(default_factory=Cadence)
+    approach_requests: list[ApproachRequest] = Field(default_factory=list)

@@ -1,0 +1,87 @@
+"""Rules versions: the active document, applying a new one, showing and diffing versions.
+
+The compiled rules of a version are cached by version number; activating another version is
+seen by the next unit of work in every process (no restart).
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from leadops.errors import NotFound
+from leadops.models import ActivityType, RulesVersion
+from leadops.rules.loader import CompiledRules, default_rules_text, load_rules
+
+_CACHE: dict[tuple[int, str], CompiledRules] = {}
+
+
+def activity_type_names(session: Session) -> frozenset[str]:
+    return frozenset(session.scalars(select(ActivityType.name)))
+
+
+def validate(session: Session, text: str) -> CompiledRules:
+    """Raise RulesInvalid listing every problem, or return the compiled document."""
+    return load_rules(text, activity_types=activity_type_names(session))
+
+
+def ensure_rules(session: Session, now: datetime) -> RulesVersion:
+    """The active version; the shipped defaults become version 1 on a new database."""
+    active = session.scalar(select(RulesVersion).where(RulesVersion.active))
+    if active is not None:
+        return active
+    latest = session.scalar(select(func.max(RulesVersion.version))) or 0
+    version = RulesVersion(version=latest + 1, document=default_rules_text(), author="leadops",
+                           comment="the default rules (seeds 000-004)", created_at=now, active=True)  # fmt: skip
+    session.add(version)
+    session.flush()
+    return version
+
+
+def active_rules(session: Session, now: datetime) -> CompiledRules:
+    row = session.execute(select(RulesVersion.version, RulesVersion.document).where(RulesVersion.active)).first()
+    if row is None:
+        created = ensure_rules(session, now)
+        row = (created.version, created.document)
+    version, text = row
+    key = (version, text[:64])
+    if key not in _CACHE:
+        _CACHE[key] = load_rules(text, version=version, activity_types=activity_type_names(session))
+    return _CACHE[key]
+
+
+def apply_rules(session: Session, text: str, *, author: str | None, comment: str | None, now: datetime) -> RulesVersion:
+    """Store ``text`` as the next version and make it active (after validating it)."""
+    validate(session, text)
+    ensure_rules(session, now)
+    latest = session.scalar(select(func.max(RulesVersion.version))) or 0
+    session.execute(update(RulesVersion).where(RulesVersion.active).values(active=False))
+    version = RulesVersion(version=latest + 1, document=text, author=author, comment=comment, created_at=now,
+                           active=True)  # fmt: skip
+    session.add(version)
+    session.flush()
+    return version
+
+
+def get_version(session: Session, number: int | None) -> RulesVersion:
+    stmt = select(RulesVersion).where(RulesVersion.active if number is None else RulesVersion.version == number)
+    found = session.scalar(stmt)
+    if found is None:
+        raise NotFound(f"no rules version {number}" if number is not None else "no active rules version")
+    return found
+
+
+def list_versions(session: Session) -> list[RulesVersion]:
+    return list(session.scalars(select(RulesVersion).order_by(RulesVersion.version.desc())))
+
+
+def diff_versions(session: Session, a: int, b: int) -> str:
+    old, new = get_version(session, a), get_version(session, b)
+    lines = difflib.unified_diff(
+        old.document.splitlines(keepends=True), new.document.splitlines(keepends=True),
+        fromfile=f"rules v{a}", tofile=f"rules v{b}",
+    )  # fmt: skip
+    return "".join(lines)

@@ -1,0 +1,1 @@
+"""Scoring: the pure engine (engine.py) and the service that runs it on ingest, rescore and sweeps."""

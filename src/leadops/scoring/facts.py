@@ -1,0 +1,119 @@
+"""Loading what the rules look at: a lead's fields (with its account, owner and team) and activities."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
+
+from leadops.ingest.normalize import is_free_mail
+from leadops.models import Account, Activity, Campaign, Lead, Opportunity, Team, User
+from leadops.models.opportunities import CLOSED_STAGES
+from leadops.scoring.engine import ScoredActivity
+
+LEAD_COLUMNS = (
+    "id", "email", "first_name", "last_name", "company", "title", "department", "phone", "prefecture", "region",
+    "source", "status", "status_reason", "lifecycle_stage", "touch_stage", "score", "behavior_score", "fit_score",
+    "level", "temperature", "is_valid", "created_at", "custom", "account_id", "group_scores", "score_state",
+    "scored_version", "last_activity_at", "status_changed_at", "score_due_at",
+)  # fmt: skip
+
+
+@dataclass
+class LeadRow:
+    values: dict[str, Any]  # the lead's columns
+    fields: dict[str, Any]  # what conditions see
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict[int, LeadRow]:
+    """Leads with their account, owner, team and first campaign, locked FOR UPDATE on PostgreSQL
+    (in id order, so two writers never deadlock)."""
+    owner, account_owner = aliased(User), aliased(User)
+    out: dict[int, LeadRow] = {}
+    for part in _chunks(sorted(lead_ids)):
+        stmt: Select[Any] = (
+            select(
+                *(getattr(Lead, c) for c in LEAD_COLUMNS),
+                Account.name.label("a_name"),
+                Account.domain.label("a_domain"),
+                Account.employees.label("a_employees"),
+                Account.industry.label("a_industry"),
+                Account.prefecture.label("a_prefecture"),
+                Account.region.label("a_region"),
+                account_owner.email.label("a_owner"),
+                owner.email.label("owner_email"),
+                Team.name.label("team_name"),
+                Campaign.name.label("campaign_name"),
+            )  # fmt: skip
+            .outerjoin(Account, Account.id == Lead.account_id)
+            .outerjoin(account_owner, account_owner.id == Account.owner_id)
+            .outerjoin(owner, owner.id == Lead.owner_id)
+            .outerjoin(Team, Team.id == Lead.team_id)
+            .outerjoin(Campaign, Campaign.id == Lead.first_campaign_id)
+            .where(Lead.id.in_(part))
+            .order_by(Lead.id)
+        )
+        if lock and session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(of=Lead)
+        for row in session.execute(stmt).mappings():
+            values = {c: row[c] for c in LEAD_COLUMNS}
+            joined = {
+                "account.name": row["a_name"], "account.domain": row["a_domain"],
+                "account.employees": row["a_employees"], "account.industry": row["a_industry"],
+                "account.prefecture": row["a_prefecture"], "account.region": row["a_region"],
+                "account.owner": row["a_owner"], "owner": row["owner_email"], "team": row["team_name"],
+                "campaign": row["campaign_name"],
+            }  # fmt: skip
+            out[row["id"]] = LeadRow(values, joined)
+    open_opps = _accounts_with_open_opportunities(session, {r.values["account_id"] for r in out.values()})
+    for lead_row in out.values():
+        lead_row.fields = {**_fields(lead_row.values, open_opps), **lead_row.fields}
+    return out
+
+
+def _accounts_with_open_opportunities(session: Session, account_ids: set[int | None]) -> set[int]:
+    ids = sorted(a for a in account_ids if a is not None)
+    found: set[int] = set()
+    for part in _chunks(ids):
+        stmt = select(Opportunity.account_id).where(
+            Opportunity.account_id.in_(part), Opportunity.stage.not_in(CLOSED_STAGES)
+        )
+        found.update(a for (a,) in session.execute(stmt.distinct()) if a is not None)
+    return found
+
+
+def _fields(values: dict[str, Any], open_opps: set[int]) -> dict[str, Any]:
+    email = values.get("email")
+    fields = {k: v for k, v in values.items() if k not in ("score_state", "group_scores")}
+    fields["email_domain"] = email.rsplit("@", 1)[1] if email else None
+    fields["free_mail"] = bool(email) and is_free_mail(email)
+    fields["has_company"] = bool(values.get("account_id") or values.get("company"))
+    fields["account.has_open_opportunity"] = values.get("account_id") in open_opps
+    return fields
+
+
+def load_activities(session: Session, lead_ids: Sequence[int], types: Iterable[str] | None = None
+                    ) -> dict[int, list[ScoredActivity]]:  # fmt: skip
+    """Activities of these leads (optionally only of some types), in time order."""
+    out: dict[int, list[ScoredActivity]] = defaultdict(list)
+    wanted = sorted(types) if types is not None else None
+    if wanted == []:
+        return out
+    for part in _chunks(sorted(lead_ids)):
+        stmt = select(Activity.lead_id, Activity.id, Activity.type, Activity.occurred_at, Activity.properties).where(
+            Activity.lead_id.in_(part)
+        )
+        if wanted is not None:
+            stmt = stmt.where(Activity.type.in_(wanted))
+        for lead_id, activity_id, type_, at, props in session.execute(stmt.order_by(Activity.occurred_at, Activity.id)):
+            out[lead_id].append(ScoredActivity(activity_id, type_, at, props or {}))
+    return out

@@ -1,0 +1,243 @@
+"""Running the scoring engine against the database: on ingest, when leads change, in the decay
+sweep and in a full rescore. One function, ``evaluate``, does all four, so they cannot disagree.
+
+For each lead it locks the row (PostgreSQL: FOR UPDATE, in id order), carries the lead's scoring
+state forward (or replays its whole history when the state is from other rules or an activity
+arrives late), writes the ledger lines, and records every change of temperature, lifecycle stage,
+level, validity and (for a disqualifying fit rule) status as a lead event naming the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from leadops.ingest.bulk import insert_plain
+from leadops.models import Lead, LeadEvent, ScoreLedger
+from leadops.models.base import table_of
+from leadops.rules.conditions import Facts
+from leadops.rules.loader import CompiledRules
+from leadops.scoring.engine import Line, ScoredActivity, Scorer, ScoreState
+from leadops.scoring.facts import LeadRow, load_activities, load_leads
+
+LEDGER_COLUMNS = ("lead_id", "activity_id", "rule_id", "rules_version", "score_group", "delta", "at", "reason",
+                  "line_key")  # fmt: skip
+CLOSED_FOR_DISQUALIFY = ("customer", "partner", "disqualified_marketing", "disqualified_sales", "merged")
+UPDATED = ("score", "behavior_score", "fit_score", "group_scores", "score_state", "scored_version", "score_due_at",
+           "temperature", "lifecycle_stage", "level", "is_valid", "status", "status_reason", "status_changed_at",
+           "last_activity_at")  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    leads: int = 0
+    lines: int = 0
+    events: int = 0
+    replayed: int = 0
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    replayed: list[int] = field(default_factory=list)
+
+
+def evaluate(
+    session: Session, rules: CompiledRules, now: datetime, lead_ids: Sequence[int], *,
+    activities: Mapping[int, Sequence[ScoredActivity]] | None = None, refit: bool = False, sweep: bool = False,
+    rescore: bool = False, actor_kind: str = "rule", actor_ref: str | None = None,
+) -> Outcome:  # fmt: skip
+    """Bring these leads' scores, levels, validity and milestones up to date. Idempotent at a fixed ``now``."""
+    new = activities or {}
+    leads = load_leads(session, lead_ids, lock=True)
+    scorer = Scorer(rules)
+    states: dict[int, ScoreState | None] = {}
+    for lead_id, row in leads.items():
+        same = row.values["scored_version"] == rules.version
+        state = ScoreState.from_json(row.values["score_state"]) if same else None
+        if rescore or state is None or any(state.is_late(a.at) for a in new.get(lead_id, ())):
+            state = None
+        states[lead_id] = state
+    replay_ids = [lid for lid, st in states.items() if st is None]
+    history = load_activities(session, replay_ids) if replay_ids else {}
+    class_types = rules.level_types | rules.validity_types
+    needs_facts = [
+        lid for lid, st in states.items()
+        if st is not None and (refit or any(a.type in class_types for a in new.get(lid, ())))
+    ]  # fmt: skip
+    facts_acts = load_activities(session, needs_facts, class_types) if needs_facts else {}
+    pending = _Pending()
+    outcome = Outcome(leads=len(leads))
+    for lead_id, row in leads.items():
+        state = states[lead_id]
+        if state is None:
+            acts = history.get(lead_id, [])
+            _one(scorer, rules, row, None, acts, acts, now, sweep=True, refit=True, pending=pending,
+                 rescored=row.values["scored_version"] is not None, actor=(actor_kind, actor_ref))  # fmt: skip
+            pending.replayed.append(lead_id)
+        else:
+            incoming = sorted(new.get(lead_id, ()), key=lambda a: (a.at, a.id))
+            classify = facts_acts.get(lead_id, []) if lead_id in needs_facts else None
+            _one(scorer, rules, row, state, incoming, classify, now, sweep=sweep, refit=refit, pending=pending,
+                 rescored=False, actor=(actor_kind, actor_ref))  # fmt: skip
+    _write(session, rules, pending)
+    outcome.lines, outcome.events, outcome.replayed = len(pending.lines), len(pending.events), len(pending.replayed)
+    outcome.changes = pending.events
+    return outcome
+
+
+def _one(
+    scorer: Scorer, rules: CompiledRules, row: LeadRow, state: ScoreState | None, incoming: Sequence[ScoredActivity],
+    classify: Sequence[ScoredActivity] | None, now: datetime, *, sweep: bool, refit: bool, pending: _Pending,
+    rescored: bool, actor: tuple[str, str | None],
+) -> None:  # fmt: skip
+    values, fields = row.values, row.fields
+    lead_id = values["id"]
+    before = {k: values[k] for k in ("temperature", "lifecycle_stage", "level", "is_valid", "status")}
+    update: dict[str, Any] = {k: values[k] for k in UPDATED}
+
+    def event(kind: str, old: Any, new: Any, at: datetime, ref: str | None, reason: str | None = None) -> None:
+        pending.events.append({
+            "lead_id": lead_id, "at": at, "kind": kind, "from_value": None if old is None else str(old),
+            "to_value": None if new is None else str(new), "reason": reason, "actor_kind": "rule",
+            "actor_ref": ref, "rules_version": rules.version,
+        })  # fmt: skip
+
+    # Status first: a disqualifying fit rule changes what validity sees.
+    disqualify = [(c.rule.id, c.rule.disqualify) for c in rules.fit if c.rule.disqualify and c.predicate(Facts(fields))]
+    if (refit or state is None) and disqualify and values["status"] not in CLOSED_FOR_DISQUALIFY:
+        rule_id, status = disqualify[0]
+        event("status", values["status"], status, now, rule_id, f"rule {rule_id}")
+        update.update(status=status, status_reason=rule_id, status_changed_at=now)
+        fields = {**fields, "status": status, "status_reason": rule_id}
+
+    if state is None:
+        state, lines = scorer.replay(fields, incoming, values["created_at"], now)
+    else:
+        lines = []
+        if refit:
+            fit_at = values["created_at"] if state.clock is None and not state.fit else now
+            lines += scorer.score_fit(state, fields, fit_at)[0]
+        for activity in incoming:
+            lines += scorer.score_activity(state, activity, fields)
+        if sweep:
+            lines += scorer.advance(state, now)
+    for line in lines:
+        pending.lines.append((lead_id, line.activity_id, line.rule_id, rules.version, line.group, line.delta, line.at,
+                              line.reason[:300], line.key))  # fmt: skip
+
+    score = state.total(rules.totals)
+    update.update(
+        score=score, behavior_score=state.groups.get("behavior", 0), fit_score=state.groups.get("fit", 0),
+        group_scores=dict(state.groups), score_state=state.to_json(), scored_version=rules.version,
+        score_due_at=_next_due(scorer, state),
+    )  # fmt: skip
+    latest = max((a.at for a in incoming), default=None)
+    if latest is not None and (values["last_activity_at"] is None or latest > values["last_activity_at"]):
+        update["last_activity_at"] = latest
+    fields = {**fields, "score": score, "behavior_score": update["behavior_score"], "fit_score": update["fit_score"]}
+
+    _milestones(rules, lines, before, update, now, rescored, event)
+    if classify is not None:
+        _classify(rules, fields, classify, before, update, now, event)
+    pending.updates.append({"lid": lead_id, **update})
+
+
+def _milestones(rules: CompiledRules, lines: Sequence[Line], before: dict[str, Any], update: dict[str, Any],
+                now: datetime, rescored: bool, event: Any) -> None:  # fmt: skip
+    """Temperature and MQL as the score moves: at the line that crossed, or at ``now`` for a rescore."""
+    temperature = before["temperature"]
+    mql = rules.document.lifecycle.mql_score
+    lifecycle = before["lifecycle_stage"]
+    if rescored:
+        final = rules.temperature(update["score"])
+        if final != temperature:
+            event("temperature", temperature, final, now, None, f"rescore under rules v{rules.version}")
+            update["temperature"] = final
+        if lifecycle == "inquiry" and update["score"] >= mql:
+            event("lifecycle_stage", lifecycle, "mql", now, None, f"score {update['score']} ≥ {mql} (rescore)")
+            update["lifecycle_stage"] = "mql"
+        return
+    for line in lines:
+        band = rules.temperature(line.total_after)
+        if band != temperature:
+            event("temperature", temperature, band, line.at, line.rule_id, f"score {line.total_after}")
+            temperature = band
+        if lifecycle == "inquiry" and line.total_after >= mql:
+            event("lifecycle_stage", lifecycle, "mql", line.at, line.rule_id, f"score {line.total_after} ≥ {mql}")
+            lifecycle = "mql"
+    update["temperature"], update["lifecycle_stage"] = temperature, lifecycle
+
+
+def _classify(rules: CompiledRules, fields: dict[str, Any], acts: Sequence[ScoredActivity], before: dict[str, Any],
+              update: dict[str, Any], now: datetime, event: Any) -> None:  # fmt: skip
+    facts = Facts(fields={**fields, "status": update["status"]}, activities=[(a.type, a.properties) for a in acts])
+    level, level_rule = None, None
+    for number, rule_id, predicate in rules.levels:
+        if predicate(facts):
+            level, level_rule = number, rule_id
+            break
+    if level != before["level"]:
+        at = max((a.at for a in acts if a.type in rules.level_types), default=now)
+        event("level", before["level"], level, at, level_rule, None)
+        update["level"] = level
+    failed = next((reason for _, reason, predicate in rules.validity if not predicate(facts)), None)
+    valid = failed is None
+    if valid != before["is_valid"]:
+        event("validity", before["is_valid"], valid, now, None, failed)
+        update["is_valid"] = valid
+
+
+def _next_due(scorer: Scorer, state: ScoreState) -> datetime | None:
+    due = scorer._next_due(state)
+    return due[0] if due else None
+
+
+def _write(session: Session, rules: CompiledRules, pending: _Pending) -> None:
+    if pending.replayed:
+        for start in range(0, len(pending.replayed), 500):
+            part = pending.replayed[start : start + 500]
+            session.execute(
+                delete(ScoreLedger).where(ScoreLedger.rules_version == rules.version, ScoreLedger.lead_id.in_(part))
+            )
+    insert_plain(session, "score_ledger", LEDGER_COLUMNS, pending.lines)
+    if pending.events:
+        session.execute(insert(table_of(LeadEvent)), pending.events)
+    if pending.updates:
+        table = table_of(Lead)
+        stmt = update(table).where(table.c.id == bindparam("lid")).values({c: bindparam(c) for c in UPDATED})
+        session.execute(stmt, pending.updates)
+
+
+def rescore_all(factory: sessionmaker[Session], rules_for: Any, now: datetime, *, chunk: int = 1000) -> Outcome:
+    """Every live lead recomputed from its history under the active rules, a chunk per transaction."""
+    total = Outcome()
+    with factory() as session:
+        ids = list(session.scalars(select(Lead.id).where(Lead.merged_into_id.is_(None)).order_by(Lead.id)))
+    for start in range(0, len(ids), chunk):
+        with factory() as session, session.begin():
+            outcome = evaluate(session, rules_for(session), now, ids[start : start + chunk], rescore=True)
+        total.leads += outcome.leads
+        total.lines += outcome.lines
+        total.events += outcome.events
+        total.replayed += outcome.replayed
+    return total
+
+
+def sweep_due(session: Session, rules: CompiledRules, now: datetime, *, limit: int = 5000) -> Outcome:
+    """Decay and expiry lines that have fallen due by ``now``. Running it twice at the same ``now`` adds nothing."""
+    ids = list(session.scalars(
+        select(Lead.id).where(Lead.scored_version == rules.version, Lead.score_due_at <= now)
+        .order_by(Lead.score_due_at).limit(limit)
+    ))  # fmt: skip
+    if not ids:
+        return Outcome()
+    return evaluate(session, rules, now, ids, sweep=True)
