@@ -75,7 +75,7 @@ def _measure(rt: Runtime, url: str, items: list[dict[str, Any]], leads: int, now
         for lead_input in inputs:
             writer.upsert(lead_input)
     with rt.factory() as session:
-        lead_ids = dict(session.execute(select(Lead.email, Lead.id)).tuples().all())
+        lead_ids = dict(session.execute(select(Lead.email, Lead.id)).all())
 
     backend = backend_of(url)
     rows = _raw_rows(items, lead_ids, now, backend)

@@ -23,8 +23,10 @@ from leadops.runtime import Runtime
 app = typer.Typer(help="leadops: every lead has an owner, is touched on time, and is visible.", no_args_is_help=True)
 import_app = typer.Typer(help="Import leads, activities, deals and campaign members from CSV, XLSX or JSON Lines.")
 lead_app = typer.Typer(help="Look at one lead.")
+rules_app = typer.Typer(help="The rules document: validate, apply (a new version, rescoring every lead), show, diff.")
 app.add_typer(import_app, name="import")
 app.add_typer(lead_app, name="lead")
+app.add_typer(rules_app, name="rules")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -261,12 +263,19 @@ def _cell(value: Any) -> str:
 def lead_show(
     ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
     output: OutputOpt = "table",
+    explain: Annotated[bool, typer.Option("--explain", help="List the ledger lines that make the score.")] = False,
 ) -> None:
-    """Show a lead: its fields, current state and recent history."""
-    from leadops.leads import lead_detail
+    """Show a lead: its fields, current state and recent history (and, with --explain, its score)."""
+    from leadops.leads import find_lead, lead_detail
+    from leadops.rules.service import active_rules
+    from leadops.scoring.queries import explain as explain_score
 
     with runtime() as rt, rt.factory() as session:
+        tz = rt.settings.tz
         detail = lead_detail(session, ref)
+        if explain:
+            lead = find_lead(session, ref)
+            detail["explain"] = explain_score(session, lead.id, active_rules(session, rt.clock.now()))
     if output == "json":
         console.print_json(json.dumps(detail, ensure_ascii=False, default=str))
         return
@@ -299,6 +308,141 @@ def lead_show(
         console.print(
             f"    {event['at']}  {event['kind']}: {event['from']} → {event['to']}  ({event['actor']})", highlight=False
         )
+    if explain:
+        _print_explain(detail["explain"], tz)
+
+
+def _print_explain(info: dict[str, Any], tz: Any) -> None:
+    title = f"score {info['score']} (rules v{info['rules_version']})"
+    table = Table("at", "rule", "group", "points", "why", title=title)
+    for line in info["lines"]:
+        at = line["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        table.add_row(at, line["rule"], line["group"], f"{line['delta']:+d}", line["reason"] or "")
+    table.add_row("", "", "total", str(sum(line["delta"] for line in info["lines"])), "", style="bold")
+    console.print(table)
+
+
+RulesFile = Annotated[Path, typer.Argument(help="A rules document (YAML).")]
+
+
+def _read_rules(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LeadopsError(f"{file}: no such file") from None
+
+
+@rules_app.command("validate")
+def rules_validate(file: RulesFile) -> None:
+    """Check a rules document; every error is listed with its path and line."""
+    from leadops.rules.service import validate
+
+    with runtime() as rt, rt.factory() as session:
+        compiled = validate(session, _read_rules(file))
+    console.print(
+        f"{file}: valid ({len(compiled.behavior)} behavior and {len(compiled.fit)} fit scoring rules, "
+        f"{len(compiled.levels)} level rules, {len(compiled.routing)} routing rules)"
+    )
+
+
+@rules_app.command("apply")
+def rules_apply(
+    file: RulesFile,
+    author: Annotated[str | None, typer.Option(help="Who made the change.")] = None,
+    comment: Annotated[str | None, typer.Option(help="Why.")] = None,
+) -> None:
+    """Store the document as a new version, make it active, and rescore every lead under it."""
+    from leadops.rules.service import active_rules, apply_rules
+    from leadops.scoring.service import rescore_all
+
+    with runtime() as rt:
+        now = rt.clock.now()
+        with rt.factory() as session, session.begin():
+            version = apply_rules(session, _read_rules(file), author=author, comment=comment, now=now)
+            number = version.version
+        outcome = rescore_all(rt.factory, lambda s: active_rules(s, now), now)
+    console.print(
+        f"rules v{number} is active; rescored {outcome.leads} leads ({outcome.lines} ledger lines, "
+        f"{outcome.events} changes recorded)"
+    )
+
+
+@rules_app.command("show")
+def rules_show(
+    version: Annotated[
+        int | None, typer.Option("--version", help="A version number (default: the active one).")
+    ] = None,
+) -> None:
+    """Print a rules version's document."""
+    from leadops.rules.service import ensure_rules, get_version
+
+    with runtime() as rt, rt.factory() as session, session.begin():
+        ensure_rules(session, rt.clock.now())
+        found = get_version(session, version)
+        print(
+            f"# rules v{found.version}{' (active)' if found.active else ''}, by {found.author or '?'}, "
+            f"{found.created_at.astimezone(rt.settings.tz):%Y-%m-%d %H:%M}"
+        )
+        print(found.document, end="" if found.document.endswith("\n") else "\n")
+
+
+@rules_app.command("versions")
+def rules_versions() -> None:
+    """List the rules versions, newest first."""
+    from leadops.rules.service import ensure_rules, list_versions
+
+    with runtime() as rt, rt.factory() as session, session.begin():
+        ensure_rules(session, rt.clock.now())
+        table = Table("version", "active", "author", "created", "comment")
+        for v in list_versions(session):
+            table.add_row(
+                str(v.version),
+                "✓" if v.active else "",
+                v.author or "",
+                f"{v.created_at.astimezone(rt.settings.tz):%Y-%m-%d %H:%M}",
+                v.comment or "",
+            )
+        console.print(table)
+
+
+@rules_app.command("diff")
+def rules_diff(
+    a: Annotated[int, typer.Argument(help="The older version.")],
+    b: Annotated[int, typer.Argument(help="The newer version.")],
+) -> None:
+    """Show what changed between two rules versions (unified diff)."""
+    from leadops.rules.service import diff_versions
+
+    with runtime() as rt, rt.factory() as session:
+        text = diff_versions(session, a, b)
+    print(text or f"rules v{a} and v{b} are the same")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run one sweep and exit.")] = False,
+    now: Annotated[str | None, typer.Option(help="Sweep as if it were this time (ISO 8601); implies --once.")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 60.0,
+) -> None:
+    """Run the sweeps (score decay and expiry) now and then, or once at a given time."""
+    import time as time_module
+
+    from leadops.ingest.normalize import parse_datetime
+    from leadops.worker import run_once
+
+    with runtime() as rt:
+        if now is not None:
+            try:
+                at = parse_datetime(now, tz=rt.settings.tz)
+            except ValueError as exc:
+                raise LeadopsError(f"--now: {exc}") from None
+            console.print(run_once(rt, at).summary())
+            return
+        while True:
+            console.print(run_once(rt, rt.clock.now()).summary())
+            if once:
+                return
+            time_module.sleep(interval)
 
 
 @app.command()

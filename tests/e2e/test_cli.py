@@ -35,6 +35,13 @@ COMMANDS = [
     ["import", "rejects"],
     ["lead"],
     ["lead", "show"],
+    ["rules"],
+    ["rules", "validate"],
+    ["rules", "apply"],
+    ["rules", "show"],
+    ["rules", "diff"],
+    ["rules", "versions"],
+    ["worker"],
 ]
 
 

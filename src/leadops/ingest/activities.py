@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import select, tuple_
 
 from leadops.errors import FieldError
 from leadops.ingest.bulk import insert_activity_rows
 from leadops.ingest.context import IngestContext
 from leadops.ingest.normalize import check_not_future, normalize_email
 from leadops.models import ActivityType, Campaign, Lead
-from leadops.models.base import UTCDateTime, table_of
 
 ITEM_FIELDS = frozenset(
     {
@@ -290,8 +289,15 @@ def score_inserted(ctx: IngestContext, inserted: list[InsertedActivity]) -> None
     for act in inserted:
         by_lead.setdefault(act.lead_id, []).append(ScoredActivity(act.id, act.type, act.occurred_at, act.properties))
     rules = active_rules(ctx.session, ctx.now)
-    evaluate(ctx.session, rules, ctx.now, sorted(by_lead), activities=by_lead, actor_kind=ctx.actor_kind,
-             actor_ref=ctx.actor_ref)
+    evaluate(
+        ctx.session,
+        rules,
+        ctx.now,
+        sorted(by_lead),
+        activities=by_lead,
+        actor_kind=ctx.actor_kind,
+        actor_ref=ctx.actor_ref,
+    )
 
 
 def _resolve_leads(ctx: IngestContext, items: list[ActivityIn]) -> tuple[dict[Any, int], int, dict[int, FieldError]]:

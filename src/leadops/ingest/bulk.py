@@ -49,7 +49,7 @@ def insert_activity_rows(session: Session, rows: Sequence[dict[str, Any]]) -> li
         return []
     connection = session.connection()
     dialect = connection.dialect.name
-    dbapi = connection.connection.dbapi_connection
+    dbapi: Any = connection.connection.dbapi_connection
     assert dbapi is not None
     if dialect == "postgresql":
         return _postgresql(dbapi, rows)
@@ -129,7 +129,7 @@ def insert_plain(session: Session, table: str, columns: Sequence[str], rows: Seq
     if not rows:
         return
     connection = session.connection()
-    dbapi = connection.connection.dbapi_connection
+    dbapi: Any = connection.connection.dbapi_connection
     assert dbapi is not None
     if connection.dialect.name == "postgresql":
         with dbapi.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:

@@ -282,8 +282,15 @@ class LeadWriter:
         session.flush()
         ids = sorted({lead.id for lead in self.touched})
         self.touched = []
-        evaluate(session, active_rules(session, self.ctx.now), self.ctx.now, ids, refit=True,
-                 actor_kind=self.ctx.actor_kind, actor_ref=self.ctx.actor_ref)
+        evaluate(
+            session,
+            active_rules(session, self.ctx.now),
+            self.ctx.now,
+            ids,
+            refit=True,
+            actor_kind=self.ctx.actor_kind,
+            actor_ref=self.ctx.actor_ref,
+        )
         for lead_id in ids:
             lead = session.get(Lead, lead_id)
             if lead is not None:

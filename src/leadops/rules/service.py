@@ -7,6 +7,7 @@ seen by the next unit of work in every process (no restart).
 from __future__ import annotations
 
 import difflib
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -45,9 +46,10 @@ def active_rules(session: Session, now: datetime) -> CompiledRules:
     row = session.execute(select(RulesVersion.version, RulesVersion.document).where(RulesVersion.active)).first()
     if row is None:
         created = ensure_rules(session, now)
-        row = (created.version, created.document)
-    version, text = row
-    key = (version, text[:64])
+        version, text = created.version, created.document
+    else:
+        version, text = row
+    key = (version, hashlib.sha256(text.encode("utf-8")).hexdigest())
     if key not in _CACHE:
         _CACHE[key] = load_rules(text, version=version, activity_types=activity_type_names(session))
     return _CACHE[key]

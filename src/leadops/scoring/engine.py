@@ -60,6 +60,7 @@ class ScoreState:
     recent: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
     expiries: list[tuple[datetime, str, str, int, int]] = field(default_factory=list)
     fit: dict[str, int] = field(default_factory=dict)
+    fit_changes: dict[str, int] = field(default_factory=dict)
 
     def total(self, totals: Iterable[str]) -> int:
         return sum(self.groups.get(g, 0) for g in totals)
@@ -70,6 +71,7 @@ class ScoreState:
             "anchor": _iso(self.anchor) if self.anchor else None, "decay": self.decay_steps,
             "fired": sorted(self.fired), "recent": {k: [[_iso(a), d] for a, d in v] for k, v in self.recent.items()},
             "expiries": [[_iso(a), r, g, d, i] for a, r, g, d, i in self.expiries], "fit": self.fit,
+            "fit_changes": self.fit_changes,
         }  # fmt: skip
 
     @classmethod
@@ -86,6 +88,7 @@ class ScoreState:
             recent={k: [(_dt(a), int(d)) for a, d in v] for k, v in (data.get("recent") or {}).items()},
             expiries=[(_dt(a), r, g, int(d), int(i)) for a, r, g, d, i in data.get("expiries") or []],
             fit={k: int(v) for k, v in (data.get("fit") or {}).items()},
+            fit_changes={k: int(v) for k, v in (data.get("fit_changes") or {}).items()},
         )
 
     def is_late(self, at: datetime) -> bool:
@@ -202,9 +205,10 @@ class Scorer:
             have = state.fit.get(rule.id, 0)
             if want != have:
                 state.fit[rule.id] = want
+                change = state.fit_changes[rule.id] = state.fit_changes.get(rule.id, 0) + 1
                 reason = (rule.description or rule.id) if matched else f"no longer: {rule.description or rule.id}"
                 lines.append(self._line(state, rule.id, compiled.group, want - have, at, None,
-                                        f"f:{rule.id}:{_iso(at)}", reason))  # fmt: skip
+                                        f"f:{change}", reason))  # fmt: skip
         return lines, disqualify
 
     def replay(

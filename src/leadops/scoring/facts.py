@@ -95,7 +95,7 @@ def _fields(values: dict[str, Any], open_opps: set[int]) -> dict[str, Any]:
     email = values.get("email")
     fields = {k: v for k, v in values.items() if k not in ("score_state", "group_scores")}
     fields["email_domain"] = email.rsplit("@", 1)[1] if email else None
-    fields["free_mail"] = bool(email) and is_free_mail(email)
+    fields["free_mail"] = bool(email) and is_free_mail(str(email))
     fields["has_company"] = bool(values.get("account_id") or values.get("company"))
     fields["account.has_open_opportunity"] = values.get("account_id") in open_opps
     return fields
