@@ -1,5 +1,9 @@
 """Bulk ingest of activities through leadops' real path, against a plain executemany of the same rows.
 
+The events form a live feed: in time order over half a year, each batch of 10,000 arriving just
+after its newest event, for N/10 leads that exist beforehand. leadops scores every event (rules,
+caps, decay, levels, validity, ledger lines, lead events) as it goes in.
+
 Both write the same N rows into the same ``activities`` table of the same database, in batches of
 10,000 (the API's batch size) with a commit per batch. leadops validates each event, resolves its
 lead by e-mail, inserts with ON CONFLICT DO NOTHING … RETURNING and moves each lead's
@@ -29,7 +33,8 @@ BATCH = 10_000
 TYPES = ["page_view", "email_open", "email_click", "content_download", "form_submit", "webinar_attend"]
 
 
-def make_events(count: int, leads: int, now: datetime) -> list[dict[str, Any]]:
+def make_events(count: int, leads: int, now: datetime, *, in_order: bool = True) -> list[dict[str, Any]]:
+    """N events over 180 days for ``leads`` leads, in time order (a live feed) or shuffled (a backfill)."""
     rng = random.Random(42)
     start = now - timedelta(days=180)
     events = []
@@ -50,6 +55,9 @@ def make_events(count: int, leads: int, now: datetime) -> list[dict[str, Any]]:
                 "external_id": f"ev-{i}",
             }
         )
+    events.sort(key=lambda e: str(e["occurred_at"]))
+    if not in_order:
+        rng.shuffle(events)
     return events
 
 
@@ -74,6 +82,7 @@ def _measure(rt: Runtime, url: str, items: list[dict[str, Any]], leads: int, now
         writer.preload(inputs)
         for lead_input in inputs:
             writer.upsert(lead_input)
+        writer.finish()
     with rt.factory() as session:
         lead_ids = dict(session.execute(select(Lead.email, Lead.id)).all())
 
@@ -86,9 +95,12 @@ def _measure(rt: Runtime, url: str, items: list[dict[str, Any]], leads: int, now
     started = time.perf_counter()
     accepted = 0
     for start in range(0, len(items), BATCH):
+        batch = items[start : start + BATCH]
+        # A live feed: each batch arrives just after its newest event.
+        arrived = max(datetime.fromisoformat(str(item["occurred_at"])) for item in batch) + timedelta(minutes=1)
         with rt.factory() as session, session.begin():
-            ctx = IngestContext.from_settings(session, rt.settings, now, actor_kind="api")
-            accepted += ingest_activities(ctx, items[start : start + BATCH]).accepted
+            ctx = IngestContext.from_settings(session, rt.settings, arrived, actor_kind="api")
+            accepted += ingest_activities(ctx, batch).accepted
     leadops_seconds = time.perf_counter() - started
     assert accepted == len(items), (accepted, len(items))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-BENCHMARKS = ("ingest",)
+BENCHMARKS = ("ingest", "rescore")
 
 
 def benchmarks_dir() -> Path:

@@ -52,6 +52,8 @@ class Facts:
     fields: Mapping[str, Any] = field(default_factory=dict)
     activities: Sequence[tuple[str, Mapping[str, Any]]] = ()
     activity: tuple[str, Mapping[str, Any]] | None = None
+    #: Event conditions known to be met (their leaf numbers), instead of scanning ``activities``.
+    seen: frozenset[int] | None = None
 
     def value(self, name: str) -> Any:
         if name.startswith("custom."):
@@ -163,8 +165,16 @@ class Vocabulary:
     fields: Mapping[str, str] = field(default_factory=lambda: LEAD_FIELDS)
 
 
-def compile_condition(spec: Any, vocab: Vocabulary, path: str = "when") -> Predicate:
-    """Turn a condition mapping into a predicate on Facts, or raise ConditionError naming the path."""
+ActivityMatcher = Callable[[tuple[str, Mapping[str, Any]]], bool]
+
+
+def compile_condition(spec: Any, vocab: Vocabulary, path: str = "when",
+                      leaves: list[ActivityMatcher] | None = None) -> Predicate:  # fmt: skip
+    """Turn a condition mapping into a predicate on Facts, or raise ConditionError naming the path.
+
+    With ``leaves``, each event condition appends its activity matcher there and, on a lead, reads
+    whether it is met from ``Facts.seen`` (the numbers of leaves some activity has matched), so a
+    lead's history need not be scanned: "has such an activity" only ever turns true."""
     if not isinstance(spec, Mapping) or not spec:
         raise ConditionError(path, "expected a condition: field/event/property with operators, or all/any/not")
     keys = set(spec)
@@ -175,18 +185,18 @@ def compile_condition(spec: Any, vocab: Vocabulary, path: str = "when") -> Predi
         name = next(iter(combinators))
         arg = spec[name]
         if name == "not":
-            inner = compile_condition(arg, vocab, f"{path}.not")
+            inner = compile_condition(arg, vocab, f"{path}.not", leaves)
             return lambda facts: not inner(facts)
         if not isinstance(arg, list) or not arg:
             raise ConditionError(f"{path}.{name}", "expected a non-empty list of conditions")
-        parts = [compile_condition(item, vocab, f"{path}.{name}[{i}]") for i, item in enumerate(arg)]
+        parts = [compile_condition(item, vocab, f"{path}.{name}[{i}]", leaves) for i, item in enumerate(arg)]
         if name == "all":
             return lambda facts: all(p(facts) for p in parts)
         return lambda facts: any(p(facts) for p in parts)
     if "field" in keys:
         return _field_condition(spec, vocab, path)
     if "event" in keys or "property" in keys:
-        return _event_condition(spec, vocab, path)
+        return _event_condition(spec, vocab, path, leaves)
     raise ConditionError(path, f"unknown keys {sorted(keys)}; a condition has field, event, property, all, any or not")
 
 
@@ -203,7 +213,8 @@ def _field_condition(spec: Mapping[str, Any], vocab: Vocabulary, path: str) -> P
     return lambda facts: all(t(facts.value(name)) for t in tests)
 
 
-def _event_condition(spec: Mapping[str, Any], vocab: Vocabulary, path: str) -> Predicate:
+def _event_condition(spec: Mapping[str, Any], vocab: Vocabulary, path: str,
+                     leaves: list[ActivityMatcher] | None) -> Predicate:  # fmt: skip
     unknown = [k for k in spec if k not in ("event", "property")]
     if unknown:
         raise ConditionError(f"{path}.{unknown[0]}", "an event condition has only 'event' and 'property'")
@@ -218,12 +229,31 @@ def _event_condition(spec: Mapping[str, Any], vocab: Vocabulary, path: str) -> P
         kind, properties = activity
         return (type_ is None or kind == type_) and (props is None or props(properties))
 
+    leaf = None
+    if leaves is not None:
+        leaf = len(leaves)
+        leaves.append(matches)
+
     def predicate(facts: Facts) -> bool:
         if facts.activity is not None:
             return matches(facts.activity)
+        if facts.seen is not None and leaf is not None:
+            return leaf in facts.seen
         return any(matches(a) for a in facts.activities)
 
     return predicate
+
+
+def required_type(spec: Any) -> str | None:
+    """The activity type a condition cannot hold without (its own event, or one in an ``all``)."""
+    if isinstance(spec, Mapping):
+        if isinstance(spec.get("event"), str):
+            return str(spec["event"])
+        for item in spec.get("all") or []:
+            found = required_type(item)
+            if found is not None:
+                return found
+    return None
 
 
 def event_types_in(spec: Any) -> set[str]:

@@ -13,7 +13,15 @@ from pydantic import ValidationError
 
 from leadops.errors import RuleError
 from leadops.models.activities import ACTIVITY_TYPES
-from leadops.rules.conditions import ConditionError, Predicate, Vocabulary, compile_condition, event_types_in
+from leadops.rules.conditions import (
+    ActivityMatcher,
+    ConditionError,
+    Predicate,
+    Vocabulary,
+    compile_condition,
+    event_types_in,
+    required_type,
+)
 from leadops.rules.schema import DecayRule, RulesDocument, ScoringRule
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
@@ -67,6 +75,13 @@ class CompiledRules:
     validity_types: frozenset[str]
     routing: list[tuple[str, Predicate | None]] = field(default_factory=list)
     approach: list[tuple[str, Predicate]] = field(default_factory=list)
+    #: The event conditions of levels and validity, numbered; a lead's state keeps which it has met.
+    class_leaves: list[ActivityMatcher] = field(default_factory=list)
+    #: Behaviour rules by the activity type they need (None: any type may match).
+    behavior_by_type: dict[str | None, list[CompiledRule]] = field(default_factory=dict)
+
+    def behavior_for(self, activity_type: str) -> list[CompiledRule]:
+        return self.behavior_by_type.get(activity_type, []) + self.behavior_by_type.get(None, [])
 
     @property
     def statuses(self) -> list[str]:
@@ -179,9 +194,11 @@ def _compile(
     def problem(path: str, message: str) -> None:
         problems.append(Problem(path, message, _line_of(_parse_path(path), lines)))
 
-    def compile_at(spec: Any, path: str) -> Predicate | None:
+    class_leaves: list[ActivityMatcher] = []
+
+    def compile_at(spec: Any, path: str, leaves: list[ActivityMatcher] | None = None) -> Predicate | None:
         try:
-            return compile_condition(spec, vocab, path)
+            return compile_condition(spec, vocab, path, leaves)
         except ConditionError as exc:
             problem(exc.path, exc.message)
             return None
@@ -224,12 +241,12 @@ def _compile(
         problem("temperature.bands", "bands must go up: each 'below' higher than the one before")
     levels = []
     for index, level_rule in enumerate(document.levels):
-        predicate = compile_at(level_rule.when, f"levels[{index}].when")
+        predicate = compile_at(level_rule.when, f"levels[{index}].when", class_leaves)
         if predicate is not None:
             levels.append((level_rule.level, level_rule.id, predicate))
     validity = []
     for index, validity_rule in enumerate(document.validity):
-        predicate = compile_at(validity_rule.when, f"validity[{index}].when")
+        predicate = compile_at(validity_rule.when, f"validity[{index}].when", class_leaves)
         if predicate is not None:
             validity.append((validity_rule.id, validity_rule.reason or validity_rule.id, predicate))
     routing: list[tuple[str, Predicate | None]] = []
@@ -251,8 +268,17 @@ def _compile(
         levels=sorted(levels, key=lambda item: -item[0]),
         level_types=frozenset(t for lv in document.levels for t in event_types_in(lv.when)),
         validity=validity, validity_types=frozenset(t for v in document.validity for t in event_types_in(v.when)),
-        routing=routing, approach=approach,
+        routing=routing, approach=approach, class_leaves=class_leaves,
+        behavior_by_type=_by_type(compiled["behavior"]),
     )  # fmt: skip
+
+
+def _by_type(rules: list[CompiledRule]) -> dict[str | None, list[CompiledRule]]:
+    """Index rules by the type they need, keeping document order within each list."""
+    out: dict[str | None, list[CompiledRule]] = {}
+    for rule in rules:
+        out.setdefault(required_type(rule.rule.when), []).append(rule)
+    return out
 
 
 def default_rules_text() -> str:

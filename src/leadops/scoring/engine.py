@@ -61,6 +61,8 @@ class ScoreState:
     expiries: list[tuple[datetime, str, str, int, int]] = field(default_factory=list)
     fit: dict[str, int] = field(default_factory=dict)
     fit_changes: dict[str, int] = field(default_factory=dict)
+    #: Level and validity event conditions some activity of the lead has met (leaf numbers).
+    seen: set[int] = field(default_factory=set)
 
     def total(self, totals: Iterable[str]) -> int:
         return sum(self.groups.get(g, 0) for g in totals)
@@ -71,7 +73,7 @@ class ScoreState:
             "anchor": _iso(self.anchor) if self.anchor else None, "decay": self.decay_steps,
             "fired": sorted(self.fired), "recent": {k: [[_iso(a), d] for a, d in v] for k, v in self.recent.items()},
             "expiries": [[_iso(a), r, g, d, i] for a, r, g, d, i in self.expiries], "fit": self.fit,
-            "fit_changes": self.fit_changes,
+            "fit_changes": self.fit_changes, "seen": sorted(self.seen),
         }  # fmt: skip
 
     @classmethod
@@ -89,6 +91,7 @@ class ScoreState:
             expiries=[(_dt(a), r, g, int(d), int(i)) for a, r, g, d, i in data.get("expiries") or []],
             fit={k: int(v) for k, v in (data.get("fit") or {}).items()},
             fit_changes={k: int(v) for k, v in (data.get("fit_changes") or {}).items()},
+            seen=set(data.get("seen") or []),
         )
 
     def is_late(self, at: datetime) -> bool:
@@ -159,8 +162,12 @@ class Scorer:
 
     def score_activity(self, state: ScoreState, activity: ScoredActivity, fields: Mapping[str, Any]) -> list[Line]:
         lines = self.advance(state, activity.at, inclusive=False)
-        facts = Facts(fields=fields, activity=(activity.type, activity.properties))
-        for compiled in self.rules.behavior:
+        seen_as = (activity.type, activity.properties)
+        for leaf, matcher in enumerate(self.rules.class_leaves):
+            if leaf not in state.seen and matcher(seen_as):
+                state.seen.add(leaf)
+        facts = Facts(fields=fields, activity=seen_as)
+        for compiled in self.rules.behavior_for(activity.type):
             rule = compiled.rule
             if not compiled.predicate(facts):
                 continue

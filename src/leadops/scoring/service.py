@@ -69,23 +69,18 @@ def evaluate(
     replay_ids = [lid for lid, st in states.items() if st is None]
     history = load_activities(session, replay_ids) if replay_ids else {}
     class_types = rules.level_types | rules.validity_types
-    needs_facts = [
-        lid for lid, st in states.items()
-        if st is not None and (refit or any(a.type in class_types for a in new.get(lid, ())))
-    ]  # fmt: skip
-    facts_acts = load_activities(session, needs_facts, class_types) if needs_facts else {}
     pending = _Pending()
     outcome = Outcome(leads=len(leads))
     for lead_id, row in leads.items():
         state = states[lead_id]
         if state is None:
             acts = history.get(lead_id, [])
-            _one(scorer, rules, row, None, acts, acts, now, sweep=True, refit=True, pending=pending,
+            _one(scorer, rules, row, None, acts, True, now, sweep=True, refit=True, pending=pending,
                  rescored=row.values["scored_version"] is not None, actor=(actor_kind, actor_ref))  # fmt: skip
             pending.replayed.append(lead_id)
         else:
             incoming = sorted(new.get(lead_id, ()), key=lambda a: (a.at, a.id))
-            classify = facts_acts.get(lead_id, []) if lead_id in needs_facts else None
+            classify = refit or any(a.type in class_types for a in incoming)
             _one(scorer, rules, row, state, incoming, classify, now, sweep=sweep, refit=refit, pending=pending,
                  rescored=False, actor=(actor_kind, actor_ref))  # fmt: skip
     _write(session, rules, pending)
@@ -96,7 +91,7 @@ def evaluate(
 
 def _one(
     scorer: Scorer, rules: CompiledRules, row: LeadRow, state: ScoreState | None, incoming: Sequence[ScoredActivity],
-    classify: Sequence[ScoredActivity] | None, now: datetime, *, sweep: bool, refit: bool, pending: _Pending,
+    classify: bool, now: datetime, *, sweep: bool, refit: bool, pending: _Pending,
     rescored: bool, actor: tuple[str, str | None],
 ) -> None:  # fmt: skip
     values, fields = row.values, row.fields
@@ -146,8 +141,9 @@ def _one(
     fields = {**fields, "score": score, "behavior_score": update["behavior_score"], "fit_score": update["fit_score"]}
 
     _milestones(rules, lines, before, update, now, rescored, event)
-    if classify is not None:
-        _classify(rules, fields, classify, before, update, now, event)
+    if classify:
+        at = latest if latest is not None else now
+        _classify(rules, fields, state, before, update, at, event)
     pending.updates.append({"lid": lead_id, **update})
 
 
@@ -177,22 +173,21 @@ def _milestones(rules: CompiledRules, lines: Sequence[Line], before: dict[str, A
     update["temperature"], update["lifecycle_stage"] = temperature, lifecycle
 
 
-def _classify(rules: CompiledRules, fields: dict[str, Any], acts: Sequence[ScoredActivity], before: dict[str, Any],
-              update: dict[str, Any], now: datetime, event: Any) -> None:  # fmt: skip
-    facts = Facts(fields={**fields, "status": update["status"]}, activities=[(a.type, a.properties) for a in acts])
+def _classify(rules: CompiledRules, fields: dict[str, Any], state: ScoreState, before: dict[str, Any],
+              update: dict[str, Any], at: datetime, event: Any) -> None:  # fmt: skip
+    facts = Facts(fields={**fields, "status": update["status"]}, seen=frozenset(state.seen))
     level, level_rule = None, None
     for number, rule_id, predicate in rules.levels:
         if predicate(facts):
             level, level_rule = number, rule_id
             break
     if level != before["level"]:
-        at = max((a.at for a in acts if a.type in rules.level_types), default=now)
         event("level", before["level"], level, at, level_rule, None)
         update["level"] = level
     failed = next((reason for _, reason, predicate in rules.validity if not predicate(facts)), None)
     valid = failed is None
     if valid != before["is_valid"]:
-        event("validity", before["is_valid"], valid, now, None, failed)
+        event("validity", before["is_valid"], valid, at, None, failed)
         update["is_valid"] = valid
 
 
