@@ -9,7 +9,9 @@ from leadops.ingest.activities import ingest_activities
 from leadops.ingest.leads import merge_leads
 from leadops.leads import find_lead
 from leadops.models import Account, Activity, Campaign, Lead, LeadEvent, Touch
+from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
+from leadops.scoring.service import evaluate
 from tests.factories import ingest_context, make_lead
 
 
@@ -128,6 +130,9 @@ def test_merging_moves_every_piece_of_history(session: Session, runtime: Runtime
     kinds = session.scalars(select(LeadEvent.kind).where(LeadEvent.lead_id == keep.id)).all()
     assert "merged" in kinds
     assert kinds.count("created") == 2  # both creation events are kept
+    evaluate(session, active_rules(session, ctx.now), ctx.now, [keep.id])
+    session.refresh(keep)
+    assert keep.score == 10  # the winner is rescored with the download it inherited
 
 
 def test_a_lead_found_by_email_and_another_by_external_id_are_merged(session: Session, runtime: Runtime) -> None:

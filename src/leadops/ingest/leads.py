@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import delete, or_, select, tuple_, update
 
 from leadops.errors import FieldError
 from leadops.ingest.accounts import AccountResolver, CompanyFacts, company_domain
@@ -314,7 +314,9 @@ def _ref(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-_HISTORY = (Activity, ScoreLedger, LeadEvent, Touch, Task, Opportunity, LeadAssignment)
+# Score ledger lines are not moved: the merged lead keeps its own (it points at the winner) and the
+# winner is replayed from the combined activities.
+_HISTORY = (Activity, LeadEvent, Touch, Task, Opportunity, LeadAssignment)
 
 
 def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
@@ -342,7 +344,12 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
     if loser.last_activity_at and (winner.last_activity_at is None or loser.last_activity_at > winner.last_activity_at):
         winner.last_activity_at = loser.last_activity_at
     loser.merged_into_id = winner.id
-    winner.scored_version = None  # its history grew: the next evaluation replays it
+    # Its history grew: drop the lines both had under the active rules; the next evaluation replays it.
+    from leadops.rules.service import active_rules
+
+    version = active_rules(session, ctx.now).version
+    session.execute(delete(ScoreLedger).where(ScoreLedger.lead_id == winner.id, ScoreLedger.rules_version == version))
+    winner.scored_version = None
     loser.email = None
     loser.crm_id = None
     loser.crm_source = None

@@ -48,6 +48,8 @@ class _Pending:
     events: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     replayed: list[int] = field(default_factory=list)
+    #: Replayed leads that already have lines under this version (only those need deleting).
+    superseded: list[int] = field(default_factory=list)
 
 
 def evaluate(
@@ -78,6 +80,8 @@ def evaluate(
             _one(scorer, rules, row, None, acts, True, now, sweep=True, refit=True, pending=pending,
                  rescored=row.values["scored_version"] is not None, actor=(actor_kind, actor_ref))  # fmt: skip
             pending.replayed.append(lead_id)
+            if row.values["scored_version"] == rules.version:
+                pending.superseded.append(lead_id)
         else:
             incoming = sorted(new.get(lead_id, ()), key=lambda a: (a.at, a.id))
             classify = refit or any(a.type in class_types for a in incoming)
@@ -197,9 +201,9 @@ def _next_due(scorer: Scorer, state: ScoreState) -> datetime | None:
 
 
 def _write(session: Session, rules: CompiledRules, pending: _Pending) -> None:
-    if pending.replayed:
-        for start in range(0, len(pending.replayed), 500):
-            part = pending.replayed[start : start + 500]
+    if pending.superseded:
+        for start in range(0, len(pending.superseded), 500):
+            part = pending.superseded[start : start + 500]
             session.execute(
                 delete(ScoreLedger).where(ScoreLedger.rules_version == rules.version, ScoreLedger.lead_id.in_(part))
             )
