@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
@@ -62,9 +64,17 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
             .where(Lead.id.in_(part))
             .order_by(Lead.id)
         )
-        if lock and session.get_bind().dialect.name == "postgresql":
+        connection = session.connection()
+        if lock and connection.dialect.name == "postgresql":
             stmt = stmt.with_for_update(of=Lead)
-        for row in session.execute(stmt).mappings():
+        # The ids are integers from the database, so they can be rendered into the statement; the rows
+        # come back from the driver untouched and are converted here once (the hot path of ingest).
+        sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        result = connection.exec_driver_sql(sql)
+        names = list(result.keys())
+        sqlite = connection.dialect.name == "sqlite"
+        for raw in result:
+            row = _convert(dict(zip(names, raw, strict=True)), sqlite)
             values = {c: row[c] for c in LEAD_COLUMNS}
             joined = {
                 "account.name": row["a_name"], "account.domain": row["a_domain"],
@@ -78,6 +88,27 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
     for lead_row in out.values():
         lead_row.fields = {**_fields(lead_row.values, open_opps), **lead_row.fields}
     return out
+
+
+_TIMES = ("created_at", "last_activity_at", "status_changed_at", "score_due_at")
+_JSONS = ("custom", "group_scores", "score_state")
+
+
+def _convert(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:
+    """Driver values as the models would give them: aware UTC datetimes, dicts, booleans."""
+    if sqlite:
+        for name in _TIMES:
+            value = row[name]
+            if isinstance(value, str):
+                row[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        row["is_valid"] = bool(row["is_valid"])
+    for name in _JSONS:
+        value = row[name]
+        if isinstance(value, str | bytes):
+            row[name] = orjson.loads(value)
+        elif value is None:
+            row[name] = {}
+    return row
 
 
 def _accounts_with_open_opportunities(session: Session, account_ids: set[int | None]) -> set[int]:

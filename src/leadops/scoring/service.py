@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.ingest.bulk import insert_plain
-from leadops.models import Lead, LeadEvent, ScoreLedger
+from leadops.models import Lead, ScoreLedger
 from leadops.models.base import table_of
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
@@ -27,6 +27,8 @@ from leadops.scoring.facts import LeadRow, load_activities, load_leads
 
 LEDGER_COLUMNS = ("lead_id", "activity_id", "rule_id", "rules_version", "score_group", "delta", "at", "reason",
                   "line_key")  # fmt: skip
+EVENT_COLUMNS = ("lead_id", "at", "kind", "from_value", "to_value", "reason", "actor_kind", "actor_ref",
+                 "rules_version")  # fmt: skip
 CLOSED_FOR_DISQUALIFY = ("customer", "partner", "disqualified_marketing", "disqualified_sales", "merged")
 UPDATED = ("score", "behavior_score", "fit_score", "group_scores", "score_state", "scored_version", "score_due_at",
            "temperature", "lifecycle_stage", "level", "is_valid", "status", "status_reason", "status_changed_at",
@@ -208,8 +210,7 @@ def _write(session: Session, rules: CompiledRules, pending: _Pending) -> None:
                 delete(ScoreLedger).where(ScoreLedger.rules_version == rules.version, ScoreLedger.lead_id.in_(part))
             )
     insert_plain(session, "score_ledger", LEDGER_COLUMNS, pending.lines)
-    if pending.events:
-        session.execute(insert(table_of(LeadEvent)), pending.events)
+    insert_plain(session, "lead_events", EVENT_COLUMNS, [tuple(e[c] for c in EVENT_COLUMNS) for e in pending.events])
     if pending.updates:
         table = table_of(Lead)
         stmt = update(table).where(table.c.id == bindparam("lid")).values({c: bindparam(c) for c in UPDATED})
