@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from leadops.db import migrate, normalize_url
+from leadops.db import migrate, normalize_url, temporary_postgres_database
 
 
 @contextmanager
@@ -23,19 +21,8 @@ def fresh_database(database_url: str | None) -> Iterator[str]:
             migrate(url)
             yield url
         return
-    base = make_url(normalize_url(database_url))
-    name = f"leadops_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
+    with temporary_postgres_database(database_url, "leadops_bench") as url:
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def backend_of(url: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -13,12 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from leadops.clock import FixedClock
 from leadops.config import Settings, get_settings
-from leadops.db import migrate, normalize_url
+from leadops.db import migrate, temporary_postgres_database
 from leadops.models import Base
 from leadops.runtime import Runtime
 
@@ -53,19 +51,8 @@ def pg_database() -> Iterator[str]:
     """A PostgreSQL database of this test session's own, migrated once, dropped at the end."""
     if not PG_URL:
         pytest.skip("PostgreSQL not configured: set LEADOPS_TEST_DATABASE_URL (make test does when a server answers)")
-    base = make_url(normalize_url(PG_URL))
-    name = f"leadops_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
+    with temporary_postgres_database(PG_URL, "leadops_test") as url:
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _truncate_pg(url: str) -> None:

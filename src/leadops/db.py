@@ -86,3 +86,26 @@ def migrate(url: str, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def temporary_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, migrated database on the server of ``server_url``, dropped when the block ends.
+    Used by the tests and the benchmarks so that each run has a database of its own."""
+    import uuid
+
+    from sqlalchemy import text
+
+    base = make_url(normalize_url(server_url))
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

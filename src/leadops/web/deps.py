@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from leadops.db import session_scope
 from leadops.runtime import Runtime
 
 
@@ -16,13 +17,5 @@ def get_runtime(request: Request) -> Runtime:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    runtime = get_runtime(request)
-    session = runtime.factory()
-    try:
+    with session_scope(get_runtime(request).factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
