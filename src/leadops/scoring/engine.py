@@ -117,7 +117,7 @@ class Scorer:
         """Decay and expiry lines due up to ``until``, in time order."""
         lines: list[Line] = []
         while True:
-            due = self._next_due(state)
+            due = self.next_due(state)
             if due is None:
                 break
             at, kind, payload = due
@@ -145,7 +145,7 @@ class Scorer:
             state.clock, state.clock_timed = at, True
         return lines
 
-    def _next_due(self, state: ScoreState) -> tuple[datetime, str, Any] | None:
+    def next_due(self, state: ScoreState) -> tuple[datetime, str, Any] | None:
         candidates: list[tuple[datetime, int, str, Any]] = []
         if state.anchor is not None:
             for order, rule in enumerate(self.rules.decay):

@@ -139,7 +139,7 @@ def _one(
     update.update(
         score=score, behavior_score=state.groups.get("behavior", 0), fit_score=state.groups.get("fit", 0),
         group_scores=dict(state.groups), score_state=state.to_json(), scored_version=rules.version,
-        score_due_at=_next_due(scorer, state),
+        score_due_at=_due_at(scorer, state),
     )  # fmt: skip
     latest = max((a.at for a in incoming), default=None)
     if latest is not None and (values["last_activity_at"] is None or latest > values["last_activity_at"]):
@@ -197,8 +197,8 @@ def _classify(rules: CompiledRules, fields: dict[str, Any], state: ScoreState, b
         update["is_valid"] = valid
 
 
-def _next_due(scorer: Scorer, state: ScoreState) -> datetime | None:
-    due = scorer._next_due(state)
+def _due_at(scorer: Scorer, state: ScoreState) -> datetime | None:
+    due = scorer.next_due(state)
     return due[0] if due else None
 
 
