@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -109,3 +111,23 @@ def temporary_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 5) -> T:
+    """Run ``work`` in its own transaction and commit; if a concurrent writer won a race (a unique
+    key it created first, or SQLite's single-writer lock), roll back and run it again. Only for work
+    that is idempotent — every ingestion write is an upsert, so a retry sees the winner's rows."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(factory) as session:
+                return work(session)
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+        except OperationalError as exc:
+            if attempt == attempts or "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                raise
+        time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.clock import Clock
 from leadops.config import Settings
+from leadops.db import run_in_transaction
 from leadops.errors import FieldError
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
@@ -285,7 +286,11 @@ def run_import(
     cache: dict[str, Any] = {}
     try:
         for chunk in _chunks(rows, settings.import_chunk_size):
-            with factory() as session, session.begin():
+            before = _counts(summary)
+
+            def write_chunk(session: Session, chunk: list[Row] = chunk, before: tuple[Any, ...] = before) -> None:
+                # A retry (a concurrent writer won a race) starts again from the counts before this chunk.
+                _restore(summary, before)
                 ctx = IngestContext.from_settings(
                     session, settings, now, actor_kind="import", actor_ref=str(summary.job_id), date_order=date_order
                 )
@@ -295,7 +300,9 @@ def run_import(
                 session.flush()
                 writer.save(session, summary.job_id)
                 _update_job(session, summary, None)
-                cache.update(ctx.cache)
+                cache.update({k: v for k, v in ctx.cache.items() if k == "activity_types"})
+
+            run_in_transaction(factory, write_chunk)
             if progress:
                 progress(summary.total, size)
     except Exception as exc:
@@ -305,6 +312,17 @@ def run_import(
     with factory() as session, session.begin():
         _update_job(session, summary, clock.now(), state="done")
     return summary
+
+
+def _counts(summary: ImportSummary) -> tuple[Any, ...]:
+    return (summary.total, summary.taken, summary.unchanged, summary.rejected, summary.flagged,
+            len(summary.rejects), len(summary.flags))  # fmt: skip
+
+
+def _restore(summary: ImportSummary, counts: tuple[Any, ...]) -> None:
+    summary.total, summary.taken, summary.unchanged, summary.rejected, summary.flagged = counts[:5]
+    del summary.rejects[counts[5] :]
+    del summary.flags[counts[6] :]
 
 
 def _update_job(

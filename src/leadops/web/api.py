@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.errors import NotFound, TooLarge, ValidationFailed
-from leadops.ingest.activities import ingest_activities
+from leadops.db import run_in_transaction
+from leadops.errors import NotFound, TooLarge
+from leadops.ingest import service
 from leadops.ingest.context import IngestContext
-from leadops.ingest.leads import LeadWriter, validate_lead
-from leadops.leads import LeadFilter, lead_as_dict, lead_detail, list_leads
+from leadops.leads import LeadFilter, lead_detail, list_leads
 from leadops.models import ImportJob, ImportReject
 from leadops.runtime import Runtime
 from leadops.web.deps import get_runtime, get_session
@@ -101,108 +101,44 @@ def get_lead(ref: str, session: SessionDep) -> dict[str, Any]:
 
 
 @router.put("/leads", tags=["leads"])
-def upsert_lead(body: LeadIn, response: Response, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def upsert_lead(body: LeadIn, response: Response, runtime: RuntimeDep) -> dict[str, Any]:
     """Create or update a lead by normalized e-mail. 201 when created, 200 when it existed."""
-    ctx = _ctx(session, runtime)
-    item, errors = validate_lead(body.model_dump(exclude_none=True), ctx, crm_source=body.crm_source)
-    if item is None:
-        raise ValidationFailed(errors)
-    writer = LeadWriter(ctx)
-    writer.preload([item])
-    outcome = writer.upsert(item)
-    writer.finish()
-    response.status_code = 201 if outcome.created else 200
-    return {
-        "created": outcome.created,
-        "changed": outcome.changed,
-        "lead": lead_as_dict(outcome.lead),
-        "flags": [{"flag": f, "message": m} for f, m in outcome.flags],
-    }
+    data = body.model_dump(exclude_none=True)
+    now = runtime.clock.now()
+    result = run_in_transaction(runtime.factory, lambda s: service.upsert_lead(s, runtime.settings, now, data))
+    response.status_code = 201 if result["created"] else 200
+    return result
 
 
 @router.post("/leads/batch", tags=["leads"])
-def upsert_leads(body: LeadBatchIn, response: Response, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def upsert_leads(body: LeadBatchIn, response: Response, runtime: RuntimeDep) -> dict[str, Any]:
     """Upsert many leads. Good ones are written; bad ones come back with the path of each bad field."""
     if len(body.leads) > runtime.settings.max_batch_size:
         raise TooLarge(f"{len(body.leads)} leads in one batch; the limit is {runtime.settings.max_batch_size}")
-    ctx = _ctx(session, runtime)
-    parsed, rejected = [], []
-    for index, raw in enumerate(body.leads):
-        crm_source = raw.get("crm_source") if isinstance(raw, dict) else None
-        item, errors = validate_lead(raw, ctx, crm_source=crm_source, prefix=f"leads[{index}].")
-        if item is None:
-            rejected.append({"index": index, "errors": [e.as_dict() for e in errors]})
-        else:
-            parsed.append(item)
-    writer = LeadWriter(ctx)
-    writer.preload(parsed)
-    created = changed = 0
-    for item in parsed:
-        outcome = writer.upsert(item)
-        created += outcome.created
-        changed += outcome.changed and not outcome.created
-    writer.finish()
-    _record_rejects(session, runtime, "api-leads", body.leads, rejected)
-    response.status_code = _batch_status(len(parsed), len(rejected))
-    return {"created": created, "updated": changed, "unchanged": len(parsed) - created - changed, "rejected": rejected}
+    now = runtime.clock.now()
+    result = run_in_transaction(runtime.factory, lambda s: service.upsert_leads(s, runtime.settings, now, body.leads))
+    response.status_code = _batch_status(result.pop("good"), len(result["rejected"]))
+    return result
 
 
 @router.post("/activities", tags=["activities"])
-def post_activities(
-    body: ActivityBatchIn, response: Response, session: SessionDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+def post_activities(body: ActivityBatchIn, response: Response, runtime: RuntimeDep) -> dict[str, Any]:
     """Store a batch of activities. 200 if all were taken, 207 if some were rejected, 422 if none."""
     if len(body.activities) > runtime.settings.max_batch_size:
         raise TooLarge(
             f"{len(body.activities)} activities in one batch; the limit is {runtime.settings.max_batch_size}"
         )
-    result = ingest_activities(_ctx(session, runtime), body.activities)
-    rejected = [r.as_dict() for r in result.rejected]
-    _record_rejects(session, runtime, "api-activities", body.activities, rejected)
-    response.status_code = _batch_status(result.accepted + result.duplicates, len(rejected))
-    return result.as_dict()
+    now = runtime.clock.now()
+    items = body.activities
+    result = run_in_transaction(runtime.factory, lambda s: service.store_activities(s, runtime.settings, now, items))
+    response.status_code = _batch_status(result.pop("good"), len(result["rejected"]))
+    return result
 
 
 def _batch_status(good: int, bad: int) -> int:
     if bad == 0:
         return 200
     return 207 if good else 422
-
-
-def _record_rejects(
-    session: Session, runtime: Runtime, kind: str, items: list[Any], rejected: list[dict[str, Any]]
-) -> None:
-    """Rejected API items are kept like rejected file rows: nothing sent is silently lost."""
-    if not rejected:
-        return
-    now = runtime.clock.now()
-    job = ImportJob(
-        kind=kind,
-        state="done",
-        dry_run=False,
-        actor="api",
-        started_at=now,
-        finished_at=now,
-        rows_total=len(items),
-        rows_taken=len(items) - len(rejected),
-        rows_unchanged=0,
-        rows_rejected=len(rejected),
-        rows_flagged=0,
-    )
-    session.add(job)
-    session.flush()
-    for reject in rejected:
-        raw = items[reject["index"]]
-        errors = reject["errors"]
-        session.add(
-            ImportReject(
-                job_id=job.id,
-                row_number=reject["index"],
-                raw=raw if isinstance(raw, dict) else {"item": raw},
-                field=errors[0]["path"],
-                error="; ".join(f"{e['path']}: {e['message']}" for e in errors),
-            )
-        )
 
 
 @router.get("/imports/{job_id}", tags=["imports"])

@@ -1,0 +1,95 @@
+"""Ingestion as the API offers it: one lead, a batch of leads, a batch of activities.
+
+Each function is one unit of work on the session it is given; rejected items are kept in
+``import_rejects`` like rejected file rows. Callers run them with ``db.run_in_transaction`` so a
+race with a concurrent writer is retried (every write here is an upsert).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from leadops.config import Settings
+from leadops.errors import ValidationFailed
+from leadops.ingest.activities import ingest_activities
+from leadops.ingest.context import IngestContext
+from leadops.ingest.leads import LeadWriter, validate_lead
+from leadops.leads import lead_as_dict
+from leadops.models import ImportJob, ImportReject
+
+
+def upsert_lead(session: Session, settings: Settings, now: Any, data: dict[str, Any]) -> dict[str, Any]:
+    ctx = IngestContext.from_settings(session, settings, now, actor_kind="api")
+    item, errors = validate_lead(data, ctx, crm_source=data.get("crm_source"))
+    if item is None:
+        raise ValidationFailed(errors)
+    writer = LeadWriter(ctx)
+    writer.preload([item])
+    outcome = writer.upsert(item)
+    writer.finish()
+    return {
+        "created": outcome.created,
+        "changed": outcome.changed,
+        "lead": lead_as_dict(outcome.lead),
+        "flags": [{"flag": f, "message": m} for f, m in outcome.flags],
+    }
+
+
+def upsert_leads(session: Session, settings: Settings, now: Any, items: list[Any]) -> dict[str, Any]:
+    ctx = IngestContext.from_settings(session, settings, now, actor_kind="api")
+    parsed, rejected = [], []
+    for index, raw in enumerate(items):
+        crm_source = raw.get("crm_source") if isinstance(raw, dict) else None
+        item, errors = validate_lead(raw, ctx, crm_source=crm_source, prefix=f"leads[{index}].")
+        if item is None:
+            rejected.append({"index": index, "errors": [e.as_dict() for e in errors]})
+        else:
+            parsed.append(item)
+    writer = LeadWriter(ctx)
+    writer.preload(parsed)
+    created = changed = 0
+    for item in parsed:
+        outcome = writer.upsert(item)
+        created += outcome.created
+        changed += outcome.changed and not outcome.created
+    writer.finish()
+    record_rejects(session, now, "api-leads", items, rejected)
+    return {
+        "created": created,
+        "updated": changed,
+        "unchanged": len(parsed) - created - changed,
+        "rejected": rejected,
+        "good": len(parsed),
+    }
+
+
+def store_activities(session: Session, settings: Settings, now: Any, items: list[Any]) -> dict[str, Any]:
+    result = ingest_activities(IngestContext.from_settings(session, settings, now, actor_kind="api"), items)
+    rejected = [r.as_dict() for r in result.rejected]
+    record_rejects(session, now, "api-activities", items, rejected)
+    return {**result.as_dict(), "good": result.accepted + result.duplicates}
+
+
+def record_rejects(session: Session, now: Any, kind: str, items: list[Any], rejected: list[dict[str, Any]]) -> None:
+    """Rejected API items are kept like rejected file rows: nothing sent is silently lost."""
+    if not rejected:
+        return
+    job = ImportJob(kind=kind, state="done", dry_run=False, actor="api", started_at=now, finished_at=now,
+                    rows_total=len(items), rows_taken=len(items) - len(rejected), rows_unchanged=0,
+                    rows_rejected=len(rejected), rows_flagged=0)  # fmt: skip
+    session.add(job)
+    session.flush()
+    for reject in rejected:
+        raw = items[reject["index"]]
+        errors = reject["errors"]
+        session.add(
+            ImportReject(
+                job_id=job.id,
+                row_number=reject["index"],
+                raw=raw if isinstance(raw, dict) else {"item": raw},
+                field=errors[0]["path"],
+                error="; ".join(f"{e['path']}: {e['message']}" for e in errors),
+            )
+        )
