@@ -1,0 +1,1 @@
+"""Routing: pure strategies that choose a person within a team (strategies.py)."""
