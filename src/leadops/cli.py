@@ -26,7 +26,9 @@ lead_app = typer.Typer(help="Look at one lead.")
 rules_app = typer.Typer(help="The rules document: validate, apply (a new version, rescoring every lead), show, diff.")
 app.add_typer(import_app, name="import")
 app.add_typer(lead_app, name="lead")
+org_app = typer.Typer(help="The organisation: teams, users, capacities, weights, out-of-office periods.")
 app.add_typer(rules_app, name="rules")
+app.add_typer(org_app, name="org")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -416,6 +418,49 @@ def rules_diff(
     with runtime() as rt, rt.factory() as session:
         text = diff_versions(session, a, b)
     print(text or f"rules v{a} and v{b} are the same")
+
+
+@org_app.command("apply")
+def org_apply(file: Annotated[Path, typer.Argument(help="An organisation document (YAML).")]) -> None:
+    """Create or update teams (by name) and users (by e-mail) from a YAML document."""
+    from leadops.routing.org import apply_org, parse_org
+
+    with runtime() as rt:
+        document = parse_org(_read_rules(file))
+        with rt.factory() as session, session.begin():
+            created = apply_org(session, document, now=rt.clock.now(), tz=rt.settings.tz)
+    console.print(
+        f"{len(document.teams)} teams and {len(document.users)} users applied "
+        f"({created['teams']} teams and {created['users']} users new)"
+    )
+
+
+@org_app.command("show")
+def org_show(output: OutputOpt = "table") -> None:
+    """Show the teams with their managers and members."""
+    from leadops.routing.org import describe_org
+
+    with runtime() as rt, rt.factory() as session:
+        teams = describe_org(session)
+        tz = rt.settings.tz
+    if output == "json":
+        console.print_json(json.dumps(teams, ensure_ascii=False, default=str))
+        return
+    for team in teams:
+        console.print(
+            f"[bold]{team['team']}[/bold] ({team['kind']}), manager {team['manager'] or '—'}", highlight=False
+        )
+        for member in team["members"]:
+            away = ", ".join(
+                f"{a:%m/%d}–{b:%m/%d}"
+                for a, b, _ in ((s.astimezone(tz), e.astimezone(tz), n) for s, e, n in member["out_of_office"])
+            )
+            state = "" if member["active"] else " inactive"
+            console.print(
+                f"  {member['name']} <{member['email']}> {member['role']}, weight {member['weight']:g}, "
+                f"capacity {member['capacity'] or '—'}{state}{'  away ' + away if away else ''}",
+                highlight=False,
+            )
 
 
 @app.command()

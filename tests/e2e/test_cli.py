@@ -42,6 +42,9 @@ COMMANDS = [
     ["rules", "diff"],
     ["rules", "versions"],
     ["worker"],
+    ["org"],
+    ["org", "apply"],
+    ["org", "show"],
 ]
 
 

@@ -1,0 +1,155 @@
+"""The organisation as data: teams (kind, parent, manager) and users (role, team, weight, capacity,
+active, out-of-office periods), applied from a YAML document. Applying is an upsert: teams by name,
+users by e-mail; a user's out-of-office periods are replaced by the ones given."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from leadops.errors import FieldError, ValidationFailed
+from leadops.ingest.normalize import normalize_email
+from leadops.models import OutOfOffice, Team, User
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Away(_Strict):
+    start: date | datetime = Field(alias="from")
+    end: date | datetime = Field(alias="to", description="Inclusive when a date.")
+    note: str | None = None
+
+
+class TeamIn(_Strict):
+    name: str
+    kind: Literal["marketing", "inside_sales", "sales"]
+    parent: str | None = None
+    manager: str | None = Field(None, description="The manager's e-mail.")
+
+
+class UserIn(_Strict):
+    email: str
+    name: str
+    role: Literal["admin", "manager", "member", "marketing"] = "member"
+    team: str | None = None
+    weight: float = Field(1.0, ge=0)
+    capacity: int | None = Field(None, ge=0)
+    active: bool = True
+    locale: Literal["ja", "en"] = "ja"
+    out_of_office: list[Away] | None = None
+
+
+class OrgDocument(_Strict):
+    teams: list[TeamIn] = Field(default_factory=list)
+    users: list[UserIn] = Field(default_factory=list)
+
+
+def parse_org(text: str) -> OrgDocument:
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ValidationFailed([FieldError("(document)", f"not valid YAML: {exc}")]) from None
+    try:
+        document = OrgDocument.model_validate(raw)
+    except ValidationError as exc:
+        errors = [FieldError(".".join(str(p) for p in e["loc"]) or "(document)", e["msg"]) for e in exc.errors()]
+        raise ValidationFailed(errors) from None
+    teams = {t.name for t in document.teams}
+    problems = []
+    for index, user in enumerate(document.users):
+        try:
+            normalize_email(user.email)
+        except ValueError as exc:
+            problems.append(FieldError(f"users.{index}.email", str(exc)))
+        if user.team is not None and user.team not in teams:
+            problems.append(FieldError(f"users.{index}.team", f"no team {user.team!r} in this document"))
+    emails = {normalize_email(u.email) for u in document.users if "@" in u.email}
+    for index, team in enumerate(document.teams):
+        if team.parent is not None and team.parent not in teams:
+            problems.append(FieldError(f"teams.{index}.parent", f"no team {team.parent!r} in this document"))
+        if team.manager is not None and normalize_email(team.manager) not in emails:
+            problems.append(FieldError(f"teams.{index}.manager", f"no user {team.manager!r} in this document"))
+    if problems:
+        raise ValidationFailed(problems)
+    return document
+
+
+def _moment(value: date | datetime, tz: Any, *, end: bool) -> datetime:
+    """A time as given, or a date's start (``from``) or the start of the day after it (``to``, inclusive)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    return datetime.combine(value + timedelta(days=1) if end else value, time(), tzinfo=tz)
+
+
+def apply_org(session: Session, document: OrgDocument, *, now: datetime, tz: Any) -> dict[str, int]:
+    """Create or update every team and user of the document. Returns counts of what was created."""
+    created = {"teams": 0, "users": 0}
+    teams: dict[str, Team] = {t.name: t for t in session.scalars(select(Team))}
+    for team_in in document.teams:
+        team = teams.get(team_in.name)
+        if team is None:
+            team = Team(name=team_in.name, kind=team_in.kind, created_at=now)
+            session.add(team)
+            teams[team_in.name] = team
+            created["teams"] += 1
+        team.kind = team_in.kind
+    session.flush()
+    for team_in in document.teams:
+        teams[team_in.name].parent_id = teams[team_in.parent].id if team_in.parent else None
+    users: dict[str, User] = {u.email: u for u in session.scalars(select(User)) if u.email}
+    for item in document.users:
+        email = normalize_email(item.email)
+        user = users.get(email)
+        if user is None:
+            user = User(email=email, name=item.name, created_at=now)
+            session.add(user)
+            users[email] = user
+            created["users"] += 1
+        user.name, user.role, user.active, user.locale = item.name, item.role, item.active, item.locale
+        user.team_id = teams[item.team].id if item.team else None
+        user.routing_weight, user.capacity = item.weight, item.capacity
+    session.flush()
+    for item in document.users:
+        if item.out_of_office is None:
+            continue
+        user = users[normalize_email(item.email)]
+        session.execute(delete(OutOfOffice).where(OutOfOffice.user_id == user.id))
+        for away in item.out_of_office:
+            session.add(OutOfOffice(user_id=user.id, starts_at=_moment(away.start, tz, end=False),
+                                    ends_at=_moment(away.end, tz, end=True), note=away.note))  # fmt: skip
+    for team_in in document.teams:
+        manager = users[normalize_email(team_in.manager)] if team_in.manager else None
+        teams[team_in.name].manager_id = manager.id if manager else None
+    session.flush()
+    return created
+
+
+def describe_org(session: Session) -> list[dict[str, Any]]:
+    """Teams with their manager and members, for `leadops org show`."""
+    users = list(session.scalars(select(User).order_by(User.id)))
+    away: dict[int, list[OutOfOffice]] = {}
+    for period in session.scalars(select(OutOfOffice).order_by(OutOfOffice.starts_at)):
+        away.setdefault(period.user_id, []).append(period)
+    by_id = {u.id: u for u in users}
+    out = []
+    for team in session.scalars(select(Team).order_by(Team.id)):
+        manager = by_id.get(team.manager_id) if team.manager_id else None
+        parent = session.get(Team, team.parent_id) if team.parent_id else None
+        out.append({
+            "team": team.name, "kind": team.kind, "parent": parent.name if parent else None,
+            "manager": manager.email if manager else None,
+            "members": [
+                {"email": u.email, "name": u.name, "role": u.role, "weight": u.routing_weight, "capacity": u.capacity,
+                 "active": u.active,
+                 "out_of_office": [(p.starts_at, p.ends_at, p.note) for p in away.get(u.id, [])]}
+                for u in users if u.team_id == team.id
+            ],
+        })  # fmt: skip
+    return out
