@@ -80,7 +80,7 @@ def _load(rt: Runtime, leads: int, events: int, now: datetime) -> None:
 
 def _measure(rt: Runtime, url: str, leads: int, events: int, now: datetime) -> dict[str, Any]:
     started = time.perf_counter()
-    outcome = rescore_all(rt.factory, lambda s: active_rules(s, now), now, chunk=2000)
+    outcome = rescore_all(rt.factory, now, chunk=2000)
     rescore_seconds = time.perf_counter() - started
     cases = " ".join(f"WHEN '{t}' THEN {p}" for t, p in POINTS.items())
     aggregate = text(f"SELECT lead_id, SUM(CASE type {cases} ELSE 0 END) FROM activities GROUP BY lead_id")

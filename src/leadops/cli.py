@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -154,56 +154,31 @@ SheetOpt = Annotated[str | None, typer.Option(help="XLSX sheet name (default: th
 OutputOpt = Annotated[str, typer.Option("--format", help="table or json.")]
 
 
-@import_app.command("leads")
-def import_leads(
-    file: FileArg,
-    mapping: MappingOpt = None,
-    dry_run: DryRunOpt = False,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    output: OutputOpt = "table",
-) -> None:
-    """Upsert leads by normalized e-mail (or external id); match their companies to accounts."""
-    _import("leads", file, mapping, dry_run, encoding, sheet, output)
+IMPORT_KINDS = {
+    "leads": "Upsert leads by normalized e-mail (or external id); match their companies to accounts.",
+    "events": "Import activities (email, type, occurred_at, properties, source, external_id); resends are no-ops.",
+    "deals": "Import opportunities; each is upserted by its external id and linked to its lead and account.",
+    "campaign-members": "Import campaign members (campaign, email, status, responded_at).",
+}
 
 
-@import_app.command("events")
-def import_events(
-    file: FileArg,
-    mapping: MappingOpt = None,
-    dry_run: DryRunOpt = False,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    output: OutputOpt = "table",
-) -> None:
-    """Import activities (email, type, occurred_at, properties, source, external_id); resends are no-ops."""
-    _import("events", file, mapping, dry_run, encoding, sheet, output)
+def _import_command(kind: str) -> Callable[..., None]:
+    def command(
+        file: FileArg,
+        mapping: MappingOpt = None,
+        dry_run: DryRunOpt = False,
+        encoding: EncodingOpt = None,
+        sheet: SheetOpt = None,
+        output: OutputOpt = "table",
+    ) -> None:
+        _import(kind, file, mapping, dry_run, encoding, sheet, output)
+
+    command.__name__ = f"import_{kind.replace('-', '_')}"
+    return command
 
 
-@import_app.command("deals")
-def import_deals(
-    file: FileArg,
-    mapping: MappingOpt = None,
-    dry_run: DryRunOpt = False,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    output: OutputOpt = "table",
-) -> None:
-    """Import opportunities; each is upserted by its external id and linked to its lead and account."""
-    _import("deals", file, mapping, dry_run, encoding, sheet, output)
-
-
-@import_app.command("campaign-members")
-def import_members(
-    file: FileArg,
-    mapping: MappingOpt = None,
-    dry_run: DryRunOpt = False,
-    encoding: EncodingOpt = None,
-    sheet: SheetOpt = None,
-    output: OutputOpt = "table",
-) -> None:
-    """Import campaign members (campaign, email, status, responded_at)."""
-    _import("campaign-members", file, mapping, dry_run, encoding, sheet, output)
+for _kind, _help in IMPORT_KINDS.items():
+    import_app.command(_kind, help=_help)(_import_command(_kind))
 
 
 @import_app.command("jobs")
@@ -354,7 +329,7 @@ def rules_apply(
     comment: Annotated[str | None, typer.Option(help="Why.")] = None,
 ) -> None:
     """Store the document as a new version, make it active, and rescore every lead under it."""
-    from leadops.rules.service import active_rules, apply_rules
+    from leadops.rules.service import apply_rules
     from leadops.scoring.service import rescore_all
 
     with runtime() as rt:
@@ -362,7 +337,7 @@ def rules_apply(
         with rt.factory() as session, session.begin():
             version = apply_rules(session, _read_rules(file), author=author, comment=comment, now=now)
             number = version.version
-        outcome = rescore_all(rt.factory, lambda s: active_rules(s, now), now)
+        outcome = rescore_all(rt.factory, now)
     console.print(
         f"rules v{number} is active; rescored {outcome.leads} leads ({outcome.lines} ledger lines, "
         f"{outcome.events} changes recorded)"

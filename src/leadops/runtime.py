@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.clock import Clock, SystemClock
@@ -27,9 +27,6 @@ class Runtime:
 
     def migrate(self) -> None:
         migrate(self.settings.database_url)
-
-    def is_initialized(self) -> bool:
-        return inspect(self.engine).has_table("alembic_version")
 
     def close(self) -> None:
         self.engine.dispose()

@@ -171,7 +171,7 @@ def test_rescoring_any_event_stream_gives_the_incremental_result(runtime: Runtim
         version = active_rules(session, NOW).version
         incremental = ledger(session, version)
         scores = dict(session.execute(select(Lead.email, Lead.score)).all())
-    rescore_all(runtime.factory, lambda s: active_rules(s, NOW), NOW)
+    rescore_all(runtime.factory, NOW)
     with runtime.factory() as session:
         assert ledger(session, version) == incremental
         assert dict(session.execute(select(Lead.email, Lead.score)).all()) == scores

@@ -53,7 +53,7 @@ def lead(runtime: Runtime, email: str) -> Lead:
 def use_rules(runtime: Runtime, text: str) -> None:
     with runtime.factory() as session, session.begin():
         apply_rules(session, text, author="test", comment=None, now=runtime.clock.now())
-    rescore_all(runtime.factory, lambda s: active_rules(s, runtime.clock.now()), runtime.clock.now())
+    rescore_all(runtime.factory, runtime.clock.now())
 
 
 def test_seed_003_lead_a_scores_76_and_lead_b_19(client: TestClient, runtime: Runtime) -> None:

@@ -52,7 +52,6 @@ class DemoResult:
     opportunities: int
     won: int
     seconds: float
-    sign_in: list[str]
 
     def summary(self) -> str:
         return (
@@ -84,7 +83,7 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
         if existing and not force:
             raise Conflict(f"the database already has {existing} leads; use `leadops demo --force` to rebuild it")
         clear_data(session)
-        org = build_org(session, now)
+        org = build_org(session, now, tz)
         campaigns = build_campaigns(session, rng, start.date(), DAYS, now)
         companies = build_companies(rng, max(1, round(leads * 0.3)))
         people = sorted(make_people(rng, companies, campaigns, start, DAYS, leads), key=lambda p: p.created_at)
@@ -109,7 +108,6 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
             opportunities=len(simulation.history.opportunities),
             won=won,
             seconds=0.0,
-            sign_in=[f"admin@{DOMAIN}"] + [m.email or "" for m in org.managers.values()],
         )
     result.seconds = time.perf_counter() - started
     return result

@@ -30,7 +30,7 @@ class Person:
     campaign: Campaign
     created_at: datetime
     ma_system: str
-    level: int | None = None
+    level: int | None = None  # the rules engine's, read back after ingestion
     inquiry: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
 
@@ -97,7 +97,8 @@ def make_people(
 
 
 def make_activities(rng: random.Random, person: Person, now: datetime) -> None:
-    """The person's activities, and the level (seed 001) the scenario amounts to."""
+    """The person's activities: a scenario by acquisition channel, then the nurture that follows.
+    (Their level comes from the rules engine when the activities go in.)"""
     at = person.created_at
     name = person.campaign.name
     events = person.events
@@ -116,29 +117,23 @@ def make_activities(rng: random.Random, person: Person, now: datetime) -> None:
                 }
             )
 
-    level: int | None = None
     if person.channel == "tradeshow":
         add("tradeshow_attend", at, name)
-        level = 1
         if rng.random() < 0.4:
             talk = rng.random() < 0.45
             add("booth_visit", at + timedelta(minutes=30), name, detailed_talk=talk)
-            level = 4 if talk else 1
     elif person.channel == "content":
         add("content_download", at, name, asset=rng.choice(ASSETS))
         if rng.random() < 0.7:
             add("email_open", at + timedelta(hours=rng.randint(1, 48)), name, email_id="download-mail")
-            level = 2
     elif person.channel == "webinar":
         add("webinar_register", at, name)
         live = at + timedelta(days=rng.randint(1, 10))
         if rng.random() < 0.65:
             add("webinar_attend", live, name)
-            level = 3
             if rng.random() < 0.5:
                 wants_contact = rng.random() < 0.3
                 add("survey_answer", live + timedelta(hours=1), name, contact_request=wants_contact)
-                level = 4 if wants_contact else 3
         else:
             add("webinar_no_show", live, name)
     elif person.channel == "inquiry_form":
@@ -146,8 +141,6 @@ def make_activities(rng: random.Random, person: Person, now: datetime) -> None:
             add("page_view", at - timedelta(minutes=10), url="/pricing")
         add("form_submit", at, name, form="inquiry")
         person.inquiry = True
-        level = 3
-    person.level = level
     # Nurture: opens, clicks, page views and the odd download over the following weeks.
     horizon = max(1.0, (now - at).total_seconds() / 86400)
     for _ in range(rng.randint(0, 7)):

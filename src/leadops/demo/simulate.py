@@ -4,7 +4,7 @@ appointments and deals, each change written as the history event a real team wou
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from leadops.demo.people import Person
 from leadops.demo.world import Org
 from leadops.ingest.prefectures import KINKI
 from leadops.models import Lead, User
+from leadops.routing.strategies import Candidate, LeadFacts, choose, with_credit
 
 MARKETING = "マーケティング部"
 INSIDE_SALES = "本社営業本部インサイドセールス部"
@@ -24,25 +25,23 @@ STAGES = ["to_contact", "contacted", "follow_up", "proposal_draft", "proposal_se
 
 
 class RoundRobin:
-    """Smooth weighted round robin over a team, skipping people who are out of office."""
+    """The team's round robin (the routing strategy), with the credits kept between picks."""
 
     def __init__(self, users: list[User], out_of_office: dict[int, tuple[datetime, datetime]]) -> None:
-        self.users = users
-        self.current = {u.id: 0.0 for u in users}
-        self.ooo = out_of_office
+        self.users = {u.id: u for u in users}
+        self.candidates = [
+            Candidate(u.id, weight=u.routing_weight, away=[out_of_office[u.id]] if u.id in out_of_office else [])
+            for u in users
+        ]
 
     def pick(self, at: datetime, exclude: int | None = None) -> User:
-        eligible = [u for u in self.users if u.id != exclude and not self._away(u, at)] or self.users
-        total = sum(u.routing_weight for u in eligible)
-        for u in eligible:
-            self.current[u.id] += u.routing_weight
-        chosen = max(eligible, key=lambda u: self.current[u.id])
-        self.current[chosen.id] -= total
-        return chosen
-
-    def _away(self, user: User, at: datetime) -> bool:
-        period = self.ooo.get(user.id)
-        return period is not None and period[0] <= at < period[1]
+        pool = [c for c in self.candidates if c.user_id != exclude] or self.candidates
+        choice = choose("round_robin", pool, LeadFacts(), at)
+        if choice.user_id is None:  # everyone away: the demo team still works the lead
+            choice = choose("round_robin", [replace(c, away=()) for c in pool], LeadFacts(), at)
+        assert choice.user_id is not None
+        self.candidates = [with_credit(c, choice.credits) for c in self.candidates]
+        return self.users[choice.user_id]
 
 
 @dataclass

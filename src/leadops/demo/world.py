@@ -5,12 +5,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadops.demo import vocab
 from leadops.ingest.prefectures import PREFECTURES
-from leadops.models import Campaign, OutOfOffice, Team, User
+from leadops.models import Campaign, Team, User
+from leadops.routing.org import OrgDocument, apply_org
 
 DOMAIN = "demo.leadops.jp"
 
@@ -38,64 +41,41 @@ def weighted(rng: random.Random, pairs: list[tuple[str, float]] | list[tuple[str
     return rng.choices(names, weights=weights, k=1)[0]
 
 
-def build_org(session: Session, now: datetime) -> Org:
-    teams: dict[str, Team] = {}
-    members: dict[str, list[User]] = {}
-    managers: dict[str, User] = {}
-    admin = User(
-        email=f"admin@{DOMAIN}",
-        name="管理者 Admin",
-        role="admin",
-        active=True,
-        routing_weight=1.0,
-        locale="ja",
-        created_at=now,
-    )
-    session.add(admin)
-    for team_name, kind, (m_last, m_first, m_romaji), people in vocab.ORG:
-        team = Team(name=team_name, kind=kind, created_at=now)
-        session.add(team)
-        session.flush()
-        manager = User(
-            email=f"{m_romaji}@{DOMAIN}",
-            name=f"{m_last} {m_first}",
-            role="manager",
-            team_id=team.id,
-            active=True,
-            routing_weight=1.0,
-            locale="ja",
-            created_at=now,
-        )
-        session.add(manager)
-        session.flush()
-        team.manager_id = manager.id
-        managers[team_name] = manager
-        role = "marketing" if kind == "marketing" else "member"
-        members[team_name] = []
-        for last, first, romaji in people:
-            user = User(
-                email=f"{romaji}@{DOMAIN}",
-                name=f"{last} {first}",
-                role=role,
-                team_id=team.id,
-                active=True,
-                capacity=400 if kind == "inside_sales" else 250,
-                routing_weight=1.0,
-                locale="ja",
-                created_at=now,
-            )
-            session.add(user)
-            members[team_name].append(user)
-        teams[team_name] = team
-    session.flush()
-    # One IS rep works part-time and had a week off two months ago: routing must account for both.
-    is_members = members["本社営業本部インサイドセールス部"]
-    is_members[-1].routing_weight = 0.5
+def org_document(now: datetime) -> OrgDocument:
+    """Seed 001's four departments. One inside-sales rep works part-time (weight 0.5) and another
+    had a week off two months ago: routing has to account for both."""
     holiday = now - timedelta(days=60)
-    session.add(
-        OutOfOffice(user_id=is_members[1].id, starts_at=holiday, ends_at=holiday + timedelta(days=7), note="夏季休暇")
-    )
-    return Org(teams, members, managers, admin)
+    teams: list[dict[str, Any]] = []
+    users: list[dict[str, Any]] = [{"email": f"admin@{DOMAIN}", "name": "管理者 Admin", "role": "admin"}]
+    for team_name, kind, (m_last, m_first, m_romaji), people in vocab.ORG:
+        teams.append({"name": team_name, "kind": kind, "manager": f"{m_romaji}@{DOMAIN}"})
+        users.append({"email": f"{m_romaji}@{DOMAIN}", "name": f"{m_last} {m_first}", "role": "manager",
+                      "team": team_name})  # fmt: skip
+        for index, (last, first, romaji) in enumerate(people):
+            user: dict[str, Any] = {
+                "email": f"{romaji}@{DOMAIN}", "name": f"{last} {first}",
+                "role": "marketing" if kind == "marketing" else "member", "team": team_name,
+                "capacity": 400 if kind == "inside_sales" else 250,
+            }  # fmt: skip
+            if kind == "inside_sales" and index == len(people) - 1:
+                user["weight"] = 0.5
+            if kind == "inside_sales" and index == 1:
+                user["out_of_office"] = [{"from": holiday, "to": holiday + timedelta(days=7), "note": "夏季休暇"}]
+            users.append(user)
+    return OrgDocument.model_validate({"teams": teams, "users": users})
+
+
+def build_org(session: Session, now: datetime, tz: Any) -> Org:
+    document = org_document(now)
+    apply_org(session, document, now=now, tz=tz)
+    teams = {t.name: t for t in session.scalars(select(Team))}
+    users = {u.email: u for u in session.scalars(select(User))}
+    members: dict[str, list[User]] = {t.name: [] for t in document.teams}
+    for item in document.users:
+        if item.team and item.role in ("member", "marketing"):
+            members[item.team].append(users[item.email])
+    managers = {t.name: users[t.manager] for t in document.teams if t.manager}
+    return Org(teams, members, managers, users[f"admin@{DOMAIN}"])
 
 
 def build_campaigns(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from leadops.config import Settings
+from leadops.errors import FieldError
 from leadops.ingest.normalize import check_not_future, parse_datetime
+
+if TYPE_CHECKING:
+    from leadops.rules.loader import CompiledRules
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,8 +53,43 @@ class IngestContext:
             future_tolerance=timedelta(hours=settings.future_tolerance_hours),
         )
 
+    def rules(self) -> CompiledRules:
+        """The active rules (statuses, scoring …), looked up once per context."""
+        from leadops.rules.service import active_rules
+
+        if "rules" not in self.cache:
+            self.cache["rules"] = active_rules(self.session, self.now)
+        rules: CompiledRules = self.cache["rules"]
+        return rules
+
     def parse_time(self, value: object, *, allow_future: bool = False) -> datetime:
         at = parse_datetime(value, tz=self.tz, date_order=self.date_order)
         if not allow_future:
             check_not_future(at, self.now, self.future_tolerance)
         return at
+
+
+class FieldReader:
+    """Reads the optional fields of one input: a blank field is None, and a field that does not
+    parse is None with a FieldError (its path and why) kept in ``errors``."""
+
+    def __init__(self, fields: Mapping[str, Any], prefix: str = "") -> None:
+        self.fields = fields
+        self.prefix = prefix
+        self.errors: list[FieldError] = []
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.append(FieldError(f"{self.prefix}{name}", message))
+
+    def failed(self, name: str) -> bool:
+        return any(e.path == f"{self.prefix}{name}" for e in self.errors)
+
+    def read(self, name: str, parse: Callable[[Any], T]) -> T | None:
+        value = self.fields.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse(value)
+        except ValueError as exc:
+            self.error(name, str(exc))
+            return None

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from leadops.errors import FieldError
 from leadops.ingest.accounts import AccountResolver, CompanyFacts
-from leadops.ingest.context import IngestContext
+from leadops.ingest.context import FieldReader, IngestContext
 from leadops.ingest.normalize import clean_text, normalize_email, parse_float
 from leadops.models import Lead, LeadEvent, Opportunity, OpportunityEvent, User
 from leadops.models.leads import LIFECYCLE_STAGES
@@ -47,41 +47,23 @@ class DealOutcome:
 def validate_deal(
     fields: Mapping[str, Any], extra: Mapping[str, Any], ctx: IngestContext, *, source_system: str | None
 ) -> tuple[DealInput | None, list[FieldError]]:
-    errors: list[FieldError] = []
+    reader = FieldReader(fields)
     source = source_system or "import"
     stage = clean_text(fields.get("stage"))
     if stage is None:
-        errors.append(FieldError("stage", f"missing; stages are {list(DEFAULT_STAGES)}"))
+        reader.error("stage", f"missing; stages are {list(DEFAULT_STAGES)}")
     elif stage not in DEFAULT_STAGES:
-        errors.append(
-            FieldError(
-                "stage",
-                f"unknown stage {stage!r}; stages are {list(DEFAULT_STAGES)} "
-                "(map other names with 'values:' in a mapping file)",
-            )
-        )
-    lead_email = None
-    if clean_text(fields.get("lead_email")):
-        try:
-            lead_email = normalize_email(str(fields["lead_email"]))
-        except ValueError as exc:
-            errors.append(FieldError("lead_email", str(exc)))
+        reader.error("stage", f"unknown stage {stage!r}; stages are {list(DEFAULT_STAGES)} "
+                              "(map other names with 'values:' in a mapping file)")  # fmt: skip
+    lead_email = reader.read("lead_email", lambda v: normalize_email(str(v)))
     lead_ext = clean_text(fields.get("lead_external_id"))
-    times: dict[str, datetime | None] = {"created_at": None, "closed_at": None}
-    for name in times:
-        if fields.get(name) not in (None, ""):
-            try:
-                times[name] = ctx.parse_time(fields[name])
-            except ValueError as exc:
-                errors.append(FieldError(name, str(exc)))
-    amount = None
-    try:
-        amount = parse_float(fields.get("amount"))
-    except ValueError as exc:
-        errors.append(FieldError("amount", str(exc)))
-    if stage in ("won", "lost") and times["closed_at"] is None and not any(e.path == "closed_at" for e in errors):
-        errors.append(FieldError("closed_at", f"missing: a {stage} deal needs its close date"))
-    created_at = times["created_at"] or times["closed_at"]
+    created = reader.read("created_at", ctx.parse_time)
+    closed_at = reader.read("closed_at", ctx.parse_time)
+    amount = reader.read("amount", parse_float)
+    if stage in ("won", "lost") and closed_at is None and not reader.failed("closed_at"):
+        reader.error("closed_at", f"missing: a {stage} deal needs its close date")
+    created_at = created or closed_at
+    errors = reader.errors
     if errors:
         return None, errors
     assert stage is not None
@@ -98,7 +80,7 @@ def validate_deal(
             stage=stage,
             amount=amount,
             created_at=created_at,
-            closed_at=times["closed_at"],
+            closed_at=closed_at,
             lost_reason=clean_text(fields.get("lost_reason")),
             custom=dict(extra),
         ),

@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select, tuple_, update
 
 from leadops.errors import FieldError
 from leadops.ingest.accounts import AccountResolver, CompanyFacts, company_domain
-from leadops.ingest.context import IngestContext
+from leadops.ingest.context import FieldReader, IngestContext
 from leadops.ingest.normalize import clean_text, normalize_company, normalize_email, parse_int
 from leadops.ingest.prefectures import find_prefecture, region_of
 from leadops.models import (
@@ -29,7 +29,6 @@ from leadops.models import (
     Touch,
     User,
 )
-from leadops.models.leads import DEFAULT_STATUSES
 
 TEXT_FIELDS = ("first_name", "last_name", "company", "title", "department", "phone", "source")
 
@@ -75,26 +74,19 @@ def validate_lead(
     prefix: str = "",
 ) -> tuple[LeadInput | None, list[FieldError]]:
     """Check one lead's fields. Errors carry the path of the field (``prefix`` + name)."""
-    errors: list[FieldError] = []
+    reader = FieldReader(fields, prefix)
+    err = reader.error
     out = LeadInput(crm_source=crm_source, custom=dict(custom or {}))
-
-    def err(name: str, message: str) -> None:
-        errors.append(FieldError(f"{prefix}{name}", message))
 
     known = set(LeadInput.__dataclass_fields__) | {"external_id", "full_name", "campaign"}
     for name in fields:
         if name not in known:
             err(name, f"unknown field; lead fields are {sorted(known - {'custom', 'crm_id', 'crm_source'})}")
-    raw_email = clean_text(fields.get("email"))
-    if raw_email is not None:
-        try:
-            out.email = normalize_email(raw_email)
-        except ValueError as exc:
-            err("email", str(exc))
+    out.email = reader.read("email", lambda v: normalize_email(str(v)))
     out.crm_id = clean_text(fields.get("external_id") or fields.get("crm_id"))
     if out.crm_id is not None and out.crm_source is None:
         out.crm_source = clean_text(fields.get("crm_source")) or "import"
-    if out.email is None and out.crm_id is None and not any(e.path == f"{prefix}email" for e in errors):
+    if out.email is None and out.crm_id is None and not reader.failed("email"):
         err("email", "missing: a lead needs an e-mail address (or an external_id from its source system)")
     for name in TEXT_FIELDS:
         setattr(out, name, clean_text(fields.get(name)))
@@ -112,21 +104,15 @@ def validate_lead(
             err("prefecture", f"unknown prefecture {raw_pref!r}; use a name (大阪府, 大阪, Osaka) or JIS code 1-47")
         else:
             out.prefecture = found.name
-    try:
-        out.employees = parse_int(fields.get("employees"))
-        if out.employees is not None and out.employees < 0:
-            err("employees", "must not be negative")
-    except ValueError as exc:
-        err("employees", str(exc))
-    if fields.get("created_at") not in (None, ""):
-        try:
-            out.created_at = ctx.parse_time(fields["created_at"])
-        except ValueError as exc:
-            err("created_at", str(exc))
+    out.employees = reader.read("employees", parse_int)
+    if out.employees is not None and out.employees < 0:
+        err("employees", "must not be negative")
+    out.created_at = reader.read("created_at", ctx.parse_time)
     status = clean_text(fields.get("status"))
     if status is not None:
-        if status not in DEFAULT_STATUSES:
-            err("status", f"unknown status {status!r}; statuses are {list(DEFAULT_STATUSES)}")
+        statuses = ctx.rules().statuses
+        if status not in statuses:
+            err("status", f"unknown status {status!r}; statuses are {statuses}")
         else:
             out.status = status
     extra = fields.get("custom")
@@ -135,7 +121,7 @@ def validate_lead(
             out.custom.update(extra)
         else:
             err("custom", "expected an object of custom fields")
-    return (None if errors else out), errors
+    return (None if reader.errors else out), reader.errors
 
 
 class LeadWriter:

@@ -132,11 +132,6 @@ class Mapping:
     source_system: str | None = None
     date_order: str | None = None
     create_users: bool = False
-    #: Blank cells of these fields stay blank (None) instead of taking a constant default.
-    keep_unmapped: bool = True
-
-    def __post_init__(self) -> None:
-        self._lookup: dict[str, str] | None = None
 
     def apply(self, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """(fields, extra): the mapped fields, and every other non-empty column kept by its name."""
@@ -166,10 +161,9 @@ class Mapping:
                 value = _blank_to_none(data[key])
                 if value is not None:
                     extra[custom_name] = value
-        if self.keep_unmapped:
-            for key, value in data.items():
-                if key not in used and _blank_to_none(value) is not None:
-                    extra.setdefault(str(key), value)
+        for key, value in data.items():
+            if key not in used and _blank_to_none(value) is not None:
+                extra.setdefault(str(key), value)
         return fields, extra
 
 

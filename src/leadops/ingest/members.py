@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from leadops.errors import FieldError
-from leadops.ingest.context import IngestContext
+from leadops.ingest.context import FieldReader, IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter
 from leadops.ingest.normalize import clean_text, normalize_email, parse_float
 from leadops.models import Campaign, CampaignMember, Lead
@@ -31,36 +31,23 @@ class MemberInput:
 def validate_member(
     fields: Mapping[str, Any], ctx: IngestContext, *, source_system: str | None
 ) -> tuple[MemberInput | None, list[FieldError]]:
-    errors: list[FieldError] = []
+    reader = FieldReader(fields)
     campaign = clean_text(fields.get("campaign"))
     if campaign is None:
-        errors.append(FieldError("campaign", "missing: the campaign's name"))
+        reader.error("campaign", "missing: the campaign's name")
     ctype = clean_text(fields.get("campaign_type"))
     if ctype is not None and ctype not in CAMPAIGN_TYPES:
-        errors.append(FieldError("campaign_type", f"unknown campaign type {ctype!r}; types are {list(CAMPAIGN_TYPES)}"))
-    email = None
-    if clean_text(fields.get("email")):
-        try:
-            email = normalize_email(str(fields["email"]))
-        except ValueError as exc:
-            errors.append(FieldError("email", str(exc)))
+        reader.error("campaign_type", f"unknown campaign type {ctype!r}; types are {list(CAMPAIGN_TYPES)}")
+    email = reader.read("email", lambda v: normalize_email(str(v)))
     ext = clean_text(fields.get("lead_external_id"))
-    if email is None and ext is None and not errors:
-        errors.append(FieldError("email", "missing: the member's e-mail (or lead_external_id)"))
+    if email is None and ext is None and not reader.errors:
+        reader.error("email", "missing: the member's e-mail (or lead_external_id)")
     status = clean_text(fields.get("status")) or "responded"
     if status not in MEMBER_STATUSES:
-        errors.append(FieldError("status", f"unknown member status {status!r}; statuses are {list(MEMBER_STATUSES)}"))
-    responded_at = None
-    if fields.get("responded_at") not in (None, ""):
-        try:
-            responded_at = ctx.parse_time(fields["responded_at"])
-        except ValueError as exc:
-            errors.append(FieldError("responded_at", str(exc)))
-    cost = None
-    try:
-        cost = parse_float(fields.get("cost"))
-    except ValueError as exc:
-        errors.append(FieldError("cost", str(exc)))
+        reader.error("status", f"unknown member status {status!r}; statuses are {list(MEMBER_STATUSES)}")
+    responded_at = reader.read("responded_at", ctx.parse_time)
+    cost = reader.read("cost", parse_float)
+    errors = reader.errors
     if errors:
         return None, errors
     assert campaign is not None

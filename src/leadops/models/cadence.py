@@ -9,10 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from leadops.models.base import Base, BigId, UTCDateTime
 
-TOUCH_CHANNELS = ("call", "email", "voicemail", "sms", "social", "meeting")
-TOUCH_OUTCOMES = ("no_answer", "voicemail_left", "sent", "bounced", "replied", "connected")
-TASK_STATES = ("open", "done", "cancelled")
-
 
 class Touch(Base):
     __tablename__ = "touches"

@@ -11,32 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from leadops.models.accounts import Account
 from leadops.models.base import Base, BigId, Json, UTCDateTime
 
-#: Seed 002's statuses (Marketo's); the rules document may configure others.
-DEFAULT_STATUSES = (
-    "new",
-    "lead",
-    "recycled",
-    "customer",
-    "partner",
-    "disqualified_marketing",
-    "disqualified_sales",
-)
 LIFECYCLE_STAGES = ("inquiry", "mql", "sql", "opportunity", "customer")
 TOUCH_STAGES = ("untouched", "touch_1", "touch_2", "touch_3", "touch_4", "connected")
-TEMPERATURES = ("cold", "warm", "hot")
-EVENT_KINDS = (
-    "created",
-    "status",
-    "lifecycle_stage",
-    "touch_stage",
-    "owner",
-    "team",
-    "level",
-    "temperature",
-    "validity",
-    "merged",
-)
-ACTOR_KINDS = ("user", "rule", "system", "import", "api")
 
 
 class Lead(Base):

@@ -9,9 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from leadops.models.base import Base, BigId, UTCDateTime
 
-TEAM_KINDS = ("marketing", "inside_sales", "sales")
-ROLES = ("admin", "manager", "member", "marketing")
-
 
 class Team(Base):
     __tablename__ = "teams"

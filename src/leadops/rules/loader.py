@@ -87,6 +87,10 @@ class CompiledRules:
     def statuses(self) -> list[str]:
         return [s.name for s in self.document.statuses]
 
+    @property
+    def closed_statuses(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.document.statuses if s.type == "closed")
+
     def temperature(self, score: int) -> str:
         for band in self.document.temperature.bands:
             if band.below is None or score < band.below:

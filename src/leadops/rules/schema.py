@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RULE_ID = r"^[a-z0-9][a-z0-9_\-]*$"
 ROUTING_STRATEGIES = ("round_robin", "least_loaded", "by_field", "by_score", "by_win_rate", "account_owner", "manager")
-STATUS_TYPES = ("open", "working", "nurture", "closed")
 
 
 class Strict(BaseModel):

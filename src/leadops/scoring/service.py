@@ -22,6 +22,7 @@ from leadops.models import Lead, ScoreLedger
 from leadops.models.base import table_of
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
+from leadops.rules.service import active_rules
 from leadops.scoring.engine import Line, ScoredActivity, Scorer, ScoreState
 from leadops.scoring.facts import LeadRow, load_activities, load_leads
 
@@ -29,7 +30,6 @@ LEDGER_COLUMNS = ("lead_id", "activity_id", "rule_id", "rules_version", "score_g
                   "line_key")  # fmt: skip
 EVENT_COLUMNS = ("lead_id", "at", "kind", "from_value", "to_value", "reason", "actor_kind", "actor_ref",
                  "rules_version")  # fmt: skip
-CLOSED_FOR_DISQUALIFY = ("customer", "partner", "disqualified_marketing", "disqualified_sales", "merged")
 UPDATED = ("score", "behavior_score", "fit_score", "group_scores", "score_state", "scored_version", "score_due_at",
            "temperature", "lifecycle_stage", "level", "is_valid", "status", "status_reason", "status_changed_at",
            "last_activity_at")  # fmt: skip
@@ -41,7 +41,6 @@ class Outcome:
     lines: int = 0
     events: int = 0
     replayed: int = 0
-    changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -91,7 +90,6 @@ def evaluate(
                  rescored=False, actor=(actor_kind, actor_ref))  # fmt: skip
     _write(session, rules, pending)
     outcome.lines, outcome.events, outcome.replayed = len(pending.lines), len(pending.events), len(pending.replayed)
-    outcome.changes = pending.events
     return outcome
 
 
@@ -114,7 +112,7 @@ def _one(
 
     # Status first: a disqualifying fit rule changes what validity sees.
     disqualify = [(c.rule.id, c.rule.disqualify) for c in rules.fit if c.rule.disqualify and c.predicate(Facts(fields))]
-    if (refit or state is None) and disqualify and values["status"] not in CLOSED_FOR_DISQUALIFY:
+    if (refit or state is None) and disqualify and values["status"] not in rules.closed_statuses | {"merged"}:
         rule_id, status = disqualify[0]
         event("status", values["status"], status, now, rule_id, f"rule {rule_id}")
         update.update(status=status, status_reason=rule_id, status_changed_at=now)
@@ -217,14 +215,14 @@ def _write(session: Session, rules: CompiledRules, pending: _Pending) -> None:
         session.execute(stmt, pending.updates)
 
 
-def rescore_all(factory: sessionmaker[Session], rules_for: Any, now: datetime, *, chunk: int = 1000) -> Outcome:
+def rescore_all(factory: sessionmaker[Session], now: datetime, *, chunk: int = 1000) -> Outcome:
     """Every live lead recomputed from its history under the active rules, a chunk per transaction."""
     total = Outcome()
     with factory() as session:
         ids = list(session.scalars(select(Lead.id).where(Lead.merged_into_id.is_(None)).order_by(Lead.id)))
     for start in range(0, len(ids), chunk):
         with factory() as session, session.begin():
-            outcome = evaluate(session, rules_for(session), now, ids[start : start + chunk], rescore=True)
+            outcome = evaluate(session, active_rules(session, now), now, ids[start : start + chunk], rescore=True)
         total.leads += outcome.leads
         total.lines += outcome.lines
         total.events += outcome.events

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from leadops.db import run_in_transaction
 from leadops.errors import NotFound, TooLarge
 from leadops.ingest import service
-from leadops.ingest.context import IngestContext
 from leadops.leads import LeadFilter, lead_detail, list_leads
 from leadops.models import ImportJob, ImportReject
 from leadops.runtime import Runtime
@@ -73,10 +72,6 @@ class ActivityBatchIn(BaseModel):
         description="Up to 10,000 ActivityIn objects.",
         json_schema_extra={"items": ActivityIn.model_json_schema()},
     )
-
-
-def _ctx(session: Session, runtime: Runtime) -> IngestContext:
-    return IngestContext.from_settings(session, runtime.settings, runtime.clock.now(), actor_kind="api")
 
 
 @router.get("/leads", tags=["leads"])
