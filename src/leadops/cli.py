@@ -244,6 +244,7 @@ def lead_show(
 ) -> None:
     """Show a lead: its fields, current state and recent history (and, with --explain, its score)."""
     from leadops.leads import find_lead, lead_detail
+    from leadops.routing.service import assignments_of
     from leadops.rules.service import active_rules
     from leadops.scoring.queries import explain as explain_score
 
@@ -253,6 +254,7 @@ def lead_show(
         if explain:
             lead = find_lead(session, ref)
             detail["explain"] = explain_score(session, lead.id, active_rules(session, rt.clock.now()))
+            detail["routing"] = assignments_of(session, lead.id)
     if output == "json":
         console.print_json(json.dumps(detail, ensure_ascii=False, default=str))
         return
@@ -283,10 +285,62 @@ def lead_show(
     console.print("  history")
     for event in detail["events"][:20]:
         console.print(
-            f"    {event['at']}  {event['kind']}: {event['from']} → {event['to']}  ({event['actor']})", highlight=False
+            f"    {event['at'].astimezone(tz):%Y-%m-%d %H:%M}  {event['kind']}: {event['from']} → {event['to']}"
+            f"  ({event['actor']})",
+            highlight=False,
         )
     if explain:
         _print_explain(detail["explain"], tz)
+        _print_routing(detail["routing"], tz)
+
+
+def _print_routing(decisions: list[dict[str, Any]], tz: Any) -> None:
+    console.print("routing (latest first)" if decisions else "routing: no decisions recorded")
+    for d in decisions:
+        at = d["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        target = f"{d['user']} in {d['team']}" if d["user"] else "nobody"
+        console.print(f"  {at}  → {target}  ({d['actor']})", highlight=False)
+        console.print(f"      rule {d['rule'] or '—'}, {d['strategy'] or '—'}: {d['reason'] or ''}", highlight=False)
+        for c in d["candidates"]:
+            console.print(f"      {c['email']}: {c['result']}", highlight=False)
+
+
+@lead_app.command("reassign")
+def lead_reassign(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    to: Annotated[str, typer.Option("--to", help="The new owner's e-mail.")],
+    by: Annotated[str, typer.Option("--by", help="The manager (or admin) making the change, by e-mail.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; recorded with the change.")],
+) -> None:
+    """Move a lead to another person (managers and admins), with a reason that is recorded."""
+    from leadops.leads import find_lead, find_user
+    from leadops.routing.service import reassign
+
+    with runtime() as rt, rt.factory() as session, session.begin():
+        lead = find_lead(session, ref)
+        record = reassign(session, lead, find_user(session, to), by=find_user(session, by), reason=reason,
+                          now=rt.clock.now())  # fmt: skip
+    if record is None:
+        console.print(f"{ref} already belongs to {to}; nothing changed")
+    else:
+        console.print(f"{ref} reassigned to {to} ({reason})")
+
+
+@app.command("route")
+def route_command() -> None:
+    """Route every open lead that has no owner yet (e.g. after `org apply` or an import made before it)."""
+    from leadops.routing.service import route_unassigned
+
+    with runtime() as rt:
+        outcome = route_unassigned(rt.factory, rt.clock.now(), actor_ref="cli")
+    console.print(
+        f"{outcome.assigned} assigned, {outcome.to_manager} to a manager's queue, {outcome.unrouted} not routed",
+        highlight=False,
+    )
+    for problem, count in sorted(outcome.problems.items()):
+        console.print(f"  {count} × {problem}", highlight=False)
+    if outcome.unrouted:
+        raise typer.Exit(1)
 
 
 def _print_explain(info: dict[str, Any], tz: Any) -> None:

@@ -115,7 +115,7 @@ def temporary_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
 
 def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 5) -> T:
     """Run ``work`` in its own transaction and commit; if a concurrent writer won a race (a unique
-    key it created first, or SQLite's single-writer lock), roll back and run it again. Only for work
+    key it created first, SQLite's single-writer lock, a PostgreSQL deadlock), roll back and run it again. Only for work
     that is idempotent — every ingestion write is an upsert, so a retry sees the winner's rows."""
     from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -127,7 +127,8 @@ def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session],
             if attempt == attempts:
                 raise
         except OperationalError as exc:
-            if attempt == attempts or "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+            message = str(exc).lower()
+            if attempt == attempts or not any(w in message for w in ("locked", "busy", "deadlock", "serialize")):
                 raise
         time.sleep(0.01 * attempt)
     raise AssertionError("unreachable")

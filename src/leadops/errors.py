@@ -23,6 +23,10 @@ class Conflict(LeadopsError):
     code = "conflict"
 
 
+class Forbidden(LeadopsError):
+    code = "forbidden"
+
+
 class InvalidTransition(LeadopsError):
     code = "invalid_transition"
 

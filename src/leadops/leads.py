@@ -13,18 +13,24 @@ from leadops.ingest.normalize import normalize_email
 from leadops.models import Account, Activity, Lead, LeadEvent, Team, User
 
 
-def find_lead(session: Session, ref: str) -> Lead:
-    """A lead by e-mail, numeric id or external id; a merged lead resolves to the one it went into."""
-    lead: Lead | None = None
+def _by_ref(session: Session, model: Any, ref: str, external: Any) -> Any:
+    """A row by normalized e-mail, numeric id, or else by its external key."""
+    found = None
     if "@" in ref:
         try:
-            lead = session.scalar(select(Lead).where(Lead.email == normalize_email(ref)))
+            found = session.scalar(select(model).where(model.email == normalize_email(ref)))
         except ValueError:
-            lead = None
+            found = None
     elif ref.isdigit():
-        lead = session.get(Lead, int(ref))
-    if lead is None:
-        lead = session.scalar(select(Lead).where(Lead.crm_id == ref).order_by(Lead.id).limit(1))
+        found = session.get(model, int(ref))
+    if found is None:
+        found = session.scalar(select(model).where(external == ref).order_by(model.id).limit(1))
+    return found
+
+
+def find_lead(session: Session, ref: str) -> Lead:
+    """A lead by e-mail, numeric id or external id; a merged lead resolves to the one it went into."""
+    lead = _by_ref(session, Lead, ref, Lead.crm_id)
     seen = 0
     while lead is not None and lead.merged_into_id is not None and seen < 10:
         lead = session.get(Lead, lead.merged_into_id)
@@ -32,6 +38,14 @@ def find_lead(session: Session, ref: str) -> Lead:
     if lead is None:
         raise NotFound(f"no lead {ref!r} (looked for an e-mail, an id and an external id)")
     return lead
+
+
+def find_user(session: Session, ref: str) -> User:
+    """A user by e-mail, numeric id or external reference."""
+    user = _by_ref(session, User, ref, User.external_ref)
+    if user is None:
+        raise NotFound(f"no user {ref!r} (looked for an e-mail, an id and an external reference)")
+    return user
 
 
 def lead_as_dict(lead: Lead, owner: str | None = None, team: str | None = None) -> dict[str, Any]:
@@ -83,6 +97,7 @@ def lead_detail(session: Session, ref: str) -> dict[str, Any]:
     events = session.scalars(
         select(LeadEvent).where(LeadEvent.lead_id == lead.id).order_by(LeadEvent.at.desc(), LeadEvent.id.desc())
     ).all()
+    names = _names_in(session, events)
     return {
         "lead": lead_as_dict(lead, owner.name if owner else None, team.name if team else None),
         "activities": [
@@ -100,14 +115,36 @@ def lead_detail(session: Session, ref: str) -> dict[str, Any]:
             {
                 "at": e.at,
                 "kind": e.kind,
-                "from": e.from_value,
-                "to": e.to_value,
+                "from": _readable(e.kind, e.from_value, names),
+                "to": _readable(e.kind, e.to_value, names),
                 "reason": e.reason,
                 "actor": f"{e.actor_kind}:{e.actor_ref}" if e.actor_ref else e.actor_kind,
             }
             for e in events
         ],
     }
+
+
+def _names_in(session: Session, events: Any) -> dict[tuple[str, str], str]:
+    """Owner and team events store ids; history shows e-mails and team names."""
+    wanted: dict[str, set[int]] = {"owner": set(), "team": set()}
+    for e in events:
+        if e.kind in wanted:
+            wanted[e.kind].update(int(v) for v in (e.from_value, e.to_value) if v and v.isdigit())
+    names: dict[tuple[str, str], str] = {}
+    if wanted["owner"]:
+        for uid, email, name in session.execute(
+            select(User.id, User.email, User.name).where(User.id.in_(wanted["owner"]))
+        ):
+            names[("owner", str(uid))] = email or name
+    if wanted["team"]:
+        for tid, name in session.execute(select(Team.id, Team.name).where(Team.id.in_(wanted["team"]))):
+            names[("team", str(tid))] = name
+    return names
+
+
+def _readable(kind: str, value: str | None, names: dict[tuple[str, str], str]) -> str | None:
+    return names.get((kind, value), value) if value is not None else None
 
 
 @dataclass

@@ -88,6 +88,7 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
         companies = build_companies(rng, max(1, round(leads * 0.3)))
         people = sorted(make_people(rng, companies, campaigns, start, DAYS, leads), key=lambda p: p.created_at)
         ctx = IngestContext.from_settings(session, rt.settings, now, actor_kind="import", actor_ref="demo")
+        ctx.routing = False  # the simulation below plays the team's routing history
         by_email = _create_leads(ctx, people)
         activities = _create_activities(ctx, rng, people, now)
         _create_members(session, people, by_email, now)

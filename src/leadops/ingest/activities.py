@@ -297,6 +297,7 @@ def score_inserted(ctx: IngestContext, inserted: list[InsertedActivity]) -> None
         activities=by_lead,
         actor_kind=ctx.actor_kind,
         actor_ref=ctx.actor_ref,
+        routing=ctx.routing,
     )
 
 

@@ -276,6 +276,7 @@ class LeadWriter:
             refit=True,
             actor_kind=self.ctx.actor_kind,
             actor_ref=self.ctx.actor_ref,
+            routing=self.ctx.routing,
         )
         for lead_id in ids:
             lead = session.get(Lead, lead_id)

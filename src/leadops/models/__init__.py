@@ -7,7 +7,7 @@ from leadops.models.cadence import Task, Touch
 from leadops.models.campaigns import Campaign, CampaignMember
 from leadops.models.leads import Lead, LeadAssignment, LeadEvent
 from leadops.models.opportunities import Opportunity, OpportunityEvent
-from leadops.models.org import OutOfOffice, Team, User
+from leadops.models.org import OutOfOffice, RoutingCredit, Team, User
 from leadops.models.system import ImportFlag, ImportJob, ImportReject, Notification, RulesVersion
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Opportunity",
     "OpportunityEvent",
     "OutOfOffice",
+    "RoutingCredit",
     "RulesVersion",
     "ScoreLedger",
     "Task",

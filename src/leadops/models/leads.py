@@ -83,6 +83,11 @@ class Lead(Base):
     account: Mapped[Account | None] = relationship(lazy="select")
 
 
+#: The columns bulk writers fill for a lead event.
+LEAD_EVENT_COLUMNS = ("lead_id", "at", "kind", "from_value", "to_value", "reason", "actor_kind", "actor_ref",
+                      "rules_version")  # fmt: skip
+
+
 class LeadEvent(Base):
     """One change of a lead's state: dwell time, cohorts, recycle reasons and forecasts read these."""
 

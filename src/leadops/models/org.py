@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadops.models.base import Base, BigId, UTCDateTime
@@ -50,3 +50,16 @@ class OutOfOffice(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class RoutingCredit(Base):
+    """A rep's round-robin credit within a team (see routing.strategies.round_robin). Written only
+    while the team's row is locked, so concurrent routers share one exact sequence."""
+
+    __tablename__ = "routing_credits"
+
+    team_id: Mapped[int] = mapped_column(BigId, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    credit: Mapped[float] = mapped_column(Float, default=0.0)
+    assigned: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

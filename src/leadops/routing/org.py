@@ -56,6 +56,11 @@ def parse_org(text: str) -> OrgDocument:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ValidationFailed([FieldError("(document)", f"not valid YAML: {exc}")]) from None
+    return org_from_data(raw)
+
+
+def org_from_data(raw: Any) -> OrgDocument:
+    """An organisation document from parsed YAML or JSON, every problem named by its path."""
     try:
         document = OrgDocument.model_validate(raw)
     except ValidationError as exc:

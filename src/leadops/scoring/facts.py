@@ -21,7 +21,7 @@ LEAD_COLUMNS = (
     "id", "email", "first_name", "last_name", "company", "title", "department", "phone", "prefecture", "region",
     "source", "status", "status_reason", "lifecycle_stage", "touch_stage", "score", "behavior_score", "fit_score",
     "level", "temperature", "is_valid", "created_at", "custom", "account_id", "group_scores", "score_state",
-    "scored_version", "last_activity_at", "status_changed_at", "score_due_at",
+    "scored_version", "last_activity_at", "status_changed_at", "score_due_at", "owner_id", "team_id", "merged_into_id",
 )  # fmt: skip
 
 
@@ -37,8 +37,9 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
 
 
 def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict[int, LeadRow]:
-    """Leads with their account, owner, team and first campaign, locked FOR UPDATE on PostgreSQL
-    (in id order, so two writers never deadlock)."""
+    """Leads with their account, owner, team and first campaign, locked on PostgreSQL in id order, so two
+    writers never deadlock. The lock is FOR NO KEY UPDATE (what an UPDATE of non-key columns takes): it
+    does not wait for the key-share locks that inserting activities (their foreign key) holds on a lead."""
     owner, account_owner = aliased(User), aliased(User)
     out: dict[int, LeadRow] = {}
     for part in _chunks(sorted(lead_ids)):
@@ -66,7 +67,7 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
         )
         connection = session.connection()
         if lock and connection.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(of=Lead)
+            stmt = stmt.with_for_update(of=Lead, key_share=True)
         # The ids are integers from the database, so they can be rendered into the statement; the rows
         # come back from the driver untouched and are converted here once (the hot path of ingest).
         sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))

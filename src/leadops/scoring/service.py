@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from leadops.ingest.bulk import insert_plain
 from leadops.models import Lead, ScoreLedger
 from leadops.models.base import table_of
+from leadops.models.leads import LEAD_EVENT_COLUMNS
+from leadops.routing.service import RouteOutcome, ToRoute, needs_owner, route, to_route
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
 from leadops.rules.service import active_rules
@@ -28,8 +30,6 @@ from leadops.scoring.facts import LeadRow, load_activities, load_leads
 
 LEDGER_COLUMNS = ("lead_id", "activity_id", "rule_id", "rules_version", "score_group", "delta", "at", "reason",
                   "line_key")  # fmt: skip
-EVENT_COLUMNS = ("lead_id", "at", "kind", "from_value", "to_value", "reason", "actor_kind", "actor_ref",
-                 "rules_version")  # fmt: skip
 UPDATED = ("score", "behavior_score", "fit_score", "group_scores", "score_state", "scored_version", "score_due_at",
            "temperature", "lifecycle_stage", "level", "is_valid", "status", "status_reason", "status_changed_at",
            "last_activity_at")  # fmt: skip
@@ -41,6 +41,7 @@ class Outcome:
     lines: int = 0
     events: int = 0
     replayed: int = 0
+    routing: RouteOutcome = field(default_factory=RouteOutcome)
 
 
 @dataclass
@@ -51,14 +52,17 @@ class _Pending:
     replayed: list[int] = field(default_factory=list)
     #: Replayed leads that already have lines under this version (only those need deleting).
     superseded: list[int] = field(default_factory=list)
+    #: Leads to route once scored: no owner yet, or a level change that may hand them to another team.
+    route: list[ToRoute] = field(default_factory=list)
 
 
 def evaluate(
     session: Session, rules: CompiledRules, now: datetime, lead_ids: Sequence[int], *,
     activities: Mapping[int, Sequence[ScoredActivity]] | None = None, refit: bool = False, sweep: bool = False,
-    rescore: bool = False, actor_kind: str = "rule", actor_ref: str | None = None,
+    rescore: bool = False, actor_kind: str = "rule", actor_ref: str | None = None, routing: bool = True,
 ) -> Outcome:  # fmt: skip
-    """Bring these leads' scores, levels, validity and milestones up to date. Idempotent at a fixed ``now``."""
+    """Bring these leads' scores, levels, validity and milestones up to date, then route the ones that need
+    an owner or changed level (unless ``routing`` is off). Idempotent at a fixed ``now``."""
     new = activities or {}
     leads = load_leads(session, lead_ids, lock=True)
     scorer = Scorer(rules)
@@ -90,6 +94,8 @@ def evaluate(
                  rescored=False, actor=(actor_kind, actor_ref))  # fmt: skip
     _write(session, rules, pending)
     outcome.lines, outcome.events, outcome.replayed = len(pending.lines), len(pending.events), len(pending.replayed)
+    if routing and pending.route:
+        outcome.routing = route(session, rules, now, pending.route, actor_kind=actor_kind, actor_ref=actor_ref)
     return outcome
 
 
@@ -149,6 +155,13 @@ def _one(
         at = latest if latest is not None else now
         _classify(rules, fields, state, before, update, at, event)
     pending.updates.append({"lid": lead_id, **update})
+    if values["merged_into_id"] is None and update["status"] not in rules.closed_statuses:
+        now_fields = {**fields, **{k: update[k] for k in ("level", "is_valid", "status", "temperature",
+                                                           "lifecycle_stage")}}  # fmt: skip
+        if needs_owner({**values, "status": update["status"]}, rules.closed_statuses):
+            pending.route.append(to_route(values, now_fields))
+        elif update["level"] != before["level"]:
+            pending.route.append(to_route(values, now_fields, handoff=True))
 
 
 def _milestones(rules: CompiledRules, lines: Sequence[Line], before: dict[str, Any], update: dict[str, Any],
@@ -208,7 +221,9 @@ def _write(session: Session, rules: CompiledRules, pending: _Pending) -> None:
                 delete(ScoreLedger).where(ScoreLedger.rules_version == rules.version, ScoreLedger.lead_id.in_(part))
             )
     insert_plain(session, "score_ledger", LEDGER_COLUMNS, pending.lines)
-    insert_plain(session, "lead_events", EVENT_COLUMNS, [tuple(e[c] for c in EVENT_COLUMNS) for e in pending.events])
+    insert_plain(
+        session, "lead_events", LEAD_EVENT_COLUMNS, [tuple(e[c] for c in LEAD_EVENT_COLUMNS) for e in pending.events]
+    )
     if pending.updates:
         table = table_of(Lead)
         stmt = update(table).where(table.c.id == bindparam("lid")).values({c: bindparam(c) for c in UPDATED})
@@ -227,6 +242,7 @@ def rescore_all(factory: sessionmaker[Session], now: datetime, *, chunk: int = 1
         total.lines += outcome.lines
         total.events += outcome.events
         total.replayed += outcome.replayed
+        total.routing.add(outcome.routing)
     return total
 
 

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from leadops.db import run_in_transaction
 from leadops.errors import NotFound, TooLarge
 from leadops.ingest import service
-from leadops.leads import LeadFilter, lead_detail, list_leads
+from leadops.leads import LeadFilter, find_lead, find_user, lead_detail, list_leads
 from leadops.models import ImportJob, ImportReject
+from leadops.routing.org import apply_org, describe_org, org_from_data
+from leadops.routing.service import assignments_of, reassign, route_unassigned
 from leadops.runtime import Runtime
 from leadops.web.deps import get_runtime, get_session
 
@@ -161,3 +163,48 @@ def get_activity_types(session: SessionDep) -> list[dict[str, Any]]:
         {"name": t.name, "label_ja": t.label_ja, "label_en": t.label_en, "builtin": t.builtin}
         for t in session.scalars(select(ActivityType).order_by(ActivityType.name))
     ]
+
+
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(..., description="The new owner's e-mail or id.", examples=["endo@example.co.jp"])
+    by: str = Field(..., description="The manager or admin making the change.", examples=["fujii@example.co.jp"])
+    reason: str = Field(..., min_length=1, description="Why; recorded with the change.", examples=["顧客の希望"])
+
+
+@router.get("/leads/{ref}/routing", tags=["routing"])
+def lead_routing(ref: str, session: SessionDep) -> list[dict[str, Any]]:
+    """The lead's routing decisions, newest first: rule, strategy, candidates and why each was passed over."""
+    return assignments_of(session, find_lead(session, ref).id)
+
+
+@router.post("/leads/{ref}/reassign", tags=["routing"])
+def reassign_lead(ref: str, body: ReassignIn, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Move a lead to another person (a manager of either team, or an admin), with a recorded reason.
+    Sending the same request again changes nothing (``changed: false``)."""
+    lead = find_lead(session, ref)
+    to = find_user(session, body.to)
+    record = reassign(session, lead, to, by=find_user(session, body.by), reason=body.reason, now=runtime.clock.now())
+    return {"lead_id": lead.id, "owner": to.email, "team_id": lead.team_id, "changed": record is not None}
+
+
+@router.post("/route", tags=["routing"])
+def route_unassigned_leads(runtime: RuntimeDep) -> dict[str, Any]:
+    """Route every open lead without an owner (after the organisation or the rules changed)."""
+    outcome = route_unassigned(runtime.factory, runtime.clock.now(), actor_kind="api")
+    return {"assigned": outcome.assigned, "to_manager": outcome.to_manager, "not_routed": outcome.unrouted,
+            "problems": outcome.problems}  # fmt: skip
+
+
+@router.get("/org", tags=["organisation"])
+def get_org(session: SessionDep) -> list[dict[str, Any]]:
+    """Teams with their manager and members (weight, capacity, active, out-of-office periods)."""
+    return describe_org(session)
+
+
+@router.put("/org", tags=["organisation"])
+def put_org(body: dict[str, Any], session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Create or update teams (by name) and users (by e-mail); the same document as `leadops org apply`."""
+    document = org_from_data(body)
+    created = apply_org(session, document, now=runtime.clock.now(), tz=runtime.settings.tz)
+    return {"teams": len(document.teams), "users": len(document.users), "created": created}

@@ -11,11 +11,21 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from leadops.errors import Conflict, InvalidTransition, LeadopsError, NotFound, RuleError, TooLarge, ValidationFailed
+from leadops.errors import (
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    LeadopsError,
+    NotFound,
+    RuleError,
+    TooLarge,
+    ValidationFailed,
+)
 
 STATUS = {
     NotFound: 404,
     Conflict: 409,
+    Forbidden: 403,
     InvalidTransition: 409,
     RuleError: 422,
     ValidationFailed: 422,

@@ -1,0 +1,526 @@
+"""Routing leads in the database: the rules choose a team (first match wins), the rule's strategy
+chooses the person (``routing.strategies``), and every decision is recorded as a ``lead_assignment``
+with the rule, the strategy, each candidate and why it was passed over.
+
+When it runs: a lead with no owner is routed as soon as it is scored (on ingest, in a rescore or by
+``leadops route``); a lead whose level changes is routed again and moves only if the rules now name
+another team (a handoff, seed 001 STEP4). Leads in a closed status and merged leads are left alone.
+
+Concurrency: the chosen teams' rows are locked (PostgreSQL ``FOR UPDATE``, in id order, after the
+leads' own locks) before the roster, open-lead counts and round-robin credits are read, so routers in
+any number of processes share one exact round-robin sequence. On SQLite the single writer lock does
+the same; a router that read a stale snapshot fails to write and its unit of work is retried.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from leadops.errors import Forbidden, LeadopsError, NotFound
+from leadops.ingest.bulk import insert_plain
+from leadops.models import Account, Lead, LeadAssignment, LeadEvent, Opportunity, OutOfOffice, RoutingCredit, Team, User
+from leadops.models.base import table_of
+from leadops.models.leads import LEAD_EVENT_COLUMNS
+from leadops.models.opportunities import CLOSED_STAGES
+from leadops.notify import Note, enqueue
+from leadops.routing.strategies import Candidate, Choice, LeadFacts, choose
+from leadops.rules.conditions import Facts
+from leadops.rules.loader import CompiledRules
+from leadops.rules.schema import RoutingRule
+
+#: Roles that take leads from a team's strategy; managers take them only through their queue.
+MEMBER_ROLES = ("member", "marketing")
+ASSIGNMENT_COLUMNS = ("lead_id", "at", "team_id", "user_id", "rule_id", "strategy", "reason", "candidates",
+                      "actor_kind", "actor_ref")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ToRoute:
+    """A lead to route, as the scoring step left it."""
+
+    lead_id: int
+    fields: Mapping[str, Any]  # what routing conditions see (level, region, score, account.* …)
+    owner_id: int | None
+    team_id: int | None
+    account_id: int | None
+    #: The lead has an owner and its level changed: move it only if the rules now name another team.
+    handoff: bool = False
+
+
+@dataclass
+class RouteOutcome:
+    assigned: int = 0
+    handed_off: int = 0
+    to_manager: int = 0
+    unchanged: int = 0
+    unrouted: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: RouteOutcome) -> None:
+        self.assigned += other.assigned
+        self.handed_off += other.handed_off
+        self.to_manager += other.to_manager
+        self.unchanged += other.unchanged
+        self.unrouted += other.unrouted
+        for key, count in other.problems.items():
+            self.problems[key] = self.problems.get(key, 0) + count
+
+
+def needs_owner(values: Mapping[str, Any], closed: frozenset[str]) -> bool:
+    """An open, unmerged lead without an owner."""
+    return values.get("owner_id") is None and values.get("merged_into_id") is None and values["status"] not in closed
+
+
+def first_match(rules: CompiledRules, fields: Mapping[str, Any]) -> RoutingRule | None:
+    facts = Facts(fields=fields)
+    for (_, predicate), rule in zip(rules.routing, rules.document.routing.rules, strict=True):
+        if predicate is None or predicate(facts):
+            return rule
+    return None
+
+
+@dataclass(frozen=True)
+class _TeamRow:
+    id: int
+    name: str
+    kind: str
+    manager_id: int | None
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class _UserRow:
+    id: int
+    email: str | None
+    name: str
+    team_id: int | None
+    role: str
+    active: bool
+    weight: float
+    capacity: int | None
+
+
+@dataclass
+class _Roster:
+    """Everything strategies look at, read once per batch under the teams' locks, kept current in memory."""
+
+    teams: dict[str, _TeamRow]
+    teams_by_id: dict[int, _TeamRow]
+    members: dict[int, list[_UserRow]]
+    users: dict[int, _UserRow]
+    open_leads: dict[int, int]
+    away: dict[int, list[tuple[datetime, datetime]]]
+    closed_deals: dict[int, tuple[int, int]]
+    credits: dict[tuple[int, int], float]
+    assigned: dict[tuple[int, int], int]
+    account_owners: dict[int, int]
+    touched_credits: set[tuple[int, int]] = field(default_factory=set)
+    new_account_owners: dict[int, int] = field(default_factory=dict)
+
+    def candidate(self, user: _UserRow, team_id: int) -> Candidate:
+        won, lost = self.closed_deals.get(user.id, (0, 0))
+        return Candidate(
+            user_id=user.id, active=user.active, weight=user.weight, capacity=user.capacity,
+            open_leads=self.open_leads.get(user.id, 0), away=tuple(self.away.get(user.id, ())), won=won, lost=lost,
+            round_robin_credit=self.credits.get((team_id, user.id), 0.0),
+        )  # fmt: skip
+
+    def manager_of(self, team: _TeamRow) -> int | None:
+        """The team's manager, else the nearest parent team's."""
+        seen: set[int] = set()
+        current: _TeamRow | None = team
+        while current is not None and current.id not in seen:
+            if current.manager_id is not None:
+                return current.manager_id
+            seen.add(current.id)
+            current = self.teams_by_id.get(current.parent_id) if current.parent_id is not None else None
+        return None
+
+
+def _load_roster(session: Session, names: set[str], rules: CompiledRules, now: datetime,
+                 plan: Sequence[tuple[ToRoute, RoutingRule | None]]) -> _Roster:  # fmt: skip
+    all_teams = [
+        _TeamRow(*row)
+        for row in session.execute(select(Team.id, Team.name, Team.kind, Team.manager_id, Team.parent_id))
+    ]
+    teams = {t.name: t for t in all_teams if t.name in names}
+    if teams and session.connection().dialect.name == "postgresql":
+        ids = sorted(t.id for t in teams.values())
+        session.execute(select(Team.id).where(Team.id.in_(ids)).order_by(Team.id).with_for_update(key_share=True))
+    team_ids = [t.id for t in teams.values()]
+    strategies = {rule.strategy for _, rule in plan if rule is not None}
+    account_ids = sorted({item.account_id for item, rule in plan if item.account_id and rule is not None
+                          and rule.strategy == "account_owner"})  # fmt: skip
+    account_owners = _account_owners(session, account_ids) if account_ids else {}
+    user_cols = (User.id, User.email, User.name, User.team_id, User.role, User.active, User.routing_weight,
+                 User.capacity)  # fmt: skip
+    users: dict[int, _UserRow] = {}
+    if team_ids:
+        for row in session.execute(select(*user_cols).where(User.team_id.in_(team_ids), User.role.in_(MEMBER_ROLES))):
+            users[row[0]] = _UserRow(*row)
+    extra = set(account_owners.values()) - set(users)
+    if extra:
+        for row in session.execute(select(*user_cols).where(User.id.in_(sorted(extra)))):
+            users[row[0]] = _UserRow(*row)
+    members: dict[int, list[_UserRow]] = defaultdict(list)
+    for user in sorted(users.values(), key=lambda u: u.id):
+        if user.team_id in team_ids and user.role in MEMBER_ROLES:
+            members[user.team_id].append(user)
+    ids = sorted(users)
+    open_leads: dict[int, int] = {}
+    away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    closed_deals: dict[int, tuple[int, int]] = {}
+    if ids:
+        open_leads = dict(
+            session.execute(  # type: ignore[arg-type]
+                select(Lead.owner_id, func.count())
+                .where(Lead.owner_id.in_(ids), Lead.merged_into_id.is_(None), Lead.status.not_in(rules.closed_statuses))
+                .group_by(Lead.owner_id)
+            ).all()
+        )
+        periods = select(OutOfOffice.user_id, OutOfOffice.starts_at, OutOfOffice.ends_at).where(
+            OutOfOffice.user_id.in_(ids), OutOfOffice.starts_at <= now, OutOfOffice.ends_at > now
+        )
+        for user_id, starts, ends in session.execute(periods):
+            away[user_id].append((starts, ends))
+        if "by_win_rate" in strategies:
+            won_lost: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+            deals = (
+                select(Opportunity.owner_id, Opportunity.stage, func.count())
+                .where(Opportunity.owner_id.in_(ids), Opportunity.stage.in_(("won", "lost")))
+                .group_by(Opportunity.owner_id, Opportunity.stage)
+            )
+            for owner_id, stage, count in session.execute(deals):
+                if owner_id is not None:
+                    won_lost[owner_id][0 if stage == "won" else 1] += count
+            closed_deals = {k: (v[0], v[1]) for k, v in won_lost.items()}
+    credits: dict[tuple[int, int], float] = {}
+    assigned: dict[tuple[int, int], int] = {}
+    if team_ids:
+        stored = select(RoutingCredit.team_id, RoutingCredit.user_id, RoutingCredit.credit, RoutingCredit.assigned)
+        for team_id, user_id, credit, count in session.execute(stored.where(RoutingCredit.team_id.in_(team_ids))):
+            credits[(team_id, user_id)] = credit
+            assigned[(team_id, user_id)] = count
+    return _Roster(
+        teams=teams, teams_by_id={t.id: t for t in all_teams}, members=members, users=users, open_leads=open_leads,
+        away=away, closed_deals=closed_deals, credits=credits, assigned=assigned, account_owners=account_owners,
+    )  # fmt: skip
+
+
+def _account_owners(session: Session, account_ids: Sequence[int]) -> dict[int, int]:
+    """The owner of each account: its owner, else the owner of its newest open opportunity."""
+    owners: dict[int, int] = {}
+    for start in range(0, len(account_ids), 500):
+        part = account_ids[start : start + 500]
+        opps = (
+            select(Opportunity.account_id, Opportunity.owner_id)
+            .where(
+                Opportunity.account_id.in_(part),
+                Opportunity.stage.not_in(CLOSED_STAGES),
+                Opportunity.owner_id.isnot(None),
+            )
+            .order_by(Opportunity.created_at, Opportunity.id)
+        )
+        for account_id, owner_id in session.execute(opps):
+            if account_id is not None and owner_id is not None:
+                owners[account_id] = owner_id
+        for account_id, owner_id in session.execute(
+            select(Account.id, Account.owner_id).where(Account.id.in_(part), Account.owner_id.isnot(None))
+        ):
+            if owner_id is not None:
+                owners[account_id] = owner_id
+    return owners
+
+
+@dataclass
+class _Writes:
+    leads: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    assignments: list[tuple[Any, ...]] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def route(session: Session, rules: CompiledRules, now: datetime, items: Sequence[ToRoute], *,
+          actor_kind: str = "rule", actor_ref: str | None = None) -> RouteOutcome:  # fmt: skip
+    """Route these leads (their rows must already be locked by the caller). See the module docstring."""
+    outcome = RouteOutcome()
+    if not items:
+        return outcome
+    plan = [(item, first_match(rules, item.fields)) for item in sorted(items, key=lambda i: i.lead_id)]
+    roster = _load_roster(session, {rule.team for _, rule in plan if rule is not None}, rules, now, plan)
+    writes = _Writes()
+    admins: list[int] | None = None
+    for item, rule in plan:
+        problem = None
+        team = roster.teams.get(rule.team) if rule is not None else None
+        if rule is None:
+            problem = "no routing rule matches the lead"
+        elif team is None:
+            problem = f"team {rule.team!r} of rule {rule.id} is not in the organisation (leadops org apply)"
+        elif item.handoff and item.team_id == team.id:
+            outcome.unchanged += 1
+            continue
+        if problem is not None or team is None or rule is None:
+            problem = problem or "no team"
+            outcome.unrouted += 1
+            outcome.problems[problem] = outcome.problems.get(problem, 0) + 1
+            rule_id, strategy = (rule.id, rule.strategy) if rule else (None, None)
+            writes.assignments.append(
+                (item.lead_id, now, None, None, rule_id, strategy, problem, [], actor_kind, actor_ref)
+            )
+            if admins is None:
+                admins = list(session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))))
+            writes.notes += [Note(a, "routing_failed", f"routing-failed:{problem}:{a}", {"problem": problem})
+                             for a in admins]  # fmt: skip
+            continue
+        _assign(roster, rules, now, item, rule, team, writes, outcome, actor_kind, actor_ref)
+    writes.assignments = _without_repeated_failures(session, writes.assignments)
+    _write(session, roster, now, writes)
+    return outcome
+
+
+def _without_repeated_failures(session: Session, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """A lead that still cannot be routed for the reason already recorded last gets no new row each time
+    it is scored; a new reason, or a success, is recorded."""
+    failed = sorted({row[0] for row in rows if row[3] is None})
+    if not failed:
+        return rows
+    last: dict[int, tuple[int | None, str | None]] = {}
+    for start in range(0, len(failed), 500):
+        query = (
+            select(LeadAssignment.lead_id, LeadAssignment.user_id, LeadAssignment.reason)
+            .where(LeadAssignment.lead_id.in_(failed[start : start + 500]))
+            .order_by(LeadAssignment.at, LeadAssignment.id)
+        )
+        for lead_id, user_id, reason in session.execute(query):
+            last[lead_id] = (user_id, reason)
+    return [row for row in rows if row[3] is not None or last.get(row[0]) != (None, row[6])]
+
+
+def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute, rule: RoutingRule, team: _TeamRow,
+            writes: _Writes, outcome: RouteOutcome, actor_kind: str, actor_ref: str | None) -> None:  # fmt: skip
+    members = roster.members.get(team.id, [])
+    account_owner = None
+    if item.account_id is not None:
+        account_owner = roster.new_account_owners.get(item.account_id, roster.account_owners.get(item.account_id))
+    pool = [roster.candidate(u, team.id) for u in members]
+    if rule.strategy == "account_owner" and account_owner is not None and account_owner not in {u.id for u in members}:
+        outsider = roster.users.get(account_owner)
+        if outsider is not None:  # the company's owner sits in another team: one company, one owner
+            pool.append(roster.candidate(outsider, team.id))
+    fields = item.fields
+    employees = fields.get("account.employees")
+    facts = LeadFacts(employees=employees if isinstance(employees, int) else None, score=int(fields.get("score") or 0),
+                      account_owner_id=account_owner, fields=fields)  # fmt: skip
+    choice = choose(rule.strategy, pool, facts, now, rule.options)
+    member_ids = {u.id for u in members}
+    for user_id, credit in choice.credits.items():
+        if user_id in member_ids:
+            roster.credits[(team.id, user_id)] = credit
+            roster.touched_credits.add((team.id, user_id))
+    owner_id = choice.user_id
+    new_team = team.id
+    reason = choice.reason
+    if owner_id is None:
+        owner_id = roster.manager_of(team)
+        if owner_id is None:
+            reason = f"{choice.reason}, and team {team.name!r} has no manager"
+            outcome.unrouted += 1
+            outcome.problems[reason] = outcome.problems.get(reason, 0) + 1
+        else:
+            outcome.to_manager += 1
+            writes.notes.append(Note(owner_id, "manager_queue", f"manager-queue:{item.lead_id}:{now.isoformat()}",
+                                     _payload(item, team, rule, choice.reason)))  # fmt: skip
+    else:
+        roster.open_leads[owner_id] = roster.open_leads.get(owner_id, 0) + 1
+        if owner_id in member_ids:
+            key = (team.id, owner_id)
+            roster.assigned[key] = roster.assigned.get(key, 0) + 1
+            roster.touched_credits.add(key)
+        else:
+            chosen = roster.users[owner_id]
+            new_team = chosen.team_id if chosen.team_id is not None else team.id
+        if item.account_id is not None and account_owner is None and rule.strategy == "account_owner":
+            roster.new_account_owners[item.account_id] = owner_id
+    candidates = [_candidate_json(roster, c.user_id, choice) for c in pool]
+    rule_reason = f"{rule.id}: {reason}"
+    writes.assignments.append((item.lead_id, now, new_team, owner_id, rule.id, rule.strategy, reason, candidates,
+                               actor_kind, actor_ref))  # fmt: skip
+    if owner_id is None:
+        return
+    if item.owner_id is not None:
+        outcome.handed_off += 1
+    else:
+        outcome.assigned += 1
+    if new_team != item.team_id:
+        writes.events.append((item.lead_id, now, "team", _ref(item.team_id), str(new_team), rule_reason, "rule",
+                              rule.id, rules.version))  # fmt: skip
+    if owner_id != item.owner_id:
+        writes.events.append((item.lead_id, now, "owner", _ref(item.owner_id), str(owner_id), rule_reason, "rule",
+                              rule.id, rules.version))  # fmt: skip
+    writes.leads.append({"lid": item.lead_id, "owner_id": owner_id, "team_id": new_team, "assigned_at": now})
+    payload = _payload(item, team, rule, reason)
+    stamp = f"{item.lead_id}:{now.isoformat()}"
+    if choice.user_id is not None:
+        template = "lead_handed_over" if item.owner_id is not None else "lead_assigned"
+        writes.notes.append(Note(owner_id, template, f"{template}:{stamp}:{owner_id}", payload))
+    if item.owner_id is not None and item.owner_id != owner_id:
+        writes.notes.append(Note(item.owner_id, "lead_handed_off", f"lead_handed_off:{stamp}:{item.owner_id}", payload))
+    if account_owner is not None and account_owner != owner_id:
+        writes.notes.append(Note(account_owner, "account_lead_assigned",
+                                 f"account_lead_assigned:{stamp}:{account_owner}", payload))  # fmt: skip
+
+
+def _payload(item: ToRoute, team: _TeamRow, rule: RoutingRule, reason: str) -> dict[str, Any]:
+    fields = item.fields
+    return {"lead_id": item.lead_id, "email": fields.get("email"), "company": fields.get("company"),
+            "level": fields.get("level"), "team": team.name, "rule": rule.id, "reason": reason}  # fmt: skip
+
+
+def _candidate_json(roster: _Roster, user_id: int, choice: Choice) -> dict[str, Any]:
+    user = roster.users[user_id]
+    if user_id == choice.user_id:
+        result = "chosen"
+    elif user_id in choice.skipped:
+        result = choice.skipped[user_id]
+    else:
+        result = "eligible"
+    return {"user_id": user_id, "email": user.email, "name": user.name, "result": result}
+
+
+def _ref(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) -> None:
+    if writes.leads:
+        table = table_of(Lead)
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("lid"))
+            .values(owner_id=bindparam("owner_id"), team_id=bindparam("team_id"), assigned_at=bindparam("assigned_at"))
+        )
+        session.execute(stmt, writes.leads)
+    insert_plain(session, "lead_events", LEAD_EVENT_COLUMNS, writes.events)
+    insert_plain(session, "lead_assignments", ASSIGNMENT_COLUMNS, writes.assignments)
+    if roster.touched_credits:
+        rows = [
+            {"team_id": t, "user_id": u, "credit": roster.credits.get((t, u), 0.0),
+             "assigned": roster.assigned.get((t, u), 0), "updated_at": now}
+            for t, u in sorted(roster.touched_credits)
+        ]  # fmt: skip
+        insert = pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
+        stmt_credit = insert(table_of(RoutingCredit))
+        stmt_credit = stmt_credit.on_conflict_do_update(
+            index_elements=["team_id", "user_id"],
+            set_={"credit": stmt_credit.excluded.credit, "assigned": stmt_credit.excluded.assigned,
+                  "updated_at": stmt_credit.excluded.updated_at},
+        )  # fmt: skip
+        session.execute(stmt_credit, rows)
+    if roster.new_account_owners:
+        accounts = table_of(Account)
+        session.execute(
+            update(accounts)
+            .where(accounts.c.id == bindparam("aid"), accounts.c.owner_id.is_(None))
+            .values(owner_id=bindparam("uid")),
+            [{"aid": a, "uid": u} for a, u in sorted(roster.new_account_owners.items())],
+        )
+    enqueue(session, writes.notes, now)
+
+
+def route_unassigned(factory: sessionmaker[Session], now: datetime, *, chunk: int = 1000,
+                     actor_kind: str = "system", actor_ref: str | None = None) -> RouteOutcome:  # fmt: skip
+    """Route every open lead that has no owner (after an import without routing, or `org apply`)."""
+    from leadops.db import run_in_transaction
+    from leadops.rules.service import active_rules
+
+    total = RouteOutcome()
+    with factory() as session:
+        rules = active_rules(session, now)
+        ids = list(session.scalars(
+            select(Lead.id).where(Lead.owner_id.is_(None), Lead.merged_into_id.is_(None),
+                                  Lead.status.not_in(rules.closed_statuses)).order_by(Lead.id)
+        ))  # fmt: skip
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+
+        def work(session: Session, part: list[int] = part) -> RouteOutcome:
+            from leadops.scoring.facts import load_leads
+
+            rules = active_rules(session, now)
+            rows = load_leads(session, part, lock=True)
+            items = [to_route(row.values, row.fields) for row in rows.values() if needs_owner(row.values,
+                     rules.closed_statuses)]  # fmt: skip
+            return route(session, rules, now, items, actor_kind=actor_kind, actor_ref=actor_ref)
+
+        total.add(run_in_transaction(factory, work))
+    return total
+
+
+def to_route(values: Mapping[str, Any], fields: Mapping[str, Any], *, handoff: bool = False) -> ToRoute:
+    return ToRoute(lead_id=values["id"], fields=fields, owner_id=values.get("owner_id"), team_id=values.get("team_id"),
+                   account_id=values.get("account_id"), handoff=handoff)  # fmt: skip
+
+
+def reassign(session: Session, lead: Lead, to: User, *, by: User, reason: str, now: datetime) -> LeadAssignment | None:
+    """A manager moves a lead to another person, with a reason. Returns None when it already is theirs."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LeadopsError("a reassignment needs a reason")
+    if lead.merged_into_id is not None:
+        raise NotFound(f"lead {lead.id} was merged into lead {lead.merged_into_id}; reassign that one")
+    if not to.active:
+        raise LeadopsError(f"{to.email} is inactive and cannot take leads")
+    if by.role != "admin":
+        managed = {tid for tid in (lead.team_id, to.team_id) if tid is not None}
+        teams = session.scalars(select(Team).where(Team.id.in_(managed))).all() if managed else []
+        if by.role != "manager" or not any(t.manager_id == by.id for t in teams):
+            raise Forbidden(f"{by.email} may not reassign this lead: only an admin or the manager of the lead's "
+                            "team or of the new owner's team can")  # fmt: skip
+    if lead.owner_id == to.id:
+        return None
+    old_owner, old_team = lead.owner_id, lead.team_id
+    new_team = to.team_id if to.team_id is not None else lead.team_id
+    for kind, old, new in (("team", old_team, new_team), ("owner", old_owner, to.id)):
+        if old != new:
+            session.add(LeadEvent(lead_id=lead.id, at=now, kind=kind, from_value=_ref(old), to_value=_ref(new),
+                                  reason=reason, actor_kind="user", actor_ref=str(by.id)))  # fmt: skip
+    lead.owner_id, lead.team_id, lead.assigned_at = to.id, new_team, now
+    record = LeadAssignment(lead_id=lead.id, at=now, team_id=new_team, user_id=to.id, rule_id=None, strategy="manual",
+                            reason=reason, candidates=[], actor_kind="user", actor_ref=str(by.id))  # fmt: skip
+    session.add(record)
+    session.flush()
+    payload = {"lead_id": lead.id, "email": lead.email, "company": lead.company, "by": by.email, "reason": reason}
+    notes = [Note(to.id, "lead_assigned", f"reassign:{record.id}:{to.id}", payload)]
+    if old_owner is not None:
+        notes.append(Note(old_owner, "lead_reassigned_away", f"reassign:{record.id}:{old_owner}", payload))
+    enqueue(session, notes, now)
+    return record
+
+
+def assignments_of(session: Session, lead_id: int) -> list[dict[str, Any]]:
+    """The lead's routing decisions, newest first, for explain views."""
+    team_names: dict[int, str] = {tid: name for tid, name in session.execute(select(Team.id, Team.name))}
+    users = {uid: (email, name) for uid, email, name in session.execute(select(User.id, User.email, User.name))}
+    rows = session.scalars(
+        select(LeadAssignment).where(LeadAssignment.lead_id == lead_id)
+        .order_by(LeadAssignment.at.desc(), LeadAssignment.id.desc())
+    )  # fmt: skip
+    return [
+        {
+            "at": a.at, "team": team_names.get(a.team_id) if a.team_id else None,
+            "user": users.get(a.user_id, (None, None))[0] if a.user_id else None, "rule": a.rule_id,
+            "strategy": a.strategy, "reason": a.reason, "candidates": a.candidates,
+            "actor": f"{a.actor_kind}:{a.actor_ref}" if a.actor_ref else a.actor_kind,
+        }
+        for a in rows
+    ]  # fmt: skip
