@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-BENCHMARKS = ("ingest", "rescore")
+BENCHMARKS = ("ingest", "rescore", "routing")
 
 
 def benchmarks_dir() -> Path:
@@ -44,7 +44,8 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def run_benchmarks(name: str, *, events: int, database_url: str | None) -> list[dict[str, Any]]:
+def run_benchmarks(name: str, *, events: int, database_url: str | None, leads: int | None = None
+                   ) -> list[dict[str, Any]]:  # fmt: skip
     names = BENCHMARKS if name == "all" else (name,)
     if name != "all" and name not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; benchmarks are {', '.join(BENCHMARKS)} or all")
@@ -52,7 +53,8 @@ def run_benchmarks(name: str, *, events: int, database_url: str | None) -> list[
     for each in names:
         module = load(each)
         runner: Callable[..., dict[str, Any]] = module.run
-        result = runner(database_url=database_url, events=events)
+        options: dict[str, Any] = {"leads": leads} if leads is not None and each != "ingest" else {}
+        result = runner(database_url=database_url, events=events, **options)
         result.update(
             benchmark=each,
             at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -521,8 +521,11 @@ def worker(
 
 @app.command()
 def bench(
-    name: Annotated[str, typer.Argument(help="Which benchmark: ingest (or all).")] = "all",
-    events: Annotated[int, typer.Option(help="Activities to ingest.")] = 200_000,
+    name: Annotated[str, typer.Argument(help="Which benchmark: ingest, rescore, routing (or all).")] = "all",
+    events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
+    leads: Annotated[
+        int | None, typer.Option(help="Leads for rescore (default events ÷ 10) and routing (default 100,000).")
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Database to measure (default: a fresh SQLite file).")
     ] = None,
@@ -532,7 +535,7 @@ def bench(
     from leadops.benchrunner import run_benchmarks
 
     try:
-        results = run_benchmarks(name, events=events, database_url=database_url)
+        results = run_benchmarks(name, events=events, database_url=database_url, leads=leads)
     except (LeadopsError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None

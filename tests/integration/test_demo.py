@@ -8,7 +8,19 @@ from sqlalchemy.orm import Session
 
 from leadops.demo import build_demo
 from leadops.demo.vocab import CHANNELS
-from leadops.models import Account, Activity, Campaign, Lead, LeadEvent, Opportunity, Team, Touch, User
+from leadops.models import (
+    Account,
+    Activity,
+    Campaign,
+    Lead,
+    LeadAssignment,
+    LeadEvent,
+    Opportunity,
+    RoutingCredit,
+    Team,
+    Touch,
+    User,
+)
 from leadops.runtime import Runtime
 
 pytestmark = pytest.mark.slow
@@ -47,6 +59,12 @@ def test_the_full_demo_has_the_shape_the_seeds_describe(runtime: Runtime) -> Non
             select(Lead.region).distinct().join(Team, Team.id == Lead.team_id).where(Team.name == "大阪支社営業部")
         ).all()
         assert {r for (r,) in osaka} <= {"近畿"}
+        # Every owner came from a recorded routing decision, and live routing carries on the round robin.
+        routed = select(func.count(distinct(LeadAssignment.lead_id)))
+        assert scalar(session, routed) == scalar(session, select(func.count()).select_from(Lead).where(
+            Lead.owner_id.isnot(None)))  # fmt: skip
+        assert scalar(session, select(func.count()).select_from(RoutingCredit)) == members
+        assert scalar(session, select(func.max(func.abs(RoutingCredit.credit)))) < 5
 
 
 def test_the_same_seed_builds_the_same_data(runtime: Runtime) -> None:

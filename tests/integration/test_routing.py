@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import leadops.rules
 from leadops.errors import Forbidden, LeadopsError
 from leadops.ingest.activities import ingest_activities
 from leadops.models import Account, Lead, LeadAssignment, LeadEvent, Notification, Opportunity, Team, User
 from leadops.routing.org import apply_org, parse_org
 from leadops.routing.service import assignments_of, reassign, route_unassigned
+from leadops.rules.service import apply_rules
 from leadops.runtime import Runtime
 from tests.conftest import JST, NOW
 from tests.factories import ingest_context, make_lead
@@ -251,3 +255,34 @@ def test_manual_reassign_by_a_manager_is_recorded_and_checked(runtime: Runtime, 
     ).first()  # fmt: skip
     assert owner_event == ("顧客の希望", "user", str(user(session, "is-boss@x.jp").id))
     assert [e for e, _ in notes(session, "lead_reassigned_away")] == [before]
+
+
+def test_rules_route_on_any_lead_or_account_field_with_bands_naming_reps_by_email(
+    runtime: Runtime, session: Session
+) -> None:
+    apply(session, runtime)
+    document = yaml.safe_load((Path(leadops.rules.__file__).parent / "defaults.yaml").read_text(encoding="utf-8"))
+    document["routing"]["rules"] = [
+        {"id": "big-companies", "when": {"field": "account.employees", "gte": 11}, "team": HQ_SALES,
+         "strategy": "by_field", "options": {"field": "account.employees", "bands": [
+             {"min": 11, "max": 50, "user": "hq1@x.jp"}, {"min": 51, "user": "hq2@x.jp"}]}},
+        {"id": "tradeshow-nurture", "when": {"field": "source", "eq": "展示会"}, "team": MARKETING},
+        {"id": "osaka-prefecture", "when": {"field": "prefecture", "eq": "大阪府"}, "team": OSAKA},
+        {"id": "everyone-else", "team": IS_TEAM, "strategy": "least_loaded"},
+    ]  # fmt: skip
+    apply_rules(session, yaml.safe_dump(document, allow_unicode=True), author="t", comment=None, now=NOW)
+    session.commit()
+    cases = {
+        "mid@mid.co.jp": ({"company": "Mid", "employees": 30}, "hq1@x.jp", "big-companies"),
+        "big@big.co.jp": ({"company": "Big", "employees": 3000}, "hq2@x.jp", "big-companies"),
+        "booth@s.co.jp": ({"company": "S", "employees": 5, "source": "展示会"}, "mk1@x.jp", "tradeshow-nurture"),
+        "naniwa@shop.co.jp": ({"company": "Shop", "prefecture": "大阪府"}, "osaka1@x.jp", "osaka-prefecture"),
+    }  # fmt: skip
+    for email, (fields, owner, rule) in cases.items():
+        lead = make_lead(session, runtime, email=email, **fields)
+        session.commit()
+        assert (owner_of(session, lead), assignments_of(session, lead.id)[0]["rule"]) == (owner, rule), email
+    rest = [make_lead(session, runtime, email=f"r{i}@rest.co.jp", company="Rest") for i in range(3)]
+    session.commit()
+    # least loaded: three new leads spread over the three reps, who had none
+    assert sorted(owner_of(session, lead) or "" for lead in rest) == ["is1@x.jp", "is2@x.jp", "is3@x.jp"]

@@ -27,10 +27,12 @@ from leadops.models import (
     Base,
     CampaignMember,
     Lead,
+    LeadAssignment,
     LeadEvent,
     Opportunity,
     OpportunityEvent,
     OutOfOffice,
+    RoutingCredit,
     Task,
     Team,
     Touch,
@@ -176,9 +178,23 @@ def _create_members(session: Session, people: list, by_email: dict[str, Lead], n
 def _write_history(session: Session, simulation: Simulation) -> int:
     """Bulk-write what the simulation produced (Core inserts: no per-row flushes)."""
     history = simulation.history
-    for model, rows in ((LeadEvent, history.events), (Touch, history.touches), (Task, history.tasks)):
+    tables = ((LeadEvent, history.events), (Touch, history.touches), (Task, history.tasks),
+              (LeadAssignment, history.assignments))  # fmt: skip
+    for model, rows in tables:
         if rows:
             session.execute(insert(table_of(model)), rows)
+    # Live routing after the demo carries on each team's round robin where the simulation left it.
+    counts: dict[tuple[int, int], int] = {}
+    for row in history.assignments:
+        counts[(row["team_id"], row["user_id"])] = counts.get((row["team_id"], row["user_id"]), 0) + 1
+    credits = [
+        {"team_id": simulation.org.teams[name].id, "user_id": c.user_id, "credit": c.round_robin_credit,
+         "assigned": counts.get((simulation.org.teams[name].id, c.user_id), 0), "updated_at": simulation.now}
+        for name, robin in simulation.robins.items()
+        for c in robin.candidates
+    ]  # fmt: skip
+    if credits:
+        session.execute(insert(table_of(RoutingCredit)), credits)
     opportunities = []
     for item in history.opportunities:
         opp = Opportunity(

@@ -12,7 +12,7 @@ from leadops.demo.people import Person
 from leadops.demo.world import Org
 from leadops.ingest.prefectures import KINKI
 from leadops.models import Lead, User
-from leadops.routing.strategies import Candidate, LeadFacts, choose, with_credit
+from leadops.routing.strategies import Candidate, Choice, LeadFacts, choose, with_credit
 
 MARKETING = "マーケティング部"
 INSIDE_SALES = "本社営業本部インサイドセールス部"
@@ -34,14 +34,23 @@ class RoundRobin:
             for u in users
         ]
 
-    def pick(self, at: datetime, exclude: int | None = None) -> User:
+    def pick(self, at: datetime, exclude: int | None = None) -> tuple[User, Choice]:
         pool = [c for c in self.candidates if c.user_id != exclude] or self.candidates
         choice = choose("round_robin", pool, LeadFacts(), at)
         if choice.user_id is None:  # everyone away: the demo team still works the lead
             choice = choose("round_robin", [replace(c, away=()) for c in pool], LeadFacts(), at)
         assert choice.user_id is not None
         self.candidates = [with_credit(c, choice.credits) for c in self.candidates]
-        return self.users[choice.user_id]
+        if exclude is not None and exclude in self.users:
+            choice.skipped[exclude] = "the previous owner (reassignment)"
+        return self.users[choice.user_id], choice
+
+    def candidates_json(self, choice: Choice) -> list[dict[str, Any]]:
+        return [
+            {"user_id": u.id, "email": u.email, "name": u.name,
+             "result": "chosen" if u.id == choice.user_id else choice.skipped.get(u.id, "eligible")}
+            for u in self.users.values()
+        ]  # fmt: skip
 
 
 @dataclass
@@ -50,6 +59,7 @@ class History:
     touches: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
     opportunities: list[dict[str, Any]] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Simulation:
@@ -84,10 +94,16 @@ class Simulation:
 
     def assign(self, lead: Lead, team_name: str, at: datetime, rule: str, exclude: int | None = None) -> User:
         team = self.org.teams[team_name]
-        owner = self.robins[team_name].pick(at, exclude)
+        robin = self.robins[team_name]
+        owner, choice = robin.pick(at, exclude)
         if lead.team_id != team.id:
             self.event(lead, at, "team", lead.team_id, team.id, "rule", rule)
         self.event(lead, at, "owner", lead.owner_id, owner.id, "rule", rule)
+        self.history.assignments.append({
+            "lead_id": lead.id, "at": at, "team_id": team.id, "user_id": owner.id, "rule_id": rule,
+            "strategy": "round_robin", "reason": choice.reason, "candidates": robin.candidates_json(choice),
+            "actor_kind": "rule", "actor_ref": rule,
+        })  # fmt: skip
         lead.team_id, lead.owner_id, lead.assigned_at = team.id, owner.id, at
         return owner
 
@@ -107,13 +123,15 @@ class Simulation:
         person.level = lead.level
         assigned = person.created_at + timedelta(minutes=rng.randint(3, 30))
         if person.level == 1:
-            self.assign(lead, MARKETING, assigned, "route-level-1")
+            self.assign(lead, MARKETING, assigned, "level-1-marketing")
             return
         if person.level == 4:
-            team = OSAKA_SALES if person.company.prefecture in KINKI else HQ_SALES
+            kinki = person.company.prefecture in KINKI
+            team, rule = (OSAKA_SALES, "level-4-kinki") if kinki else (HQ_SALES, "level-4-other")
         else:
             team = INSIDE_SALES
-        owner = self.assign(lead, team, assigned, f"route-level-{person.level or 'none'}")
+            rule = "level-2-3-inside-sales" if person.level else "default-inside-sales"
+        owner = self.assign(lead, team, assigned, rule)
         if person.inquiry:
             self.history.tasks.append(
                 {
@@ -231,7 +249,7 @@ class Simulation:
     def opportunity(self, person: Person, lead: Lead, sdr: User, booked: datetime) -> None:
         rng, now = self.rng, self.now
         sales_team = OSAKA_SALES if person.company.prefecture in KINKI else HQ_SALES
-        rep = self.robins[sales_team].pick(booked)
+        rep, _ = self.robins[sales_team].pick(booked)
         self.set(lead, booked, "lifecycle_stage", "opportunity", "user", str(sdr.id), "appointment booked")
         amount = round(rng.lognormvariate(14.6, 0.8), -4)
         stage_events: list[tuple[datetime, str | None, str]] = [(booked, None, "to_contact")]

@@ -321,7 +321,7 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
     employees = fields.get("account.employees")
     facts = LeadFacts(employees=employees if isinstance(employees, int) else None, score=int(fields.get("score") or 0),
                       account_owner_id=account_owner, fields=fields)  # fmt: skip
-    choice = choose(rule.strategy, pool, facts, now, rule.options)
+    choice = choose(rule.strategy, pool, facts, now, _with_user_ids(rule.options, roster))
     member_ids = {u.id for u in members}
     for user_id, credit in choice.credits.items():
         if user_id in member_ids:
@@ -378,6 +378,16 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
     if account_owner is not None and account_owner != owner_id:
         writes.notes.append(Note(account_owner, "account_lead_assigned",
                                  f"account_lead_assigned:{stamp}:{account_owner}", payload))  # fmt: skip
+
+
+def _with_user_ids(options: Mapping[str, Any], roster: _Roster) -> Mapping[str, Any]:
+    """Bands name their rep by e-mail in the rules document; strategies work with user ids."""
+    bands = options.get("bands")
+    if not bands:
+        return options
+    ids = {u.email: u.id for u in roster.users.values() if u.email}
+    resolved = [{**band, "user": ids.get(band.get("user"), band.get("user"))} for band in bands]
+    return {**options, "bands": resolved}
 
 
 def _payload(item: ToRoute, team: _TeamRow, rule: RoutingRule, reason: str) -> dict[str, Any]:
