@@ -27,3 +27,28 @@ def fresh_database(database_url: str | None) -> Iterator[str]:
 
 def backend_of(url: str) -> str:
     return "sqlite" if make_url(normalize_url(url)).get_backend_name() == "sqlite" else "postgresql"
+
+
+TEAMS = {
+    "マーケティング部": ("marketing", 4),
+    "本社営業本部インサイドセールス部": ("inside_sales", 10),
+    "本社営業本部法人営業部": ("sales", 6),
+    "大阪支社営業部": ("sales", 4),
+}
+
+
+def bench_org() -> str:
+    """Seed 001's four departments with 24 reps (mixed weights, one out of office), as org YAML."""
+    lines = ["teams:"]
+    for index, (name, (kind, _)) in enumerate(TEAMS.items()):
+        lines.append(f"  - {{name: {name}, kind: {kind}, manager: boss{index}@bench.jp}}")
+    lines.append("users:")
+    for index, (name, (kind, size)) in enumerate(TEAMS.items()):
+        lines.append(f"  - {{email: boss{index}@bench.jp, name: Boss {index}, role: manager, team: {name}}}")
+        role = "marketing" if kind == "marketing" else "member"
+        for rep in range(size):
+            extra = ", weight: 2" if rep % 3 == 0 else ""
+            extra += ", out_of_office: [{from: 2026-11-20, to: 2026-11-27}]" if (index, rep) == (1, 0) else ""
+            lines.append(f"  - {{email: r{index}-{rep}@bench.jp, name: Rep {index}-{rep}, role: {role}, "
+                         f"team: {name}{extra}}}")  # fmt: skip
+    return "\n".join(lines)

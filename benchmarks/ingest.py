@@ -20,13 +20,14 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from common import backend_of, fresh_database
+from common import backend_of, bench_org, fresh_database
 from leadops.clock import FixedClock
 from leadops.config import Settings
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter
 from leadops.models import Activity, Lead
+from leadops.routing.org import apply_org, parse_org
 from leadops.runtime import Runtime
 
 BATCH = 10_000
@@ -73,8 +74,10 @@ def run(*, database_url: str | None, events: int) -> dict[str, Any]:
 
 
 def _measure(rt: Runtime, url: str, items: list[dict[str, Any]], leads: int, now: datetime) -> dict[str, Any]:
-    # The leads exist beforehand (untimed), as they would in a running system.
+    # The organisation and the leads (routed to their owners) exist beforehand (untimed), as they would
+    # in a running system.
     with rt.factory() as session, session.begin():
+        apply_org(session, parse_org(bench_org()), now=now, tz=rt.settings.tz)
         ctx = IngestContext.from_settings(session, rt.settings, now, actor_kind="import", actor_ref="bench")
         writer = LeadWriter(ctx)
         emails = sorted({str(item["email"]) for item in items})

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text, update
 
-from common import backend_of, fresh_database
+from common import backend_of, bench_org, fresh_database
 from leadops.clock import FixedClock
 from leadops.config import Settings
 from leadops.ingest.prefectures import PREFECTURES
@@ -31,29 +31,6 @@ from leadops.routing.org import apply_org, parse_org
 from leadops.routing.service import route_unassigned
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
-
-TEAMS = {
-    "マーケティング部": ("marketing", 4),
-    "本社営業本部インサイドセールス部": ("inside_sales", 10),
-    "本社営業本部法人営業部": ("sales", 6),
-    "大阪支社営業部": ("sales", 4),
-}
-
-
-def _org() -> str:
-    lines = ["teams:"]
-    for index, (name, (kind, _)) in enumerate(TEAMS.items()):
-        lines.append(f"  - {{name: {name}, kind: {kind}, manager: boss{index}@bench.jp}}")
-    lines.append("users:")
-    for index, (name, (kind, size)) in enumerate(TEAMS.items()):
-        lines.append(f"  - {{email: boss{index}@bench.jp, name: Boss {index}, role: manager, team: {name}}}")
-        role = "marketing" if kind == "marketing" else "member"
-        for rep in range(size):
-            extra = ", weight: 2" if rep % 3 == 0 else ""
-            extra += ", out_of_office: [{from: 2026-11-20, to: 2026-11-27}]" if (index, rep) == (1, 0) else ""
-            lines.append(f"  - {{email: r{index}-{rep}@bench.jp, name: Rep {index}-{rep}, role: {role}, "
-                         f"team: {name}{extra}}}")  # fmt: skip
-    return "\n".join(lines)
 
 
 def run(*, database_url: str | None, events: int, leads: int | None = None) -> dict[str, Any]:
@@ -74,7 +51,7 @@ def _load(rt: Runtime, count: int, now: datetime) -> None:
     prefectures = [(p.name, p.region) for p in PREFECTURES]
     with rt.factory() as session, session.begin():
         active_rules(session, now)
-        apply_org(session, parse_org(_org()), now=now, tz=rt.settings.tz)
+        apply_org(session, parse_org(bench_org()), now=now, tz=rt.settings.tz)
         reps = list(session.scalars(select(User.id).where(User.role.in_(("member",)))))
         companies = max(1, count // 5)
         accounts = [
