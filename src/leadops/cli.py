@@ -492,13 +492,74 @@ def org_show(output: OutputOpt = "table") -> None:
             )
 
 
+@app.command("status")
+def status_command(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    status: Annotated[str, typer.Argument(help="The new status (e.g. lead, recycled, disqualified_sales).")],
+    reason: Annotated[str | None, typer.Option(help="Why; required for recycled and disqualified_*.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who makes the change (e-mail); recorded as the actor.")] = None,
+) -> None:
+    """Change a lead's status, as the rules' transition table allows; recorded with the actor and reason."""
+    from leadops.cadence.service import change_status
+    from leadops.leads import find_lead, find_user
+    from leadops.rules.service import active_rules
+
+    with runtime() as rt, rt.factory() as session, session.begin():
+        now = rt.clock.now()
+        lead = find_lead(session, ref)
+        actor = find_user(session, by) if by else None
+        change = change_status(session, active_rules(session, now), lead, status, reason=reason, now=now,
+                               actor_kind="user" if actor else "cli",
+                           actor_ref=str(actor.id) if actor else None)  # fmt: skip
+    message = f"{ref}: {change.before} → {change.after}" if change.changed else f"{ref} is already {status}"
+    console.print(message, highlight=False)
+
+
+@app.command("touch")
+def touch_command(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    channel: Annotated[str, typer.Option(help="call, email, voicemail, sms, social or meeting.")],
+    outcome: Annotated[str, typer.Option(help="no_answer, voicemail_left, sent, bounced, replied or connected.")],
+    by: Annotated[str | None, typer.Option(help="The rep (e-mail); default: the lead's owner.")] = None,
+    at: Annotated[str | None, typer.Option(help="When (ISO 8601, local time if naive); default now.")] = None,
+    note: Annotated[str | None, typer.Option(help="A note.")] = None,
+    touch_id: Annotated[
+        str | None, typer.Option("--id", help="Your id for this touch: logging it twice records once.")
+    ] = None,
+) -> None:
+    """Log a touch (a call, an e-mail …): the touch stage moves on and the next deadline is set."""
+    from leadops.cadence.service import log_touch
+    from leadops.ingest.normalize import parse_datetime
+    from leadops.leads import find_lead, find_user
+    from leadops.models import User
+    from leadops.rules.service import active_rules
+
+    with runtime() as rt, rt.factory() as session, session.begin():
+        now = rt.clock.now()
+        try:
+            when = parse_datetime(at, tz=rt.settings.tz) if at else now
+        except ValueError as exc:
+            raise LeadopsError(f"--at: {exc}") from None
+        lead = find_lead(session, ref)
+        user = find_user(session, by) if by else (session.get(User, lead.owner_id) if lead.owner_id else None)
+        result = log_touch(session, active_rules(session, now), lead, user=user, channel=channel, outcome=outcome,
+                           at=when, now=now, note=note, external_id=touch_id)  # fmt: skip
+        tz = rt.settings.tz
+    due = f", next touch due {result.next_due_at.astimezone(tz):%Y-%m-%d %H:%M}" if result.next_due_at else ""
+    if not result.created:
+        console.print(f"touch {touch_id} was already logged; nothing changed")
+    else:
+        console.print(f"{ref}: {result.stage_before} → {result.stage_after}{due}", highlight=False)
+
+
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one sweep and exit.")] = False,
     now: Annotated[str | None, typer.Option(help="Sweep as if it were this time (ISO 8601); implies --once.")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 60.0,
 ) -> None:
-    """Run the sweeps (score decay and expiry) now and then, or once at a given time."""
+    """Run the sweeps (score decay, SLA deadlines, reminders, escalations, reassignment, recycling) now and then,
+    or once at a given time."""
     import time as time_module
 
     from leadops.ingest.normalize import parse_datetime

@@ -3,31 +3,47 @@ and ``now``. Running a sweep twice at the same ``now`` does nothing the second t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from leadops.cadence.sweep import SlaOutcome, sweep_sla
+from leadops.db import run_in_transaction
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.scoring.service import sweep_due
+
+BATCH = 2000
 
 
 @dataclass
 class SweepReport:
     now: datetime
-    scored_leads: int
-    score_lines: int
+    scored_leads: int = 0
+    score_lines: int = 0
+    sla: SlaOutcome = field(default_factory=SlaOutcome)
 
     def summary(self) -> str:
-        return f"sweep at {self.now.isoformat()}: decay/expiry on {self.scored_leads} leads, {self.score_lines} lines"
+        sla = self.sla
+        return (
+            f"sweep at {self.now.isoformat()}: decay/expiry on {self.scored_leads} leads, {self.score_lines} lines; "
+            f"SLA: {sla.reassigned} reassigned, {sla.to_manager} to a manager, {sla.escalated} escalated, "
+            f"{sla.recycled} recycled, {sla.reminded} reminded; approach requests: {sla.tasks_reminded} reminded, "
+            f"{sla.tasks_escalated} escalated"
+        )
 
 
 def run_once(rt: Runtime, now: datetime) -> SweepReport:
-    leads = lines = 0
+    report = SweepReport(now)
     while True:
         with rt.factory() as session, session.begin():
-            outcome = sweep_due(session, active_rules(session, now), now, limit=2000)
-        leads += outcome.leads
-        lines += outcome.lines
-        if outcome.leads < 2000:
+            outcome = sweep_due(session, active_rules(session, now), now, limit=BATCH)
+        report.scored_leads += outcome.leads
+        report.score_lines += outcome.lines
+        if outcome.leads < BATCH:
             break
-    return SweepReport(now, leads, lines)
+    while True:
+        sla = run_in_transaction(rt.factory, lambda s: sweep_sla(s, active_rules(s, now), now, limit=BATCH))
+        report.sla.add(sla)
+        if sla.actions < BATCH:
+            break
+    return report

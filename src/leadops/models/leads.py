@@ -68,7 +68,11 @@ class Lead(Base):
     is_valid: Mapped[bool] = mapped_column(Boolean, default=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The cadence's next deadline (first touch, next touch, or the reply grace after touch 4).
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The deadline a reminder / an escalation was last sent for (so a sweep sends each once).
+    reminded_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
     #: Score per named group (behavior, fit, and any the rules add).
     group_scores: Mapped[dict[str, int]] = mapped_column(Json, default=dict)

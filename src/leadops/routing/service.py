@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadops.cadence.calendar import add_hours
 from leadops.errors import Forbidden, LeadopsError, NotFound
 from leadops.ingest.bulk import insert_plain
 from leadops.models import Account, Lead, LeadAssignment, LeadEvent, Opportunity, OutOfOffice, RoutingCredit, Team, User
@@ -54,6 +55,12 @@ class ToRoute:
     account_id: int | None
     #: The lead has an owner and its level changed: move it only if the rules now name another team.
     handoff: bool = False
+    #: A rule chosen by the caller instead of the routing rules (an SLA reassignment, a recycle).
+    rule: RoutingRule | None = None
+    #: Someone who must not get the lead (the owner who let it go stale).
+    exclude: int | None = None
+    #: Straight to the team manager's queue (a lead reassigned too often for the same reason).
+    to_manager: bool = False
 
 
 @dataclass
@@ -255,7 +262,7 @@ def route(session: Session, rules: CompiledRules, now: datetime, items: Sequence
     outcome = RouteOutcome()
     if not items:
         return outcome
-    plan = [(item, first_match(rules, item.fields)) for item in sorted(items, key=lambda i: i.lead_id)]
+    plan = [(item, item.rule or first_match(rules, item.fields)) for item in sorted(items, key=lambda i: i.lead_id)]
     roster = _load_roster(session, {rule.team for _, rule in plan if rule is not None}, rules, now, plan)
     writes = _Writes()
     admins: list[int] | None = None
@@ -308,7 +315,7 @@ def _without_repeated_failures(session: Session, rows: list[tuple[Any, ...]]) ->
 
 def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute, rule: RoutingRule, team: _TeamRow,
             writes: _Writes, outcome: RouteOutcome, actor_kind: str, actor_ref: str | None) -> None:  # fmt: skip
-    members = roster.members.get(team.id, [])
+    members = [u for u in roster.members.get(team.id, []) if u.id != item.exclude]
     account_owner = None
     if item.account_id is not None:
         account_owner = roster.new_account_owners.get(item.account_id, roster.account_owners.get(item.account_id))
@@ -321,7 +328,10 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
     employees = fields.get("account.employees")
     facts = LeadFacts(employees=employees if isinstance(employees, int) else None, score=int(fields.get("score") or 0),
                       account_owner_id=account_owner, fields=fields)  # fmt: skip
-    choice = choose(rule.strategy, pool, facts, now, _with_user_ids(rule.options, roster))
+    if item.to_manager:
+        choice = Choice(None, "reassigned too often for the same reason: the manager's queue")
+    else:
+        choice = choose(rule.strategy, pool, facts, now, _with_user_ids(rule.options, roster))
     member_ids = {u.id for u in members}
     for user_id, credit in choice.credits.items():
         if user_id in member_ids:
@@ -352,6 +362,8 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
         if item.account_id is not None and account_owner is None and rule.strategy == "account_owner":
             roster.new_account_owners[item.account_id] = owner_id
     candidates = [_candidate_json(roster, c.user_id, choice) for c in pool]
+    if item.exclude is not None and item.exclude in roster.users:
+        candidates.append(_candidate_json(roster, item.exclude, choice) | {"result": "the owner it is taken from"})
     rule_reason = f"{rule.id}: {reason}"
     writes.assignments.append((item.lead_id, now, new_team, owner_id, rule.id, rule.strategy, reason, candidates,
                                actor_kind, actor_ref))  # fmt: skip
@@ -367,7 +379,8 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
     if owner_id != item.owner_id:
         writes.events.append((item.lead_id, now, "owner", _ref(item.owner_id), str(owner_id), rule_reason, "rule",
                               rule.id, rules.version))  # fmt: skip
-    writes.leads.append({"lid": item.lead_id, "owner_id": owner_id, "team_id": new_team, "assigned_at": now})
+    writes.leads.append({"lid": item.lead_id, "owner_id": owner_id, "team_id": new_team, "assigned_at": now,
+                         "next_due_at": first_deadline(rules, fields, now)})  # fmt: skip
     payload = _payload(item, team, rule, reason)
     stamp = f"{item.lead_id}:{now.isoformat()}"
     if choice.user_id is not None:
@@ -378,6 +391,18 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
     if account_owner is not None and account_owner != owner_id:
         writes.notes.append(Note(account_owner, "account_lead_assigned",
                                  f"account_lead_assigned:{stamp}:{account_owner}", payload))  # fmt: skip
+
+
+def first_deadline(rules: CompiledRules, fields: Mapping[str, Any], now: datetime) -> datetime | None:
+    """The first-touch deadline of a lead just given to someone: only an untouched lead being worked has one;
+    a touched lead keeps the deadline of its touch stage."""
+    types = {s.name: s.type for s in rules.document.statuses}
+    if types.get(fields.get("status") or "", "open") not in ("open", "working"):
+        return None
+    if fields.get("touch_stage", "untouched") != "untouched":
+        due: datetime | None = fields.get("next_due_at")
+        return due
+    return add_hours(now, rules.document.cadence.first_touch_hours, rules.document.cadence)
 
 
 def _with_user_ids(options: Mapping[str, Any], roster: _Roster) -> Mapping[str, Any]:
@@ -417,7 +442,14 @@ def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) ->
         stmt = (
             update(table)
             .where(table.c.id == bindparam("lid"))
-            .values(owner_id=bindparam("owner_id"), team_id=bindparam("team_id"), assigned_at=bindparam("assigned_at"))
+            .values(
+                owner_id=bindparam("owner_id"),
+                team_id=bindparam("team_id"),
+                assigned_at=bindparam("assigned_at"),
+                next_due_at=bindparam("next_due_at"),
+                reminded_due_at=None,
+                escalated_due_at=None,
+            )  # fmt: skip
         )
         session.execute(stmt, writes.leads)
     insert_plain(session, "lead_events", LEAD_EVENT_COLUMNS, writes.events)
@@ -505,6 +537,9 @@ def reassign(session: Session, lead: Lead, to: User, *, by: User, reason: str, n
             session.add(LeadEvent(lead_id=lead.id, at=now, kind=kind, from_value=_ref(old), to_value=_ref(new),
                                   reason=reason, actor_kind="user", actor_ref=str(by.id)))  # fmt: skip
     lead.owner_id, lead.team_id, lead.assigned_at = to.id, new_team, now
+    if lead.touch_stage == "untouched" and lead.next_due_at is not None:
+        lead.next_due_at = add_hours(now, rules_cadence(session, now).first_touch_hours, rules_cadence(session, now))
+        lead.reminded_due_at = lead.escalated_due_at = None
     record = LeadAssignment(lead_id=lead.id, at=now, team_id=new_team, user_id=to.id, rule_id=None, strategy="manual",
                             reason=reason, candidates=[], actor_kind="user", actor_ref=str(by.id))  # fmt: skip
     session.add(record)
@@ -515,6 +550,12 @@ def reassign(session: Session, lead: Lead, to: User, *, by: User, reason: str, n
         notes.append(Note(old_owner, "lead_reassigned_away", f"reassign:{record.id}:{old_owner}", payload))
     enqueue(session, notes, now)
     return record
+
+
+def rules_cadence(session: Session, now: datetime) -> Any:
+    from leadops.rules.service import active_rules
+
+    return active_rules(session, now).document.cadence
 
 
 def assignments_of(session: Session, lead_id: int) -> list[dict[str, Any]]:

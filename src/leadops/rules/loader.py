@@ -261,6 +261,10 @@ def _compile(
         predicate = compile_at(request.when, f"approach_requests[{index}].when")
         if predicate is not None:
             approach.append((request.id, predicate))
+    for index, status in enumerate(document.statuses):
+        for target in status.to or []:
+            if target not in statuses:
+                problem(f"statuses[{index}].to", f"unknown status {target!r}; statuses are {sorted(statuses)}")
     for index, deadline in enumerate(document.cadence.deadlines):
         if deadline.stage not in ("touch_1", "touch_2", "touch_3", "touch_4"):
             problem(f"cadence.deadlines[{index}].stage", f"expected touch_1 … touch_4, got {deadline.stage!r}")

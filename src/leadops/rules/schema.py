@@ -63,6 +63,10 @@ class Temperature(Strict):
 
 class Lifecycle(Strict):
     mql_score: int = Field(100, description="A score at or above this makes the lead an MQL.")
+    stages: list[str] = Field(
+        default_factory=lambda: ["inquiry", "mql", "sql", "opportunity", "customer"],
+        description="The lifecycle stages in order (リードステージ).",
+    )
 
 
 class LevelRule(Strict):
@@ -108,8 +112,13 @@ class Cadence(Strict):
     first_touch_hours: float = Field(48, gt=0)
     deadlines: list[Deadline] = Field(default_factory=list)
     reply_grace_hours: float = Field(48, ge=0)
-    business_hours: bool = False
+    remind_before_hours: float = Field(4, ge=0, description="A reminder this long before the first-touch deadline.")
+    business_hours: bool = Field(False, description="Count durations on the business calendar, not the wall clock.")
+    timezone: str = Field("Asia/Tokyo", description="The business calendar's time zone.")
+    business_day_start: int = Field(9, ge=0, le=23)
+    business_day_end: int = Field(18, ge=1, le=24)
     max_reassignments: int = Field(1, ge=0)
+    recycle_team: str = Field("マーケティング部", description="Where a lead recycled for no connect goes (nurture).")
 
 
 class ApproachRequest(Strict):
@@ -125,6 +134,7 @@ class Status(Strict):
     label_ja: str
     label_en: str
     reason_required: bool = False
+    to: list[str] | None = Field(None, description="The statuses a lead may move to from this one; none: any.")
 
 
 class RulesDocument(Strict):

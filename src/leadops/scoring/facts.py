@@ -22,6 +22,7 @@ LEAD_COLUMNS = (
     "source", "status", "status_reason", "lifecycle_stage", "touch_stage", "score", "behavior_score", "fit_score",
     "level", "temperature", "is_valid", "created_at", "custom", "account_id", "group_scores", "score_state",
     "scored_version", "last_activity_at", "status_changed_at", "score_due_at", "owner_id", "team_id", "merged_into_id",
+    "next_due_at",
 )  # fmt: skip
 
 
@@ -91,7 +92,7 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
     return out
 
 
-_TIMES = ("created_at", "last_activity_at", "status_changed_at", "score_due_at")
+_TIMES = ("created_at", "last_activity_at", "status_changed_at", "score_due_at", "next_due_at")
 _JSONS = ("custom", "group_scores", "score_state")
 
 

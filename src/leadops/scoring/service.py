@@ -42,6 +42,7 @@ class Outcome:
     events: int = 0
     replayed: int = 0
     routing: RouteOutcome = field(default_factory=RouteOutcome)
+    tasks: int = 0
 
 
 @dataclass
@@ -54,6 +55,8 @@ class _Pending:
     superseded: list[int] = field(default_factory=list)
     #: Leads to route once scored: no owner yet, or a level change that may hand them to another team.
     route: list[ToRoute] = field(default_factory=list)
+    #: New activities with their lead's fields after scoring: what approach requests look at.
+    arrivals: list[tuple[dict[str, Any], ScoredActivity]] = field(default_factory=list)
 
 
 def evaluate(
@@ -83,7 +86,8 @@ def evaluate(
         if state is None:
             acts = history.get(lead_id, [])
             _one(scorer, rules, row, None, acts, True, now, sweep=True, refit=True, pending=pending,
-                 rescored=row.values["scored_version"] is not None, actor=(actor_kind, actor_ref))  # fmt: skip
+                 rescored=row.values["scored_version"] is not None, actor=(actor_kind, actor_ref),
+                 arrived=new.get(lead_id, ()))  # fmt: skip
             pending.replayed.append(lead_id)
             if row.values["scored_version"] == rules.version:
                 pending.superseded.append(lead_id)
@@ -91,18 +95,22 @@ def evaluate(
             incoming = sorted(new.get(lead_id, ()), key=lambda a: (a.at, a.id))
             classify = refit or any(a.type in class_types for a in incoming)
             _one(scorer, rules, row, state, incoming, classify, now, sweep=sweep, refit=refit, pending=pending,
-                 rescored=False, actor=(actor_kind, actor_ref))  # fmt: skip
+                 rescored=False, actor=(actor_kind, actor_ref), arrived=incoming)  # fmt: skip
     _write(session, rules, pending)
     outcome.lines, outcome.events, outcome.replayed = len(pending.lines), len(pending.events), len(pending.replayed)
     if routing and pending.route:
         outcome.routing = route(session, rules, now, pending.route, actor_kind=actor_kind, actor_ref=actor_ref)
+    if routing and pending.arrivals:
+        from leadops.cadence.service import open_approach_requests
+
+        outcome.tasks = open_approach_requests(session, rules, now, pending.arrivals)
     return outcome
 
 
 def _one(
     scorer: Scorer, rules: CompiledRules, row: LeadRow, state: ScoreState | None, incoming: Sequence[ScoredActivity],
     classify: bool, now: datetime, *, sweep: bool, refit: bool, pending: _Pending,
-    rescored: bool, actor: tuple[str, str | None],
+    rescored: bool, actor: tuple[str, str | None], arrived: Sequence[ScoredActivity] = (),
 ) -> None:  # fmt: skip
     values, fields = row.values, row.fields
     lead_id = values["id"]
@@ -158,6 +166,7 @@ def _one(
     if values["merged_into_id"] is None and update["status"] not in rules.closed_statuses:
         now_fields = {**fields, **{k: update[k] for k in ("level", "is_valid", "status", "temperature",
                                                            "lifecycle_stage")}}  # fmt: skip
+        pending.arrivals.extend((now_fields, activity) for activity in arrived)
         if needs_owner({**values, "status": update["status"]}, rules.closed_statuses):
             pending.route.append(to_route(values, now_fields))
         elif update["level"] != before["level"]:

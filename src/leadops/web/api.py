@@ -9,13 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadops.cadence.service import change_status, log_touch
 from leadops.db import run_in_transaction
-from leadops.errors import NotFound, TooLarge
+from leadops.errors import FieldError, NotFound, TooLarge, ValidationFailed
 from leadops.ingest import service
+from leadops.ingest.normalize import parse_datetime
 from leadops.leads import LeadFilter, find_lead, find_user, lead_detail, list_leads
-from leadops.models import ImportJob, ImportReject
+from leadops.models import ImportJob, ImportReject, User
 from leadops.routing.org import apply_org, describe_org, org_from_data
 from leadops.routing.service import assignments_of, reassign, route_unassigned
+from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import get_runtime, get_session
 
@@ -208,3 +211,50 @@ def put_org(body: dict[str, Any], session: SessionDep, runtime: RuntimeDep) -> d
     document = org_from_data(body)
     created = apply_org(session, document, now=runtime.clock.now(), tz=runtime.settings.tz)
     return {"teams": len(document.teams), "users": len(document.users), "created": created}
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(..., examples=["recycled"])
+    reason: str | None = Field(None, description="Required for statuses that say so (recycled, disqualified_*).")
+    by: str | None = Field(None, description="Who makes the change (e-mail or id).")
+
+
+class TouchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: str = Field(..., examples=["call"], description="call, email, voicemail, sms, social, meeting")
+    outcome: str = Field(..., examples=["no_answer"], description="no_answer, voicemail_left, sent, bounced, replied, "
+                         "connected")  # fmt: skip
+    by: str | None = Field(None, description="The rep (e-mail or id); default: the lead's owner.")
+    at: str | None = Field(None, description="When (ISO 8601); default: now.")
+    note: str | None = None
+    external_id: str | None = Field(None, description="Your id for the touch: sending it again records nothing.")
+
+
+@router.post("/leads/{ref}/status", tags=["cadence"])
+def post_status(ref: str, body: StatusIn, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Change the lead's status as the transition table allows (409 when it does not)."""
+    now = runtime.clock.now()
+    lead = find_lead(session, ref)
+    actor = find_user(session, body.by) if body.by else None
+    change = change_status(session, active_rules(session, now), lead, body.status, reason=body.reason, now=now,
+                           actor_kind="user" if actor else "api",
+                           actor_ref=str(actor.id) if actor else None)  # fmt: skip
+    return {"lead_id": lead.id, "from": change.before, "to": change.after, "changed": change.changed}
+
+
+@router.post("/leads/{ref}/touches", tags=["cadence"])
+def post_touch(ref: str, body: TouchIn, response: Response, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Log a touch; the touch stage moves on and the next deadline is set. 201, or 200 for a resent external_id."""
+    now = runtime.clock.now()
+    lead = find_lead(session, ref)
+    user = find_user(session, body.by) if body.by else (session.get(User, lead.owner_id) if lead.owner_id else None)
+    try:
+        at = parse_datetime(body.at, tz=runtime.settings.tz) if body.at else now
+    except ValueError as exc:
+        raise ValidationFailed([FieldError("at", str(exc))]) from None
+    result = log_touch(session, active_rules(session, now), lead, user=user, channel=body.channel,
+                       outcome=body.outcome, at=at, now=now, note=body.note, external_id=body.external_id)  # fmt: skip
+    response.status_code = 201 if result.created else 200
+    return {"touch_id": result.touch_id, "from": result.stage_before, "to": result.stage_after,
+            "next_due_at": result.next_due_at}  # fmt: skip

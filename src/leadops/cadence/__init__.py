@@ -1,0 +1,1 @@
+"""Behaviour over time: statuses, touches, approach requests, deadlines and the SLA sweep."""

@@ -1,0 +1,223 @@
+"""Statuses, touches and approach requests: what people (and rules) do to a lead, each change an event.
+
+- ``change_status``: the rules' transition table decides which moves are allowed; statuses that need a
+  reason refuse to move without one. A lead that leaves the worked statuses stops its cadence; a lead
+  recycled goes back to marketing nurture (the cadence's ``recycle_team``).
+- ``log_touch``: untouched → touch_1 … touch_4; ``connected`` or ``replied`` sets ``connected`` and stops
+  the cadence; otherwise the next deadline is set from the cadence (48 h / 48 h / 4 days by default, then
+  the reply grace after touch 4). The first touch completes the lead's open approach requests.
+- ``open_approach_requests``: seed 002's three patterns as tasks with a subject, a rule and a due date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from leadops.cadence.calendar import add_hours
+from leadops.errors import FieldError, InvalidTransition, ValidationFailed
+from leadops.models import Lead, LeadEvent, Task, Touch, User
+from leadops.models.base import table_of
+from leadops.notify import Note, enqueue
+from leadops.rules.conditions import Facts
+from leadops.rules.loader import CompiledRules
+from leadops.rules.schema import RoutingRule
+from leadops.scoring.engine import ScoredActivity
+
+CHANNELS = ("call", "email", "voicemail", "sms", "social", "meeting")
+OUTCOMES = ("no_answer", "voicemail_left", "sent", "bounced", "replied", "connected")
+CONNECTING = ("connected", "replied")
+TOUCH_ORDER = ("untouched", "touch_1", "touch_2", "touch_3", "touch_4")
+WORKED = ("open", "working")
+
+
+def status_types(rules: CompiledRules) -> dict[str, str]:
+    return {s.name: s.type for s in rules.document.statuses}
+
+
+def stage_deadline_hours(rules: CompiledRules, stage: str) -> tuple[float, float] | None:
+    """Hours until the next touch is due in ``stage``, and how long before it to remind."""
+    cadence = rules.document.cadence
+    if stage == "untouched":
+        return cadence.first_touch_hours, cadence.remind_before_hours
+    if stage == "touch_4":
+        return cadence.reply_grace_hours, 0.0
+    for deadline in cadence.deadlines:
+        if deadline.stage == stage:
+            return deadline.hours, deadline.remind_before_hours
+    return None
+
+
+def _event(session: Session, lead: Lead, kind: str, old: Any, new: Any, at: datetime, actor_kind: str,
+           actor_ref: str | None, reason: str | None = None, rules_version: int | None = None) -> None:  # fmt: skip
+    session.add(LeadEvent(lead_id=lead.id, at=at, kind=kind, from_value=None if old is None else str(old),
+                          to_value=None if new is None else str(new), reason=reason, actor_kind=actor_kind,
+                          actor_ref=actor_ref, rules_version=rules_version))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    lead_id: int
+    before: str
+    after: str
+    changed: bool
+
+
+def change_status(session: Session, rules: CompiledRules, lead: Lead, status: str, *, reason: str | None,
+                  now: datetime, actor_kind: str = "user", actor_ref: str | None = None) -> StatusChange:  # fmt: skip
+    """Move a lead to ``status`` if the transition table allows it. The same status again changes nothing."""
+    by_name = {s.name: s for s in rules.document.statuses}
+    target = by_name.get(status)
+    if target is None:
+        raise ValidationFailed([FieldError("status", f"unknown status {status!r}; statuses are {sorted(by_name)}")])
+    reason = (reason or "").strip() or None
+    if lead.status == status:
+        return StatusChange(lead.id, status, status, False)
+    current = by_name.get(lead.status)
+    if current is not None and current.to is not None and status not in current.to:
+        allowed = ", ".join(current.to) or "none"
+        raise InvalidTransition(f"a lead cannot go from {lead.status} to {status}; from {lead.status} it can go to "
+                                f"{allowed}")  # fmt: skip
+    if target.reason_required and not reason:
+        raise ValidationFailed([FieldError("reason", f"moving a lead to {status} needs a reason")])
+    before = lead.status
+    _event(session, lead, "status", before, status, now, actor_kind, actor_ref, reason, rules.version)
+    lead.status, lead.status_reason, lead.status_changed_at = status, reason, now
+    if target.type not in WORKED:
+        lead.next_due_at = None
+        session.execute(
+            update(Task)
+            .where(Task.lead_id == lead.id, Task.state == "open")
+            .values(state="cancelled", completed_at=now)
+        )
+    if status == "recycled":
+        _to_nurture(session, rules, lead, now, f"recycled: {reason}")
+    session.flush()
+    return StatusChange(lead.id, before, status, True)
+
+
+def _to_nurture(session: Session, rules: CompiledRules, lead: Lead, now: datetime, why: str) -> None:
+    """Hand a recycled lead back to marketing nurture through the router (round robin in the recycle team)."""
+    from leadops.routing.service import route, to_route
+    from leadops.scoring.facts import load_leads
+
+    session.flush()
+    row = load_leads(session, [lead.id], lock=True)[lead.id]
+    rule = RoutingRule(id="recycle-to-nurture", team=rules.document.cadence.recycle_team, strategy="round_robin")
+    item = replace(to_route(row.values, row.fields, handoff=True), rule=rule)
+    route(session, rules, now, [item], actor_kind="rule", actor_ref=why)
+    session.refresh(lead)
+
+
+@dataclass(frozen=True)
+class TouchResult:
+    touch_id: int
+    stage_before: str
+    stage_after: str
+    next_due_at: datetime | None
+    created: bool
+
+
+def log_touch(session: Session, rules: CompiledRules, lead: Lead, *, user: User | None, channel: str, outcome: str,
+              at: datetime, now: datetime, note: str | None = None,
+              external_id: str | None = None) -> TouchResult:  # fmt: skip
+    """Record a touch and move the touch stage; sending the same ``external_id`` again records nothing."""
+    errors = []
+    if channel not in CHANNELS:
+        errors.append(FieldError("channel", f"unknown channel {channel!r}; channels are {', '.join(CHANNELS)}"))
+    if outcome not in OUTCOMES:
+        errors.append(FieldError("outcome", f"unknown outcome {outcome!r}; outcomes are {', '.join(OUTCOMES)}"))
+    if at > now:
+        errors.append(FieldError("at", f"{at.isoformat()} is in the future"))
+    if errors:
+        raise ValidationFailed(errors)
+    if external_id:
+        existing = session.scalar(select(Touch).where(Touch.external_id == external_id))
+        if existing is not None:
+            return TouchResult(existing.id, lead.touch_stage, lead.touch_stage, lead.next_due_at, False)
+    kind = status_types(rules).get(lead.status, "open")
+    if kind not in WORKED:
+        raise InvalidTransition(
+            f"the lead is {lead.status} ({kind}): move it back to a worked status before touching it"
+        )
+    touch = Touch(lead_id=lead.id, user_id=user.id if user else None, at=at, channel=channel, outcome=outcome,
+                  note=note, external_id=external_id)  # fmt: skip
+    session.add(touch)
+    before = lead.touch_stage
+    actor = str(user.id) if user else None
+    if outcome in CONNECTING:
+        after = "connected"
+    elif before in TOUCH_ORDER[:-1]:
+        after = TOUCH_ORDER[TOUCH_ORDER.index(before) + 1]
+    else:
+        after = before  # touch_4 (more tries) or already connected
+    if after != before:
+        _event(session, lead, "touch_stage", before, after, at, "user", actor, f"{channel}: {outcome}", rules.version)
+        lead.touch_stage = after
+    if lead.last_touch_at is None or at > lead.last_touch_at:
+        lead.last_touch_at = at
+    if after == "connected":
+        lead.next_due_at = None
+    elif after != before:
+        hours = stage_deadline_hours(rules, after)
+        lead.next_due_at = add_hours(at, hours[0], rules.document.cadence) if hours else None
+    lead.reminded_due_at = lead.escalated_due_at = None
+    if before == "untouched" or after == "connected":
+        session.execute(
+            update(Task).where(Task.lead_id == lead.id, Task.state == "open", Task.kind == "approach_request")
+            .values(state="done", completed_at=at)
+        )  # fmt: skip
+    session.flush()
+    return TouchResult(touch.id, before, after, lead.next_due_at, True)
+
+
+def open_approach_requests(session: Session, rules: CompiledRules, now: datetime,
+                           arrivals: Sequence[tuple[Mapping[str, Any], ScoredActivity]]) -> int:  # fmt: skip
+    """Tasks for the arrivals (a lead's fields after scoring, and one new activity) that match an approach
+    request rule. Idempotent: one task per rule and activity."""
+    if not rules.approach or not arrivals:
+        return 0
+    requests = {r.id: r for r in rules.document.approach_requests}
+    rows: list[dict[str, Any]] = []
+    for fields, activity in arrivals:
+        facts = Facts(fields=fields, activity=(activity.type, activity.properties))
+        for rule_id, predicate in rules.approach:
+            if predicate(facts):
+                request = requests[rule_id]
+                rows.append({
+                    "lead_id": fields["id"], "owner_id": None, "kind": "approach_request", "subject": request.subject,
+                    "rule_id": rule_id, "created_at": now,
+                    "due_at": add_hours(now, request.due_hours, rules.document.cadence), "state": "open",
+                    "dedup_key": f"approach:{rule_id}:{activity.id}",
+                })  # fmt: skip
+                break  # the first matching pattern names the request
+    if not rows:
+        return 0
+    lead_ids = sorted({r["lead_id"] for r in rows})
+    owners = dict(session.execute(select(Lead.id, Lead.owner_id).where(Lead.id.in_(lead_ids))).all())
+    for row in rows:
+        row["owner_id"] = owners.get(row["lead_id"])
+    insert = pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table_of(Task)).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(
+        table_of(Task).c.id, table_of(Task).c.lead_id, table_of(Task).c.owner_id, table_of(Task).c.subject,
+        table_of(Task).c.due_at)  # fmt: skip
+    created = [tuple(r) for r in session.execute(stmt, rows).all()]
+    notes = [Note(owner, "approach_request", f"approach_request:{task_id}:{owner}",
+                  {"task_id": task_id, "lead_id": lead_id, "subject": subject, "due_at": due.isoformat()})
+             for task_id, lead_id, owner, subject, due in created if owner is not None]  # fmt: skip
+    enqueue(session, notes, now)
+    # An untouched lead's first-touch deadline is the request's, when that comes first (seed 002).
+    for _, lead_id, _, _, due in created:
+        session.execute(
+            update(Lead).where(Lead.id == lead_id, Lead.touch_stage == "untouched", Lead.owner_id.isnot(None),
+                               (Lead.next_due_at.is_(None)) | (Lead.next_due_at > due))
+            .values(next_due_at=due, reminded_due_at=None, escalated_due_at=None)
+        )  # fmt: skip
+    return len(created)

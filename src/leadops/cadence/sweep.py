@@ -1,0 +1,226 @@
+"""The SLA sweep (seed 002): a pure function of the database and ``now``.
+
+For every worked lead whose deadline has come (``next_due_at``):
+
+- **untouched** → reassigned to another member of the same team (the owner and the manager are told);
+  a lead already reassigned ``max_reassignments`` times for this reason goes to the manager instead;
+- **touch_1 … touch_3** → escalation: the owner is reminded and the manager notified, once per deadline;
+- **touch_4** (the reply grace has passed without a connect) → ``recycled`` with reason ``no_connect``,
+  back to marketing nurture.
+
+Before each deadline the owner gets a reminder (``remind_before_hours``), once per deadline. Open
+approach requests get the same: a reminder before their due time and, once overdue, an escalation.
+
+Every action moves the lead's deadline or records the deadline it was taken for, so the same sweep at
+the same ``now`` finds nothing the second time. On PostgreSQL the rows are claimed with ``FOR UPDATE
+SKIP LOCKED``, so any number of workers can sweep at once without doing an action twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from leadops.cadence.service import WORKED, change_status, stage_deadline_hours
+from leadops.models import Lead, LeadAssignment, Task, Team, User
+from leadops.notify import Note, enqueue
+from leadops.rules.loader import CompiledRules
+from leadops.rules.schema import RoutingRule
+
+SLA_RULE = "sla-untouched"
+
+
+@dataclass
+class SlaOutcome:
+    reassigned: int = 0
+    to_manager: int = 0
+    escalated: int = 0
+    recycled: int = 0
+    reminded: int = 0
+    tasks_reminded: int = 0
+    tasks_escalated: int = 0
+
+    @property
+    def actions(self) -> int:
+        return sum(vars(self).values())
+
+    def add(self, other: SlaOutcome) -> None:
+        for key, value in vars(other).items():
+            setattr(self, key, getattr(self, key) + value)
+
+
+def _claim(session: Session, stmt: Select[Any], limit: int) -> list[Lead]:
+    stmt = stmt.order_by(Lead.next_due_at, Lead.id).limit(limit)
+    if session.connection().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, key_share=True)
+    return list(session.scalars(stmt))
+
+
+def _managers(session: Session, team_ids: set[int | None]) -> dict[int, int]:
+    """Each team's manager, else its nearest parent's."""
+    teams = {t.id: t for t in session.scalars(select(Team))}
+    out: dict[int, int] = {}
+    for team_id in team_ids:
+        current, seen = teams.get(team_id) if team_id is not None else None, set()
+        while current is not None and current.id not in seen:
+            if current.manager_id is not None:
+                out[team_id] = current.manager_id  # type: ignore[index]
+                break
+            seen.add(current.id)
+            current = teams.get(current.parent_id) if current.parent_id is not None else None
+    return out
+
+
+def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: int = 5000) -> SlaOutcome:
+    """One pass over the leads and tasks whose time has come. Call it until it returns fewer than ``limit``
+    actions per kind, or just once per tick."""
+    outcome = SlaOutcome()
+    worked = [s.name for s in rules.document.statuses if s.type in WORKED] or ["new", "lead"]
+    live = (Lead.status.in_(worked), Lead.owner_id.isnot(None), Lead.merged_into_id.is_(None))
+    due = _claim(session, select(Lead).where(
+        *live, Lead.next_due_at <= now,
+        or_(Lead.touch_stage.in_(("untouched", "touch_4")), Lead.escalated_due_at.is_(None),
+            Lead.escalated_due_at != Lead.next_due_at),
+    ), limit)  # fmt: skip
+    managers = _managers(session, {lead.team_id for lead in due})
+    untouched = [lead for lead in due if lead.touch_stage == "untouched"]
+    if untouched:
+        _reassign_untouched(session, rules, now, untouched, managers, outcome)
+    notes: list[Note] = []
+    for lead in due:
+        if lead.touch_stage in ("touch_1", "touch_2", "touch_3"):
+            stamp = f"{lead.id}:{lead.next_due_at.isoformat() if lead.next_due_at else ''}"
+            payload = _payload(lead, "touch deadline passed")
+            notes.append(Note(lead.owner_id, "touch_overdue", f"touch_overdue:{stamp}", payload))  # type: ignore[arg-type]
+            manager = managers.get(lead.team_id) if lead.team_id is not None else None
+            if manager is not None:
+                notes.append(Note(manager, "escalation", f"escalation:{stamp}:{manager}", payload))
+            lead.escalated_due_at = lead.next_due_at
+            outcome.escalated += 1
+        elif lead.touch_stage == "touch_4":
+            owner = lead.owner_id
+            change_status(session, rules, lead, "recycled", reason="no_connect", now=now, actor_kind="rule",
+                          actor_ref="cadence-no-connect")  # fmt: skip
+            if owner is not None:
+                notes.append(Note(owner, "lead_recycled", f"lead_recycled:{lead.id}:{now.isoformat()}",
+                                  _payload(lead, "no connect after touch 4")))  # fmt: skip
+            outcome.recycled += 1
+    outcome.reminded += _remind(session, rules, now, live, limit, notes)
+    _sweep_tasks(session, rules, now, limit, notes, outcome)
+    session.flush()
+    enqueue(session, notes, now)
+    return outcome
+
+
+def _payload(lead: Lead, why: str) -> dict[str, Any]:
+    return {"lead_id": lead.id, "email": lead.email, "company": lead.company, "touch_stage": lead.touch_stage,
+            "due_at": lead.next_due_at.isoformat() if lead.next_due_at else None, "why": why}  # fmt: skip
+
+
+def _reassign_untouched(session: Session, rules: CompiledRules, now: datetime, leads: Sequence[Lead],
+                        managers: dict[int, int], outcome: SlaOutcome) -> None:  # fmt: skip
+    from leadops.routing.service import route, to_route
+    from leadops.scoring.facts import load_leads
+
+    ids = [lead.id for lead in leads]
+    earlier = dict(session.execute(
+        select(LeadAssignment.lead_id, func.count()).where(LeadAssignment.lead_id.in_(ids),
+                                                           LeadAssignment.rule_id == SLA_RULE)
+        .group_by(LeadAssignment.lead_id)
+    ).all())  # fmt: skip
+    team_names = dict(session.execute(select(Team.id, Team.name)).all())
+    rows = load_leads(session, ids, lock=True)
+    items = []
+    notes = []
+    hours = rules.document.cadence.first_touch_hours
+    for lead in leads:
+        team = team_names.get(lead.team_id) if lead.team_id is not None else None
+        if team is None:
+            continue
+        too_often = earlier.get(lead.id, 0) >= rules.document.cadence.max_reassignments
+        rule = RoutingRule(id=SLA_RULE, team=team, strategy="round_robin")
+        items.append(replace(to_route(rows[lead.id].values, {**rows[lead.id].fields, "touch_stage": "untouched"}),
+                             rule=rule, exclude=lead.owner_id, to_manager=too_often))  # fmt: skip
+        payload = _payload(lead, f"untouched {hours:g} h after assignment")
+        stamp = f"{lead.id}:{now.isoformat()}"
+        manager = managers.get(lead.team_id) if lead.team_id is not None else None
+        if manager is not None and not too_often:
+            notes.append(Note(manager, "sla_reassigned", f"sla_reassigned:{stamp}:{manager}", payload))
+        if too_often:
+            outcome.to_manager += 1
+        else:
+            outcome.reassigned += 1
+    route(session, rules, now, items, actor_kind="rule", actor_ref=SLA_RULE)
+    enqueue(session, notes, now)
+    session.execute(
+        update(Task).where(Task.lead_id.in_(ids), Task.state == "open")
+        .values(owner_id=select(Lead.owner_id).where(Lead.id == Task.lead_id).scalar_subquery())
+    )  # fmt: skip
+    for lead in leads:
+        session.refresh(lead)
+
+
+def _remind(session: Session, rules: CompiledRules, now: datetime, live: tuple[Any, ...], limit: int,
+            notes: list[Note]) -> int:  # fmt: skip
+    """Owners of leads whose deadline is near, once per deadline."""
+    cadence = rules.document.cadence
+    horizon = max([cadence.remind_before_hours] + [d.remind_before_hours for d in cadence.deadlines])
+    if horizon <= 0:
+        return 0
+    near = _claim(session, select(Lead).where(
+        *live, Lead.next_due_at > now, Lead.next_due_at <= now + timedelta(hours=horizon),
+        or_(Lead.reminded_due_at.is_(None), Lead.reminded_due_at != Lead.next_due_at),
+    ), limit)  # fmt: skip
+    count = 0
+    for lead in near:
+        hours = stage_deadline_hours(rules, lead.touch_stage)
+        due, owner = lead.next_due_at, lead.owner_id
+        if due is None or owner is None or hours is None or hours[1] <= 0 or due - timedelta(hours=hours[1]) > now:
+            continue
+        notes.append(Note(owner, "touch_due_soon", f"touch_due_soon:{lead.id}:{due.isoformat()}",
+                          _payload(lead, "deadline soon")))  # fmt: skip
+        lead.reminded_due_at = lead.next_due_at
+        count += 1
+    return count
+
+
+def _sweep_tasks(session: Session, rules: CompiledRules, now: datetime, limit: int, notes: list[Note],
+                 outcome: SlaOutcome) -> None:  # fmt: skip
+    remind = timedelta(hours=rules.document.cadence.remind_before_hours)
+    stmt = select(Task).where(
+        Task.state == "open", Task.owner_id.isnot(None), Task.due_at.isnot(None),
+        or_(Task.escalated_at.is_(None) & (Task.due_at <= now),
+            Task.reminded_at.is_(None) & (Task.due_at <= now + remind)),
+    ).order_by(Task.due_at, Task.id).limit(limit)  # fmt: skip
+    if session.connection().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    tasks = list(session.scalars(stmt))
+    owners = {t.owner_id for t in tasks}
+    teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(owners))).all())
+    managers = _managers(session, set(teams.values()))
+    for task in tasks:
+        if task.due_at is None or task.owner_id is None:
+            continue
+        payload = {
+            "task_id": task.id,
+            "lead_id": task.lead_id,
+            "subject": task.subject,
+            "due_at": task.due_at.isoformat(),
+        }
+        if task.due_at <= now and task.escalated_at is None:
+            notes.append(Note(task.owner_id, "approach_overdue", f"approach_overdue:{task.id}", payload))
+            manager = managers.get(teams.get(task.owner_id))  # type: ignore[arg-type]
+            if manager is not None and manager != task.owner_id:
+                notes.append(Note(manager, "escalation", f"approach_escalation:{task.id}:{manager}", payload))
+            task.escalated_at = now
+            task.reminded_at = task.reminded_at or now
+            outcome.tasks_escalated += 1
+        elif task.reminded_at is None:
+            notes.append(Note(task.owner_id, "approach_due_soon", f"approach_due_soon:{task.id}", payload))
+            task.reminded_at = now
+            outcome.tasks_reminded += 1
