@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
+from leadops.clock import FixedClock
+from leadops.config import Settings
 from leadops.db import migrate, normalize_url, temporary_postgres_database
+from leadops.models.base import table_of
+from leadops.runtime import Runtime
 
 
 @contextmanager
@@ -23,6 +31,18 @@ def fresh_database(database_url: str | None) -> Iterator[str]:
         return
     with temporary_postgres_database(database_url, "leadops_bench") as url:
         yield url
+
+
+def on_fresh_database(database_url: str | None, now: datetime, load: Callable[[Runtime], None],
+                      measure: Callable[[Runtime, str], dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """Set up (untimed) and measure on a fresh database, with leadops' clock fixed at ``now``."""
+    with fresh_database(database_url) as url:
+        rt = Runtime.create(Settings(database_url=url), FixedClock(now))
+        try:
+            load(rt)
+            return measure(rt, url)
+        finally:
+            rt.close()
 
 
 def backend_of(url: str) -> str:
@@ -52,3 +72,16 @@ def bench_org() -> str:
             lines.append(f"  - {{email: r{index}-{rep}@bench.jp, name: Rep {index}-{rep}, role: {role}, "
                          f"team: {name}{extra}}}")  # fmt: skip
     return "\n".join(lines)
+
+
+def insert_in_chunks(session: Session, model: Any, rows: list[dict[str, Any]], size: int = 20_000) -> None:
+    for start in range(0, len(rows), size):
+        session.execute(insert(table_of(model)), rows[start : start + size])
+
+
+def analyze(rt: Runtime) -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL), as autovacuum would give a running system."""
+    if backend_of(str(rt.engine.url)) == "postgresql":
+        with rt.engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()

@@ -19,11 +19,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 
-from common import backend_of, bench_org, fresh_database
-from leadops.clock import FixedClock
-from leadops.config import Settings
+from common import analyze, backend_of, bench_org, insert_in_chunks, on_fresh_database
 from leadops.ingest.prefectures import PREFECTURES
 from leadops.models import Account, Lead, LeadAssignment, User
 from leadops.models.base import table_of
@@ -36,13 +34,8 @@ from leadops.runtime import Runtime
 def run(*, database_url: str | None, events: int, leads: int | None = None) -> dict[str, Any]:
     now = datetime(2026, 11, 23, tzinfo=UTC)
     count = leads or 100_000
-    with fresh_database(database_url) as url:
-        rt = Runtime.create(Settings(database_url=url), FixedClock(now))
-        try:
-            _load(rt, count, now)
-            return _measure(rt, url, count, now)
-        finally:
-            rt.close()
+    return on_fresh_database(database_url, now, lambda rt: _load(rt, count, now),
+                             lambda rt, url: _measure(rt, url, count, now))  # fmt: skip
 
 
 def _load(rt: Runtime, count: int, now: datetime) -> None:
@@ -59,8 +52,7 @@ def _load(rt: Runtime, count: int, now: datetime) -> None:
              "owner_id": reps[i % len(reps)] if i % 5 == 0 else None, "custom": {}, "created_at": created}
             for i in range(companies)
         ]  # fmt: skip
-        for start in range(0, len(accounts), 20_000):
-            session.execute(insert(table_of(Account)), accounts[start : start + 20_000])
+        insert_in_chunks(session, Account, accounts)
         first_account = session.scalar(select(func.min(Account.id)))
         assert first_account is not None
         rows = []
@@ -74,12 +66,8 @@ def _load(rt: Runtime, count: int, now: datetime) -> None:
                 "level": rng.choice((None, 1, 2, 3, 4)), "prefecture": prefecture,
                 "region": region, "account_id": first_account + i % companies,
             })  # fmt: skip
-        for start in range(0, len(rows), 20_000):
-            session.execute(insert(table_of(Lead)), rows[start : start + 20_000])
-    if backend_of(str(rt.engine.url)) == "postgresql":
-        with rt.engine.connect() as connection:
-            connection.execute(text("ANALYZE"))
-            connection.commit()
+        insert_in_chunks(session, Lead, rows)
+    analyze(rt)
 
 
 def _measure(rt: Runtime, url: str, count: int, now: datetime) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-BENCHMARKS = ("ingest", "rescore", "routing")
+BENCHMARKS = ("ingest", "rescore", "routing", "sweep")
 
 
 def benchmarks_dir() -> Path:

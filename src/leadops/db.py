@@ -39,15 +39,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get("sqlite_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # pysqlite would open a transaction only at the first write, so the reads before it would not see
+        # the snapshot the write is made against. SQLAlchemy opens every transaction itself instead: the
+        # reads and writes of a unit of work share one snapshot; units of work run by run_in_transaction
+        # begin IMMEDIATE (they wait for the write lock first); any other writer whose snapshot went stale
+        # fails ("database is locked") rather than act on what it read before.
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Let SQLAlchemy, not pysqlite, open transactions so BEGIN IMMEDIATE can be used by writers.
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
@@ -113,22 +123,33 @@ def temporary_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
-def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 5) -> T:
-    """Run ``work`` in its own transaction and commit; if a concurrent writer won a race (a unique
-    key it created first, SQLite's single-writer lock, a PostgreSQL deadlock), roll back and run it again. Only for work
-    that is idempotent — every ingestion write is an upsert, so a retry sees the winner's rows."""
+def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 8) -> T:
+    """Run ``work`` in its own transaction and commit; if a concurrent writer won a race (a unique key it
+    created first, SQLite's single-writer lock or a stale snapshot, a PostgreSQL deadlock), roll back and
+    run it again. Only for work that is idempotent — every ingestion write is an upsert and every sweep
+    re-reads what is due, so a retry sees the winner's rows. Errors from raw driver cursors (COPY, bulk
+    inserts) count as well as SQLAlchemy's."""
+    import sqlite3
+
+    import psycopg
     from sqlalchemy.exc import IntegrityError, OperationalError
 
+    uniques = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
+    transient = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError)
     for attempt in range(1, attempts + 1):
         try:
             with session_scope(factory) as session:
+                if session.get_bind().dialect.name == "sqlite":
+                    # A unit of work that writes takes SQLite's write lock first (waiting its turn), so it
+                    # never reads a snapshot that another writer makes stale before it writes.
+                    session.connection(execution_options={"sqlite_immediate": True})
                 return work(session)
-        except IntegrityError:
+        except uniques:
             if attempt == attempts:
                 raise
-        except OperationalError as exc:
+        except transient as exc:
             message = str(exc).lower()
-            if attempt == attempts or not any(w in message for w in ("locked", "busy", "deadlock", "serialize")):
+            if attempt == attempts or not any(w in message for w in ("locked", "busy", "deadlock", "serializ")):
                 raise
-        time.sleep(0.01 * attempt)
+        time.sleep(0.01 * attempt * attempt)
     raise AssertionError("unreachable")

@@ -35,8 +35,7 @@ class SweepReport:
 def run_once(rt: Runtime, now: datetime) -> SweepReport:
     report = SweepReport(now)
     while True:
-        with rt.factory() as session, session.begin():
-            outcome = sweep_due(session, active_rules(session, now), now, limit=BATCH)
+        outcome = run_in_transaction(rt.factory, lambda s: sweep_due(s, active_rules(s, now), now, limit=BATCH))
         report.scored_leads += outcome.leads
         report.score_lines += outcome.lines
         if outcome.leads < BATCH:

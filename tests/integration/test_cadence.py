@@ -48,6 +48,12 @@ def org(runtime: Runtime, session: Session) -> None:
     session.commit()
 
 
+def reload(session: Session, lead: Lead) -> None:
+    """End the session's transaction (on SQLite it keeps its snapshot) and read the lead again."""
+    session.commit()
+    session.refresh(lead)
+
+
 def email_of(session: Session, user_id: int | None) -> str | None:
     return session.get(User, user_id).email if user_id else None  # type: ignore[union-attr]
 
@@ -59,6 +65,7 @@ def sweep(runtime: Runtime, when: datetime) -> Any:
 
 
 def notes(session: Session) -> list[tuple[str | None, str]]:
+    session.commit()
     rows = session.execute(select(Notification.recipient_id, Notification.template).order_by(Notification.id))
     return [(email_of(session, r), t) for r, t in rows]
 
@@ -66,7 +73,7 @@ def notes(session: Session) -> list[tuple[str | None, str]]:
 def touch(runtime: Runtime, session: Session, lead: Lead, when: datetime, outcome: str = "no_answer") -> str:
     assert isinstance(runtime.clock, FixedClock)
     runtime.clock.set(when)
-    session.refresh(lead)
+    reload(session, lead)
     user = session.get(User, lead.owner_id)
     result = log_touch(session, active_rules(session, when), lead, user=user, channel="call", outcome=outcome,
                        at=when, now=when)  # fmt: skip
@@ -90,7 +97,7 @@ def test_seed_002_timeline(runtime: Runtime, session: Session, org: None) -> Non
     outcome = sweep(runtime, at(2))  # Wednesday 10:00: nobody touched it
     assert outcome.reassigned == 1
     assert sweep(runtime, at(2)).actions == 0
-    session.refresh(lead)
+    reload(session, lead)
     second = email_of(session, lead.owner_id)
     assert second in {"is1@x.jp", "is2@x.jp"}
     assert second != first
@@ -109,7 +116,7 @@ def test_seed_002_timeline(runtime: Runtime, session: Session, org: None) -> Non
     recycled = sweep(runtime, at(10, 23))
     assert recycled.recycled == 1
     assert sweep(runtime, at(10, 23)).actions == 0
-    session.refresh(lead)
+    reload(session, lead)
     assert (lead.status, lead.status_reason) == ("recycled", "no_connect")
     assert session.get(Team, lead.team_id).name == MARKETING  # type: ignore[union-attr]
     assert email_of(session, lead.owner_id) == "mk1@x.jp"
@@ -155,7 +162,7 @@ def test_a_late_touch_escalates_once_and_a_second_sla_reassignment_goes_to_the_m
     session.commit()
     assert sweep(runtime, at(2)).reassigned == 1
     assert sweep(runtime, at(4)).to_manager == 1  # untouched again: the manager, not a third rep
-    session.refresh(lead)
+    reload(session, lead)
     assert email_of(session, lead.owner_id) == "is-boss@x.jp"
     assert ("is-boss@x.jp", "manager_queue") in notes(session)
 
@@ -167,7 +174,7 @@ def test_a_late_touch_escalates_once_and_a_second_sla_reassignment_goes_to_the_m
     assert sweep(runtime, at(6, 3)).escalated == 0  # once per deadline
     assert ("is-boss@x.jp", "escalation") in notes(session)
     touch(runtime, session, other, at(6, 4))
-    session.refresh(other)
+    reload(session, other)
     assert other.touch_stage == "touch_2"
     assert other.escalated_due_at is None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -12,20 +12,21 @@ from leadops.config import Settings
 from leadops.db import run_in_transaction
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
-from leadops.models import Account, Activity, Lead, LeadAssignment, ScoreLedger, User
+from leadops.models import Account, Activity, Lead, LeadAssignment, LeadEvent, Notification, ScoreLedger, User
 from leadops.routing.org import apply_org, parse_org
 from leadops.runtime import Runtime
+from leadops.worker import run_once
 from tests.conftest import JST, NOW
 
 
-def _ingest(url: str, batches: list[list[dict[str, str]]]) -> None:
+def _ingest(url: str, batches: list[list[dict[str, str]]], at: datetime = NOW) -> None:
     """One process: each batch of activities in a transaction of its own, retried if it loses a race."""
-    rt = Runtime.create(Settings(database_url=url), FixedClock(NOW))
+    rt = Runtime.create(Settings(database_url=url), FixedClock(at))
     try:
         for items in batches:
             run_in_transaction(
                 rt.factory,
-                lambda s, items=items: ingest_activities(IngestContext.from_settings(s, rt.settings, NOW), items),
+                lambda s, items=items: ingest_activities(IngestContext.from_settings(s, rt.settings, at), items),
             )
     finally:
         rt.close()
@@ -112,3 +113,37 @@ def test_two_processes_routing_2000_new_leads_assign_each_once_with_exact_round_
             ).all()
         )
         assert counts == {"r1@x.jp": 500, "r2@x.jp": 500, "r3@x.jp": 1000}
+
+
+def _sweeper(url: str, when: datetime) -> None:
+    rt = Runtime.create(Settings(database_url=url), FixedClock(when))
+    try:
+        run_once(rt, when)
+    finally:
+        rt.close()
+
+
+def test_two_workers_sweeping_at_once_never_act_twice(db_url: str, runtime: Runtime) -> None:
+    monday = datetime(2026, 11, 16, 10, 0, tzinfo=JST)
+    with runtime.factory() as session:
+        apply_org(session, parse_org(IS_ORG), now=monday, tz=JST)
+        session.commit()
+    items = [{"email": f"stale{i}@firm{i % 13}.co.jp", "type": "email_click", "external_id": f"s{i}",
+              "occurred_at": (monday - timedelta(hours=1)).isoformat()} for i in range(400)]  # fmt: skip
+    _ingest(db_url, [items], at=monday)
+    wednesday = monday + timedelta(days=2)
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_sweeper, args=(db_url, wednesday)) for _ in range(2)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(timeout=300)
+    assert [p.exitcode for p in workers] == [0, 0]
+    with runtime.factory() as session:
+        sla = select(func.count()).select_from(LeadAssignment).where(LeadAssignment.rule_id == "sla-untouched")
+        assert session.scalar(sla) == 400
+        per_lead = select(LeadEvent.lead_id).where(LeadEvent.kind == "owner", LeadEvent.at == wednesday)
+        assert len(session.execute(per_lead).all()) == 400
+        notified = select(func.count()).select_from(Notification).where(Notification.template == "sla_reassigned")
+        assert session.scalar(notified) == 400
+        assert session.scalar(select(func.count()).select_from(Lead).where(Lead.next_due_at <= wednesday)) == 0

@@ -71,8 +71,10 @@ class StatusChange:
 
 
 def change_status(session: Session, rules: CompiledRules, lead: Lead, status: str, *, reason: str | None,
-                  now: datetime, actor_kind: str = "user", actor_ref: str | None = None) -> StatusChange:  # fmt: skip
-    """Move a lead to ``status`` if the transition table allows it. The same status again changes nothing."""
+                  now: datetime, actor_kind: str = "user", actor_ref: str | None = None,
+                  nurture: bool = True) -> StatusChange:  # fmt: skip
+    """Move a lead to ``status`` if the transition table allows it. The same status again changes nothing.
+    A recycled lead is handed to marketing nurture unless ``nurture`` is off (the caller does it in bulk)."""
     by_name = {s.name: s for s in rules.document.statuses}
     target = by_name.get(status)
     if target is None:
@@ -97,23 +99,24 @@ def change_status(session: Session, rules: CompiledRules, lead: Lead, status: st
             .where(Task.lead_id == lead.id, Task.state == "open")
             .values(state="cancelled", completed_at=now)
         )
-    if status == "recycled":
-        _to_nurture(session, rules, lead, now, f"recycled: {reason}")
+    if status == "recycled" and nurture:
+        to_nurture(session, rules, [lead], now, f"recycled: {reason}")
     session.flush()
     return StatusChange(lead.id, before, status, True)
 
 
-def _to_nurture(session: Session, rules: CompiledRules, lead: Lead, now: datetime, why: str) -> None:
-    """Hand a recycled lead back to marketing nurture through the router (round robin in the recycle team)."""
+def to_nurture(session: Session, rules: CompiledRules, leads: Sequence[Lead], now: datetime, why: str) -> None:
+    """Hand recycled leads back to marketing nurture through the router (round robin in the recycle team)."""
     from leadops.routing.service import route, to_route
     from leadops.scoring.facts import load_leads
 
     session.flush()
-    row = load_leads(session, [lead.id], lock=True)[lead.id]
+    rows = load_leads(session, [lead.id for lead in leads], lock=True)
     rule = RoutingRule(id="recycle-to-nurture", team=rules.document.cadence.recycle_team, strategy="round_robin")
-    item = replace(to_route(row.values, row.fields, handoff=True), rule=rule)
-    route(session, rules, now, [item], actor_kind="rule", actor_ref=why)
-    session.refresh(lead)
+    items = [replace(to_route(row.values, row.fields, handoff=True), rule=rule) for row in rows.values()]
+    route(session, rules, now, items, actor_kind="rule", actor_ref=why)
+    for lead in leads:
+        session.expire(lead)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from leadops.cadence.service import WORKED, change_status, stage_deadline_hours
+from leadops.cadence.service import WORKED, change_status, stage_deadline_hours, to_nurture
 from leadops.models import Lead, LeadAssignment, Task, Team, User
 from leadops.notify import Note, enqueue
 from leadops.rules.loader import CompiledRules
@@ -92,6 +92,7 @@ def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: i
     if untouched:
         _reassign_untouched(session, rules, now, untouched, managers, outcome)
     notes: list[Note] = []
+    recycled: list[Lead] = []
     for lead in due:
         if lead.touch_stage in ("touch_1", "touch_2", "touch_3"):
             stamp = f"{lead.id}:{lead.next_due_at.isoformat() if lead.next_due_at else ''}"
@@ -105,11 +106,14 @@ def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: i
         elif lead.touch_stage == "touch_4":
             owner = lead.owner_id
             change_status(session, rules, lead, "recycled", reason="no_connect", now=now, actor_kind="rule",
-                          actor_ref="cadence-no-connect")  # fmt: skip
+                          actor_ref="cadence-no-connect", nurture=False)  # fmt: skip
             if owner is not None:
                 notes.append(Note(owner, "lead_recycled", f"lead_recycled:{lead.id}:{now.isoformat()}",
                                   _payload(lead, "no connect after touch 4")))  # fmt: skip
+            recycled.append(lead)
             outcome.recycled += 1
+    if recycled:
+        to_nurture(session, rules, recycled, now, "recycled: no_connect")
     outcome.reminded += _remind(session, rules, now, live, limit, notes)
     _sweep_tasks(session, rules, now, limit, notes, outcome)
     session.flush()
@@ -162,7 +166,7 @@ def _reassign_untouched(session: Session, rules: CompiledRules, now: datetime, l
         .values(owner_id=select(Lead.owner_id).where(Lead.id == Task.lead_id).scalar_subquery())
     )  # fmt: skip
     for lead in leads:
-        session.refresh(lead)
+        session.expire(lead)
 
 
 def _remind(session: Session, rules: CompiledRules, now: datetime, live: tuple[Any, ...], limit: int,
