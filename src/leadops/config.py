@@ -39,6 +39,23 @@ class Settings(BaseSettings):
         description="How to read all-number slash dates: ymd (2024/04/01), mdy (04/01/2024) or dmy.",
     )
 
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications; unset: no e-mail.")
+    smtp_port: int = Field(default=25, description="SMTP port.")
+    smtp_from: str = Field(default="leadops@localhost", description="Sender address of notification e-mails.")
+    smtp_user: str | None = Field(default=None, description="SMTP user name, when the server needs a login.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    webhook_url: str | None = Field(
+        default=None, description="URL that receives every notification as JSON (Slack-compatible); unset: none."
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="Signs webhook bodies: X-Leadops-Signature: sha256=HMAC-SHA256(secret, body)."
+    )
+    notify_max_attempts: int = Field(default=8, description="Delivery attempts before a notification is given up.")
+    notify_lease_seconds: float = Field(
+        default=300.0, description="How long a claimed notification waits before another worker may retry it."
+    )
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

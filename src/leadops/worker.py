@@ -8,6 +8,7 @@ from datetime import datetime
 
 from leadops.cadence.sweep import SlaOutcome, sweep_sla
 from leadops.db import run_in_transaction
+from leadops.delivery import DeliveryReport, deliver
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.scoring.service import sweep_due
@@ -21,6 +22,7 @@ class SweepReport:
     scored_leads: int = 0
     score_lines: int = 0
     sla: SlaOutcome = field(default_factory=SlaOutcome)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def summary(self) -> str:
         sla = self.sla
@@ -28,7 +30,8 @@ class SweepReport:
             f"sweep at {self.now.isoformat()}: decay/expiry on {self.scored_leads} leads, {self.score_lines} lines; "
             f"SLA: {sla.reassigned} reassigned, {sla.to_manager} to a manager, {sla.escalated} escalated, "
             f"{sla.recycled} recycled, {sla.reminded} reminded; approach requests: {sla.tasks_reminded} reminded, "
-            f"{sla.tasks_escalated} escalated"
+            f"{sla.tasks_escalated} escalated; notifications: {self.delivery.sent} sent, {self.delivery.failed} to "
+            f"retry, {self.delivery.given_up} given up"
         )
 
 
@@ -45,4 +48,5 @@ def run_once(rt: Runtime, now: datetime) -> SweepReport:
         report.sla.add(sla)
         if sla.actions < BATCH:
             break
+    report.delivery = deliver(rt.factory, rt.settings, now)
     return report

@@ -74,7 +74,9 @@ def change_status(session: Session, rules: CompiledRules, lead: Lead, status: st
                   now: datetime, actor_kind: str = "user", actor_ref: str | None = None,
                   nurture: bool = True) -> StatusChange:  # fmt: skip
     """Move a lead to ``status`` if the transition table allows it. The same status again changes nothing.
-    A recycled lead is handed to marketing nurture unless ``nurture`` is off (the caller does it in bulk)."""
+    A recycled lead is handed to marketing nurture, and open tasks of a lead no longer worked are cancelled,
+    unless ``nurture`` is off: then the caller does both for many leads at once (``cancel_open_tasks``,
+    ``to_nurture``)."""
     by_name = {s.name: s for s in rules.document.statuses}
     target = by_name.get(status)
     if target is None:
@@ -94,15 +96,21 @@ def change_status(session: Session, rules: CompiledRules, lead: Lead, status: st
     lead.status, lead.status_reason, lead.status_changed_at = status, reason, now
     if target.type not in WORKED:
         lead.next_due_at = None
-        session.execute(
-            update(Task)
-            .where(Task.lead_id == lead.id, Task.state == "open")
-            .values(state="cancelled", completed_at=now)
-        )
+        if nurture:
+            cancel_open_tasks(session, [lead.id], now)
     if status == "recycled" and nurture:
         to_nurture(session, rules, [lead], now, f"recycled: {reason}")
-    session.flush()
+    if nurture:
+        session.flush()
     return StatusChange(lead.id, before, status, True)
+
+
+def cancel_open_tasks(session: Session, lead_ids: Sequence[int], now: datetime) -> None:
+    for start in range(0, len(lead_ids), 500):
+        part = lead_ids[start : start + 500]
+        session.execute(
+            update(Task).where(Task.lead_id.in_(part), Task.state == "open").values(state="cancelled", completed_at=now)
+        )
 
 
 def to_nurture(session: Session, rules: CompiledRules, leads: Sequence[Lead], now: datetime, why: str) -> None:

@@ -26,7 +26,13 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from leadops.cadence.service import WORKED, change_status, stage_deadline_hours, to_nurture
+from leadops.cadence.service import (
+    WORKED,
+    cancel_open_tasks,
+    change_status,
+    stage_deadline_hours,
+    to_nurture,
+)
 from leadops.models import Lead, LeadAssignment, Task, Team, User
 from leadops.notify import Note, enqueue
 from leadops.rules.loader import CompiledRules
@@ -113,6 +119,7 @@ def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: i
             recycled.append(lead)
             outcome.recycled += 1
     if recycled:
+        cancel_open_tasks(session, [lead.id for lead in recycled], now)
         to_nurture(session, rules, recycled, now, "recycled: no_connect")
     outcome.reminded += _remind(session, rules, now, live, limit, notes)
     _sweep_tasks(session, rules, now, limit, notes, outcome)

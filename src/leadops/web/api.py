@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from leadops.cadence.service import change_status, log_touch
 from leadops.db import run_in_transaction
+from leadops.delivery import inbox
 from leadops.errors import FieldError, NotFound, TooLarge, ValidationFailed
 from leadops.ingest import service
 from leadops.ingest.normalize import parse_datetime
 from leadops.leads import LeadFilter, find_lead, find_user, lead_detail, list_leads
-from leadops.models import ImportJob, ImportReject, User
+from leadops.models import ImportJob, ImportReject, Notification, User
 from leadops.routing.org import apply_org, describe_org, org_from_data
 from leadops.routing.service import assignments_of, reassign, route_unassigned
 from leadops.rules.service import active_rules
@@ -258,3 +259,25 @@ def post_touch(ref: str, body: TouchIn, response: Response, session: SessionDep,
     response.status_code = 201 if result.created else 200
     return {"touch_id": result.touch_id, "from": result.stage_before, "to": result.stage_after,
             "next_due_at": result.next_due_at}  # fmt: skip
+
+
+@router.get("/notifications", tags=["notifications"])
+def get_notifications(
+    session: SessionDep,
+    user: Annotated[str, Query(description="The recipient (e-mail or id).")],
+    unread: Annotated[bool, Query(description="Only the unread ones.")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    """A user's in-app notifications (the inbox), newest first."""
+    return inbox(session, find_user(session, user).id, unread_only=unread, limit=limit)
+
+
+@router.post("/notifications/{notification_id}/read", tags=["notifications"])
+def read_notification(notification_id: int, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Mark an in-app notification read (again: no change)."""
+    note = session.get(Notification, notification_id)
+    if note is None or note.channel != "in_app":
+        raise NotFound(f"no in-app notification {notification_id}")
+    if note.read_at is None:
+        note.read_at = runtime.clock.now()
+    return {"id": note.id, "read_at": note.read_at}
