@@ -73,3 +73,18 @@ def test_specific_mistakes(yaml_text: str, path: str, message: str) -> None:
     with pytest.raises(RulesInvalid) as caught:
         load_rules(yaml_text)
     assert any(p.path == path and message in p.message for p in caught.value.problems), caught.value.problems
+
+
+def test_status_transitions_and_lifecycle_stages_are_checked() -> None:
+    text = default_rules_text().replace("to: [partner]}", "to: [partnr]}", 1)
+    text = text.replace("stages: [inquiry, mql, sql, opportunity, customer]", "stages: [inquiry, sql]")
+    with pytest.raises(RulesInvalid) as caught:
+        load_rules(text)
+    problems = {p.path: p for p in caught.value.problems}
+    assert "unknown status 'partnr'" in problems["statuses[3].to"].message
+    assert "partnr" in text.splitlines()[(problems["statuses[3].to"].line or 0) - 1]
+    assert "must include 'mql'" in problems["lifecycle.stages"].message
+    defaults = load_rules(default_rules_text())
+    transitions = {s.name: s.to for s in defaults.document.statuses}
+    assert transitions["disqualified_sales"] == ["new"]
+    assert "recycled" in (transitions["lead"] or [])

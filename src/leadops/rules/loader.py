@@ -261,6 +261,9 @@ def _compile(
         predicate = compile_at(request.when, f"approach_requests[{index}].when")
         if predicate is not None:
             approach.append((request.id, predicate))
+    for stage in ("inquiry", "mql"):
+        if stage not in document.lifecycle.stages:
+            problem("lifecycle.stages", f"the stages must include {stage!r} (the MQL rule moves inquiry → mql)")
     for index, status in enumerate(document.statuses):
         for target in status.to or []:
             if target not in statuses:
