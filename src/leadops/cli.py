@@ -552,6 +552,72 @@ def touch_command(
         console.print(f"{ref}: {result.stage_before} → {result.stage_after}{due}", highlight=False)
 
 
+@app.command("report")
+def report_command(
+    name: Annotated[str, typer.Argument(help="The report: status-board, funnel, cohort, kpis, sources …")],
+    start: Annotated[str | None, typer.Option("--from", help="First day (or time) of the range.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day of the range (inclusive).")] = None,
+    period: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "month",
+    by: Annotated[str, typer.Option(help="period (when outcomes happened) or cohort (when leads came).")] = "period",
+    output_format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx.")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Run a report (definitions in docs/reports.md)."""
+    from leadops.reports import run_report
+    from leadops.reports.base import report_params
+    from leadops.reports.export import to_csv, to_xlsx
+
+    if output_format not in ("table", "json", "csv", "xlsx"):
+        raise typer.BadParameter("expected table, json, csv or xlsx", param_hint="--format")
+    with runtime() as rt, rt.factory() as session:
+        params = report_params(start, end, period, by, rt.settings.tz, rt.clock.now())
+        result = run_report(session, name, params)
+    if output_format == "xlsx":
+        target = output or Path(f"{name}.xlsx")
+        target.write_bytes(to_xlsx(result))
+        console.print(f"written to {target}")
+        return
+    if output_format in ("json", "csv"):
+        text = json.dumps(result.to_json(), ensure_ascii=False, default=str, indent=2) if output_format == "json" \
+            else to_csv(result)  # fmt: skip
+        if output:
+            output.write_text(text, encoding="utf-8")
+            console.print(f"written to {output}")
+        else:
+            print(text)
+        return
+    for title, columns, rows in [(name, result.columns, result.rows)] + [
+        (section, s["columns"], s["rows"]) for section, s in result.sections.items()
+    ]:
+        console.print(_report_table(title, columns, rows))
+    console.print(result.definition, style="dim", highlight=False)
+    for note in result.notes:
+        console.print(f"note: {note}", style="dim", highlight=False)
+    for anomaly in result.anomalies:
+        console.print(f"anomaly: {anomaly}", style="yellow", highlight=False)
+
+
+def _report_cell(column: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and ("rate" in column or column.startswith("from_")):
+        return f"{value:.1%}"
+    return str(value)
+
+
+def _report_table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A report table; one with many columns is turned on its side (a row per measure) to fit a terminal."""
+    if len(columns) > 9 and rows:
+        table = Table(columns[0], *(str(r[0]) for r in rows), title=title)
+        for index, column in enumerate(columns[1:], start=1):
+            table.add_row(column, *(_report_cell(column, r[index]) for r in rows))
+        return table
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(_report_cell(c, v) for c, v in zip(columns, row, strict=True)))
+    return table
+
+
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one sweep and exit.")] = False,

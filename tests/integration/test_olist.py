@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,17 +11,10 @@ from leadops.ingest.importer import run_import
 from leadops.ingest.mappings import resolve_mapping
 from leadops.models import ImportFlag, Lead, Opportunity, User
 from leadops.runtime import Runtime
-from tests.conftest import SHARED_DATA, requires_shared_data
-
-OLIST = SHARED_DATA / "olist-marketing-funnel"
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+from tests.conftest import requires_shared_data
+from tests.olist_data import EXAMPLES, OLIST, read
 
 pytestmark = [requires_shared_data(), pytest.mark.slow]
-
-
-def read(name: str) -> list[dict[str, str]]:
-    with (OLIST / name).open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def test_olist_funnel_imports_whole_with_its_quirks(runtime: Runtime) -> None:

@@ -281,3 +281,32 @@ def read_notification(notification_id: int, session: SessionDep, runtime: Runtim
     if note.read_at is None:
         note.read_at = runtime.clock.now()
     return {"id": note.id, "read_at": note.read_at}
+
+
+@router.get("/reports/{name}", tags=["reports"], response_model=None)
+def get_report(
+    name: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    start: Annotated[str | None, Query(alias="from", description="First day (or time) of the range.")] = None,
+    end: Annotated[str | None, Query(alias="to", description="Last day of the range (inclusive).")] = None,
+    period: Annotated[str, Query(description="day, week, month, quarter or year")] = "month",
+    by: Annotated[str, Query(description="period or cohort")] = "period",
+    format: Annotated[str, Query(description="json, csv or xlsx")] = "json",
+) -> Any:
+    """A report (definitions in docs/reports.md) as JSON, CSV or XLSX."""
+    from leadops.reports import run_report
+    from leadops.reports.base import report_params
+    from leadops.reports.export import to_csv, to_xlsx
+
+    if format not in ("json", "csv", "xlsx"):
+        raise ValidationFailed([FieldError("format", f"expected json, csv or xlsx, got {format!r}")])
+    params = report_params(start, end, period, by, runtime.settings.tz, runtime.clock.now())
+    result = run_report(session, name, params)
+    if format == "csv":
+        return Response(to_csv(result), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})  # fmt: skip
+    if format == "xlsx":
+        return Response(to_xlsx(result), headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    return result.to_json()

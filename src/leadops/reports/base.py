@@ -1,0 +1,161 @@
+"""What every report shares: its parameters (range, period, attribution), its result (named columns,
+rows, notes, anomalies), periods in the configured time zone, and the table of reports by name.
+
+Reports read the history (lead events, opportunities, touches) with plain SELECTs that work on SQLite
+and PostgreSQL alike; dates are bucketed into periods in Python, in the configured time zone, so a
+month is a Tokyo month on both databases.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from leadops.errors import FieldError, ValidationFailed
+
+Period = Literal["day", "week", "month", "quarter", "year"]
+PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    """``start`` inclusive, ``end`` exclusive, both aware; ``by``: attribute outcomes to the period they
+    happened in, or to the cohort (acquisition period) of their lead (seed 004)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    period: str = "month"
+    by: str = "period"
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Tokyo"))
+    now: datetime | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        errors = []
+        if self.period not in PERIODS:
+            errors.append(FieldError("period", f"expected one of {', '.join(PERIODS)}, got {self.period!r}"))
+        if self.by not in ("period", "cohort"):
+            errors.append(FieldError("by", f"expected period or cohort, got {self.by!r}"))
+        if self.start and self.end and self.start >= self.end:
+            errors.append(FieldError("to", "the end of the range must come after its start"))
+        if errors:
+            raise ValidationFailed(errors)
+
+    def within(self, at: datetime | None) -> bool:
+        if at is None:
+            return False
+        return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
+
+    def bucket(self, at: datetime) -> str:
+        return period_label(at.astimezone(self.tz), self.period)
+
+
+def period_label(local: datetime | date, period: str) -> str:
+    day = local.date() if isinstance(local, datetime) else local
+    if period == "day":
+        return day.isoformat()
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{day.year}-{day.month:02d}"
+    if period == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return str(day.year)
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+@dataclass
+class ReportResult:
+    name: str
+    columns: list[str]
+    rows: list[list[Any]]
+    definition: str
+    notes: list[str] = field(default_factory=list)
+    #: Rows that look wrong in the data (e.g. a deal won before its lead's first contact): shown, not hidden.
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
+    #: Extra tables (a cohort's rates, a funnel's conversions), each with its columns and rows.
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"report": self.name, "definition": self.definition, "columns": self.columns,
+                "rows": self.as_dicts(), "notes": self.notes, "anomalies": self.anomalies,
+                "sections": self.sections}  # fmt: skip
+
+
+ReportFn = Callable[[Session, ReportParams], ReportResult]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    summary: str
+    run: ReportFn
+
+
+REPORTS: dict[str, ReportSpec] = {}
+
+
+def report(name: str, summary: str) -> Callable[[ReportFn], ReportFn]:
+    def register(fn: ReportFn) -> ReportFn:
+        REPORTS[name] = ReportSpec(name, summary, fn)
+        return fn
+
+    return register
+
+
+def rate(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def days_between(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 86400
+
+
+def median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return round(statistics.fmean(values), 2) if values else None
+
+
+def sorted_labels(labels: Iterable[str]) -> list[str]:
+    return sorted(set(labels))
+
+
+def shift(at: datetime, days: int) -> datetime:
+    return at + timedelta(days=days)
+
+
+def report_params(
+    start: str | None, end: str | None, period: str, by: str, tz: ZoneInfo, now: datetime
+) -> ReportParams:
+    """Report parameters from user input: dates (inclusive) or times in the configured time zone."""
+    from leadops.ingest.normalize import parse_datetime
+
+    def moment(value: str | None, name: str, *, end_of_day: bool) -> datetime | None:
+        if not value:
+            return None
+        try:
+            at = parse_datetime(value, tz=tz)
+        except ValueError as exc:
+            raise ValidationFailed([FieldError(name, str(exc))]) from None
+        if end_of_day and len(value.strip()) <= 10:  # a date: the whole day is in the range
+            at = datetime.combine(at.astimezone(tz).date() + timedelta(days=1), time(), tzinfo=tz)
+        return at
+
+    return ReportParams(start=moment(start, "from", end_of_day=False), end=moment(end, "to", end_of_day=True),
+                        period=period, by=by, tz=tz, now=now)  # fmt: skip

@@ -1,0 +1,45 @@
+"""A report as CSV or XLSX (the main table, then each section under its name)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from leadops.reports.base import ReportResult
+
+
+def _tables(result: ReportResult) -> list[tuple[str, list[str], list[list[Any]]]]:
+    tables = [(result.name, result.columns, result.rows)]
+    tables += [(name, s["columns"], s["rows"]) for name, s in result.sections.items()]
+    return tables
+
+
+def to_csv(result: ReportResult) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for index, (name, columns, rows) in enumerate(_tables(result)):
+        if index:
+            writer.writerow([])
+            writer.writerow([f"# {name}"])
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return out.getvalue()
+
+
+def to_xlsx(result: ReportResult) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for index, (name, columns, rows) in enumerate(_tables(result)):
+        if index:
+            sheet = book.create_sheet()
+        sheet.title = name[:31]
+        sheet.append(columns)
+        for row in rows:
+            sheet.append([str(v) if isinstance(v, dict | list) else v for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

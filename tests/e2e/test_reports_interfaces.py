@@ -1,0 +1,69 @@
+"""Reports from the CLI and the API, in every format, with clear errors for bad parameters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from leadops.cli import app
+from leadops.runtime import Runtime
+from leadops.web.app import create_app
+from tests.factories import make_lead
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime)) as test_client:
+        yield test_client
+
+
+def test_reports_over_the_api(client: TestClient, runtime: Runtime) -> None:
+    with runtime.factory() as session:
+        for i, source in enumerate(["展示会", "展示会", "ウェビナー"]):
+            make_lead(session, runtime, email=f"r{i}@firm{i}.co.jp", company=f"Firm {i}", source=source)
+        session.commit()
+    body = client.get("/api/v1/reports/sources").json()
+    assert {r["source"]: r["leads"] for r in body["rows"]} == {"展示会": 2, "ウェビナー": 1}
+    assert body["definition"]
+    text = client.get("/api/v1/reports/sources", params={"format": "csv"}).text
+    assert list(csv.reader(io.StringIO(text)))[0][:2] == ["source", "leads"]
+    xlsx = client.get("/api/v1/reports/status-board", params={"format": "xlsx"})
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == ["status-board", "touch_stage"]
+    bad = client.get("/api/v1/reports/kpis", params={"period": "fortnight", "from": "2026-13-01"})
+    assert bad.status_code == 422
+    assert {d["path"] for d in bad.json()["detail"]} >= {"from"}
+    bad_period = client.get("/api/v1/reports/kpis", params={"period": "fortnight"})
+    assert bad_period.status_code == 422
+    assert bad_period.json()["detail"][0]["path"] == "period"
+    assert client.get("/api/v1/reports/nonsense").status_code == 404
+
+
+def test_reports_from_the_cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, runtime: Runtime) -> None:
+    monkeypatch.setenv("LEADOPS_DATABASE_URL", db_url)
+    with runtime.factory() as session:
+        make_lead(session, runtime, email="a@firm.co.jp", company="Firm", source="展示会")
+        session.commit()
+    table = runner.invoke(app, ["report", "funnel", "--from", "2026-11-01", "--to", "2026-11-30"])
+    assert table.exit_code == 0, table.output
+    assert "from_previous" in table.output
+    assert "100.0%" in table.output
+    data = json.loads(runner.invoke(app, ["report", "kpis", "--period", "week", "--format", "json"]).output)
+    assert data["rows"][0]["period"] == "2026-W48"
+    assert data["rows"][-1]["period"] == "total"
+    out = tmp_path / "cohort.xlsx"
+    assert runner.invoke(app, ["report", "cohort", "--format", "xlsx", "-o", str(out)]).exit_code == 0
+    assert load_workbook(out).sheetnames == ["cohort"]
+    unknown = runner.invoke(app, ["report", "nonsense"])
+    assert unknown.exit_code == 2
+    assert "reports are" in unknown.output
