@@ -174,6 +174,8 @@ def _executemany(rt: Runtime, rows: list[tuple], backend: str) -> float:  # type
         started = time.perf_counter()
         for start in range(0, len(rows), BATCH):
             cursor = connection.cursor()
+            if backend == "sqlite":  # leadops opens SQLite transactions itself: one per batch, as leadops does
+                cursor.execute("BEGIN")
             cursor.executemany(sql, rows[start : start + BATCH])
             connection.commit()
             cursor.close()
