@@ -528,10 +528,9 @@ def touch_command(
     ] = None,
 ) -> None:
     """Log a touch (a call, an e-mail …): the touch stage moves on and the next deadline is set."""
-    from leadops.cadence.service import log_touch
+    from leadops.cadence.service import log_touch, touch_author
     from leadops.ingest.normalize import parse_datetime
-    from leadops.leads import find_lead, find_user
-    from leadops.models import User
+    from leadops.leads import find_lead
     from leadops.rules.service import active_rules
 
     with runtime() as rt, rt.factory() as session, session.begin():
@@ -541,7 +540,7 @@ def touch_command(
         except ValueError as exc:
             raise LeadopsError(f"--at: {exc}") from None
         lead = find_lead(session, ref)
-        user = find_user(session, by) if by else (session.get(User, lead.owner_id) if lead.owner_id else None)
+        user = touch_author(session, lead, by)
         result = log_touch(session, active_rules(session, now), lead, user=user, channel=channel, outcome=outcome,
                            at=when, now=now, note=note, external_id=touch_id)  # fmt: skip
         tz = rt.settings.tz

@@ -84,6 +84,22 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def insert_for(session: Session) -> Any:
+    """The dialect's INSERT (with ON CONFLICT) for the session's database."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
+
+
+def claim_rows(session: Session, stmt: Any, **lock: Any) -> Any:
+    """A SELECT that claims its rows for this transaction: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+    concurrent workers take different rows; on SQLite the unit of work's write lock does that."""
+    if session.connection().dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True, **lock)
+    return stmt
+
+
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 

@@ -31,12 +31,10 @@ from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.config import Settings
-from leadops.db import run_in_transaction
+from leadops.db import claim_rows, insert_for, run_in_transaction
 from leadops.models import Notification, User
 from leadops.models.base import table_of
 
@@ -137,15 +135,9 @@ def _claim_query(now: datetime, channels: tuple[str, ...], limit: int) -> Any:
     )  # fmt: skip
 
 
-def _lock(session: Session, stmt: Any) -> Any:
-    if session.connection().dialect.name == "postgresql":
-        return stmt.with_for_update(skip_locked=True, of=Notification)
-    return stmt
-
-
 def fan_out(session: Session, settings: Settings, now: datetime, limit: int = 1000) -> int:
     """Mark due in-app notifications delivered and queue their e-mail and webhook copies."""
-    rows = list(session.scalars(_lock(session, _claim_query(now, ("in_app",), limit))))
+    rows = list(session.scalars(claim_rows(session, _claim_query(now, ("in_app",), limit), of=Notification)))
     if not rows:
         return 0
     emails = dict(session.execute(select(User.id, User.email).where(User.id.in_({r.recipient_id for r in rows}))).all())
@@ -162,13 +154,14 @@ def fan_out(session: Session, settings: Settings, now: datetime, limit: int = 10
                            "template": row.template, "payload": row.payload, "created_at": now, "next_attempt_at": now,
                            "attempts": 0, "dedup_key": f"{row.dedup_key or row.id}:{channel}"[:300]})  # fmt: skip
     if copies:
-        insert = pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(table_of(Notification)).on_conflict_do_nothing(index_elements=["dedup_key"]), copies)
+        session.execute(
+            insert_for(session)(table_of(Notification)).on_conflict_do_nothing(index_elements=["dedup_key"]), copies
+        )
     return len(rows)
 
 
 def _claim(session: Session, settings: Settings, now: datetime, limit: int) -> list[_Claimed]:
-    rows = list(session.scalars(_lock(session, _claim_query(now, tuple(SENDERS), limit))))
+    rows = list(session.scalars(claim_rows(session, _claim_query(now, tuple(SENDERS), limit), of=Notification)))
     locales = dict(
         session.execute(select(User.id, User.locale).where(User.id.in_({r.recipient_id for r in rows}))).all()
     )

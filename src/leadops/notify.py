@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from leadops.db import insert_for
 from leadops.models import Notification
 from leadops.models.base import table_of
 
@@ -33,8 +32,7 @@ def enqueue(session: Session, notes: Sequence[Note], now: datetime) -> None:
     if not notes:
         return
     table = table_of(Notification)
-    dialect = session.connection().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     rows = [
         {
             "recipient_id": n.recipient_id, "channel": n.channel, "template": n.template, "payload": n.payload,

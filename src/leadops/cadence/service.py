@@ -17,11 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from leadops.cadence.calendar import add_hours
+from leadops.db import insert_for
 from leadops.errors import FieldError, InvalidTransition, ValidationFailed
 from leadops.models import Lead, LeadEvent, Task, Touch, User
 from leadops.models.base import table_of
@@ -35,11 +34,6 @@ CHANNELS = ("call", "email", "voicemail", "sms", "social", "meeting")
 OUTCOMES = ("no_answer", "voicemail_left", "sent", "bounced", "replied", "connected")
 CONNECTING = ("connected", "replied")
 TOUCH_ORDER = ("untouched", "touch_1", "touch_2", "touch_3", "touch_4")
-WORKED = ("open", "working")
-
-
-def status_types(rules: CompiledRules) -> dict[str, str]:
-    return {s.name: s.type for s in rules.document.statuses}
 
 
 def stage_deadline_hours(rules: CompiledRules, stage: str) -> tuple[float, float] | None:
@@ -94,7 +88,7 @@ def change_status(session: Session, rules: CompiledRules, lead: Lead, status: st
     before = lead.status
     _event(session, lead, "status", before, status, now, actor_kind, actor_ref, reason, rules.version)
     lead.status, lead.status_reason, lead.status_changed_at = status, reason, now
-    if target.type not in WORKED:
+    if status not in rules.worked_statuses:
         lead.next_due_at = None
         if nurture:
             cancel_open_tasks(session, [lead.id], now)
@@ -127,6 +121,15 @@ def to_nurture(session: Session, rules: CompiledRules, leads: Sequence[Lead], no
         session.expire(lead)
 
 
+def touch_author(session: Session, lead: Lead, by: str | None) -> User | None:
+    """Who made a touch: the user named (e-mail or id), else the lead's owner."""
+    from leadops.leads import find_user
+
+    if by:
+        return find_user(session, by)
+    return session.get(User, lead.owner_id) if lead.owner_id else None
+
+
 @dataclass(frozen=True)
 class TouchResult:
     touch_id: int
@@ -153,11 +156,9 @@ def log_touch(session: Session, rules: CompiledRules, lead: Lead, *, user: User 
         existing = session.scalar(select(Touch).where(Touch.external_id == external_id))
         if existing is not None:
             return TouchResult(existing.id, lead.touch_stage, lead.touch_stage, lead.next_due_at, False)
-    kind = status_types(rules).get(lead.status, "open")
-    if kind not in WORKED:
-        raise InvalidTransition(
-            f"the lead is {lead.status} ({kind}): move it back to a worked status before touching it"
-        )
+    if lead.status not in rules.worked_statuses:
+        raise InvalidTransition(f"the lead is {lead.status}: move it back to a worked status "
+                                f"({', '.join(sorted(rules.worked_statuses))}) before touching it")  # fmt: skip
     touch = Touch(lead_id=lead.id, user_id=user.id if user else None, at=at, channel=channel, outcome=outcome,
                   note=note, external_id=external_id)  # fmt: skip
     session.add(touch)
@@ -215,8 +216,7 @@ def open_approach_requests(session: Session, rules: CompiledRules, now: datetime
     owners = dict(session.execute(select(Lead.id, Lead.owner_id).where(Lead.id.in_(lead_ids))).all())
     for row in rows:
         row["owner_id"] = owners.get(row["lead_id"])
-    insert = pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table_of(Task)).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(
+    stmt = insert_for(session)(table_of(Task)).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(
         table_of(Task).c.id, table_of(Task).c.lead_id, table_of(Task).c.owner_id, table_of(Task).c.subject,
         table_of(Task).c.due_at)  # fmt: skip
     created = [tuple(r) for r in session.execute(stmt, rows).all()]

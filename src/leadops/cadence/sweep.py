@@ -27,14 +27,15 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from leadops.cadence.service import (
-    WORKED,
     cancel_open_tasks,
     change_status,
     stage_deadline_hours,
     to_nurture,
 )
+from leadops.db import claim_rows
 from leadops.models import Lead, LeadAssignment, Task, Team, User
 from leadops.notify import Note, enqueue
+from leadops.routing.service import manager_of, route, to_route
 from leadops.rules.loader import CompiledRules
 from leadops.rules.schema import RoutingRule
 
@@ -62,41 +63,23 @@ class SlaOutcome:
 
 def _claim(session: Session, stmt: Select[Any], limit: int) -> list[Lead]:
     stmt = stmt.order_by(Lead.next_due_at, Lead.id).limit(limit)
-    if session.connection().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, key_share=True)
-    return list(session.scalars(stmt))
-
-
-def _managers(session: Session, team_ids: set[int | None]) -> dict[int, int]:
-    """Each team's manager, else its nearest parent's."""
-    teams = {t.id: t for t in session.scalars(select(Team))}
-    out: dict[int, int] = {}
-    for team_id in team_ids:
-        current, seen = teams.get(team_id) if team_id is not None else None, set()
-        while current is not None and current.id not in seen:
-            if current.manager_id is not None:
-                out[team_id] = current.manager_id  # type: ignore[index]
-                break
-            seen.add(current.id)
-            current = teams.get(current.parent_id) if current.parent_id is not None else None
-    return out
+    return list(session.scalars(claim_rows(session, stmt, key_share=True)))
 
 
 def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: int = 5000) -> SlaOutcome:
     """One pass over the leads and tasks whose time has come. Call it until it returns fewer than ``limit``
     actions per kind, or just once per tick."""
     outcome = SlaOutcome()
-    worked = [s.name for s in rules.document.statuses if s.type in WORKED] or ["new", "lead"]
-    live = (Lead.status.in_(worked), Lead.owner_id.isnot(None), Lead.merged_into_id.is_(None))
+    live = (Lead.status.in_(sorted(rules.worked_statuses)), Lead.owner_id.isnot(None), Lead.merged_into_id.is_(None))
     due = _claim(session, select(Lead).where(
         *live, Lead.next_due_at <= now,
         or_(Lead.touch_stage.in_(("untouched", "touch_4")), Lead.escalated_due_at.is_(None),
             Lead.escalated_due_at != Lead.next_due_at),
     ), limit)  # fmt: skip
-    managers = _managers(session, {lead.team_id for lead in due})
+    teams = {t.id: t for t in session.scalars(select(Team))}
     untouched = [lead for lead in due if lead.touch_stage == "untouched"]
     if untouched:
-        _reassign_untouched(session, rules, now, untouched, managers, outcome)
+        _reassign_untouched(session, rules, now, untouched, teams, outcome)
     notes: list[Note] = []
     recycled: list[Lead] = []
     for lead in due:
@@ -104,7 +87,7 @@ def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: i
             stamp = f"{lead.id}:{lead.next_due_at.isoformat() if lead.next_due_at else ''}"
             payload = _payload(lead, "touch deadline passed")
             notes.append(Note(lead.owner_id, "touch_overdue", f"touch_overdue:{stamp}", payload))  # type: ignore[arg-type]
-            manager = managers.get(lead.team_id) if lead.team_id is not None else None
+            manager = manager_of(lead.team_id, teams)
             if manager is not None:
                 notes.append(Note(manager, "escalation", f"escalation:{stamp}:{manager}", payload))
             lead.escalated_due_at = lead.next_due_at
@@ -122,7 +105,7 @@ def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: i
         cancel_open_tasks(session, [lead.id for lead in recycled], now)
         to_nurture(session, rules, recycled, now, "recycled: no_connect")
     outcome.reminded += _remind(session, rules, now, live, limit, notes)
-    _sweep_tasks(session, rules, now, limit, notes, outcome)
+    _sweep_tasks(session, rules, now, limit, teams, notes, outcome)
     session.flush()
     enqueue(session, notes, now)
     return outcome
@@ -134,8 +117,7 @@ def _payload(lead: Lead, why: str) -> dict[str, Any]:
 
 
 def _reassign_untouched(session: Session, rules: CompiledRules, now: datetime, leads: Sequence[Lead],
-                        managers: dict[int, int], outcome: SlaOutcome) -> None:  # fmt: skip
-    from leadops.routing.service import route, to_route
+                        teams: dict[int, Team], outcome: SlaOutcome) -> None:  # fmt: skip
     from leadops.scoring.facts import load_leads
 
     ids = [lead.id for lead in leads]
@@ -144,22 +126,21 @@ def _reassign_untouched(session: Session, rules: CompiledRules, now: datetime, l
                                                            LeadAssignment.rule_id == SLA_RULE)
         .group_by(LeadAssignment.lead_id)
     ).all())  # fmt: skip
-    team_names = dict(session.execute(select(Team.id, Team.name)).all())
     rows = load_leads(session, ids, lock=True)
     items = []
     notes = []
     hours = rules.document.cadence.first_touch_hours
     for lead in leads:
-        team = team_names.get(lead.team_id) if lead.team_id is not None else None
+        team = teams.get(lead.team_id) if lead.team_id is not None else None
         if team is None:
             continue
         too_often = earlier.get(lead.id, 0) >= rules.document.cadence.max_reassignments
-        rule = RoutingRule(id=SLA_RULE, team=team, strategy="round_robin")
+        rule = RoutingRule(id=SLA_RULE, team=team.name, strategy="round_robin")
         items.append(replace(to_route(rows[lead.id].values, {**rows[lead.id].fields, "touch_stage": "untouched"}),
                              rule=rule, exclude=lead.owner_id, to_manager=too_often))  # fmt: skip
         payload = _payload(lead, f"untouched {hours:g} h after assignment")
         stamp = f"{lead.id}:{now.isoformat()}"
-        manager = managers.get(lead.team_id) if lead.team_id is not None else None
+        manager = manager_of(lead.team_id, teams)
         if manager is not None and not too_often:
             notes.append(Note(manager, "sla_reassigned", f"sla_reassigned:{stamp}:{manager}", payload))
         if too_often:
@@ -200,20 +181,17 @@ def _remind(session: Session, rules: CompiledRules, now: datetime, live: tuple[A
     return count
 
 
-def _sweep_tasks(session: Session, rules: CompiledRules, now: datetime, limit: int, notes: list[Note],
-                 outcome: SlaOutcome) -> None:  # fmt: skip
+def _sweep_tasks(session: Session, rules: CompiledRules, now: datetime, limit: int, teams: dict[int, Team],
+                 notes: list[Note], outcome: SlaOutcome) -> None:  # fmt: skip
     remind = timedelta(hours=rules.document.cadence.remind_before_hours)
     stmt = select(Task).where(
         Task.state == "open", Task.owner_id.isnot(None), Task.due_at.isnot(None),
         or_(Task.escalated_at.is_(None) & (Task.due_at <= now),
             Task.reminded_at.is_(None) & (Task.due_at <= now + remind)),
     ).order_by(Task.due_at, Task.id).limit(limit)  # fmt: skip
-    if session.connection().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    tasks = list(session.scalars(stmt))
+    tasks = list(session.scalars(claim_rows(session, stmt)))
     owners = {t.owner_id for t in tasks}
-    teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(owners))).all())
-    managers = _managers(session, set(teams.values()))
+    owner_teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(owners))).all())
     for task in tasks:
         if task.due_at is None or task.owner_id is None:
             continue
@@ -225,7 +203,7 @@ def _sweep_tasks(session: Session, rules: CompiledRules, now: datetime, limit: i
         }
         if task.due_at <= now and task.escalated_at is None:
             notes.append(Note(task.owner_id, "approach_overdue", f"approach_overdue:{task.id}", payload))
-            manager = managers.get(teams.get(task.owner_id))  # type: ignore[arg-type]
+            manager = manager_of(owner_teams.get(task.owner_id), teams)
             if manager is not None and manager != task.owner_id:
                 notes.append(Note(manager, "escalation", f"approach_escalation:{task.id}:{manager}", payload))
             task.escalated_at = now

@@ -6,7 +6,7 @@ When it runs: a lead with no owner is routed as soon as it is scored (on ingest,
 ``leadops route``); a lead whose level changes is routed again and moves only if the rules now name
 another team (a handoff, seed 001 STEP4). Leads in a closed status and merged leads are left alone.
 
-Concurrency: the chosen teams' rows are locked (PostgreSQL ``FOR UPDATE``, in id order, after the
+Concurrency: the chosen teams' rows are locked (PostgreSQL ``FOR NO KEY UPDATE``, in id order, after the
 leads' own locks) before the roster, open-lead counts and round-robin credits are read, so routers in
 any number of processes share one exact round-robin sequence. On SQLite the single writer lock does
 the same; a router that read a stale snapshot fails to write and its unit of work is retried.
@@ -21,11 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.cadence.calendar import add_hours
+from leadops.db import insert_for
 from leadops.errors import Forbidden, LeadopsError, NotFound
 from leadops.ingest.bulk import insert_plain
 from leadops.models import Account, Lead, LeadAssignment, LeadEvent, Opportunity, OutOfOffice, RoutingCredit, Team, User
@@ -73,11 +72,8 @@ class RouteOutcome:
     problems: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: RouteOutcome) -> None:
-        self.assigned += other.assigned
-        self.handed_off += other.handed_off
-        self.to_manager += other.to_manager
-        self.unchanged += other.unchanged
-        self.unrouted += other.unrouted
+        for name in ("assigned", "handed_off", "to_manager", "unchanged", "unrouted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, count in other.problems.items():
             self.problems[key] = self.problems.get(key, 0) + count
 
@@ -142,15 +138,20 @@ class _Roster:
         )  # fmt: skip
 
     def manager_of(self, team: _TeamRow) -> int | None:
-        """The team's manager, else the nearest parent team's."""
-        seen: set[int] = set()
-        current: _TeamRow | None = team
-        while current is not None and current.id not in seen:
-            if current.manager_id is not None:
-                return current.manager_id
-            seen.add(current.id)
-            current = self.teams_by_id.get(current.parent_id) if current.parent_id is not None else None
-        return None
+        return manager_of(team.id, self.teams_by_id)
+
+
+def manager_of(team_id: int | None, teams: Mapping[int, Any]) -> int | None:
+    """The team's manager, else the nearest parent team's (``teams``: rows with manager_id and parent_id)."""
+    seen: set[int] = set()
+    current = teams.get(team_id) if team_id is not None else None
+    while current is not None and current.id not in seen:
+        if current.manager_id is not None:
+            manager: int = current.manager_id
+            return manager
+        seen.add(current.id)
+        current = teams.get(current.parent_id) if current.parent_id is not None else None
+    return None
 
 
 def _load_roster(session: Session, names: set[str], rules: CompiledRules, now: datetime,
@@ -396,8 +397,7 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
 def first_deadline(rules: CompiledRules, fields: Mapping[str, Any], now: datetime) -> datetime | None:
     """The first-touch deadline of a lead just given to someone: only an untouched lead being worked has one;
     a touched lead keeps the deadline of its touch stage."""
-    types = {s.name: s.type for s in rules.document.statuses}
-    if types.get(fields.get("status") or "", "open") not in ("open", "working"):
+    if fields.get("status") not in rules.worked_statuses:
         return None
     if fields.get("touch_stage", "untouched") != "untouched":
         due: datetime | None = fields.get("next_due_at")
@@ -460,8 +460,7 @@ def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) ->
              "assigned": roster.assigned.get((t, u), 0), "updated_at": now}
             for t, u in sorted(roster.touched_credits)
         ]  # fmt: skip
-        insert = pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
-        stmt_credit = insert(table_of(RoutingCredit))
+        stmt_credit = insert_for(session)(table_of(RoutingCredit))
         stmt_credit = stmt_credit.on_conflict_do_update(
             index_elements=["team_id", "user_id"],
             set_={"credit": stmt_credit.excluded.credit, "assigned": stmt_credit.excluded.assigned,
@@ -537,8 +536,11 @@ def reassign(session: Session, lead: Lead, to: User, *, by: User, reason: str, n
             session.add(LeadEvent(lead_id=lead.id, at=now, kind=kind, from_value=_ref(old), to_value=_ref(new),
                                   reason=reason, actor_kind="user", actor_ref=str(by.id)))  # fmt: skip
     lead.owner_id, lead.team_id, lead.assigned_at = to.id, new_team, now
-    if lead.touch_stage == "untouched" and lead.next_due_at is not None:
-        lead.next_due_at = add_hours(now, rules_cadence(session, now).first_touch_hours, rules_cadence(session, now))
+    if lead.touch_stage == "untouched" and lead.next_due_at is not None:  # the new owner gets the full time
+        from leadops.rules.service import active_rules
+
+        cadence = active_rules(session, now).document.cadence
+        lead.next_due_at = add_hours(now, cadence.first_touch_hours, cadence)
         lead.reminded_due_at = lead.escalated_due_at = None
     record = LeadAssignment(lead_id=lead.id, at=now, team_id=new_team, user_id=to.id, rule_id=None, strategy="manual",
                             reason=reason, candidates=[], actor_kind="user", actor_ref=str(by.id))  # fmt: skip
@@ -550,12 +552,6 @@ def reassign(session: Session, lead: Lead, to: User, *, by: User, reason: str, n
         notes.append(Note(old_owner, "lead_reassigned_away", f"reassign:{record.id}:{old_owner}", payload))
     enqueue(session, notes, now)
     return record
-
-
-def rules_cadence(session: Session, now: datetime) -> Any:
-    from leadops.rules.service import active_rules
-
-    return active_rules(session, now).document.cadence
 
 
 def assignments_of(session: Session, lead_id: int) -> list[dict[str, Any]]:

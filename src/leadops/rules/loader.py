@@ -91,6 +91,11 @@ class CompiledRules:
     def closed_statuses(self) -> frozenset[str]:
         return frozenset(s.name for s in self.document.statuses if s.type == "closed")
 
+    @property
+    def worked_statuses(self) -> frozenset[str]:
+        """Statuses whose leads follow the touch cadence (types ``open`` and ``working``)."""
+        return frozenset(s.name for s in self.document.statuses if s.type in ("open", "working"))
+
     def temperature(self, score: int) -> str:
         for band in self.document.temperature.bands:
             if band.below is None or score < band.below:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadops.cadence.service import open_approach_requests
 from leadops.ingest.bulk import insert_plain
 from leadops.models import Lead, ScoreLedger
 from leadops.models.base import table_of
@@ -101,8 +102,6 @@ def evaluate(
     if routing and pending.route:
         outcome.routing = route(session, rules, now, pending.route, actor_kind=actor_kind, actor_ref=actor_ref)
     if routing and pending.arrivals:
-        from leadops.cadence.service import open_approach_requests
-
         outcome.tasks = open_approach_requests(session, rules, now, pending.arrivals)
     return outcome
 

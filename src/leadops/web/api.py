@@ -9,14 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.cadence.service import change_status, log_touch
+from leadops.cadence.service import change_status, log_touch, touch_author
 from leadops.db import run_in_transaction
 from leadops.delivery import inbox
 from leadops.errors import FieldError, NotFound, TooLarge, ValidationFailed
 from leadops.ingest import service
 from leadops.ingest.normalize import parse_datetime
 from leadops.leads import LeadFilter, find_lead, find_user, lead_detail, list_leads
-from leadops.models import ImportJob, ImportReject, Notification, User
+from leadops.models import ImportJob, ImportReject, Notification
 from leadops.routing.org import apply_org, describe_org, org_from_data
 from leadops.routing.service import assignments_of, reassign, route_unassigned
 from leadops.rules.service import active_rules
@@ -249,7 +249,7 @@ def post_touch(ref: str, body: TouchIn, response: Response, session: SessionDep,
     """Log a touch; the touch stage moves on and the next deadline is set. 201, or 200 for a resent external_id."""
     now = runtime.clock.now()
     lead = find_lead(session, ref)
-    user = find_user(session, body.by) if body.by else (session.get(User, lead.owner_id) if lead.owner_id else None)
+    user = touch_author(session, lead, body.by)
     try:
         at = parse_datetime(body.at, tz=runtime.settings.tz) if body.at else now
     except ValueError as exc:
