@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -553,13 +554,22 @@ def touch_command(
 
 @app.command("report")
 def report_command(
-    name: Annotated[str, typer.Argument(help="The report: status-board, funnel, cohort, kpis, sources …")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="The report: status-board, dwell, recycle-reasons, funnel, cohort, kpis, "
+            "campaigns, score-jumps, new-leads, pipeline, tasks, sources, forecast."
+        ),
+    ],
     start: Annotated[str | None, typer.Option("--from", help="First day (or time) of the range.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day of the range (inclusive).")] = None,
     period: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "month",
     by: Annotated[str, typer.Option(help="period (when outcomes happened) or cohort (when leads came).")] = "period",
     output_format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx.")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Run as of this day (its end) or time, not now.")] = None,
+    threshold: Annotated[int, typer.Option(help="score-jumps: the least rise in points.")] = 10,
+    backtest: Annotated[bool, typer.Option("--backtest", help="forecast: replay past months' forecasts.")] = False,
 ) -> None:
     """Run a report (definitions in docs/reports.md)."""
     from leadops.reports import run_report
@@ -569,7 +579,8 @@ def report_command(
     if output_format not in ("table", "json", "csv", "xlsx"):
         raise typer.BadParameter("expected table, json, csv or xlsx", param_hint="--format")
     with runtime() as rt, rt.factory() as session:
-        params = report_params(start, end, period, by, rt.settings.tz, rt.clock.now())
+        params = report_params(start, end, period, by, rt.settings.tz, rt.clock.now(), as_of=as_of,
+                               threshold=threshold, backtest=backtest)  # fmt: skip
         result = run_report(session, name, params)
     if output_format == "xlsx":
         target = output or Path(f"{name}.xlsx")
@@ -585,10 +596,14 @@ def report_command(
         else:
             print(text)
         return
-    for title, columns, rows in [(name, result.columns, result.rows)] + [
-        (section, s["columns"], s["rows"]) for section, s in result.sections.items()
-    ]:
-        console.print(_report_table(title, columns, rows))
+    console.print(_report_table(name, result.columns, result.rows))
+    for section, table in result.sections.items():
+        rows = table["rows"]
+        console.print(_report_table(section, table["columns"], rows[:SECTION_ROWS]))
+        if len(rows) > SECTION_ROWS:
+            more = len(rows) - SECTION_ROWS
+            console.print(f"… {more} more rows in {section} (--format csv, json or xlsx has them all)", style="dim",
+                          highlight=False)  # fmt: skip
     console.print(result.definition, style="dim", highlight=False)
     for note in result.notes:
         console.print(f"note: {note}", style="dim", highlight=False)
@@ -596,10 +611,19 @@ def report_command(
         console.print(f"anomaly: {anomaly}", style="yellow", highlight=False)
 
 
+#: Rows of an extra report table shown in the terminal; the file formats hold them all.
+SECTION_ROWS = 50
+
+
 def _report_cell(column: str, value: Any) -> str:
     if value is None:
         return "—"
-    if isinstance(value, float) and ("rate" in column or column.startswith("from_")):
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, float) and (
+        column.endswith(("rate", "share", "compliance", "mape", "pct_error"))
+        or column in ("from_previous", "from_first")
+    ):
         return f"{value:.1%}"
     return str(value)
 

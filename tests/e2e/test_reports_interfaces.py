@@ -67,3 +67,44 @@ def test_reports_from_the_cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_
     unknown = runner.invoke(app, ["report", "nonsense"])
     assert unknown.exit_code == 2
     assert "reports are" in unknown.output
+
+
+def test_every_report_on_the_demo_in_every_format(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, runtime: Runtime, client: TestClient
+) -> None:
+    from leadops.demo import build_demo
+    from leadops.reports import REPORTS
+
+    build_demo(runtime, leads=600)
+    monkeypatch.setenv("LEADOPS_DATABASE_URL", db_url)
+    for name in sorted(REPORTS):
+        body = client.get(f"/api/v1/reports/{name}")
+        assert body.status_code == 200, (name, body.text)
+        assert body.json()["definition"]
+        xlsx = client.get(f"/api/v1/reports/{name}", params={"format": "xlsx"})
+        assert xlsx.status_code == 200, name
+        assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == name
+        assert client.get(f"/api/v1/reports/{name}", params={"format": "csv"}).text.startswith(
+            body.json()["columns"][0]
+        )
+    # Times come in the configured time zone.
+    dwell = client.get("/api/v1/reports/dwell").json()
+    assert dwell["sections"]["leads"]["rows"][0]["since"].endswith("+09:00")
+    # The forecast's backtest on the demo: day 1, 10 and 20 of each past month, with its MAPE.
+    result = runner.invoke(app, ["report", "forecast", "--backtest", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    backtest = data["sections"]["backtest"]["rows"]
+    assert {row["day"] for row in backtest} == {1, 10, 20}
+    assert len({row["month"] for row in backtest}) >= 3
+    mape = {row["day"]: row["mape"] for row in data["sections"]["backtest_mape"]["rows"]}
+    assert set(mape) == {1, 10, 20, "all"}
+    assert 0 <= mape["all"] < 1
+    table = runner.invoke(app, ["report", "forecast", "--backtest"])
+    assert "backtest_mape" in table.output
+    # Options reach the reports, and a bad one is named.
+    jumps = client.get("/api/v1/reports/score-jumps", params={"threshold": 30, "as_of": "2026-11-20"}).json()
+    assert all(row["rise"] >= 30 and row["date"] <= "2026-11-20" for row in jumps["rows"])
+    bad = client.get("/api/v1/reports/score-jumps", params={"threshold": 0})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["path"] == "threshold"

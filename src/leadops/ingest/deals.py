@@ -185,7 +185,12 @@ class DealWriter:
         if lead is not None:
             flags.extend(self._check_against_lead(opp, lead))
             self._advance_lifecycle(lead, "customer" if opp.stage == "won" else "opportunity", opp)
-        opp.flags = sorted({*(opp.flags or []), *(f for f, _ in flags if f.endswith("before_first_contact"))})
+        opp.flags = sorted(
+            {
+                *(opp.flags or []),
+                *(f for f, _ in flags if f.endswith("before_first_contact") or f == "missing_created_at"),
+            }
+        )
         return DealOutcome(opp, created, flags)
 
     def _stage_event(self, opp: Opportunity, at: datetime, old: str | None, new: str) -> None:

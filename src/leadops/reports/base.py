@@ -34,7 +34,10 @@ class ReportParams:
     by: str = "period"
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Tokyo"))
     now: datetime | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    #: score-jumps: the least rise that counts (seed 002: 10 points since the previous day).
+    threshold: int = 10
+    #: forecast: also replay past months (forecasts made on day 1, 10 and 20 against what happened).
+    backtest: bool = False
 
     def __post_init__(self) -> None:
         errors = []
@@ -42,6 +45,8 @@ class ReportParams:
             errors.append(FieldError("period", f"expected one of {', '.join(PERIODS)}, got {self.period!r}"))
         if self.by not in ("period", "cohort"):
             errors.append(FieldError("by", f"expected period or cohort, got {self.by!r}"))
+        if self.threshold < 1:
+            errors.append(FieldError("threshold", f"expected a whole number of points ≥ 1, got {self.threshold}"))
         if self.start and self.end and self.start >= self.end:
             errors.append(FieldError("to", "the end of the range must come after its start"))
         if errors:
@@ -51,6 +56,15 @@ class ReportParams:
         if at is None:
             return False
         return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
+
+    @property
+    def moment(self) -> datetime:
+        """The report's "now": given (``--as-of``, a fixed clock), else the current time."""
+        return self.now if self.now is not None else datetime.now(self.tz)
+
+    def today(self) -> date:
+        """The day "now" falls in (as of a date, its end: that day)."""
+        return (self.moment - timedelta(microseconds=1)).astimezone(self.tz).date()
 
     def bucket(self, at: datetime) -> str:
         return period_label(at.astimezone(self.tz), self.period)
@@ -86,13 +100,25 @@ class ReportResult:
     #: Extra tables (a cohort's rates, a funnel's conversions), each with its columns and rows.
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def localize(self, tz: ZoneInfo) -> None:
+        """Times in the report's time zone (what its reader's calendar says), in every table."""
+
+        def local(value: Any) -> Any:
+            return value.astimezone(tz) if isinstance(value, datetime) and value.tzinfo is not None else value
+
+        for rows in [self.rows, *(s["rows"] for s in self.sections.values())]:
+            for row in rows:
+                row[:] = [local(v) for v in row]
+
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def to_json(self) -> dict[str, Any]:
         return {"report": self.name, "definition": self.definition, "columns": self.columns,
                 "rows": self.as_dicts(), "notes": self.notes, "anomalies": self.anomalies,
-                "sections": self.sections}  # fmt: skip
+                "sections": {name: {"columns": t["columns"],
+                                    "rows": [dict(zip(t["columns"], row, strict=True)) for row in t["rows"]]}
+                             for name, t in self.sections.items()}}  # fmt: skip
 
 
 ReportFn = Callable[[Session, ReportParams], ReportResult]
@@ -141,9 +167,19 @@ def shift(at: datetime, days: int) -> datetime:
 
 
 def report_params(
-    start: str | None, end: str | None, period: str, by: str, tz: ZoneInfo, now: datetime
+    start: str | None,
+    end: str | None,
+    period: str,
+    by: str,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    as_of: str | None = None,
+    threshold: int = 10,
+    backtest: bool = False,
 ) -> ReportParams:
-    """Report parameters from user input: dates (inclusive) or times in the configured time zone."""
+    """Report parameters from user input: dates (inclusive) or times in the configured time zone;
+    ``as_of`` replaces "now" (a date means the start of the next day: the report as that day closed)."""
     from leadops.ingest.normalize import parse_datetime
 
     def moment(value: str | None, name: str, *, end_of_day: bool) -> datetime | None:
@@ -158,4 +194,5 @@ def report_params(
         return at
 
     return ReportParams(start=moment(start, "from", end_of_day=False), end=moment(end, "to", end_of_day=True),
-                        period=period, by=by, tz=tz, now=now)  # fmt: skip
+                        period=period, by=by, tz=tz, now=moment(as_of, "as_of", end_of_day=True) or now,
+                        threshold=threshold, backtest=backtest)  # fmt: skip

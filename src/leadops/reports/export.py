@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
 from leadops.reports.base import ReportResult
@@ -27,6 +28,14 @@ def to_csv(result: ReportResult) -> str:
     return out.getvalue()
 
 
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)  # Excel has no time zones: the wall time of the report's zone
+    return value
+
+
 def to_xlsx(result: ReportResult) -> bytes:
     from openpyxl import Workbook
 
@@ -39,7 +48,7 @@ def to_xlsx(result: ReportResult) -> bytes:
         sheet.title = name[:31]
         sheet.append(columns)
         for row in rows:
-            sheet.append([str(v) if isinstance(v, dict | list) else v for v in row])
+            sheet.append([_xlsx_cell(v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

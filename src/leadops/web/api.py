@@ -293,6 +293,9 @@ def get_report(
     period: Annotated[str, Query(description="day, week, month, quarter or year")] = "month",
     by: Annotated[str, Query(description="period or cohort")] = "period",
     format: Annotated[str, Query(description="json, csv or xlsx")] = "json",
+    as_of: Annotated[str | None, Query(description="Run as of this day (its end) or time, not now.")] = None,
+    threshold: Annotated[int, Query(description="score-jumps: the least rise in points")] = 10,
+    backtest: Annotated[bool, Query(description="forecast: replay past months' forecasts")] = False,
 ) -> Any:
     """A report (definitions in docs/reports.md) as JSON, CSV or XLSX."""
     from leadops.reports import run_report
@@ -301,7 +304,8 @@ def get_report(
 
     if format not in ("json", "csv", "xlsx"):
         raise ValidationFailed([FieldError("format", f"expected json, csv or xlsx, got {format!r}")])
-    params = report_params(start, end, period, by, runtime.settings.tz, runtime.clock.now())
+    params = report_params(start, end, period, by, runtime.settings.tz, runtime.clock.now(), as_of=as_of,
+                           threshold=threshold, backtest=backtest)  # fmt: skip
     result = run_report(session, name, params)
     if format == "csv":
         return Response(to_csv(result), media_type="text/csv; charset=utf-8",

@@ -1,0 +1,325 @@
+"""The forecast of this month's appointments (seed 000), learned from the history, with its backtest.
+
+expected = booked so far
+         + Σ over open leads of P(appointment before month end | status, touch stage, days since assignment)
+         + the appointments expected from leads that do not exist yet
+
+Each probability is learned from the same moment of earlier months: for each of the previous months, the
+leads that were open at the same offset into that month, in the state they had then, and whether they
+booked an appointment before that month ended. Sparse states borrow from coarser ones (status and touch
+stage, then status, then all leads). The interval treats each lead as its own coin (the sum of Bernoulli
+variables), adds how far earlier months strayed from their learned probabilities and how much the
+not-yet-created leads' appointments varied between months, and takes a normal approximation.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadops.models import Lead, LeadEvent, Opportunity
+from leadops.reports.base import ReportParams, ReportResult, day_start, report
+from leadops.rules.service import active_rules
+
+#: How many earlier months teach the probabilities.
+TRAINING_MONTHS = 6
+#: Days since assignment, bucketed (upper bounds, inclusive).
+AGE_BUCKETS = (2, 7, 14, 30, 60)
+#: How strongly a sparse state leans on its coarser parent (pseudo-observations).
+PRIOR_WEIGHT = 10.0
+#: z for a two-sided 80 % interval.
+Z80 = 1.2816
+BACKTEST_DAYS = (1, 10, 20)
+
+
+def _age_bucket(days: float) -> str:
+    low = 0
+    for high in AGE_BUCKETS:
+        if days <= high:
+            return f"{low}-{high}d"
+        low = high + 1
+    return f"{low}+d"
+
+
+@dataclass
+class Timeline:
+    created_at: datetime
+    assigned_at: datetime | None = None
+    appointment_at: datetime | None = None
+    status_at: list[datetime] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    stage_at: list[datetime] = field(default_factory=list)
+    stage: list[str] = field(default_factory=list)
+    first_status: str = "new"
+
+    def state(self, at: datetime, closed: frozenset[str]) -> tuple[str, str, str] | None:
+        """(status, touch stage, age bucket) at ``at``; None when the lead was not open then."""
+        if self.created_at > at or (self.appointment_at is not None and self.appointment_at < at):
+            return None
+        i = bisect.bisect_right(self.status_at, at)
+        status = self.status[i - 1] if i else self.first_status
+        if status in closed:
+            return None
+        j = bisect.bisect_right(self.stage_at, at)
+        stage = self.stage[j - 1] if j else "untouched"
+        since = self.assigned_at if self.assigned_at is not None and self.assigned_at <= at else self.created_at
+        return status, stage, _age_bucket((at - since).total_seconds() / 86400)
+
+
+class History:
+    """Every lead's status, touch stage, first assignment and first appointment over time."""
+
+    def __init__(self, session: Session, closed: frozenset[str]) -> None:
+        self.closed = closed
+        self.leads: dict[int, Timeline] = {
+            lead_id: Timeline(created, first_status=status)
+            for lead_id, created, status in session.execute(
+                select(Lead.id, Lead.created_at, Lead.status).where(Lead.merged_into_id.is_(None))
+            )
+        }
+        events = session.execute(
+            select(LeadEvent.lead_id, LeadEvent.kind, LeadEvent.at, LeadEvent.from_value, LeadEvent.to_value)
+            .where(LeadEvent.kind.in_(("status", "touch_stage", "owner"))).order_by(LeadEvent.at, LeadEvent.id)
+        )  # fmt: skip
+        for lead_id, kind, at, before, after in events:
+            t = self.leads.get(lead_id)
+            if t is None:
+                continue
+            if kind == "status":
+                if not t.status:
+                    t.first_status = before or "new"
+                t.status_at.append(at)
+                t.status.append(after or "new")
+            elif kind == "touch_stage":
+                t.stage_at.append(at)
+                t.stage.append(after or "untouched")
+            elif t.assigned_at is None and after:
+                t.assigned_at = at
+        for opp_lead, created in session.execute(
+            select(Opportunity.lead_id, Opportunity.created_at).where(Opportunity.lead_id.isnot(None))
+        ):
+            t = self.leads.get(opp_lead) if opp_lead is not None else None
+            if t is not None and (t.appointment_at is None or created < t.appointment_at):
+                t.appointment_at = created
+        self.appointments = sorted(t.appointment_at for t in self.leads.values() if t.appointment_at is not None)
+        self.created = sorted(t.created_at for t in self.leads.values())
+
+    def count_appointments(self, start: datetime, end: datetime) -> int:
+        return bisect.bisect_left(self.appointments, end) - bisect.bisect_left(self.appointments, start)
+
+    def open_states(self, at: datetime) -> Iterable[tuple[Timeline, tuple[str, str, str]]]:
+        for t in self.leads.values():
+            state = t.state(at, self.closed)
+            if state is not None:
+                yield t, state
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def previous_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+@dataclass
+class Model:
+    """Appointment probabilities by state, learned from earlier months at the same offset into the month."""
+
+    counts: dict[tuple[str, ...], list[int]]
+    #: Per training month: appointments before month end from leads created after the snapshot.
+    new_lead_counts: list[int]
+    #: Per training month: what the learned probabilities expected of that month's open leads, and what came.
+    month_fit: list[tuple[float, int]] = field(default_factory=list)
+
+    @property
+    def months(self) -> int:
+        return len(self.new_lead_counts)
+
+    @property
+    def new_leads(self) -> float:
+        return statistics.fmean(self.new_lead_counts) if self.new_lead_counts else 0.0
+
+    @property
+    def new_leads_variance(self) -> float:
+        if len(self.new_lead_counts) < 2:
+            return self.new_leads  # a Poisson count
+        return max(statistics.variance(self.new_lead_counts), self.new_leads)
+
+    @property
+    def relative_spread(self) -> float:
+        """How far the open leads' outcome strayed from the probabilities, month to month (a ratio's sd)."""
+        ratios = [actual / expected for expected, actual in self.month_fit if expected > 0]
+        return statistics.stdev(ratios) if len(ratios) >= 2 else 0.0
+
+    def probability(self, state: tuple[str, str, str]) -> float:
+        k, n = self.counts.get((), (0, 0))
+        if not n:
+            return 0.0
+        p = k / n
+        for depth in (1, 2, 3):
+            k, n = self.counts.get(state[:depth], (0, 0))
+            p = (k + PRIOR_WEIGHT * p) / (n + PRIOR_WEIGHT)
+        return p
+
+
+def learn(history: History, at: datetime, tz: object) -> Model:
+    """Train on up to TRAINING_MONTHS months before the month of ``at`` (only what was known by ``at``);
+    a month with no open lead at the snapshot (before the history begins) teaches nothing."""
+    local = at.astimezone(tz)  # type: ignore[arg-type]
+    this_month = day_start(month_start(local.date()), tz)  # type: ignore[arg-type]
+    offset = at - this_month
+    counts: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
+    new_lead_counts: list[int] = []
+    per_month: list[tuple[Counter[tuple[str, str, str]], int]] = []
+    month = previous_month(local.date())
+    for _ in range(TRAINING_MONTHS):
+        start = day_start(month, tz)  # type: ignore[arg-type]
+        end = day_start(next_month(month), tz)  # type: ignore[arg-type]
+        snapshot = min(start + offset, end - timedelta(seconds=1))
+        states: Counter[tuple[str, str, str]] = Counter()
+        booked_open = 0
+        for t, state in history.open_states(snapshot):
+            booked = t.appointment_at is not None and snapshot <= t.appointment_at < end
+            states[state] += 1
+            booked_open += booked
+            for key in ((), state[:1], state[:2], state):
+                cell = counts[key]
+                cell[0] += booked
+                cell[1] += 1
+        if not states:
+            break
+        per_month.append((states, booked_open))
+        new_lead_counts.append(sum(
+            1 for t in history.leads.values()
+            if snapshot < t.created_at and t.appointment_at is not None and snapshot <= t.appointment_at < end
+        ))  # fmt: skip
+        month = previous_month(month)
+    model = Model(dict(counts), new_lead_counts)
+    model.month_fit = [(sum(model.probability(s) * n for s, n in states.items()), booked)
+                       for states, booked in per_month]  # fmt: skip
+    return model
+
+
+@dataclass
+class Forecast:
+    month: str
+    at: datetime
+    booked: int
+    open_leads: int
+    from_open_leads: float
+    from_new_leads: float
+    low: float
+    high: float
+    training_months: int
+    by_state: list[list[object]]
+
+    @property
+    def expected(self) -> float:
+        return self.booked + self.from_open_leads + self.from_new_leads
+
+
+def forecast_at(history: History, at: datetime, tz: object) -> Forecast:
+    local = at.astimezone(tz)  # type: ignore[arg-type]
+    start = day_start(month_start(local.date()), tz)  # type: ignore[arg-type]
+    model = learn(history, at, tz)
+    booked = history.count_appointments(start, at)
+    expected = variance = 0.0
+    states: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    open_leads = 0
+    for _, state in history.open_states(at):
+        p = model.probability(state)
+        expected += p
+        variance += p * (1 - p)
+        open_leads += 1
+        cell = states[state]
+        cell[0] += 1
+        cell[1] += p
+    variance += model.new_leads_variance + (model.relative_spread * expected) ** 2
+    spread = Z80 * math.sqrt(variance)
+    total = booked + expected + model.new_leads
+    by_state = [[s, st, age, int(n), round(p / n, 4), round(p, 2)]
+                for (s, st, age), (n, p) in sorted(states.items(), key=lambda kv: -kv[1][1])]  # fmt: skip
+    return Forecast(f"{local:%Y-%m}", at, booked, open_leads, expected, model.new_leads,
+                    max(float(booked), total - spread), total + spread, model.months, by_state)  # fmt: skip
+
+
+def backtest(history: History, now: datetime, tz: object) -> list[list[object]]:
+    """Forecasts made on day 1, 10 and 20 of each past month (with only what was known then) against
+    the month's actual appointments."""
+    if not history.created:
+        return []
+    first_day = history.created[0].astimezone(tz).date()  # type: ignore[arg-type]
+    first_full = first_day if first_day.day == 1 else next_month(first_day)
+    month = next_month(first_full)  # at least one whole month of history before the first forecast
+    this_month = month_start(now.astimezone(tz).date())  # type: ignore[arg-type]
+    rows: list[list[object]] = []
+    while month < this_month:
+        start, end = day_start(month, tz), day_start(next_month(month), tz)  # type: ignore[arg-type]
+        actual = history.count_appointments(start, end)
+        for day in BACKTEST_DAYS:
+            f = forecast_at(history, start + timedelta(days=day - 1), tz)
+            error = abs(f.expected - actual) / actual if actual else None
+            rows.append([f.month, day, f.booked, round(f.expected, 1), round(f.low, 1), round(f.high, 1), actual,
+                         round(error, 4) if error is not None else None, f.low <= actual <= f.high])  # fmt: skip
+        month = next_month(month)
+    return rows
+
+
+@report("forecast", "appointments expected this month: booked + open leads' learned probabilities; 80 % interval")
+def forecast(session: Session, params: ReportParams) -> ReportResult:
+    now = params.moment
+    rules = active_rules(session, now)
+    history = History(session, rules.closed_statuses)
+    f = forecast_at(history, now, params.tz)
+    rows = [[f.month, f.at, f.booked, f.open_leads, round(f.from_open_leads, 2), round(f.from_new_leads, 2),
+             round(f.expected, 1), round(f.low, 1), round(f.high, 1), f.training_months]]  # fmt: skip
+    sections: dict[str, dict[str, object]] = {
+        "by_state": {"columns": ["status", "touch_stage", "days_since_assignment", "open_leads", "probability",
+                                 "expected"], "rows": f.by_state},
+    }  # fmt: skip
+    notes = []
+    if f.training_months == 0:
+        notes.append("no earlier month to learn from: open leads count at the overall rate only")
+    if params.backtest:
+        rows_bt = backtest(history, now, params.tz)
+        sections["backtest"] = {"columns": ["month", "day", "booked_then", "forecast", "low", "high", "actual",
+                                            "abs_pct_error", "within_interval"], "rows": rows_bt}  # fmt: skip
+        errors_by_day: dict[int, list[float]] = defaultdict(list)
+        for row in rows_bt:
+            if row[7] is not None:
+                errors_by_day[cast(int, row[1])].append(cast(float, row[7]))
+        every = [e for values in errors_by_day.values() for e in values]
+        covered = Counter(bool(row[8]) for row in rows_bt)
+        sections["backtest_mape"] = {"columns": ["day", "forecasts", "mape"], "rows": [
+            [day, len(errors_by_day[day]), round(sum(errors_by_day[day]) / len(errors_by_day[day]), 4)]
+            for day in BACKTEST_DAYS if errors_by_day[day]
+        ] + ([["all", len(every), round(sum(every) / len(every), 4)]] if every else [])}  # fmt: skip
+        if rows_bt:
+            notes.append(f"actual within the 80 % interval in {covered[True]} of {len(rows_bt)} backtest forecasts")
+    return ReportResult(
+        "forecast",
+        ["month", "as_of", "booked", "open_leads", "from_open_leads", "from_new_leads", "expected", "low_80",
+         "high_80", "training_months"], rows,
+        "Appointments (a lead's first opportunity) expected in the current month: those booked since the month "
+        "began, plus for each open lead (created, not in a closed status, no appointment yet) the probability "
+        "of one before the month ends, learned from the previous six months at the same offset into the month "
+        "by status, touch stage and days since assignment, plus the appointments that leads created later in "
+        "those months booked before month end (on average). 80 % interval: normal approximation of the sum. "
+        "--backtest replays the forecast on day 1, 10 and 20 of each past month with only what was known then, "
+        "against the month's actual count, with the mean absolute percentage error.",
+        notes=notes, sections=sections,
+    )  # fmt: skip
