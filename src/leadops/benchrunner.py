@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-BENCHMARKS = ("ingest", "rescore", "routing", "sweep")
+BENCHMARKS = ("ingest", "rescore", "routing", "sweep", "reports")
 
 
 def benchmarks_dir() -> Path:

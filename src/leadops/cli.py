@@ -671,10 +671,13 @@ def worker(
 
 @app.command()
 def bench(
-    name: Annotated[str, typer.Argument(help="Which benchmark: ingest, rescore, routing (or all).")] = "all",
+    name: Annotated[
+        str, typer.Argument(help="Which benchmark: ingest, rescore, routing, sweep, reports (or all).")
+    ] = "all",
     events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
     leads: Annotated[
-        int | None, typer.Option(help="Leads for rescore (default events ÷ 10) and routing (default 100,000).")
+        int | None,
+        typer.Option(help="Leads for rescore (default events ÷ 10), routing, sweep and reports (default 100,000)."),
     ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Database to measure (default: a fresh SQLite file).")

@@ -60,6 +60,14 @@ class Timeline:
     stage_at: list[datetime] = field(default_factory=list)
     stage: list[str] = field(default_factory=list)
     first_status: str = "new"
+    #: From this moment on the lead is closed for good (its last status change was to a closed status).
+    closed_for_good_at: datetime | None = None
+
+    def gone(self, at: datetime) -> bool:
+        """Cheaply: not open at ``at`` for a reason that lasts (booked before, or closed for good)."""
+        return (self.appointment_at is not None and self.appointment_at < at) or (
+            self.closed_for_good_at is not None and self.closed_for_good_at <= at
+        )
 
     def state(self, at: datetime, closed: frozenset[str]) -> tuple[str, str, str] | None:
         """(status, touch stage, age bucket) at ``at``; None when the lead was not open then."""
@@ -110,14 +118,28 @@ class History:
             t = self.leads.get(opp_lead) if opp_lead is not None else None
             if t is not None and (t.appointment_at is None or created < t.appointment_at):
                 t.appointment_at = created
-        self.appointments = sorted(t.appointment_at for t in self.leads.values() if t.appointment_at is not None)
-        self.created = sorted(t.created_at for t in self.leads.values())
+        for t in self.leads.values():
+            final = t.status[-1] if t.status else t.first_status
+            if final in closed:
+                t.closed_for_good_at = t.status_at[-1] if t.status_at else t.created_at
+        self.by_created = sorted(self.leads.values(), key=lambda t: t.created_at)
+        self.created = [t.created_at for t in self.by_created]
+        #: (appointment, creation) of every booked lead, by appointment time.
+        self.booked = sorted((t.appointment_at, t.created_at) for t in self.leads.values() if t.appointment_at)
+        self.appointments = [at for at, _ in self.booked]
 
     def count_appointments(self, start: datetime, end: datetime) -> int:
         return bisect.bisect_left(self.appointments, end) - bisect.bisect_left(self.appointments, start)
 
+    def booked_by_leads_created_after(self, at: datetime, end: datetime) -> int:
+        """Appointments in [at, end) of leads created after ``at``."""
+        first, last = bisect.bisect_left(self.appointments, at), bisect.bisect_left(self.appointments, end)
+        return sum(1 for _, created in self.booked[first:last] if created > at)
+
     def open_states(self, at: datetime) -> Iterable[tuple[Timeline, tuple[str, str, str]]]:
-        for t in self.leads.values():
+        for t in self.by_created[: bisect.bisect_right(self.created, at)]:
+            if t.gone(at):
+                continue
             state = t.state(at, self.closed)
             if state is not None:
                 yield t, state
@@ -203,10 +225,7 @@ def learn(history: History, at: datetime, tz: object) -> Model:
         if not states:
             break
         per_month.append((states, booked_open))
-        new_lead_counts.append(sum(
-            1 for t in history.leads.values()
-            if snapshot < t.created_at and t.appointment_at is not None and snapshot <= t.appointment_at < end
-        ))  # fmt: skip
+        new_lead_counts.append(history.booked_by_leads_created_after(snapshot, end))
         month = previous_month(month)
     model = Model(dict(counts), new_lead_counts)
     model.month_fit = [(sum(model.probability(s) * n for s, n in states.items()), booked)

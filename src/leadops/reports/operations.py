@@ -3,14 +3,13 @@ Their definitions are in docs/reports.md."""
 
 from __future__ import annotations
 
-import bisect
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from leadops.models import Lead, LeadEvent, Task, Touch, User
 from leadops.reports.base import (
@@ -81,36 +80,27 @@ def dwell(session: Session, params: ReportParams) -> ReportResult:
     )  # fmt: skip
 
 
-def _stage_at(timeline: list[tuple[datetime, str]], at: datetime) -> str:
-    """The touch stage a lead was at, just before ``at``, from its touch_stage events (sorted)."""
-    index = bisect.bisect_right([t for t, _ in timeline], at)
-    return timeline[index - 1][1] if index else "untouched"
-
-
 @report("recycle-reasons", "leads sent to recycled: from which status and touch stage, and why")
 def recycle_reasons(session: Session, params: ReportParams) -> ReportResult:
+    # The touch stage just before the move: the lead's last touch_stage event up to then (lead/time index).
+    before = aliased(LeadEvent)
+    stage_then = (
+        select(before.to_value).where(before.lead_id == LeadEvent.lead_id, before.kind == "touch_stage",
+                                      before.at <= LeadEvent.at)
+        .order_by(before.at.desc(), before.id.desc()).limit(1).scalar_subquery()
+    )  # fmt: skip
     recycled = session.execute(
-        select(LeadEvent.lead_id, LeadEvent.at, LeadEvent.from_value, LeadEvent.reason, Lead.created_at)
+        select(LeadEvent.lead_id, LeadEvent.at, LeadEvent.from_value, LeadEvent.reason, Lead.created_at, stage_then)
         .join(Lead, Lead.id == LeadEvent.lead_id)
         .where(LeadEvent.kind == "status", LeadEvent.to_value == "recycled", Lead.merged_into_id.is_(None))
-        .order_by(LeadEvent.at, LeadEvent.id)
     ).all()  # fmt: skip
     cohort_mode = params.by == "cohort"
     chosen = [r for r in recycled if params.within(r[4] if cohort_mode else r[1])]
-    timelines: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    ids = sorted({r[0] for r in chosen})
-    for start in range(0, len(ids), 900):
-        for lead_id, at, stage in session.execute(
-            select(LeadEvent.lead_id, LeadEvent.at, LeadEvent.to_value)
-            .where(LeadEvent.kind == "touch_stage", LeadEvent.lead_id.in_(ids[start : start + 900]))
-            .order_by(LeadEvent.at, LeadEvent.id)
-        ):  # fmt: skip
-            timelines[lead_id].append((at, stage or "untouched"))
     cells: Counter[tuple[str, str, str, str]] = Counter()
     totals: Counter[str] = Counter()
-    for lead_id, at, from_status, reason, created in chosen:
+    for _, at, from_status, reason, created, stage in chosen:
         label = params.bucket(created if cohort_mode else at)
-        cells[(label, reason or "(no reason)", from_status or "(none)", _stage_at(timelines[lead_id], at))] += 1
+        cells[(label, reason or "(no reason)", from_status or "(none)", stage or "untouched")] += 1
         totals[label] += 1
     rows = [[label, reason, status, stage, count, rate(count, totals[label])]
             for (label, reason, status, stage), count in sorted(cells.items())]  # fmt: skip
