@@ -23,7 +23,7 @@ from leadops.reports.base import (
     report,
 )
 from leadops.rules.service import active_rules
-from leadops.scoring.queries import score_jumps as jumps_on
+from leadops.scoring.queries import score_jumps_between as jumps_between
 
 UNASSIGNED = "(unassigned)"
 
@@ -225,11 +225,9 @@ def score_jumps(session: Session, params: ReportParams) -> ReportResult:
     rules = active_rules(session, params.moment)
     emails: dict[int, str | None] = {}
     rows: list[list[Any]] = []
-    day = last
-    while day >= first:
-        found = jumps_on(session, rules, day, params.tz, min_rise=params.threshold)
-        rows.extend([day.isoformat(), j.status, j.lead_id, j.rise, j.score] for j in found)
-        day -= timedelta(days=1)
+    found = jumps_between(session, rules, first, last, params.tz, min_rise=params.threshold)
+    for day in sorted(found, reverse=True):
+        rows.extend([day.isoformat(), j.status, j.lead_id, j.rise, j.score] for j in found[day])
     ids = sorted({r[2] for r in rows})
     for start in range(0, len(ids), 900):
         emails.update(session.execute(select(Lead.id, Lead.email).where(Lead.id.in_(ids[start : start + 900]))).all())

@@ -58,17 +58,35 @@ def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
 
 def score_jumps(session: Session, rules: CompiledRules, day: date, tz: tzinfo, *, min_rise: int = 10) -> list[Jump]:
     """Leads whose score rose by at least ``min_rise`` during ``day`` (local), i.e. since the previous day."""
-    start, end = day_bounds(day, tz)
-    rise = func.sum(ScoreLedger.delta).label("rise")
-    stmt = (
-        select(ScoreLedger.lead_id, rise, Lead.score, Lead.status)
-        .join(Lead, Lead.id == ScoreLedger.lead_id)
-        .where(
+    return score_jumps_between(session, rules, day, day, tz, min_rise=min_rise).get(day, [])
+
+
+def score_jumps_between(
+    session: Session, rules: CompiledRules, first: date, last: date, tz: tzinfo, *, min_rise: int = 10
+) -> dict[date, list[Jump]]:
+    """For each local day from ``first`` to ``last``, the leads whose score rose by at least ``min_rise``
+    that day, biggest rise first: one pass over the range's ledger lines (the version/time index)."""
+    start, _ = day_bounds(first, tz)
+    _, end = day_bounds(last, tz)
+    rises: dict[tuple[date, int], int] = {}
+    lines = session.execute(
+        select(ScoreLedger.lead_id, ScoreLedger.at, ScoreLedger.delta).where(
             ScoreLedger.rules_version == rules.version, ScoreLedger.at >= start, ScoreLedger.at < end,
             ScoreLedger.score_group.in_(sorted(rules.totals)),
         )
-        .group_by(ScoreLedger.lead_id, Lead.score, Lead.status)
-        .having(func.sum(ScoreLedger.delta) >= min_rise)
-        .order_by(rise.desc(), ScoreLedger.lead_id)
     )  # fmt: skip
-    return [Jump(lead_id, int(r), score, status) for lead_id, r, score, status in session.execute(stmt)]
+    for lead_id, at, delta in lines:
+        key = (at.astimezone(tz).date(), lead_id)
+        rises[key] = rises.get(key, 0) + delta
+    jumped = {key: rise for key, rise in rises.items() if rise >= min_rise}
+    ids = sorted({lead_id for _, lead_id in jumped})
+    now: dict[int, tuple[int, str]] = {}
+    for offset in range(0, len(ids), 900):
+        chunk = ids[offset : offset + 900]
+        now.update({i: (score, status) for i, score, status in session.execute(
+            select(Lead.id, Lead.score, Lead.status).where(Lead.id.in_(chunk)))})  # fmt: skip
+    found: dict[date, list[Jump]] = {}
+    for (day, lead_id), rise in sorted(jumped.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+        score, status = now[lead_id]
+        found.setdefault(day, []).append(Jump(lead_id, rise, score, status))
+    return found
