@@ -65,20 +65,21 @@ def score_jumps_between(
     session: Session, rules: CompiledRules, first: date, last: date, tz: tzinfo, *, min_rise: int = 10
 ) -> dict[date, list[Jump]]:
     """For each local day from ``first`` to ``last``, the leads whose score rose by at least ``min_rise``
-    that day, biggest rise first: one pass over the range's ledger lines (the version/time index)."""
-    start, _ = day_bounds(first, tz)
-    _, end = day_bounds(last, tz)
-    rises: dict[tuple[date, int], int] = {}
-    lines = session.execute(
-        select(ScoreLedger.lead_id, ScoreLedger.at, ScoreLedger.delta).where(
-            ScoreLedger.rules_version == rules.version, ScoreLedger.at >= start, ScoreLedger.at < end,
-            ScoreLedger.score_group.in_(sorted(rules.totals)),
-        )
-    )  # fmt: skip
-    for lead_id, at, delta in lines:
-        key = (at.astimezone(tz).date(), lead_id)
-        rises[key] = rises.get(key, 0) + delta
-    jumped = {key: rise for key, rise in rises.items() if rise >= min_rise}
+    that day, biggest rise first: one aggregate of the ledger per day (on the version/time index), then
+    the jumped leads' score and status now."""
+    rise = func.sum(ScoreLedger.delta)
+    jumped: dict[tuple[date, int], int] = {}
+    day = first
+    while day <= last:
+        start, end = day_bounds(day, tz)
+        stmt = (
+            select(ScoreLedger.lead_id, rise)
+            .where(ScoreLedger.rules_version == rules.version, ScoreLedger.at >= start, ScoreLedger.at < end,
+                   ScoreLedger.score_group.in_(sorted(rules.totals)))
+            .group_by(ScoreLedger.lead_id).having(rise >= min_rise)
+        )  # fmt: skip
+        jumped.update({(day, lead_id): int(total) for lead_id, total in session.execute(stmt)})
+        day += timedelta(days=1)
     ids = sorted({lead_id for _, lead_id in jumped})
     now: dict[int, tuple[int, str]] = {}
     for offset in range(0, len(ids), 900):
@@ -86,7 +87,7 @@ def score_jumps_between(
         now.update({i: (score, status) for i, score, status in session.execute(
             select(Lead.id, Lead.score, Lead.status).where(Lead.id.in_(chunk)))})  # fmt: skip
     found: dict[date, list[Jump]] = {}
-    for (day, lead_id), rise in sorted(jumped.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+    for (day, lead_id), total in sorted(jumped.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
         score, status = now[lead_id]
-        found.setdefault(day, []).append(Jump(lead_id, rise, score, status))
+        found.setdefault(day, []).append(Jump(lead_id, total, score, status))
     return found
