@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text, update
 
 from common import analyze, backend_of, bench_org, insert_in_chunks, on_fresh_database
 from leadops.ingest.bulk import insert_plain
@@ -171,8 +171,6 @@ def _load(rt: Runtime, count: int, now: datetime) -> None:  # noqa: C901 (one hi
 
 
 def _update_leads(session: Any, updates: list[dict[str, Any]]) -> None:
-    from sqlalchemy import bindparam, update
-
     table = Lead.__table__
     statement = (
         update(table)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 def normalize_url(url: str) -> str:
@@ -82,6 +83,16 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+#: Values per IN list: under SQLite's default limit of 999 bound parameters per statement.
+IN_LIST_SIZE = 900
+
+
+def chunked(values: Sequence[S], size: int = IN_LIST_SIZE) -> Iterator[Sequence[S]]:
+    """``values`` in slices small enough for one ``IN (…)`` list on every supported database."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def insert_for(session: Session) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select, tuple_
 
+from leadops.db import chunked
 from leadops.errors import FieldError
 from leadops.ingest.bulk import insert_activity_rows
 from leadops.ingest.context import IngestContext
@@ -306,8 +307,7 @@ def _resolve_leads(ctx: IngestContext, items: list[ActivityIn]) -> tuple[dict[An
     session = ctx.session
     ids: dict[Any, int] = {}
     emails = sorted({i.email for i in items if i.email})
-    for start in range(0, len(emails), 900):
-        part = emails[start : start + 900]
+    for part in chunked(emails):
         for lead_id, email in session.execute(select(Lead.id, Lead.email).where(Lead.email.in_(part))):
             ids[email] = lead_id
     keys = sorted({i.lead_key for i in items if i.lead_key})
@@ -331,11 +331,9 @@ def _resolve_leads(ctx: IngestContext, items: list[ActivityIn]) -> tuple[dict[An
                 first_seen[item.email] = item
     if first_seen:
         _create_leads(ctx, first_seen)
-        for start in range(0, len(emails), 900):
-            part = [e for e in emails[start : start + 900] if e in first_seen]
-            if part:
-                for lead_id, email in session.execute(select(Lead.id, Lead.email).where(Lead.email.in_(part))):
-                    ids[email] = lead_id
+        for part in chunked([e for e in emails if e in first_seen]):
+            for lead_id, email in session.execute(select(Lead.id, Lead.email).where(Lead.email.in_(part))):
+                ids[email] = lead_id
     return ids, len(first_seen), missing
 
 

@@ -16,7 +16,7 @@ from leadops.ingest.context import FieldReader, IngestContext
 from leadops.ingest.normalize import clean_text, normalize_email, parse_float
 from leadops.models import Lead, LeadEvent, Opportunity, OpportunityEvent, User
 from leadops.models.leads import LIFECYCLE_STAGES
-from leadops.models.opportunities import DEFAULT_STAGES
+from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
 
 
 @dataclass
@@ -60,7 +60,7 @@ def validate_deal(
     created = reader.read("created_at", ctx.parse_time)
     closed_at = reader.read("closed_at", ctx.parse_time)
     amount = reader.read("amount", parse_float)
-    if stage in ("won", "lost") and closed_at is None and not reader.failed("closed_at"):
+    if stage in CLOSED_STAGES and closed_at is None and not reader.failed("closed_at"):
         reader.error("closed_at", f"missing: a {stage} deal needs its close date")
     created_at = created or closed_at
     errors = reader.errors
@@ -179,7 +179,7 @@ class DealWriter:
         opp.sdr_id = sdr.id if sdr else opp.sdr_id
         opp.name = item.name or opp.name
         opp.amount = item.amount if item.amount is not None else opp.amount
-        opp.closed_at = item.closed_at if item.stage in ("won", "lost") else None
+        opp.closed_at = item.closed_at if item.stage in CLOSED_STAGES else None
         opp.lost_reason = item.lost_reason or opp.lost_reason
         opp.custom = {**(opp.custom or {}), **item.custom}
         if lead is not None:

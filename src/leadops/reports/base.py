@@ -57,6 +57,11 @@ class ReportParams:
             return False
         return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
 
+    def in_range(self, column: Any) -> list[Any]:
+        """SQL conditions keeping ``column`` (a time) within [start, end)."""
+        return [c for c in (column >= self.start if self.start is not None else None,
+                            column < self.end if self.end is not None else None) if c is not None]  # fmt: skip
+
     @property
     def moment(self) -> datetime:
         """The report's "now": given (``--as-of``, a fixed clock), else the current time."""

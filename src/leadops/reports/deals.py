@@ -12,11 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadops.models import Campaign, CampaignMember, Opportunity
-from leadops.models.opportunities import DEFAULT_STAGES
+from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
 from leadops.reports.base import ReportParams, ReportResult, days_between, mean, median, rate, report
 from leadops.reports.facts import lead_facts
 
-CLOSED_STAGES = ("won", "lost")
 #: A deal imported without any date: its age in a stage is unknown, so it stays out of the day figures.
 UNDATED = "missing_created_at"
 
@@ -24,11 +23,6 @@ UNDATED = "missing_created_at"
 @report("pipeline", "opportunities per stage: count, amount, days in stage; the bottleneck stage flagged")
 def pipeline(session: Session, params: ReportParams) -> ReportResult:
     now = params.moment
-    conditions: list[Any] = []
-    if params.start is not None:
-        conditions.append(Opportunity.created_at >= params.start)
-    if params.end is not None:
-        conditions.append(Opportunity.created_at < params.end)
     count: Counter[str] = Counter()
     amount: dict[str, float] = defaultdict(float)
     in_stage: dict[str, list[float]] = defaultdict(list)
@@ -36,7 +30,7 @@ def pipeline(session: Session, params: ReportParams) -> ReportResult:
     undated: Counter[str] = Counter()
     for stage, value, created, entered, closed, flags in session.execute(
         select(Opportunity.stage, Opportunity.amount, Opportunity.created_at, Opportunity.stage_changed_at,
-               Opportunity.closed_at, Opportunity.flags).where(*conditions)
+               Opportunity.closed_at, Opportunity.flags).where(*params.in_range(Opportunity.created_at))
     ):  # fmt: skip
         count[stage] += 1
         amount[stage] += value or 0.0

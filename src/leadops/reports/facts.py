@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,11 +26,6 @@ class LeadFacts:
     appointment_at: datetime | None = None  # its first opportunity's creation
     won_at: datetime | None = None
     won_amount: float | None = None
-
-
-def _chunks(ids: list[int], size: int = 900) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def lead_facts(session: Session) -> dict[int, LeadFacts]:

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -198,19 +199,19 @@ class Model:
         return p
 
 
-def learn(history: History, at: datetime, tz: object) -> Model:
+def learn(history: History, at: datetime, tz: ZoneInfo) -> Model:
     """Train on up to TRAINING_MONTHS months before the month of ``at`` (only what was known by ``at``);
     a month with no open lead at the snapshot (before the history begins) teaches nothing."""
-    local = at.astimezone(tz)  # type: ignore[arg-type]
-    this_month = day_start(month_start(local.date()), tz)  # type: ignore[arg-type]
+    local = at.astimezone(tz)
+    this_month = day_start(month_start(local.date()), tz)
     offset = at - this_month
     counts: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
     new_lead_counts: list[int] = []
     per_month: list[tuple[Counter[tuple[str, str, str]], int]] = []
     month = previous_month(local.date())
     for _ in range(TRAINING_MONTHS):
-        start = day_start(month, tz)  # type: ignore[arg-type]
-        end = day_start(next_month(month), tz)  # type: ignore[arg-type]
+        start = day_start(month, tz)
+        end = day_start(next_month(month), tz)
         snapshot = min(start + offset, end - timedelta(seconds=1))
         states: Counter[tuple[str, str, str]] = Counter()
         booked_open = 0
@@ -251,9 +252,9 @@ class Forecast:
         return self.booked + self.from_open_leads + self.from_new_leads
 
 
-def forecast_at(history: History, at: datetime, tz: object) -> Forecast:
-    local = at.astimezone(tz)  # type: ignore[arg-type]
-    start = day_start(month_start(local.date()), tz)  # type: ignore[arg-type]
+def forecast_at(history: History, at: datetime, tz: ZoneInfo) -> Forecast:
+    local = at.astimezone(tz)
+    start = day_start(month_start(local.date()), tz)
     model = learn(history, at, tz)
     booked = history.count_appointments(start, at)
     expected = variance = 0.0
@@ -276,18 +277,18 @@ def forecast_at(history: History, at: datetime, tz: object) -> Forecast:
                     max(float(booked), total - spread), total + spread, model.months, by_state)  # fmt: skip
 
 
-def backtest(history: History, now: datetime, tz: object) -> list[list[object]]:
+def backtest(history: History, now: datetime, tz: ZoneInfo) -> list[list[object]]:
     """Forecasts made on day 1, 10 and 20 of each past month (with only what was known then) against
     the month's actual appointments."""
     if not history.created:
         return []
-    first_day = history.created[0].astimezone(tz).date()  # type: ignore[arg-type]
+    first_day = history.created[0].astimezone(tz).date()
     first_full = first_day if first_day.day == 1 else next_month(first_day)
     month = next_month(first_full)  # at least one whole month of history before the first forecast
-    this_month = month_start(now.astimezone(tz).date())  # type: ignore[arg-type]
+    this_month = month_start(now.astimezone(tz).date())
     rows: list[list[object]] = []
     while month < this_month:
-        start, end = day_start(month, tz), day_start(next_month(month), tz)  # type: ignore[arg-type]
+        start, end = day_start(month, tz), day_start(next_month(month), tz)
         actual = history.count_appointments(start, end)
         for day in BACKTEST_DAYS:
             f = forecast_at(history, start + timedelta(days=day - 1), tz)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from leadops.errors import FieldError, ValidationFailed
 from leadops.models import Lead, LeadEvent, Task, Touch, User
 from leadops.reports.base import (
     ReportParams,
@@ -34,12 +35,7 @@ def _emails(session: Session) -> dict[int, str]:
 
 
 def _created_in(params: ReportParams) -> list[Any]:
-    conditions: list[Any] = [Lead.merged_into_id.is_(None)]
-    if params.start is not None:
-        conditions.append(Lead.created_at >= params.start)
-    if params.end is not None:
-        conditions.append(Lead.created_at < params.end)
-    return conditions
+    return [Lead.merged_into_id.is_(None), *params.in_range(Lead.created_at)]
 
 
 @report("dwell", "days in the current status per lead; mean and median per status; leads past their deadline")
@@ -122,14 +118,9 @@ def recycle_reasons(session: Session, params: ReportParams) -> ReportResult:
 def tasks(session: Session, params: ReportParams) -> ReportResult:
     now = params.moment
     emails = _emails(session)
-    conditions: list[Any] = []
-    if params.start is not None:
-        conditions.append(Task.created_at >= params.start)
-    if params.end is not None:
-        conditions.append(Task.created_at < params.end)
     per_owner: dict[str, Counter[str]] = defaultdict(Counter)
     for owner_id, state, due, completed in session.execute(
-        select(Task.owner_id, Task.state, Task.due_at, Task.completed_at).where(*conditions)
+        select(Task.owner_id, Task.state, Task.due_at, Task.completed_at).where(*params.in_range(Task.created_at))
     ):
         counts = per_owner[emails.get(owner_id, UNASSIGNED) if owner_id else UNASSIGNED]
         counts[state] += 1
@@ -182,15 +173,16 @@ def new_leads(session: Session, params: ReportParams) -> ReportResult:
         .where(Lead.merged_into_id.is_(None), Lead.created_at >= earliest, Lead.created_at < end)
         .order_by(Lead.created_at, Lead.id)
     ).all()  # fmt: skip
-    bands = active_rules(session, params.moment).document.temperature.bands
+    rules = active_rules(session, params.moment)
+    labels, low = {}, 0
+    for item in rules.document.temperature.bands:  # "warm (40–99)": the band with its scores
+        labels[item.name] = (
+            f"{item.name} ({low}–{item.below - 1})" if item.below is not None else f"{item.name} ({low}+)"
+        )
+        low = item.below if item.below is not None else low
 
     def band(score: int) -> str:
-        low = 0
-        for item in bands:
-            if item.below is None or score < item.below:
-                return f"{item.name} ({low}–{item.below - 1})" if item.below is not None else f"{item.name} ({low}+)"
-            low = item.below
-        return "(no band)"
+        return labels[rules.temperature(score)]
 
     rows: list[list[Any]] = []
     sections: dict[str, dict[str, Any]] = {}
@@ -219,19 +211,11 @@ def score_jumps(session: Session, params: ReportParams) -> ReportResult:
     last = (params.end - timedelta(microseconds=1)).astimezone(params.tz).date() if params.end else today
     first = params.start.astimezone(params.tz).date() if params.start else last - timedelta(days=6)
     if (last - first).days > 366:
-        from leadops.errors import FieldError, ValidationFailed
-
         raise ValidationFailed([FieldError("from", "score-jumps covers at most a year of days at a time")])
     rules = active_rules(session, params.moment)
-    emails: dict[int, str | None] = {}
-    rows: list[list[Any]] = []
     found = jumps_between(session, rules, first, last, params.tz, min_rise=params.threshold)
-    for day in sorted(found, reverse=True):
-        rows.extend([day.isoformat(), j.status, j.lead_id, j.rise, j.score] for j in found[day])
-    ids = sorted({r[2] for r in rows})
-    for start in range(0, len(ids), 900):
-        emails.update(session.execute(select(Lead.id, Lead.email).where(Lead.id.in_(ids[start : start + 900]))).all())
-    rows = [[d, status, lead_id, emails.get(lead_id), rise, score] for d, status, lead_id, rise, score in rows]
+    rows = [[day.isoformat(), j.status, j.lead_id, j.email, j.rise, j.score]
+            for day in sorted(found, reverse=True) for j in found[day]]  # fmt: skip
     per_day_status = Counter((r[0], r[1]) for r in rows)
     return ReportResult(
         "score-jumps", ["date", "status", "lead_id", "email", "rise", "score_now"], rows,

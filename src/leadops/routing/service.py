@@ -204,7 +204,7 @@ def _load_roster(session: Session, names: set[str], rules: CompiledRules, now: d
             won_lost: dict[int, list[int]] = defaultdict(lambda: [0, 0])
             deals = (
                 select(Opportunity.owner_id, Opportunity.stage, func.count())
-                .where(Opportunity.owner_id.in_(ids), Opportunity.stage.in_(("won", "lost")))
+                .where(Opportunity.owner_id.in_(ids), Opportunity.stage.in_(CLOSED_STAGES))
                 .group_by(Opportunity.owner_id, Opportunity.stage)
             )
             for owner_id, stage, count in session.execute(deals):

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
+from leadops.db import chunked
 from leadops.ingest.normalize import is_free_mail
 from leadops.models import Account, Activity, Campaign, Lead, Opportunity, Team, User
 from leadops.models.opportunities import CLOSED_STAGES
@@ -32,18 +33,13 @@ class LeadRow:
     fields: dict[str, Any]  # what conditions see
 
 
-def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict[int, LeadRow]:
     """Leads with their account, owner, team and first campaign, locked on PostgreSQL in id order, so two
     writers never deadlock. The lock is FOR NO KEY UPDATE (what an UPDATE of non-key columns takes): it
     does not wait for the key-share locks that inserting activities (their foreign key) holds on a lead."""
     owner, account_owner = aliased(User), aliased(User)
     out: dict[int, LeadRow] = {}
-    for part in _chunks(sorted(lead_ids)):
+    for part in chunked(sorted(lead_ids), 500):
         stmt: Select[Any] = (
             select(
                 *(getattr(Lead, c) for c in LEAD_COLUMNS),
@@ -116,7 +112,7 @@ def _convert(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:
 def _accounts_with_open_opportunities(session: Session, account_ids: set[int | None]) -> set[int]:
     ids = sorted(a for a in account_ids if a is not None)
     found: set[int] = set()
-    for part in _chunks(ids):
+    for part in chunked(ids, 500):
         stmt = select(Opportunity.account_id).where(
             Opportunity.account_id.in_(part), Opportunity.stage.not_in(CLOSED_STAGES)
         )
@@ -141,7 +137,7 @@ def load_activities(session: Session, lead_ids: Sequence[int], types: Iterable[s
     wanted = sorted(types) if types is not None else None
     if wanted == []:
         return out
-    for part in _chunks(sorted(lead_ids)):
+    for part in chunked(sorted(lead_ids), 500):
         stmt = select(Activity.lead_id, Activity.id, Activity.type, Activity.occurred_at, Activity.properties).where(
             Activity.lead_id.in_(part)
         )

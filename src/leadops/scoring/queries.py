@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from leadops.db import chunked
 from leadops.models import Activity, Lead, ScoreLedger
 from leadops.rules.loader import CompiledRules
 
@@ -48,6 +49,7 @@ class Jump:
     rise: int
     score: int
     status: str
+    email: str | None = None
 
 
 def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -66,7 +68,7 @@ def score_jumps_between(
 ) -> dict[date, list[Jump]]:
     """For each local day from ``first`` to ``last``, the leads whose score rose by at least ``min_rise``
     that day, biggest rise first: one aggregate of the ledger per day (on the version/time index), then
-    the jumped leads' score and status now."""
+    the jumped leads' score, status and e-mail now."""
     rise = func.sum(ScoreLedger.delta)
     jumped: dict[tuple[date, int], int] = {}
     day = first
@@ -81,13 +83,12 @@ def score_jumps_between(
         jumped.update({(day, lead_id): int(total) for lead_id, total in session.execute(stmt)})
         day += timedelta(days=1)
     ids = sorted({lead_id for _, lead_id in jumped})
-    now: dict[int, tuple[int, str]] = {}
-    for offset in range(0, len(ids), 900):
-        chunk = ids[offset : offset + 900]
-        now.update({i: (score, status) for i, score, status in session.execute(
-            select(Lead.id, Lead.score, Lead.status).where(Lead.id.in_(chunk)))})  # fmt: skip
+    now: dict[int, tuple[int, str, str | None]] = {}
+    for chunk in chunked(ids):
+        now.update({i: (score, status, email) for i, score, status, email in session.execute(
+            select(Lead.id, Lead.score, Lead.status, Lead.email).where(Lead.id.in_(chunk)))})  # fmt: skip
     found: dict[date, list[Jump]] = {}
     for (day, lead_id), total in sorted(jumped.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
-        score, status = now[lead_id]
-        found.setdefault(day, []).append(Jump(lead_id, total, score, status))
+        score, status, email = now[lead_id]
+        found.setdefault(day, []).append(Jump(lead_id, total, score, status, email))
     return found
