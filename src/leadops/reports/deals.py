@@ -8,13 +8,13 @@ from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from leadops.models import Campaign, CampaignMember, Opportunity
 from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
 from leadops.reports.base import ReportParams, ReportResult, days_between, mean, median, rate, report
-from leadops.reports.facts import lead_facts
+from leadops.reports.facts import milestones
 
 #: A deal imported without any date: its age in a stage is unknown, so it stays out of the day figures.
 UNDATED = "missing_created_at"
@@ -85,28 +85,31 @@ def campaigns(session: Session, params: ReportParams) -> ReportResult:
     chosen = {cid: (name, kind, cost) for cid, name, kind, cost, starts, created in session.execute(
         select(Campaign.id, Campaign.name, Campaign.type, Campaign.cost, Campaign.starts_on, Campaign.created_at)
     ) if _in_range(params, starts, created)}  # fmt: skip
-    facts = lead_facts(session)
-    opportunities: dict[int, list[Any]] = defaultdict(list)
-    for opp_lead, created in session.execute(
-        select(Opportunity.lead_id, Opportunity.created_at).where(Opportunity.lead_id.isnot(None))
-    ):
-        if opp_lead is not None:
-            opportunities[opp_lead].append(created)
+    m = milestones()
+    joined = CampaignMember.created_at
+    later = (  # per member: its lead's opportunities created at or after it joined
+        select(CampaignMember.id.label("member_id"), func.count().label("n"))
+        .join(Opportunity, and_(Opportunity.lead_id == CampaignMember.lead_id, Opportunity.created_at >= joined))
+        .group_by(CampaignMember.id).subquery("later")
+    )  # fmt: skip
+    members = (
+        select(CampaignMember.campaign_id, CampaignMember.first_responded_at.label("responded"),
+               case((m.c.mql_at >= joined, 1), else_=0).label("mql"),
+               case((m.c.won_at >= joined, 1), else_=0).label("won"),
+               func.coalesce(later.c.n, 0).label("opportunities"))
+        .join(m, m.c.id == CampaignMember.lead_id).outerjoin(later, later.c.member_id == CampaignMember.id)
+        .where(CampaignMember.campaign_id.in_(list(chosen)))
+        .subquery("members")
+    )  # fmt: skip
     counts: dict[int, Counter[str]] = {cid: Counter() for cid in chosen}
-    for cid, lead_id, responded, joined in session.execute(
-        select(CampaignMember.campaign_id, CampaignMember.lead_id, CampaignMember.first_responded_at,
-               CampaignMember.created_at)
+    for cid, n, responses, mql, appointments, opportunities, won in session.execute(
+        select(members.c.campaign_id, func.count(), func.count(members.c.responded), func.sum(members.c.mql),
+               func.sum(case((members.c.opportunities > 0, 1), else_=0)), func.sum(members.c.opportunities),
+               func.sum(members.c.won)).group_by(members.c.campaign_id)
     ):  # fmt: skip
-        c, lead = counts.get(cid), facts.get(lead_id)
-        if c is None or lead is None:
-            continue
-        c["members"] += 1
-        c["responses"] += responded is not None
-        c["mql"] += lead.reached.get("mql") is not None and lead.reached["mql"] >= joined
-        later = [at for at in opportunities.get(lead_id, ()) if at >= joined]
-        c["appointments"] += bool(later)
-        c["opportunities"] += len(later)
-        c["won"] += lead.won_at is not None and lead.won_at >= joined
+        counts[cid].update({"members": n, "responses": responses, "mql": int(mql or 0),
+                            "appointments": int(appointments or 0), "opportunities": int(opportunities or 0),
+                            "won": int(won or 0)})  # fmt: skip
     values: dict[int, dict[str, float | None]] = {}
     for cid, c in counts.items():
         cost = chosen[cid][2]

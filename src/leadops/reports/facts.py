@@ -1,69 +1,75 @@
-"""The facts most reports count: each lead with its acquisition time and the moments of its milestones."""
+"""The facts most reports count, as SQL: each live lead with its acquisition time and the moments of its
+milestones, so that reports group and count in the database instead of reading every lead."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy.sql import Subquery
 
 from leadops.models import Lead, LeadEvent, Opportunity
+from leadops.models.base import UTCDateTime
 from leadops.models.leads import LIFECYCLE_STAGES
 
 
-@dataclass
-class LeadFacts:
-    id: int
-    created_at: datetime
-    source: str | None
-    account_id: int | None
-    is_valid: bool
-    status: str
-    owner_id: int | None
-    #: When the lead first reached each lifecycle stage (a later stage implies the earlier ones).
-    reached: dict[str, datetime] = field(default_factory=dict)
-    appointment_at: datetime | None = None  # its first opportunity's creation
-    won_at: datetime | None = None
-    won_amount: float | None = None
+def _from(stage: str) -> tuple[str, ...]:
+    """The lifecycle stages that count as having reached ``stage`` (it and every later one)."""
+    return LIFECYCLE_STAGES[LIFECYCLE_STAGES.index(stage) :]
 
 
-def lead_facts(session: Session) -> dict[int, LeadFacts]:
-    """Every live lead with its milestones. Reaching a stage also counts as reaching the ones before it."""
-    leads: dict[int, LeadFacts] = {}
-    rows = session.execute(
+def moment(expression: Any) -> Any:
+    """An SQL expression read back as an aware UTC time."""
+    return type_coerce(expression, UTCDateTime())
+
+
+def milestones() -> Subquery:
+    """Per live (not merged) lead: ``id, created_at, source, account_id, is_valid, status, owner_id``, and
+    ``mql_at`` / ``sql_at`` (the first lifecycle event to that stage or a later one; a lead whose stage was
+    set without an event reached it at its creation), ``appointment_at`` (its first opportunity's
+    creation), ``won_at`` / ``won_amount`` (the close of its first-created won opportunity)."""
+    reached = (
+        select(
+            LeadEvent.lead_id,
+            *(func.min(case((LeadEvent.to_value.in_(_from(stage)), LeadEvent.at))).label(f"{stage}_at")
+              for stage in ("mql", "sql")),
+        ).where(LeadEvent.kind == "lifecycle_stage").group_by(LeadEvent.lead_id).subquery("reached")
+    )  # fmt: skip
+    booked = (
+        select(Opportunity.lead_id, func.min(Opportunity.created_at).label("appointment_at"))
+        .where(Opportunity.lead_id.isnot(None)).group_by(Opportunity.lead_id).subquery("booked")
+    )  # fmt: skip
+    ranked = (
+        select(Opportunity.lead_id, Opportunity.closed_at, Opportunity.amount,
+               func.row_number().over(partition_by=Opportunity.lead_id,
+                                      order_by=(Opportunity.created_at, Opportunity.id)).label("n"))
+        .where(Opportunity.lead_id.isnot(None), Opportunity.stage == "won", Opportunity.closed_at.isnot(None))
+        .subquery("ranked")
+    )  # fmt: skip
+    won = (  # grouped (one row per lead anyway) so that both databases join it by lead id
+        select(ranked.c.lead_id, func.max(ranked.c.closed_at).label("closed_at"),
+               func.max(ranked.c.amount).label("amount"))
+        .where(ranked.c.n == 1).group_by(ranked.c.lead_id).subquery("won")
+    )  # fmt: skip
+
+    def reached_at(stage: str) -> Any:
+        column = reached.c[f"{stage}_at"]
+        return moment(func.coalesce(column, case((Lead.lifecycle_stage.in_(_from(stage)), Lead.created_at)))).label(
+            f"{stage}_at"
+        )
+
+    return (
         select(Lead.id, Lead.created_at, Lead.source, Lead.account_id, Lead.is_valid, Lead.status, Lead.owner_id,
-               Lead.lifecycle_stage).where(Lead.merged_into_id.is_(None))
+               reached_at("mql"), reached_at("sql"), moment(booked.c.appointment_at).label("appointment_at"),
+               moment(won.c.closed_at).label("won_at"), won.c.amount.label("won_amount"))
+        .outerjoin(reached, reached.c.lead_id == Lead.id)
+        .outerjoin(booked, booked.c.lead_id == Lead.id)
+        .outerjoin(won, won.c.lead_id == Lead.id)
+        .where(Lead.merged_into_id.is_(None))
+        .subquery("milestones")
     )  # fmt: skip
-    current: dict[int, str] = {}
-    for lead_id, created, source, account, valid, status, owner, stage in rows:
-        leads[lead_id] = LeadFacts(lead_id, created, source, account, bool(valid), status, owner)
-        current[lead_id] = stage
-    order = {stage: index for index, stage in enumerate(LIFECYCLE_STAGES)}
-    events = session.execute(
-        select(LeadEvent.lead_id, LeadEvent.to_value, LeadEvent.at).where(LeadEvent.kind == "lifecycle_stage")
-        .order_by(LeadEvent.at)
-    )  # fmt: skip
-    for lead_id, to_stage, at in events:
-        found = leads.get(lead_id)
-        if found is None or to_stage not in order:
-            continue
-        for earlier in LIFECYCLE_STAGES[1 : order[to_stage] + 1]:
-            found.reached.setdefault(earlier, at)
-    for lead_id, stage in current.items():  # a stage set without an event (imported as such)
-        facts = leads[lead_id]
-        for earlier in LIFECYCLE_STAGES[1 : order.get(stage, 0) + 1]:
-            facts.reached.setdefault(earlier, facts.created_at)
-    opportunities = session.execute(
-        select(Opportunity.lead_id, Opportunity.created_at, Opportunity.stage, Opportunity.closed_at,
-               Opportunity.amount).where(Opportunity.lead_id.isnot(None)).order_by(Opportunity.created_at)
-    )  # fmt: skip
-    for opp_lead, created, opp_stage, closed, amount in opportunities:
-        lead = leads.get(opp_lead) if opp_lead is not None else None
-        if lead is None:
-            continue
-        if lead.appointment_at is None:
-            lead.appointment_at = created
-        if opp_stage == "won" and closed is not None and lead.won_at is None:
-            lead.won_at, lead.won_amount = closed, amount
-    return leads
+
+
+def won_anomalies(m: Subquery) -> Any:
+    """The condition of a lead won before it was acquired (shown as an anomaly, left out of durations)."""
+    return and_(m.c.won_at.isnot(None), m.c.won_at < m.c.created_at)

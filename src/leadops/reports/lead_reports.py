@@ -6,24 +6,32 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from leadops.models import Lead, Touch, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.reports.base import ReportParams, ReportResult, days_between, mean, median, rate, report, sorted_labels
-from leadops.reports.facts import LeadFacts, lead_facts
+from leadops.reports.facts import milestones, won_anomalies
+from leadops.reports.facts import moment as utc_moment
+from leadops.reports.periods import period_key, period_of
 
 BLANK = "(blank)"
 TOTAL = "total"
 
 
-def _won_anomalies(leads: dict[int, LeadFacts]) -> tuple[set[int], list[dict[str, Any]]]:
+def _won_anomalies(session: Session, m: Subquery, *where: Any) -> list[dict[str, Any]]:
     """Leads won before they were acquired: kept in counts, left out of durations, listed."""
-    odd = {f.id for f in leads.values() if f.won_at is not None and f.won_at < f.created_at}
-    listed = [{"lead_id": i, "anomaly": "won_before_first_contact", "created_at": leads[i].created_at,
-               "won_at": leads[i].won_at} for i in sorted(odd)]  # fmt: skip
-    return odd, listed
+    rows = session.execute(
+        select(m.c.id, m.c.created_at, m.c.won_at).where(won_anomalies(m), *where).order_by(m.c.id)
+    ).all()  # fmt: skip
+    return [{"lead_id": i, "anomaly": "won_before_first_contact", "created_at": created, "won_at": won}
+            for i, created, won in rows]  # fmt: skip
+
+
+def _count_if(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 @report("status-board", "open leads per member × status and × touch stage")
@@ -51,11 +59,12 @@ def status_board(session: Session, params: ReportParams) -> ReportResult:
 
 @report("funnel", "leads acquired in the range: how many reached each stage, and the conversion between stages")
 def funnel(session: Session, params: ReportParams) -> ReportResult:
-    leads = [f for f in lead_facts(session).values() if params.within(f.created_at)]
-    steps = [("leads", len(leads)), ("mql", sum(1 for f in leads if "mql" in f.reached)),
-             ("sql", sum(1 for f in leads if "sql" in f.reached)),
-             ("appointment", sum(1 for f in leads if f.appointment_at is not None)),
-             ("won", sum(1 for f in leads if f.won_at is not None))]  # fmt: skip
+    m = milestones()
+    counts = session.execute(
+        select(func.count(), func.count(m.c.mql_at), func.count(m.c.sql_at), func.count(m.c.appointment_at),
+               func.count(m.c.won_at)).where(*params.in_range(m.c.created_at))
+    ).one()  # fmt: skip
+    steps = list(zip(("leads", "mql", "sql", "appointment", "won"), (int(c or 0) for c in counts), strict=True))
     rows = []
     for index, (step, count) in enumerate(steps):
         previous = steps[index - 1][1] if index else count
@@ -69,20 +78,16 @@ def funnel(session: Session, params: ReportParams) -> ReportResult:
 
 @report("sources", "per source: leads, valid-lead rate, unique companies, MQL, appointment and won rates")
 def sources(session: Session, params: ReportParams) -> ReportResult:
-    groups: dict[str, list[LeadFacts]] = defaultdict(list)
-    for f in lead_facts(session).values():
-        if params.within(f.created_at):
-            groups[f.source if f.source is not None else BLANK].append(f)
+    m = milestones()
+    found = session.execute(
+        select(m.c.source, func.count(), _count_if(m.c.is_valid), func.count(func.distinct(m.c.account_id)),
+               func.count(m.c.mql_at), func.count(m.c.appointment_at), func.count(m.c.won_at))
+        .where(*params.in_range(m.c.created_at)).group_by(m.c.source)
+    ).all()  # fmt: skip
     rows = []
-    for source in sorted(groups):
-        leads = groups[source]
-        n = len(leads)
-        won = sum(1 for f in leads if f.won_at is not None)
-        appointments = sum(1 for f in leads if f.appointment_at is not None)
-        rows.append([
-            source, n, rate(sum(f.is_valid for f in leads), n), len({f.account_id for f in leads if f.account_id}),
-            rate(sum("mql" in f.reached for f in leads), n), appointments, rate(appointments, n), won, rate(won, n),
-        ])  # fmt: skip
+    for source, n, valid, companies, mql, appointments, won in sorted(found, key=lambda r: r[0] or BLANK):
+        rows.append([source if source is not None else BLANK, n, rate(valid or 0, n), companies, rate(mql, n),
+                     appointments, rate(appointments, n), won, rate(won, n)])  # fmt: skip
     return ReportResult(
         "sources",
         ["source", "leads", "valid_rate", "unique_companies", "mql_rate", "appointments", "appointment_rate", "won",
@@ -94,85 +99,93 @@ def sources(session: Session, params: ReportParams) -> ReportResult:
 
 @report("cohort", "acquisition period × outcome period: appointments and won, counts and rates")
 def cohort(session: Session, params: ReportParams) -> ReportResult:
-    leads = [f for f in lead_facts(session).values() if params.within(f.created_at)]
-    sizes = Counter(params.bucket(f.created_at) for f in leads)
+    m = milestones()
+    created = period_key(session, m.c.created_at, params)
+    in_range = params.in_range(m.c.created_at)
+    sizes: Counter[str] = Counter()
+    for key, count in session.execute(select(created, func.count()).where(*in_range).group_by(created)):
+        sizes[period_of(key, params) or ""] += count
     cells: Counter[tuple[str, str, str]] = Counter()
-    for f in leads:
-        group = params.bucket(f.created_at)
-        if f.appointment_at is not None:
-            cells[(group, "appointment", params.bucket(f.appointment_at))] += 1
-        if f.won_at is not None:
-            cells[(group, "won", params.bucket(f.won_at))] += 1
+    for outcome, column in (("appointment", m.c.appointment_at), ("won", m.c.won_at)):
+        when = period_key(session, column, params)
+        for group, happened, count in session.execute(
+            select(created, when, func.count()).where(*in_range, column.isnot(None)).group_by(created, when)
+        ):
+            cells[(period_of(group, params) or "", outcome, period_of(happened, params) or "")] += count
     rows = [[group, sizes[group], outcome, when, count, rate(count, sizes[group])]
             for (group, outcome, when), count in sorted(cells.items())]  # fmt: skip
-    _, anomalies = _won_anomalies({f.id: f for f in leads})
     return ReportResult(
         "cohort", ["cohort", "cohort_leads", "outcome", "outcome_period", "count", "rate"], rows,
         "Leads created in the range, grouped by the period they were created in (the cohort); for each cohort, "
         "how many had their first appointment, or were won, in each later period, and the share of the cohort.",
-        anomalies=anomalies,
+        anomalies=_won_anomalies(session, m, *in_range),
     )  # fmt: skip
 
 
 @report("kpis", "per period: new, valid, companies, MQL, SQL, touches, connects, appointments, won, velocity")
 def kpis(session: Session, params: ReportParams) -> ReportResult:
-    facts = lead_facts(session)
-    odd, anomalies = _won_anomalies(facts)
+    m = milestones()
     cohort_mode = params.by == "cohort"
-    measures: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    measures: dict[str, Counter[str]] = defaultdict(Counter)
+    won_amount: dict[str, float] = defaultdict(float)
     velocity: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    companies: dict[str, set[int]] = defaultdict(set)
+    companies: dict[str, int] = {}
 
-    def count(at: Any, f: LeadFacts, name: str, amount: float | None = None) -> str | None:
-        when = f.created_at if cohort_mode else at
-        if not params.within(when):
-            return None
-        label = params.bucket(when)
-        for key in (label, TOTAL):
-            measures[key][name] += 1
-            if amount is not None:
-                measures[key]["won_amount"] += amount
+    def add(key: Any, name: str, count: int) -> str:
+        label = period_of(key, params) or ""
+        for row in (label, TOTAL):
+            measures[row][name] += count
         return label
 
-    for f in facts.values():
-        label = count(f.created_at, f, "new_leads")
-        for key in (label, TOTAL) if label is not None else ():
-            if f.is_valid:
-                measures[key]["valid_leads"] += 1
-            if f.account_id:
-                companies[key].add(f.account_id)
-        for stage in ("mql", "sql"):
-            if stage in f.reached:
-                count(f.reached[stage], f, stage)
-        if f.appointment_at is not None:
-            label = count(f.appointment_at, f, "appointments")
-            if label is not None and f.id not in odd:
-                for key in (label, TOTAL):
-                    velocity[key]["appointment"].append(days_between(f.created_at, f.appointment_at))
-        if f.won_at is not None:
-            label = count(f.won_at, f, "won", f.won_amount or 0.0)
-            if label is not None and f.id not in odd:
-                for key in (label, TOTAL):
-                    velocity[key]["won"].append(days_between(f.created_at, f.won_at))
-    touches = session.execute(select(Touch.at, Touch.outcome, Touch.lead_id))
-    for at, outcome, lead_id in touches:
-        lead = facts.get(lead_id)
-        when = lead.created_at if cohort_mode and lead is not None else at
-        if params.within(when):
-            for key in (params.bucket(when), TOTAL):
-                measures[key]["touches"] += 1
-                if outcome in ("connected", "replied"):
-                    measures[key]["connects"] += 1
+    created = period_key(session, m.c.created_at, params)
+    in_range = params.in_range(m.c.created_at)
+    for key, n, valid, distinct_companies in session.execute(
+        select(created, func.count(), _count_if(m.c.is_valid), func.count(func.distinct(m.c.account_id)))
+        .where(*in_range).group_by(created)
+    ):  # fmt: skip
+        label = add(key, "new_leads", n)
+        add(key, "valid_leads", int(valid or 0))
+        companies[label] = distinct_companies
+    companies[TOTAL] = session.execute(select(func.count(func.distinct(m.c.account_id))).where(*in_range)).scalar_one()
+    for stage in ("mql", "sql"):
+        column = m.c[f"{stage}_at"]
+        when = m.c.created_at if cohort_mode else column
+        key_of = period_key(session, when, params)
+        for key, n in session.execute(
+            select(key_of, func.count()).where(column.isnot(None), *params.in_range(when)).group_by(key_of)
+        ):
+            add(key, stage, n)
+    odd = case((won_anomalies(m), 1), else_=0)
+    for name, kind, column in (("appointments", "appointment", m.c.appointment_at), ("won", "won", m.c.won_at)):
+        when = m.c.created_at if cohort_mode else column
+        for key, lead_created, at, amount, anomaly in session.execute(
+            select(period_key(session, when, params), m.c.created_at, column, m.c.won_amount, odd)
+            .where(column.isnot(None), *params.in_range(when))
+        ):  # fmt: skip
+            label = add(key, name, 1)
+            for row in (label, TOTAL):
+                if name == "won":
+                    won_amount[row] += float(amount or 0.0)
+                if not anomaly:
+                    velocity[row][kind].append(days_between(lead_created, at))
+    touched = utc_moment(func.coalesce(Lead.created_at, Touch.at)) if cohort_mode else Touch.at
+    key_of = period_key(session, touched, params)
+    statement = select(key_of, func.count(), _count_if(Touch.outcome.in_(("connected", "replied")))).select_from(Touch)
+    if cohort_mode:
+        statement = statement.outerjoin(Lead, and_(Lead.id == Touch.lead_id, Lead.merged_into_id.is_(None)))
+    for key, n, connects in session.execute(statement.where(*params.in_range(touched)).group_by(key_of)):
+        add(key, "touches", n)
+        add(key, "connects", int(connects or 0))
     columns = ["period", "new_leads", "valid_leads", "unique_companies", "mql", "sql", "touches", "connects",
                "appointments", "won", "conversion_rate", "days_to_appointment_median", "days_to_won_median",
                "days_to_won_mean", "average_deal_size"]  # fmt: skip
     rows = []
     for label in [*sorted(k for k in measures if k != TOTAL), *([TOTAL] if measures else [])]:
-        m, v = measures[label], velocity[label]
-        rows.append([label, m["new_leads"], m["valid_leads"], len(companies[label]), m["mql"], m["sql"], m["touches"],
-                     m["connects"], m["appointments"], m["won"], rate(m["won"], m["new_leads"]),
+        c, v = measures[label], velocity[label]
+        rows.append([label, c["new_leads"], c["valid_leads"], companies.get(label, 0), c["mql"], c["sql"],
+                     c["touches"], c["connects"], c["appointments"], c["won"], rate(c["won"], c["new_leads"]),
                      median(v["appointment"]), median(v["won"]), mean(v["won"]),
-                     round(m["won_amount"] / m["won"], 2) if m["won"] and m["won_amount"] else None])  # fmt: skip
+                     round(won_amount[label] / c["won"], 2) if c["won"] and won_amount[label] else None])  # fmt: skip
     return ReportResult(
         "kpis", columns, rows,
         "By period: each measure counted in the period it happened (by=period) or in the period its lead was "
@@ -180,5 +193,6 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
         "Velocity in days from the lead's "
         "creation; a deal won before its lead's creation is counted but left out of velocity and listed as an "
         "anomaly.",
-        notes=["quota attainment needs quotas, which leadops does not hold yet"], anomalies=anomalies,
+        notes=["quota attainment needs quotas, which leadops does not hold yet"],
+        anomalies=_won_anomalies(session, m),
     )  # fmt: skip
