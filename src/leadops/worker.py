@@ -9,6 +9,7 @@ from datetime import datetime
 from leadops.cadence.sweep import SlaOutcome, sweep_sla
 from leadops.db import run_in_transaction
 from leadops.delivery import DeliveryReport, deliver
+from leadops.reports.forecast import stored_model
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.scoring.service import sweep_due
@@ -23,6 +24,8 @@ class SweepReport:
     score_lines: int = 0
     sla: SlaOutcome = field(default_factory=SlaOutcome)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    #: The forecast's model for the day was learned by this sweep (it is learned once a day).
+    forecast_model_learned: bool = False
 
     def summary(self) -> str:
         sla = self.sla
@@ -31,7 +34,8 @@ class SweepReport:
             f"SLA: {sla.reassigned} reassigned, {sla.to_manager} to a manager, {sla.escalated} escalated, "
             f"{sla.recycled} recycled, {sla.reminded} reminded; approach requests: {sla.tasks_reminded} reminded, "
             f"{sla.tasks_escalated} escalated; notifications: {self.delivery.sent} sent, {self.delivery.failed} to "
-            f"retry, {self.delivery.given_up} given up"
+            f"retry, {self.delivery.given_up} given up; forecast model: "
+            f"{'learned' if self.forecast_model_learned else 'up to date'}"
         )
 
 
@@ -49,4 +53,7 @@ def run_once(rt: Runtime, now: datetime) -> SweepReport:
         if sla.actions < BATCH:
             break
     report.delivery = deliver(rt.factory, rt.settings, now)
+    with rt.factory() as session:
+        closed = active_rules(session, now).closed_statuses
+        _, report.forecast_model_learned = stored_model(session, now, rt.settings.tz, closed)
     return report

@@ -4,19 +4,21 @@ each checked against figures worked out by hand in the test."""
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadops.cadence.service import change_status, log_touch
 from leadops.ingest.service import store_activities
-from leadops.models import Campaign, CampaignMember, Lead, LeadEvent, Opportunity, Task, Touch, User
+from leadops.models import Campaign, CampaignMember, ForecastModel, Lead, LeadEvent, Opportunity, Task, Touch, User
 from leadops.reports import ReportParams, run_report
-from leadops.reports.forecast import History, forecast_at
+from leadops.reports.forecast import History, forecast_at, present_states, stored_model
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
+from leadops.worker import run_once
 from tests.conftest import JST, NOW
 from tests.factories import make_lead
 
@@ -226,9 +228,10 @@ def test_campaigns_against_the_mean_of_their_type(runtime: Runtime, session: Ses
         == {"seminar 2", "whitepaper"}  # fmt: skip
 
 
-def test_forecast_learns_the_rate_of_each_state_from_earlier_months(runtime: Runtime, session: Session) -> None:
+def touch_2_months(session: Session, runtime: Runtime) -> None:
     """Three months in which, on the 10th, 20 open leads sit at touch_2 and 5 of them book before month
-    end; this month 8 such leads are open on the 10th and 3 are already booked: expect 3 + 8 × 5/20."""
+    end (the others are disqualified at month end); this month 8 such leads are open on the 10th and 3
+    are already booked. The leads' own columns say what their last events say."""
     n = 0
 
     def cohort(month_start: datetime, open_count: int, booked_later: int, booked_before: int) -> None:
@@ -238,11 +241,13 @@ def test_forecast_learns_the_rate_of_each_state_from_earlier_months(runtime: Run
         for k in range(open_count + booked_before):
             row = lead(session, runtime, n, month_start - timedelta(days=20))
             n += 1
+            row.status, row.touch_stage = "lead", "touch_2"
             event(session, row.id, month_start - timedelta(days=19), "status", "new", "lead")
             event(session, row.id, month_start - timedelta(days=18), "touch_stage", "untouched", "touch_1")
             event(session, row.id, month_start - timedelta(days=17), "touch_stage", "touch_1", "touch_2")
             if booked_later <= k < open_count and month_start.month < 11:  # not booked: closed at month end
                 event(session, row.id, next_month - timedelta(days=1), "status", "lead", "disqualified_sales")
+                row.status = "disqualified_sales"
             if k < booked_later or k >= open_count:
                 when = snapshot + timedelta(days=5) if k < open_count else snapshot - timedelta(days=2)
                 session.add(Opportunity(lead_id=row.id, stage="to_contact", created_at=when, stage_changed_at=when,
@@ -251,6 +256,11 @@ def test_forecast_learns_the_rate_of_each_state_from_earlier_months(runtime: Run
     for month in (8, 9, 10):
         cohort(datetime(2026, month, 1, tzinfo=JST), 20, 5, 0)
     cohort(datetime(2026, 11, 1, tzinfo=JST), 8, 0, 3)
+
+
+def test_forecast_learns_the_rate_of_each_state_from_earlier_months(runtime: Runtime, session: Session) -> None:
+    """Expect 3 booked + 8 open touch_2 leads × 5/20."""
+    touch_2_months(session, runtime)
     session.commit()
     now = datetime(2026, 11, 10, tzinfo=JST)
     history = History(session, active_rules(session, now).closed_statuses)
@@ -267,3 +277,33 @@ def test_forecast_learns_the_rate_of_each_state_from_earlier_months(runtime: Run
     assert backtest[("2026-10", 10)][6] == 5
     assert backtest[("2026-10", 10)][7] == 0.0
     assert result.sections["backtest_mape"]["rows"][-1][0] == "all"
+
+
+def test_forecast_reads_todays_leads_and_keeps_the_days_model(runtime: Runtime, session: Session) -> None:
+    """The report reads the open leads as they stand and the day's stored model, and gives what replaying
+    the whole history gives; the model is learned once a day (by the worker's sweep), and again when the
+    history before the month changes."""
+    touch_2_months(session, runtime)
+    session.commit()
+    now = datetime(2026, 11, 10, 12, 0, tzinfo=JST)
+    closed = active_rules(session, now).closed_statuses
+    assert present_states(session, now, JST, closed) == (3, Counter({("lead", "touch_2", "15-30d"): 8}))
+    assert present_states(session, now - timedelta(days=10), JST, closed) is None  # things happened since
+    assert run_once(runtime, now).forecast_model_learned is True
+    assert run_once(runtime, now).forecast_model_learned is False
+    replayed = forecast_at(History(session, closed), now, JST)
+    row = rows_of(session, "forecast", now=now).as_dicts()[0]
+    assert (row["booked"], row["open_leads"], row["from_open_leads"]) == (3, 8, 2.0)
+    assert (row["low_80"], row["high_80"]) == (round(replayed.low, 1), round(replayed.high, 1))
+    assert row["expected"] == round(replayed.expected, 1) == 5.0
+    session.commit()  # a fresh snapshot: the model was stored in a transaction of its own
+    assert session.scalar(select(func.count()).select_from(ForecastModel)) == 1
+    # A lead of September, imported late: the history the model learned from changed.
+    late = lead(session, runtime, 999, datetime(2026, 9, 2, tzinfo=JST))
+    late.status = "disqualified_sales"
+    session.commit()
+    _, learned = stored_model(session, now, JST, closed)
+    assert learned is True
+    session.commit()
+    assert stored_model(session, now + timedelta(hours=3), JST, closed)[1] is False  # the same day
+    assert stored_model(session, now + timedelta(days=1), JST, closed)[1] is True  # a new day

@@ -96,3 +96,16 @@ class ImportFlag(Base):
     flag: Mapped[str] = mapped_column(String(100))
     message: Mapped[str] = mapped_column(Text)
     entity: Mapped[str | None] = mapped_column(String(100))
+
+
+class ForecastModel(Base):
+    """A learned forecast model, kept so that the forecast report does not replay the history each time.
+    ``key`` names what it was learned from (the day, the closed statuses and a fingerprint of the history
+    before the month); the worker learns the day's model once."""
+
+    __tablename__ = "forecast_models"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[dict[str, Any]] = mapped_column(Json)

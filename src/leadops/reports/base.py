@@ -106,14 +106,19 @@ class ReportResult:
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def localize(self, tz: ZoneInfo) -> None:
-        """Times in the report's time zone (what its reader's calendar says), in every table."""
-
-        def local(value: Any) -> Any:
-            return value.astimezone(tz) if isinstance(value, datetime) and value.tzinfo is not None else value
-
+        """Times in the report's time zone (what its reader's calendar says), in every table. A column holds
+        one kind of value: it is a time column when its first value that is not None is an aware time."""
         for rows in [self.rows, *(s["rows"] for s in self.sections.values())]:
-            for row in rows:
-                row[:] = [local(v) for v in row]
+            if not rows:
+                continue
+            for index in range(len(rows[0])):
+                first = next((row[index] for row in rows if row[index] is not None), None)
+                if not isinstance(first, datetime) or first.tzinfo is None:
+                    continue
+                for row in rows:
+                    value = row[index]
+                    if isinstance(value, datetime) and value.tzinfo is not None:
+                        row[index] = value.astimezone(tz)
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]

@@ -4,12 +4,14 @@ expected = booked so far
          + Σ over open leads of P(appointment before month end | status, touch stage, days since assignment)
          + the appointments expected from leads that do not exist yet
 
-Each probability is learned from the same moment of earlier months: for each of the previous months, the
-leads that were open at the same offset into that month, in the state they had then, and whether they
-booked an appointment before that month ended. Sparse states borrow from coarser ones (status and touch
-stage, then status, then all leads). The interval treats each lead as its own coin (the sum of Bernoulli
-variables), adds how far earlier months strayed from their learned probabilities and how much the
-not-yet-created leads' appointments varied between months, and takes a normal approximation.
+Each probability is learned from the same day of earlier months: for each of the previous months, the
+leads that were open as that day began, in the state they had then, and whether they booked an
+appointment before that month ended. The learned model is stored for the day (the worker learns it),
+and today's open leads are read from the leads table as they stand. Sparse states borrow from coarser
+ones (status and touch stage, then status, then all leads). The interval treats each lead as its own
+coin (the sum of Bernoulli variables), adds how far earlier months strayed from their learned
+probabilities and how much the not-yet-created leads' appointments varied between months, and takes a
+normal approximation.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, delete, func, literal, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from leadops.models import Lead, LeadEvent, Opportunity
+from leadops.models import ForecastModel, Lead, LeadEvent, Opportunity
+from leadops.models.base import UTCDateTime
 from leadops.reports.base import ReportParams, ReportResult, day_start, report
+from leadops.reports.facts import moment
 from leadops.rules.service import active_rules
 
 #: How many earlier months teach the probabilities.
@@ -40,6 +45,10 @@ PRIOR_WEIGHT = 10.0
 #: z for a two-sided 80 % interval.
 Z80 = 1.2816
 BACKTEST_DAYS = (1, 10, 20)
+
+
+#: (status, touch stage, days-since-assignment bucket)
+State = tuple[str, str, str]
 
 
 def _age_bucket(days: float) -> str:
@@ -160,7 +169,7 @@ def previous_month(day: date) -> date:
 
 @dataclass
 class Model:
-    """Appointment probabilities by state, learned from earlier months at the same offset into the month."""
+    """Appointment probabilities by state, learned from earlier months on the same day of the month."""
 
     counts: dict[tuple[str, ...], list[int]]
     #: Per training month: appointments before month end from leads created after the snapshot.
@@ -188,7 +197,17 @@ class Model:
         ratios = [actual / expected for expected, actual in self.month_fit if expected > 0]
         return statistics.stdev(ratios) if len(ratios) >= 2 else 0.0
 
-    def probability(self, state: tuple[str, str, str]) -> float:
+    def to_json(self) -> dict[str, object]:
+        return {"counts": [[list(key), k, n] for key, (k, n) in sorted(self.counts.items())],
+                "new_lead_counts": self.new_lead_counts,
+                "month_fit": [list(fit) for fit in self.month_fit]}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Model:
+        return cls({tuple(key): [int(k), int(n)] for key, k, n in body["counts"]}, list(body["new_lead_counts"]),
+                   [(float(e), int(a)) for e, a in body["month_fit"]])  # fmt: skip
+
+    def probability(self, state: tuple[str, ...]) -> float:
         k, n = self.counts.get((), (0, 0))
         if not n:
             return 0.0
@@ -200,11 +219,11 @@ class Model:
 
 
 def learn(history: History, at: datetime, tz: ZoneInfo) -> Model:
-    """Train on up to TRAINING_MONTHS months before the month of ``at`` (only what was known by ``at``);
-    a month with no open lead at the snapshot (before the history begins) teaches nothing."""
+    """Train on up to TRAINING_MONTHS months before the month of ``at`` (only what was known by ``at``), at
+    the start of the same day of the month (the last day, in a shorter month); a month with no open lead
+    then (before the history begins) teaches nothing."""
     local = at.astimezone(tz)
-    this_month = day_start(month_start(local.date()), tz)
-    offset = at - this_month
+    offset = timedelta(days=local.day - 1)  # the same day of the month, as it began
     counts: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
     new_lead_counts: list[int] = []
     per_month: list[tuple[Counter[tuple[str, str, str]], int]] = []
@@ -253,27 +272,26 @@ class Forecast:
 
 
 def forecast_at(history: History, at: datetime, tz: ZoneInfo) -> Forecast:
-    local = at.astimezone(tz)
-    start = day_start(month_start(local.date()), tz)
-    model = learn(history, at, tz)
-    booked = history.count_appointments(start, at)
+    """The forecast made at ``at`` from the replayed history (the backtest's, and any past moment's)."""
+    start = day_start(month_start(at.astimezone(tz).date()), tz)
+    states = Counter(state for _, state in history.open_states(at))
+    return forecast_from(learn(history, at, tz), at, tz, history.count_appointments(start, at), states)
+
+
+def forecast_from(model: Model, at: datetime, tz: ZoneInfo, booked: int, states: Counter[State]) -> Forecast:
+    """Booked so far + each open state's leads × its learned probability + the new leads' term."""
     expected = variance = 0.0
-    states: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    open_leads = 0
-    for _, state in history.open_states(at):
+    by_state = []
+    for state, n in states.items():
         p = model.probability(state)
-        expected += p
-        variance += p * (1 - p)
-        open_leads += 1
-        cell = states[state]
-        cell[0] += 1
-        cell[1] += p
+        expected += n * p
+        variance += n * p * (1 - p)
+        by_state.append([*state, n, round(p, 4), round(n * p, 2)])
+    by_state.sort(key=lambda row: (-cast(float, row[5]), row[:3]))
     variance += model.new_leads_variance + (model.relative_spread * expected) ** 2
     spread = Z80 * math.sqrt(variance)
     total = booked + expected + model.new_leads
-    by_state = [[s, st, age, int(n), round(p / n, 4), round(p, 2)]
-                for (s, st, age), (n, p) in sorted(states.items(), key=lambda kv: -kv[1][1])]  # fmt: skip
-    return Forecast(f"{local:%Y-%m}", at, booked, open_leads, expected, model.new_leads,
+    return Forecast(f"{at.astimezone(tz):%Y-%m}", at, booked, sum(states.values()), expected, model.new_leads,
                     max(float(booked), total - spread), total + spread, model.months, by_state)  # fmt: skip
 
 
@@ -299,12 +317,112 @@ def backtest(history: History, now: datetime, tz: ZoneInfo) -> list[list[object]
     return rows
 
 
+#: Bumped when what a stored model means changes (its states, its training), so old ones are not used.
+MODEL_FORMAT = 1
+#: Stored models older than this are deleted when a new one is stored.
+KEEP_MODELS = timedelta(days=7)
+_KINDS = ("status", "touch_stage", "owner")
+
+
+def _first_appointments() -> Any:
+    return (
+        select(Opportunity.lead_id, func.min(Opportunity.created_at).label("at"))
+        .where(Opportunity.lead_id.isnot(None)).group_by(Opportunity.lead_id).subquery("first_appointment")
+    )  # fmt: skip
+
+
+def present_states(session: Session, at: datetime, tz: ZoneInfo, closed: frozenset[str]
+                   ) -> tuple[int, Counter[State]] | None:  # fmt: skip
+    """(appointments booked this month up to ``at``, open leads per state at ``at``) read from the leads
+    as they stand — when no lead was created, changed status or touch stage, or booked after ``at`` (else
+    None: the tables do not describe ``at``; an assignment later than ``at`` is read as not yet made)."""
+    later = [
+        select(LeadEvent.id).where(LeadEvent.kind.in_(("status", "touch_stage")), LeadEvent.at > at).limit(1),
+        select(Lead.id).where(Lead.created_at > at).limit(1),
+        select(Opportunity.id).where(Opportunity.created_at > at).limit(1),
+    ]
+    if any(session.execute(statement).first() is not None for statement in later):
+        return None
+    start = day_start(month_start(at.astimezone(tz).date()), tz)
+    first = _first_appointments()
+    live = Lead.merged_into_id.is_(None)
+    booked = session.execute(
+        select(func.count()).select_from(first).join(Lead, Lead.id == first.c.lead_id)
+        .where(live, first.c.at >= start, first.c.at < at)
+    ).scalar_one()  # fmt: skip
+    assigned = (
+        select(LeadEvent.lead_id, func.min(LeadEvent.at).label("at"))
+        .where(LeadEvent.kind == "owner", LeadEvent.to_value.isnot(None), LeadEvent.to_value != "")
+        .group_by(LeadEvent.lead_id).subquery("first_owner")
+    )  # fmt: skip
+    since = moment(case((assigned.c.at <= at, assigned.c.at), else_=Lead.created_at))
+    low, whens = 0, []
+    for high in AGE_BUCKETS:  # days ≤ high  ⇔  since ≥ at − high days
+        whens.append((since >= literal(at - timedelta(days=high), UTCDateTime()), f"{low}-{high}d"))
+        low = high + 1
+    age = case(*whens, else_=f"{low}+d")
+    rows = session.execute(
+        select(Lead.status, Lead.touch_stage, age, func.count())
+        .outerjoin(assigned, assigned.c.lead_id == Lead.id).outerjoin(first, first.c.lead_id == Lead.id)
+        .where(live, Lead.created_at <= at, Lead.status.notin_(sorted(closed)) if closed else true(),
+               or_(first.c.at.is_(None), first.c.at >= at))
+        .group_by(Lead.status, Lead.touch_stage, age)
+    ).all()  # fmt: skip
+    return int(booked), Counter({(status, stage or "untouched", bucket): n for status, stage, bucket, n in rows})
+
+
+def _model_key(session: Session, at: datetime, tz: ZoneInfo, closed: frozenset[str]) -> str:
+    """What a model learned at ``at`` depends on: the day, the zone, the closed statuses, and the history
+    before this month (rows counted by time; anything added or merged there changes the key)."""
+    local = at.astimezone(tz)
+    before = day_start(month_start(local.date()), tz)
+    counts = [
+        session.execute(select(func.count()).where(LeadEvent.kind.in_(_KINDS), LeadEvent.at < before)).scalar_one(),
+        session.execute(select(func.count()).where(Opportunity.created_at < before)).scalar_one(),
+        session.execute(select(func.count()).where(Lead.created_at < before)).scalar_one(),
+        session.execute(select(func.count()).where(Lead.merged_into_id.isnot(None))).scalar_one(),
+    ]
+    return (f"{MODEL_FORMAT}|{local.date().isoformat()}|{tz.key}|{','.join(sorted(closed))}|"
+            f"{'.'.join(str(c) for c in counts)}")  # fmt: skip
+
+
+def stored_model(session: Session, at: datetime, tz: ZoneInfo, closed: frozenset[str]) -> tuple[Model, bool]:
+    """The model for ``at``'s day: the stored one if the history it learned from is unchanged, else
+    learned now (replaying the history) and stored for the next forecast of the day. The worker calls
+    this every sweep, so that the day's first forecast finds its model ready. Returns (model, learned)."""
+    key = _model_key(session, at, tz, closed)
+    body = session.execute(select(ForecastModel.body).where(ForecastModel.key == key)).scalar_one_or_none()
+    if body is not None:
+        return Model.from_json(body), False
+    model = learn(History(session, closed), at, tz)
+    _store(session, key, model, at)
+    return model, True
+
+
+def _store(session: Session, key: str, model: Model, at: datetime) -> None:
+    """In its own transaction, so that a report stays a read; a concurrent forecast storing the same key
+    first is fine (the models are the same)."""
+    try:
+        with Session(session.get_bind()) as own, own.begin():
+            own.execute(delete(ForecastModel).where(ForecastModel.computed_at < at - KEEP_MODELS))
+            own.add(ForecastModel(key=key, computed_at=at, body=model.to_json()))
+    except IntegrityError:
+        pass
+
+
 @report("forecast", "appointments expected this month: booked + open leads' learned probabilities; 80 % interval")
 def forecast(session: Session, params: ReportParams) -> ReportResult:
     now = params.moment
     rules = active_rules(session, now)
-    history = History(session, rules.closed_statuses)
-    f = forecast_at(history, now, params.tz)
+    closed = rules.closed_statuses
+    present = None if params.backtest else present_states(session, now, params.tz, closed)
+    history = None
+    if present is None:  # as of a past moment, or a backtest: replay the history
+        history = History(session, closed)
+        f = forecast_at(history, now, params.tz)
+    else:
+        model, _ = stored_model(session, now, params.tz, closed)
+        f = forecast_from(model, now, params.tz, *present)
     rows = [[f.month, f.at, f.booked, f.open_leads, round(f.from_open_leads, 2), round(f.from_new_leads, 2),
              round(f.expected, 1), round(f.low, 1), round(f.high, 1), f.training_months]]  # fmt: skip
     sections: dict[str, dict[str, object]] = {
@@ -315,6 +433,7 @@ def forecast(session: Session, params: ReportParams) -> ReportResult:
     if f.training_months == 0:
         notes.append("no earlier month to learn from: open leads count at the overall rate only")
     if params.backtest:
+        assert history is not None
         rows_bt = backtest(history, now, params.tz)
         sections["backtest"] = {"columns": ["month", "day", "booked_then", "forecast", "low", "high", "actual",
                                             "abs_pct_error", "within_interval"], "rows": rows_bt}  # fmt: skip
@@ -336,7 +455,7 @@ def forecast(session: Session, params: ReportParams) -> ReportResult:
          "high_80", "training_months"], rows,
         "Appointments (a lead's first opportunity) expected in the current month: those booked since the month "
         "began, plus for each open lead (created, not in a closed status, no appointment yet) the probability "
-        "of one before the month ends, learned from the previous six months at the same offset into the month "
+        "of one before the month ends, learned from the previous six months on the same day of the month "
         "by status, touch stage and days since assignment, plus the appointments that leads created later in "
         "those months booked before month end (on average). 80 % interval: normal approximation of the sum. "
         "--backtest replays the forecast on day 1, 10 and 20 of each past month with only what was known then, "

@@ -17,12 +17,12 @@ from leadops.reports.base import (
     ReportParams,
     ReportResult,
     day_start,
-    days_between,
     mean,
     median,
     rate,
     report,
 )
+from leadops.reports.facts import moment as utc_moment
 from leadops.rules.service import active_rules
 from leadops.scoring.queries import score_jumps_between as jumps_between
 
@@ -42,8 +42,8 @@ def _created_in(params: ReportParams) -> list[Any]:
 def dwell(session: Session, params: ReportParams) -> ReportResult:
     now = params.moment
     emails = _emails(session)
-    since = func.coalesce(Lead.status_changed_at, Lead.created_at)
-    rows = session.execute(
+    since = utc_moment(func.coalesce(Lead.status_changed_at, Lead.created_at))
+    rows = session.connection().execute(
         select(Lead.id, Lead.email, Lead.owner_id, Lead.status, Lead.touch_stage, since, Lead.next_due_at)
         .where(*_created_in(params)).order_by(Lead.id)
     ).all()  # fmt: skip
@@ -51,14 +51,15 @@ def dwell(session: Session, params: ReportParams) -> ReportResult:
     stale_per_status: Counter[str] = Counter()
     leads: list[list[Any]] = []
     stale: list[list[Any]] = []
+    who = {owner: emails.get(owner, UNASSIGNED) for owner in {r[2] for r in rows} if owner}
     for lead_id, email, owner, status, stage, entered, due in rows:
-        days = round(max(days_between(entered, now), 0.0), 2)
+        days = round(max((now - entered).total_seconds() / 86400, 0.0), 2)
         per_status[status].append(days)
-        who = emails.get(owner, UNASSIGNED) if owner else UNASSIGNED
-        leads.append([lead_id, email, who, status, stage, entered, days])
+        person = who[owner] if owner else UNASSIGNED
+        leads.append([lead_id, email, person, status, stage, entered, days])
         if due is not None and due < now:
             stale_per_status[status] += 1
-            stale.append([lead_id, email, who, status, stage, due, round((now - due).total_seconds() / 3600, 1)])
+            stale.append([lead_id, email, person, status, stage, due, round((now - due).total_seconds() / 3600, 1)])
     stale.sort(key=lambda r: (-r[6], r[0]))
     summary = [[status, len(values), mean(values), median(values), max(values), stale_per_status[status]]
                for status, values in sorted(per_status.items())]  # fmt: skip
