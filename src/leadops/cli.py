@@ -30,6 +30,8 @@ app.add_typer(lead_app, name="lead")
 org_app = typer.Typer(help="The organisation: teams, users, capacities, weights, out-of-office periods.")
 app.add_typer(rules_app, name="rules")
 app.add_typer(org_app, name="org")
+users_app = typer.Typer(help="Accounts that sign in to the web app: e-mail, role, password.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -463,6 +465,55 @@ def org_apply(file: Annotated[Path, typer.Argument(help="An organisation documen
         f"{len(document.teams)} teams and {len(document.users)} users applied "
         f"({created['teams']} teams and {created['users']} users new)"
     )
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The user's e-mail (their sign-in).")],
+    role: Annotated[str, typer.Option(help="admin, manager, member (IS / sales) or marketing.")] = "member",
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail's local part).")] = None,
+    team: Annotated[str | None, typer.Option(help="The team's name, as in `leadops org show`.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input instead of asking.")
+    ] = False,
+) -> None:
+    """Create an account, or update the one with this e-mail (role, name, team, password)."""
+    from leadops.auth import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with runtime() as rt, rt.factory() as session, session.begin():
+        user, created = add_user(session, email, password=password, role=role, name=name, team=team,
+                                 now=rt.clock.now())  # fmt: skip
+        summary = f"{'created' if created else 'updated'} {user.email} ({user.role})"
+    console.print(summary)
+
+
+@users_app.command("list")
+def users_list(output: OutputOpt = "table") -> None:
+    """Every account: e-mail, name, role, team, whether it can sign in."""
+    from sqlalchemy import select
+
+    from leadops.models import Team, User
+
+    with runtime() as rt, rt.factory() as session:
+        rows = [
+            {"email": email, "name": name, "role": role, "team": team, "active": active,
+             "can_sign_in": bool(active and hashed)}
+            for email, name, role, team, active, hashed in session.execute(
+                select(User.email, User.name, User.role, Team.name, User.active, User.password_hash)
+                .outerjoin(Team, Team.id == User.team_id).order_by(User.email)
+            )
+        ]  # fmt: skip
+    if output == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("email", "name", "role", "team", "active", "can_sign_in")
+    for row in rows:
+        table.add_row(*(str(row[k]) if row[k] is not None else "" for k in row))
+    console.print(table)
 
 
 @org_app.command("show")
