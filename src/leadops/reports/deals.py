@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from leadops.models import Campaign, CampaignMember, Opportunity
 from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
 from leadops.reports.base import ReportParams, ReportResult, days_between, mean, median, rate, report
-from leadops.reports.facts import milestones
+from leadops.reports.facts import count_if, milestones
 
 #: A deal imported without any date: its age in a stage is unknown, so it stays out of the day figures.
 UNDATED = "missing_created_at"
@@ -104,7 +104,7 @@ def campaigns(session: Session, params: ReportParams) -> ReportResult:
     counts: dict[int, Counter[str]] = {cid: Counter() for cid in chosen}
     for cid, n, responses, mql, appointments, opportunities, won in session.execute(
         select(members.c.campaign_id, func.count(), func.count(members.c.responded), func.sum(members.c.mql),
-               func.sum(case((members.c.opportunities > 0, 1), else_=0)), func.sum(members.c.opportunities),
+               count_if(members.c.opportunities > 0), func.sum(members.c.opportunities),
                func.sum(members.c.won)).group_by(members.c.campaign_id)
     ):  # fmt: skip
         counts[cid].update({"members": n, "responses": responses, "mql": int(mql or 0),

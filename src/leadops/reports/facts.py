@@ -18,9 +18,22 @@ def _from(stage: str) -> tuple[str, ...]:
     return LIFECYCLE_STAGES[LIFECYCLE_STAGES.index(stage) :]
 
 
-def moment(expression: Any) -> Any:
+def utc_moment(expression: Any) -> Any:
     """An SQL expression read back as an aware UTC time."""
     return type_coerce(expression, UTCDateTime())
+
+
+def count_if(condition: Any) -> Any:
+    """SQL: how many rows of the group meet ``condition``."""
+    return func.sum(case((condition, 1), else_=0))
+
+
+def first_appointments() -> Subquery:
+    """Per lead with an opportunity: ``lead_id`` and ``at``, its first opportunity's creation (its appointment)."""
+    return (
+        select(Opportunity.lead_id, func.min(Opportunity.created_at).label("at"))
+        .where(Opportunity.lead_id.isnot(None)).group_by(Opportunity.lead_id).subquery("first_appointment")
+    )  # fmt: skip
 
 
 def milestones() -> Subquery:
@@ -35,10 +48,7 @@ def milestones() -> Subquery:
               for stage in ("mql", "sql")),
         ).where(LeadEvent.kind == "lifecycle_stage").group_by(LeadEvent.lead_id).subquery("reached")
     )  # fmt: skip
-    booked = (
-        select(Opportunity.lead_id, func.min(Opportunity.created_at).label("appointment_at"))
-        .where(Opportunity.lead_id.isnot(None)).group_by(Opportunity.lead_id).subquery("booked")
-    )  # fmt: skip
+    booked = first_appointments()
     ranked = (
         select(Opportunity.lead_id, Opportunity.closed_at, Opportunity.amount,
                func.row_number().over(partition_by=Opportunity.lead_id,
@@ -54,14 +64,14 @@ def milestones() -> Subquery:
 
     def reached_at(stage: str) -> Any:
         column = reached.c[f"{stage}_at"]
-        return moment(func.coalesce(column, case((Lead.lifecycle_stage.in_(_from(stage)), Lead.created_at)))).label(
+        return utc_moment(func.coalesce(column, case((Lead.lifecycle_stage.in_(_from(stage)), Lead.created_at)))).label(
             f"{stage}_at"
         )
 
     return (
         select(Lead.id, Lead.created_at, Lead.source, Lead.account_id, Lead.is_valid, Lead.status, Lead.owner_id,
-               reached_at("mql"), reached_at("sql"), moment(booked.c.appointment_at).label("appointment_at"),
-               moment(won.c.closed_at).label("won_at"), won.c.amount.label("won_amount"))
+               reached_at("mql"), reached_at("sql"), utc_moment(booked.c.at).label("appointment_at"),
+               utc_moment(won.c.closed_at).label("won_at"), won.c.amount.label("won_amount"))
         .outerjoin(reached, reached.c.lead_id == Lead.id)
         .outerjoin(booked, booked.c.lead_id == Lead.id)
         .outerjoin(won, won.c.lead_id == Lead.id)

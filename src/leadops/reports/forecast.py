@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from leadops.models import ForecastModel, Lead, LeadEvent, Opportunity
 from leadops.models.base import UTCDateTime
 from leadops.reports.base import ReportParams, ReportResult, day_start, report
-from leadops.reports.facts import moment
+from leadops.reports.facts import first_appointments, utc_moment
 from leadops.rules.service import active_rules
 
 #: How many earlier months teach the probabilities.
@@ -324,13 +324,6 @@ KEEP_MODELS = timedelta(days=7)
 _KINDS = ("status", "touch_stage", "owner")
 
 
-def _first_appointments() -> Any:
-    return (
-        select(Opportunity.lead_id, func.min(Opportunity.created_at).label("at"))
-        .where(Opportunity.lead_id.isnot(None)).group_by(Opportunity.lead_id).subquery("first_appointment")
-    )  # fmt: skip
-
-
 def present_states(session: Session, at: datetime, tz: ZoneInfo, closed: frozenset[str]
                    ) -> tuple[int, Counter[State]] | None:  # fmt: skip
     """(appointments booked this month up to ``at``, open leads per state at ``at``) read from the leads
@@ -344,7 +337,7 @@ def present_states(session: Session, at: datetime, tz: ZoneInfo, closed: frozens
     if any(session.execute(statement).first() is not None for statement in later):
         return None
     start = day_start(month_start(at.astimezone(tz).date()), tz)
-    first = _first_appointments()
+    first = first_appointments()
     live = Lead.merged_into_id.is_(None)
     booked = session.execute(
         select(func.count()).select_from(first).join(Lead, Lead.id == first.c.lead_id)
@@ -355,7 +348,7 @@ def present_states(session: Session, at: datetime, tz: ZoneInfo, closed: frozens
         .where(LeadEvent.kind == "owner", LeadEvent.to_value.isnot(None), LeadEvent.to_value != "")
         .group_by(LeadEvent.lead_id).subquery("first_owner")
     )  # fmt: skip
-    since = moment(case((assigned.c.at <= at, assigned.c.at), else_=Lead.created_at))
+    since = utc_moment(case((assigned.c.at <= at, assigned.c.at), else_=Lead.created_at))
     low, whens = 0, []
     for high in AGE_BUCKETS:  # days ≤ high  ⇔  since ≥ at − high days
         whens.append((since >= literal(at - timedelta(days=high), UTCDateTime()), f"{low}-{high}d"))

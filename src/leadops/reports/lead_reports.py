@@ -13,8 +13,7 @@ from sqlalchemy.sql import Subquery
 from leadops.models import Lead, Touch, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.reports.base import ReportParams, ReportResult, days_between, mean, median, rate, report, sorted_labels
-from leadops.reports.facts import milestones, won_anomalies
-from leadops.reports.facts import moment as utc_moment
+from leadops.reports.facts import count_if, milestones, utc_moment, won_anomalies
 from leadops.reports.periods import period_key, period_of
 
 BLANK = "(blank)"
@@ -28,10 +27,6 @@ def _won_anomalies(session: Session, m: Subquery, *where: Any) -> list[dict[str,
     ).all()  # fmt: skip
     return [{"lead_id": i, "anomaly": "won_before_first_contact", "created_at": created, "won_at": won}
             for i, created, won in rows]  # fmt: skip
-
-
-def _count_if(condition: Any) -> Any:
-    return func.sum(case((condition, 1), else_=0))
 
 
 @report("status-board", "open leads per member × status and × touch stage")
@@ -80,7 +75,7 @@ def funnel(session: Session, params: ReportParams) -> ReportResult:
 def sources(session: Session, params: ReportParams) -> ReportResult:
     m = milestones()
     found = session.execute(
-        select(m.c.source, func.count(), _count_if(m.c.is_valid), func.count(func.distinct(m.c.account_id)),
+        select(m.c.source, func.count(), count_if(m.c.is_valid), func.count(func.distinct(m.c.account_id)),
                func.count(m.c.mql_at), func.count(m.c.appointment_at), func.count(m.c.won_at))
         .where(*params.in_range(m.c.created_at)).group_by(m.c.source)
     ).all()  # fmt: skip
@@ -104,14 +99,14 @@ def cohort(session: Session, params: ReportParams) -> ReportResult:
     in_range = params.in_range(m.c.created_at)
     sizes: Counter[str] = Counter()
     for key, count in session.execute(select(created, func.count()).where(*in_range).group_by(created)):
-        sizes[period_of(key, params) or ""] += count
+        sizes[period_of(key, params)] += count
     cells: Counter[tuple[str, str, str]] = Counter()
     for outcome, column in (("appointment", m.c.appointment_at), ("won", m.c.won_at)):
         when = period_key(session, column, params)
         for group, happened, count in session.execute(
             select(created, when, func.count()).where(*in_range, column.isnot(None)).group_by(created, when)
         ):
-            cells[(period_of(group, params) or "", outcome, period_of(happened, params) or "")] += count
+            cells[(period_of(group, params), outcome, period_of(happened, params))] += count
     rows = [[group, sizes[group], outcome, when, count, rate(count, sizes[group])]
             for (group, outcome, when), count in sorted(cells.items())]  # fmt: skip
     return ReportResult(
@@ -132,7 +127,7 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
     companies: dict[str, int] = {}
 
     def add(key: Any, name: str, count: int) -> str:
-        label = period_of(key, params) or ""
+        label = period_of(key, params)
         for row in (label, TOTAL):
             measures[row][name] += count
         return label
@@ -140,7 +135,7 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
     created = period_key(session, m.c.created_at, params)
     in_range = params.in_range(m.c.created_at)
     for key, n, valid, distinct_companies in session.execute(
-        select(created, func.count(), _count_if(m.c.is_valid), func.count(func.distinct(m.c.account_id)))
+        select(created, func.count(), count_if(m.c.is_valid), func.count(func.distinct(m.c.account_id)))
         .where(*in_range).group_by(created)
     ):  # fmt: skip
         label = add(key, "new_leads", n)
@@ -170,7 +165,7 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
                     velocity[row][kind].append(days_between(lead_created, at))
     touched = utc_moment(func.coalesce(Lead.created_at, Touch.at)) if cohort_mode else Touch.at
     key_of = period_key(session, touched, params)
-    statement = select(key_of, func.count(), _count_if(Touch.outcome.in_(("connected", "replied")))).select_from(Touch)
+    statement = select(key_of, func.count(), count_if(Touch.outcome.in_(("connected", "replied")))).select_from(Touch)
     if cohort_mode:
         statement = statement.outerjoin(Lead, and_(Lead.id == Touch.lead_id, Lead.merged_into_id.is_(None)))
     for key, n, connects in session.execute(statement.where(*params.in_range(touched)).group_by(key_of)):

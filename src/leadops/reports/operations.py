@@ -22,7 +22,7 @@ from leadops.reports.base import (
     rate,
     report,
 )
-from leadops.reports.facts import moment as utc_moment
+from leadops.reports.facts import utc_moment
 from leadops.rules.service import active_rules
 from leadops.scoring.queries import score_jumps_between as jumps_between
 

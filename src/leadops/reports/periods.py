@@ -21,7 +21,6 @@ from leadops.reports.base import ReportParams, period_label
 
 #: Transitions are looked up from this year; earlier times use the zone's offset then.
 FIRST_YEAR = 1970
-_PG_UNIT = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 
 
 @lru_cache(maxsize=32)
@@ -71,7 +70,7 @@ def period_key(session: Session, column: Any, params: ReportParams) -> Any:
     :func:`period_of` reads either)."""
     if session.get_bind().dialect.name == "postgresql":
         local = func.timezone(params.tz.key, column)
-        return cast(func.date_trunc(_PG_UNIT[params.period], local), Date)
+        return cast(func.date_trunc(params.period, local), Date)
     offset = _sqlite_offset(column, params)
     if params.period == "day":
         return func.date(column, offset)
@@ -85,9 +84,7 @@ def period_key(session: Session, column: Any, params: ReportParams) -> Any:
     return func.date(column, offset, "start of month", func.printf("-%d months", (month - 1) % 3))
 
 
-def period_of(key: Any, params: ReportParams) -> str | None:
-    """The label of a period from :func:`period_key`'s value."""
-    if key is None:
-        return None
+def period_of(key: Any, params: ReportParams) -> str:
+    """The label of a period from :func:`period_key`'s value (of a time that is not null)."""
     day = key if isinstance(key, date) else date.fromisoformat(str(key)[:10])
     return period_label(day, params.period)
