@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run demo serve test test-unit lint bench clean
+.PHONY: install run demo serve test test-unit lint bench clean i18n
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+
+## Add new strings of the web app to the ja/en catalogs (translations already made are kept).
+i18n: install
+	$(BIN)/python -c "from leadops.web.i18n import update_catalogs; print('untranslated:', update_catalogs())"
 
 bench: install
 	$(BIN)/leadops bench all

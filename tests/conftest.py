@@ -11,14 +11,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from leadops.auth import create_token
 from leadops.clock import FixedClock
 from leadops.config import Settings, get_settings
 from leadops.db import migrate, temporary_postgres_database
-from leadops.models import Base
+from leadops.models import Base, User
 from leadops.runtime import Runtime
+from leadops.web.app import create_app
 
 JST = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=JST)
@@ -90,6 +93,25 @@ def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
     rt = Runtime.create(settings, clock)
     yield rt
     rt.close()
+
+
+def api_token(runtime: Runtime, *, role: str = "admin", scope: str = "write", email: str | None = None) -> str:
+    """An API token of a new user with this role (no password: it signs in only with the token)."""
+    with runtime.factory() as session, session.begin():
+        user = User(email=email or f"api-{role}-{scope}@leadops.test", name=f"API {role}", role=role, active=True,
+                    routing_weight=1.0, locale="en", created_at=NOW)  # fmt: skip
+        session.add(user)
+        session.flush()
+        token, _ = create_token(session, user, name="tests", scope=scope, now=NOW)
+    return token
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    """The app over HTTP, called with an admin's API token (write scope)."""
+    headers = {"Authorization": f"Bearer {api_token(runtime)}"}
+    with TestClient(create_app(runtime), headers=headers) as test_client:
+        yield test_client
 
 
 @pytest.fixture

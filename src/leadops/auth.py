@@ -7,16 +7,18 @@ read, so a caller has one answer to give: "wrong e-mail or password".
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import secrets
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from leadops.errors import FieldError, ValidationFailed
+from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.normalize import normalize_email
-from leadops.models import Team, User
+from leadops.models import ApiToken, Team, User, WebSession
 
 ROLES = ("admin", "manager", "member", "marketing")
 MIN_PASSWORD_LENGTH = 10
@@ -76,3 +78,99 @@ def add_user(session: Session, email: str, *, password: str, role: str = "member
     user.password_hash = hash_password(password)
     session.flush()
     return user, created
+
+
+# --- signed-in sessions and API tokens ---------------------------------------------------------------
+
+TOKEN_SCOPES = ("read", "write")
+#: A hash to verify against when the e-mail is unknown, so that a wrong e-mail takes as long as a wrong password.
+_UNKNOWN_USER_HASH = _hasher.hash("not a password of anyone")
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (one answer for every failure)."""
+    try:
+        address = normalize_email(email)
+    except ValueError:
+        address = ""
+    user = session.execute(select(User).where(User.email == address)).scalar_one_or_none() if address else None
+    if user is None or not user.active or not user.password_hash:
+        verify_password(_UNKNOWN_USER_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_session(session: Session, user: User, *, now: datetime, hours: float) -> tuple[str, WebSession]:
+    """A new sign-in: returns the cookie value (shown once; only its hash is kept) and the session row."""
+    secret = new_secret()
+    row = WebSession(token_hash=digest(secret), user_id=user.id, csrf_token=new_secret(), created_at=now,
+                     expires_at=now + timedelta(hours=hours))  # fmt: skip
+    session.add(row)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at <= now))
+    session.flush()
+    return secret, row
+
+
+def session_of(session: Session, secret: str, now: datetime) -> tuple[User, WebSession] | None:
+    row = session.execute(select(WebSession).where(WebSession.token_hash == digest(secret))).scalar_one_or_none()
+    if row is None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return user, row
+
+
+def end_session(session: Session, secret: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == digest(secret)))
+
+
+def create_token(session: Session, user: User, *, name: str, scope: str, now: datetime) -> tuple[str, ApiToken]:
+    """A new API token for ``user``: returns the token (shown once) and its row."""
+    errors = []
+    if not name.strip():
+        errors.append(FieldError("name", "give the token a name (what uses it)"))
+    if scope not in TOKEN_SCOPES:
+        errors.append(FieldError("scope", f"expected one of {', '.join(TOKEN_SCOPES)}, got {scope!r}"))
+    if errors:
+        raise ValidationFailed(errors)
+    secret = "lo_" + new_secret()
+    row = ApiToken(user_id=user.id, name=name.strip(), token_hash=digest(secret), prefix=secret[:10], scope=scope,
+                   created_at=now)  # fmt: skip
+    session.add(row)
+    session.flush()
+    return secret, row
+
+
+def token_of(session: Session, secret: str, now: datetime) -> tuple[User, ApiToken] | None:
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == digest(secret))).scalar_one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+    return user, row
+
+
+def revoke_token(session: Session, token_id: int, *, user: User, now: datetime) -> ApiToken:
+    """Revoke one of ``user``'s tokens (an admin may revoke anyone's). Revoking it again changes nothing."""
+    row = session.get(ApiToken, token_id)
+    if row is None or (row.user_id != user.id and user.role != "admin"):
+        raise NotFound(f"no API token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    return row

@@ -71,6 +71,19 @@ def demo(
     with runtime() as rt:
         result = build_demo(rt, seed=seed, leads=leads, force=force)
         console.print(result.summary())
+        _print_sign_ins(rt)
+
+
+def _print_sign_ins(rt: Runtime) -> None:
+    """The demo's accounts, one per role, with their password (only for a demo database)."""
+    from leadops.demo import DEMO_PASSWORD, demo_sign_ins
+
+    with rt.factory() as session:
+        accounts = demo_sign_ins(session)
+    if accounts:
+        console.print(f"Demo sign-ins (password for each: {DEMO_PASSWORD}):")
+        for role, email, name in accounts:
+            console.print(f"  {role:<10} {email:<34} {name}")
 
 
 @app.command()
@@ -85,6 +98,7 @@ def serve(
 
     with runtime() as rt:
         console.print(f"leadops at http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+        _print_sign_ins(rt)
         uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
 
 

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         default=300.0, description="How long a claimed notification waits before another worker may retry it."
     )
 
+    session_hours: float = Field(default=12.0, description="How long a web sign-in lasts before signing in again.")
+    cookie_secure: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only (set it when serving behind TLS)."
+    )
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -27,6 +27,10 @@ class Forbidden(LeadopsError):
     code = "forbidden"
 
 
+class NotSignedIn(LeadopsError):
+    code = "not_signed_in"
+
+
 class InvalidTransition(LeadopsError):
     code = "invalid_transition"
 

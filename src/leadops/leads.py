@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from leadops.errors import NotFound
+from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.normalize import normalize_email
 from leadops.models import Account, Activity, Lead, LeadEvent, Team, User
 
@@ -156,6 +157,24 @@ class LeadFilter:
     q: str | None = None
     limit: int = 50
     offset: int = 0
+    level: int | None = None
+    team_id: int | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    #: One of SORTS, "-" first for descending.
+    sort: str = "-created"
+
+
+#: What the lead list can be sorted by.
+SORTS = {
+    "created": Lead.created_at,
+    "score": Lead.score,
+    "company": Lead.company,
+    "last_activity": Lead.last_activity_at,
+    "due": Lead.next_due_at,
+}
 
 
 def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, Any]]]:
@@ -178,8 +197,25 @@ def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, A
     if flt.q:
         like = f"%{flt.q.strip().lower()}%"
         stmt = stmt.where(or_(Lead.email.like(like), func.lower(Lead.company).like(like), Lead.last_name.like(like)))
+    if flt.level is not None:
+        stmt = stmt.where(Lead.level == flt.level)
+    if flt.team_id is not None:
+        stmt = stmt.where(Lead.team_id == flt.team_id)
+    if flt.min_score is not None:
+        stmt = stmt.where(Lead.score >= flt.min_score)
+    if flt.max_score is not None:
+        stmt = stmt.where(Lead.score <= flt.max_score)
+    if flt.created_from is not None:
+        stmt = stmt.where(Lead.created_at >= flt.created_from)
+    if flt.created_before is not None:
+        stmt = stmt.where(Lead.created_at < flt.created_before)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(flt.limit).offset(flt.offset))
+    column = SORTS.get(flt.sort.lstrip("-"))
+    if column is None:
+        raise ValidationFailed([FieldError("sort", f"expected one of {', '.join(SORTS)} (- first for descending), "
+                                                   f"got {flt.sort!r}")])  # fmt: skip
+    order = column.desc().nulls_last() if flt.sort.startswith("-") else column.asc().nulls_last()
+    rows = session.execute(stmt.order_by(order, Lead.id.desc()).limit(flt.limit).offset(flt.offset))
     page = []
     for lead, owner_name, account_name in rows:
         item = lead_as_dict(lead, owner_name)

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from leadops.models import ImportReject
 from leadops.runtime import Runtime
-from leadops.web.app import create_app
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as test_client:
-        yield test_client
 
 
 def test_health_and_openapi(client: TestClient) -> None:
@@ -166,6 +156,10 @@ def test_the_lead_list_page_shows_seed_002s_columns(client: TestClient) -> None:
     )
     page = client.get("/leads")
     assert page.status_code == 200
-    for text in ("タッチステージ", "株式会社エックス", "山田", "SATORI", "content_download ×1", "untouched"):
+    for text in ("Touch stage", "株式会社エックス", "山田", "SATORI", "Download ×1", "Untouched"):
+        assert text in page.text
+    client.headers["Accept-Language"] = "ja"
+    page = client.get("/leads?lang=ja")
+    for text in ("タッチステージ", "利用中のMAシステム", "資料ダウンロード ×1", "未接触"):
         assert text in page.text
     assert client.get("/leads?stage=connected").text.count("株式会社エックス") == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,17 +9,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from leadops.cli import app
-from leadops.runtime import Runtime
-from leadops.web.app import create_app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "org.yaml"
 runner = CliRunner()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as test_client:
-        yield test_client
 
 
 def test_status_touch_and_inbox_over_the_api(client: TestClient, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

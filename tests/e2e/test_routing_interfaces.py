@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from leadops.cli import app
-from leadops.runtime import Runtime
-from leadops.web.app import create_app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "org.yaml"
 IS_TEAM = "本社営業本部インサイドセールス部"
 runner = CliRunner()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as test_client:
-        yield test_client
 
 
 def test_org_routing_and_reassign_over_the_api(client: TestClient) -> None:

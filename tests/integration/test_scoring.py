@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -17,15 +15,8 @@ from leadops.rules.service import active_rules, apply_rules
 from leadops.runtime import Runtime
 from leadops.scoring.queries import explain
 from leadops.scoring.service import rescore_all
-from leadops.web.app import create_app
 from leadops.worker import run_once
 from tests.conftest import NOW
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as test_client:
-        yield test_client
 
 
 def send(client: TestClient, email: str, *events: tuple[str, dict[str, Any]], start_hours_ago: int = 48) -> None:

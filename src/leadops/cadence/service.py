@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from leadops.cadence.calendar import add_hours
 from leadops.db import insert_for
 from leadops.errors import FieldError, InvalidTransition, ValidationFailed
-from leadops.models import Lead, LeadEvent, Task, Touch, User
+from leadops.models import Lead, LeadEvent, Opportunity, OpportunityEvent, Task, Touch, User
 from leadops.models.base import table_of
+from leadops.models.opportunities import DEFAULT_STAGES
 from leadops.notify import Note, enqueue
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
@@ -232,3 +233,49 @@ def open_approach_requests(session: Session, rules: CompiledRules, now: datetime
             .values(next_due_at=due, reminded_due_at=None, escalated_due_at=None)
         )  # fmt: skip
     return len(created)
+
+
+@dataclass(frozen=True)
+class Booking:
+    opportunity_id: int
+    created: bool
+
+
+def book_appointment(session: Session, rules: CompiledRules, lead: Lead, *, user: User, now: datetime,
+                     name: str | None = None, note: str | None = None) -> Booking:  # fmt: skip
+    """Book an appointment (アポイント): an opportunity at its first stage whose creation time is the
+    appointment, set by ``user``. The lead becomes ``connected`` (the person was reached) and an
+    ``opportunity`` in its lifecycle; its approach requests are done. A lead that already has an open
+    opportunity keeps it: booking again changes nothing."""
+    open_one = session.scalar(
+        select(Opportunity.id).where(Opportunity.lead_id == lead.id, Opportunity.closed_at.is_(None)).limit(1)
+    )
+    if open_one is not None:
+        return Booking(open_one, False)
+    if lead.status not in rules.worked_statuses:
+        raise InvalidTransition(f"the lead is {lead.status}: move it back to a worked status "
+                                f"({', '.join(sorted(rules.worked_statuses))}) before booking")  # fmt: skip
+    title = (name or "").strip() or f"{lead.company or lead.email or lead.id}"
+    opp = Opportunity(lead_id=lead.id, account_id=lead.account_id, sdr_id=user.id, name=title[:300],
+                      stage=DEFAULT_STAGES[0], created_at=now, stage_changed_at=now,
+                      custom={"note": note} if note else {}, flags=[])  # fmt: skip
+    session.add(opp)
+    session.flush()
+    session.add(OpportunityEvent(opportunity_id=opp.id, at=now, from_stage=None, to_stage=DEFAULT_STAGES[0],
+                                 actor_kind="user", actor_ref=str(user.id)))  # fmt: skip
+    actor = str(user.id)
+    if lead.lifecycle_stage not in ("opportunity", "customer"):
+        _event(session, lead, "lifecycle_stage", lead.lifecycle_stage, "opportunity", now, "user", actor,
+               "appointment booked", rules.version)  # fmt: skip
+        lead.lifecycle_stage = "opportunity"
+    if lead.touch_stage != "connected":
+        _event(session, lead, "touch_stage", lead.touch_stage, "connected", now, "user", actor, "appointment booked",
+               rules.version)  # fmt: skip
+        lead.touch_stage = "connected"
+    lead.next_due_at = lead.reminded_due_at = lead.escalated_due_at = None
+    session.execute(
+        update(Task).where(Task.lead_id == lead.id, Task.state == "open", Task.kind == "approach_request")
+        .values(state="done", completed_at=now)
+    )  # fmt: skip
+    session.flush()
+    return Booking(opp.id, True)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from leadops.auth import hash_password
 from leadops.demo.people import make_activities, make_people
 from leadops.demo.simulate import Simulation
 from leadops.demo.world import DOMAIN, build_campaigns, build_companies, build_org
@@ -36,11 +37,14 @@ from leadops.models import (
     Task,
     Team,
     Touch,
+    User,
 )
 from leadops.models.base import table_of
 from leadops.runtime import Runtime
 
 DAYS = 182
+#: Every demo account signs in with this password (a demo on one's own machine, not a deployment).
+DEMO_PASSWORD = "leadops-demo"
 
 
 @dataclass
@@ -61,6 +65,27 @@ class DemoResult:
             f"{self.activities} activities, {self.touches} touches, {self.opportunities} opportunities "
             f"({self.won} won), {self.teams} teams, {self.users} users (e-mails @{DOMAIN})."
         )
+
+
+def demo_sign_ins(session: Session) -> list[tuple[str, str, str]]:
+    """(role, e-mail, name) of one demo account per role: a member, the manager of that member's team,
+    a marketing user and the admin. Empty when the database holds no demo accounts that sign in."""
+    users = session.execute(
+        select(User.id, User.role, User.email, User.name, User.team_id)
+        .where(User.email.like(f"%@{DOMAIN}"), User.password_hash.isnot(None), User.active.is_(True))
+        .order_by(User.id)
+    ).all()  # fmt: skip
+    manager_of = dict(session.execute(select(Team.id, Team.manager_id)).all())
+    by_id = {u.id: u for u in users}
+    first: dict[str, tuple[str, str, str]] = {}
+    for u in users:
+        if u.role == "member" and "member" not in first and manager_of.get(u.team_id) in by_id:
+            manager = by_id[manager_of[u.team_id]]
+            first["member"] = (u.role, u.email, u.name)
+            first["manager"] = (manager.role, manager.email, manager.name)
+    for u in users:
+        first.setdefault(u.role, (u.role, u.email, u.name))
+    return [first[r] for r in ("member", "manager", "marketing", "admin") if r in first]
 
 
 def clear_data(session: Session) -> None:
@@ -86,6 +111,8 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
             raise Conflict(f"the database already has {existing} leads; use `leadops demo --force` to rebuild it")
         clear_data(session)
         org = build_org(session, now, tz)
+        demo_hash = hash_password(DEMO_PASSWORD)
+        session.execute(update(User).values(password_hash=demo_hash))
         campaigns = build_campaigns(session, rng, start.date(), DAYS, now)
         companies = build_companies(rng, max(1, round(leads * 0.3)))
         people = sorted(make_people(rng, companies, campaigns, start, DAYS, leads), key=lambda p: p.created_at)

@@ -1,5 +1,6 @@
 """All tables. Import from here so that the metadata is complete."""
 
+from leadops.models.access import ApiToken, SavedView, WebSession
 from leadops.models.accounts import Account
 from leadops.models.activities import ACTIVITY_TYPES, Activity, ActivityType, ScoreLedger
 from leadops.models.base import Base
@@ -15,6 +16,7 @@ __all__ = [
     "Account",
     "Activity",
     "ActivityType",
+    "ApiToken",
     "Base",
     "Campaign",
     "CampaignMember",
@@ -30,10 +32,12 @@ __all__ = [
     "OutOfOffice",
     "RoutingCredit",
     "RulesVersion",
+    "SavedView",
     "ForecastModel",
     "ScoreLedger",
     "Task",
     "Team",
     "Touch",
     "User",
+    "WebSession",
 ]

@@ -9,23 +9,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.cadence.service import change_status, log_touch, touch_author
+from leadops.cadence.service import book_appointment, change_status, log_touch, touch_author
 from leadops.db import run_in_transaction
 from leadops.delivery import inbox
-from leadops.errors import FieldError, NotFound, TooLarge, ValidationFailed
+from leadops.errors import FieldError, Forbidden, NotFound, TooLarge, ValidationFailed
 from leadops.ingest import service
 from leadops.ingest.normalize import parse_datetime
 from leadops.leads import LeadFilter, find_lead, find_user, lead_detail, list_leads
-from leadops.models import ImportJob, ImportReject, Notification
+from leadops.models import ImportJob, ImportReject, Notification, User
 from leadops.routing.org import apply_org, describe_org, org_from_data
 from leadops.routing.service import assignments_of, reassign, route_unassigned
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import get_runtime, get_session
+from leadops.web.security import Principal, require
 
 router = APIRouter(prefix="/api/v1")
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Reader = Annotated[Principal, require("read")]
+Worker = Annotated[Principal, require("work")]
+Manager = Annotated[Principal, require("manage")]
 
 
 class LeadIn(BaseModel):
@@ -80,7 +84,18 @@ class ActivityBatchIn(BaseModel):
     )
 
 
-@router.get("/leads", tags=["leads"])
+def acting_user(session: Session, caller: Principal, ref: str | None) -> User:
+    """The user a request acts as: the caller, or the one ``ref`` names when the caller is a manager or
+    an admin (an integration logging touches for its reps, a manager reading a member's inbox)."""
+    if ref is None:
+        return session.get_one(User, caller.user_id)
+    user = find_user(session, ref)
+    if user.id != caller.user_id and caller.role not in ("admin", "manager"):
+        raise Forbidden(f"the {caller.role} role may act only as itself, not as {ref}")
+    return user
+
+
+@router.get("/leads", tags=["leads"], dependencies=[require("read")])
 def get_leads(
     session: SessionDep,
     touch_stage: str | None = None,
@@ -95,13 +110,13 @@ def get_leads(
     return {"total": total, "limit": limit, "offset": offset, "items": page}
 
 
-@router.get("/leads/{ref}", tags=["leads"])
+@router.get("/leads/{ref}", tags=["leads"], dependencies=[require("read")])
 def get_lead(ref: str, session: SessionDep) -> dict[str, Any]:
     """One lead by e-mail, id or external id, with its activities and history."""
     return lead_detail(session, ref)
 
 
-@router.put("/leads", tags=["leads"])
+@router.put("/leads", tags=["leads"], dependencies=[require("ingest")])
 def upsert_lead(body: LeadIn, response: Response, runtime: RuntimeDep) -> dict[str, Any]:
     """Create or update a lead by normalized e-mail. 201 when created, 200 when it existed."""
     data = body.model_dump(exclude_none=True)
@@ -111,7 +126,7 @@ def upsert_lead(body: LeadIn, response: Response, runtime: RuntimeDep) -> dict[s
     return result
 
 
-@router.post("/leads/batch", tags=["leads"])
+@router.post("/leads/batch", tags=["leads"], dependencies=[require("ingest")])
 def upsert_leads(body: LeadBatchIn, response: Response, runtime: RuntimeDep) -> dict[str, Any]:
     """Upsert many leads. Good ones are written; bad ones come back with the path of each bad field."""
     if len(body.leads) > runtime.settings.max_batch_size:
@@ -122,7 +137,7 @@ def upsert_leads(body: LeadBatchIn, response: Response, runtime: RuntimeDep) -> 
     return result
 
 
-@router.post("/activities", tags=["activities"])
+@router.post("/activities", tags=["activities"], dependencies=[require("ingest")])
 def post_activities(body: ActivityBatchIn, response: Response, runtime: RuntimeDep) -> dict[str, Any]:
     """Store a batch of activities. 200 if all were taken, 207 if some were rejected, 422 if none."""
     if len(body.activities) > runtime.settings.max_batch_size:
@@ -142,7 +157,7 @@ def _batch_status(good: int, bad: int) -> int:
     return 207 if good else 422
 
 
-@router.get("/imports/{job_id}", tags=["imports"])
+@router.get("/imports/{job_id}", tags=["imports"], dependencies=[require("ingest")])
 def get_import(job_id: int, session: SessionDep) -> dict[str, Any]:
     job = session.get(ImportJob, job_id)
     if job is None:
@@ -150,7 +165,7 @@ def get_import(job_id: int, session: SessionDep) -> dict[str, Any]:
     return {c.name: getattr(job, c.name) for c in ImportJob.__table__.columns}
 
 
-@router.get("/imports/{job_id}/rejects", tags=["imports"])
+@router.get("/imports/{job_id}/rejects", tags=["imports"], dependencies=[require("ingest")])
 def get_import_rejects(job_id: int, session: SessionDep) -> dict[str, Any]:
     rows = session.scalars(select(ImportReject).where(ImportReject.job_id == job_id).order_by(ImportReject.row_number))
     return {
@@ -159,7 +174,7 @@ def get_import_rejects(job_id: int, session: SessionDep) -> dict[str, Any]:
     }
 
 
-@router.get("/activity-types", tags=["activities"])
+@router.get("/activity-types", tags=["activities"], dependencies=[require("read")])
 def get_activity_types(session: SessionDep) -> list[dict[str, Any]]:
     from leadops.models import ActivityType
 
@@ -172,27 +187,30 @@ def get_activity_types(session: SessionDep) -> list[dict[str, Any]]:
 class ReassignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to: str = Field(..., description="The new owner's e-mail or id.", examples=["endo@example.co.jp"])
-    by: str = Field(..., description="The manager or admin making the change.", examples=["fujii@example.co.jp"])
+    by: str | None = Field(None, description="The manager or admin making the change; default: the caller.",
+                           examples=["fujii@example.co.jp"])  # fmt: skip
     reason: str = Field(..., min_length=1, description="Why; recorded with the change.", examples=["顧客の希望"])
 
 
-@router.get("/leads/{ref}/routing", tags=["routing"])
+@router.get("/leads/{ref}/routing", tags=["routing"], dependencies=[require("read")])
 def lead_routing(ref: str, session: SessionDep) -> list[dict[str, Any]]:
     """The lead's routing decisions, newest first: rule, strategy, candidates and why each was passed over."""
     return assignments_of(session, find_lead(session, ref).id)
 
 
 @router.post("/leads/{ref}/reassign", tags=["routing"])
-def reassign_lead(ref: str, body: ReassignIn, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def reassign_lead(ref: str, body: ReassignIn, session: SessionDep, runtime: RuntimeDep,
+                  caller: Manager) -> dict[str, Any]:  # fmt: skip
     """Move a lead to another person (a manager of either team, or an admin), with a recorded reason.
     Sending the same request again changes nothing (``changed: false``)."""
     lead = find_lead(session, ref)
     to = find_user(session, body.to)
-    record = reassign(session, lead, to, by=find_user(session, body.by), reason=body.reason, now=runtime.clock.now())
+    by = acting_user(session, caller, body.by)
+    record = reassign(session, lead, to, by=by, reason=body.reason, now=runtime.clock.now())
     return {"lead_id": lead.id, "owner": to.email, "team_id": lead.team_id, "changed": record is not None}
 
 
-@router.post("/route", tags=["routing"])
+@router.post("/route", tags=["routing"], dependencies=[require("manage")])
 def route_unassigned_leads(runtime: RuntimeDep) -> dict[str, Any]:
     """Route every open lead without an owner (after the organisation or the rules changed)."""
     outcome = route_unassigned(runtime.factory, runtime.clock.now(), actor_kind="api")
@@ -200,13 +218,13 @@ def route_unassigned_leads(runtime: RuntimeDep) -> dict[str, Any]:
             "problems": outcome.problems}  # fmt: skip
 
 
-@router.get("/org", tags=["organisation"])
+@router.get("/org", tags=["organisation"], dependencies=[require("manage")])
 def get_org(session: SessionDep) -> list[dict[str, Any]]:
     """Teams with their manager and members (weight, capacity, active, out-of-office periods)."""
     return describe_org(session)
 
 
-@router.put("/org", tags=["organisation"])
+@router.put("/org", tags=["organisation"], dependencies=[require("admin")])
 def put_org(body: dict[str, Any], session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Create or update teams (by name) and users (by e-mail); the same document as `leadops org apply`."""
     document = org_from_data(body)
@@ -218,7 +236,7 @@ class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: str = Field(..., examples=["recycled"])
     reason: str | None = Field(None, description="Required for statuses that say so (recycled, disqualified_*).")
-    by: str | None = Field(None, description="Who makes the change (e-mail or id).")
+    by: str | None = Field(None, description="Who makes the change (e-mail or id); default: the caller.")
 
 
 class TouchIn(BaseModel):
@@ -226,30 +244,33 @@ class TouchIn(BaseModel):
     channel: str = Field(..., examples=["call"], description="call, email, voicemail, sms, social, meeting")
     outcome: str = Field(..., examples=["no_answer"], description="no_answer, voicemail_left, sent, bounced, replied, "
                          "connected")  # fmt: skip
-    by: str | None = Field(None, description="The rep (e-mail or id); default: the lead's owner.")
+    by: str | None = Field(None, description="The rep (e-mail or id); default: the signed-in user, or the lead's "
+                           "owner for an API token.")  # fmt: skip
     at: str | None = Field(None, description="When (ISO 8601); default: now.")
     note: str | None = None
     external_id: str | None = Field(None, description="Your id for the touch: sending it again records nothing.")
 
 
 @router.post("/leads/{ref}/status", tags=["cadence"])
-def post_status(ref: str, body: StatusIn, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def post_status(ref: str, body: StatusIn, session: SessionDep, runtime: RuntimeDep, caller: Worker) -> dict[str, Any]:
     """Change the lead's status as the transition table allows (409 when it does not)."""
     now = runtime.clock.now()
     lead = find_lead(session, ref)
-    actor = find_user(session, body.by) if body.by else None
+    actor = acting_user(session, caller, body.by)
     change = change_status(session, active_rules(session, now), lead, body.status, reason=body.reason, now=now,
-                           actor_kind="user" if actor else "api",
-                           actor_ref=str(actor.id) if actor else None)  # fmt: skip
+                           actor_kind="user", actor_ref=str(actor.id))  # fmt: skip
     return {"lead_id": lead.id, "from": change.before, "to": change.after, "changed": change.changed}
 
 
 @router.post("/leads/{ref}/touches", tags=["cadence"])
-def post_touch(ref: str, body: TouchIn, response: Response, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+def post_touch(ref: str, body: TouchIn, response: Response, session: SessionDep, runtime: RuntimeDep,
+               caller: Worker) -> dict[str, Any]:  # fmt: skip
     """Log a touch; the touch stage moves on and the next deadline is set. 201, or 200 for a resent external_id."""
     now = runtime.clock.now()
     lead = find_lead(session, ref)
-    user = touch_author(session, lead, body.by)
+    # An integration's token without `by` logs the touch for the lead's owner, as before sign-ins existed.
+    integration = caller.via == "token" and body.by is None
+    user = touch_author(session, lead, None) if integration else acting_user(session, caller, body.by)
     try:
         at = parse_datetime(body.at, tz=runtime.settings.tz) if body.at else now
     except ValueError as exc:
@@ -261,29 +282,51 @@ def post_touch(ref: str, body: TouchIn, response: Response, session: SessionDep,
             "next_due_at": result.next_due_at}  # fmt: skip
 
 
+class AppointmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, description="The opportunity's name; default: the company.")
+    note: str | None = None
+    by: str | None = Field(None, description="The rep who set it (e-mail or id); default: the caller.")
+
+
+@router.post("/leads/{ref}/appointments", tags=["cadence"])
+def post_appointment(ref: str, body: AppointmentIn, response: Response, session: SessionDep, runtime: RuntimeDep,
+                     caller: Worker) -> dict[str, Any]:  # fmt: skip
+    """Book an appointment: an opportunity whose creation is the appointment. 201; 200 with the same
+    opportunity when the lead already has an open one."""
+    lead = find_lead(session, ref)
+    now = runtime.clock.now()
+    user = acting_user(session, caller, body.by)
+    booking = book_appointment(session, active_rules(session, now), lead, user=user, now=now, name=body.name,
+                               note=body.note)  # fmt: skip
+    response.status_code = 201 if booking.created else 200
+    return {"lead_id": lead.id, "opportunity_id": booking.opportunity_id, "created": booking.created}
+
+
 @router.get("/notifications", tags=["notifications"])
 def get_notifications(
     session: SessionDep,
-    user: Annotated[str, Query(description="The recipient (e-mail or id).")],
+    caller: Reader,
+    user: Annotated[str | None, Query(description="The recipient (e-mail or id); default: the caller.")] = None,
     unread: Annotated[bool, Query(description="Only the unread ones.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     """A user's in-app notifications (the inbox), newest first."""
-    return inbox(session, find_user(session, user).id, unread_only=unread, limit=limit)
+    return inbox(session, acting_user(session, caller, user).id, unread_only=unread, limit=limit)
 
 
 @router.post("/notifications/{notification_id}/read", tags=["notifications"])
-def read_notification(notification_id: int, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """Mark an in-app notification read (again: no change)."""
+def read_notification(notification_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader) -> dict[str, Any]:
+    """Mark one of your in-app notifications read (again: no change)."""
     note = session.get(Notification, notification_id)
-    if note is None or note.channel != "in_app":
+    if note is None or note.channel != "in_app" or (note.recipient_id != caller.user_id and caller.role != "admin"):
         raise NotFound(f"no in-app notification {notification_id}")
     if note.read_at is None:
         note.read_at = runtime.clock.now()
     return {"id": note.id, "read_at": note.read_at}
 
 
-@router.get("/reports/{name}", tags=["reports"], response_model=None)
+@router.get("/reports/{name}", tags=["reports"], response_model=None, dependencies=[require("read")])
 def get_report(
     name: str,
     session: SessionDep,

@@ -7,16 +7,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadops.errors import (
     Conflict,
+    FieldError,
     Forbidden,
     InvalidTransition,
     LeadopsError,
     NotFound,
+    NotSignedIn,
     RuleError,
     TooLarge,
     ValidationFailed,
@@ -26,6 +28,7 @@ STATUS = {
     NotFound: 404,
     Conflict: 409,
     Forbidden: 403,
+    NotSignedIn: 401,
     InvalidTransition: 409,
     RuleError: 422,
     ValidationFailed: 422,
@@ -51,13 +54,20 @@ def _line_column(body: bytes, position: int) -> tuple[int, int]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from leadops.web.render import error_page, wants_html
+
     @app.exception_handler(LeadopsError)
-    async def domain_error(_request: Request, exc: LeadopsError) -> JSONResponse:
+    async def domain_error(request: Request, exc: LeadopsError) -> Response:
+        if wants_html(request):
+            return error_page(request, exc, _status_of(exc))
         return JSONResponse(error_body(exc.code, exc.detail), status_code=_status_of(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
+        if wants_html(request):
+            fields = [FieldError(".".join(str(p) for p in e["loc"][1:]) or "form", e["msg"]) for e in errors]
+            return error_page(request, ValidationFailed(fields), 422)
         for error in errors:
             if error.get("type") == "json_invalid":
                 body = await request.body()
@@ -73,8 +83,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("validation_failed", detail), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
+        if wants_html(request) and not request.url.path.startswith("/static/"):
+            return error_page(request, LeadopsError(str(exc.detail)), exc.status_code)
         return JSONResponse(error_body(code, exc.detail), status_code=exc.status_code)
 
 

@@ -1,0 +1,200 @@
+"""Signing in and out, the language switch, the notifications inbox and the settings page."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadops import auth
+from leadops.delivery import inbox
+from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from leadops.ingest.normalize import parse_datetime
+from leadops.models import ApiToken, Notification, OutOfOffice, Team, User
+from leadops.runtime import Runtime
+from leadops.web.deps import get_runtime, get_session
+from leadops.web.i18n import LOCALES
+from leadops.web.render import LANG_COOKIE, locale_of, render, translator
+from leadops.web.security import SESSION_COOKIE, SIGNIN_COOKIE, Principal, require
+
+router = APIRouter(include_in_schema=False)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Reader = Annotated[Principal, require("read")]
+Admin = Annotated[Principal, require("admin")]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths of this site (never //host or a scheme) are followed after signing in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _signin_page(request: Request, next_: str, status_code: int = 200, error: str | None = None) -> HTMLResponse:
+    token = request.cookies.get(SIGNIN_COOKIE) or auth.new_secret()
+    response = render(request, "signin.html", status_code=status_code, signin_csrf=token, next=next_,
+                      signin_error=error, email=request.query_params.get("email", ""))  # fmt: skip
+    response.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", path="/signin")
+    lang = request.query_params.get("lang")
+    if lang in LOCALES:
+        response.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
+    return response
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
+    return _signin_page(request, _safe_next(next))
+
+
+@router.post("/signin", response_model=None)
+def signin(
+    request: Request,
+    runtime: RuntimeDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",  # noqa: A002
+) -> Response:
+    expected = request.cookies.get(SIGNIN_COOKIE, "")
+    t = translator(request)
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        return _signin_page(request, _safe_next(next), 403, t.gettext("The sign-in form expired. Please try again."))
+    now = runtime.clock.now()
+    with runtime.factory() as session, session.begin():
+        user = auth.authenticate(session, email, password)
+        if user is None:
+            return _signin_page(request, _safe_next(next), 401, t.gettext("Wrong e-mail or password."))
+        secret, _row = auth.start_session(session, user, now=now, hours=runtime.settings.session_hours)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=runtime.settings.cookie_secure,
+                        max_age=int(runtime.settings.session_hours * 3600), path="/")  # fmt: skip
+    response.delete_cookie(SIGNIN_COOKIE, path="/signin")
+    return response
+
+
+@router.post("/signout", response_model=None, dependencies=[require("read")])
+def signout(request: Request, runtime: RuntimeDep) -> Response:
+    with runtime.factory() as session, session.begin():
+        auth.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/settings/locale", response_model=None)
+async def set_locale(request: Request, runtime: RuntimeDep, caller: Reader) -> Response:
+    form = await request.form()
+    locale = str(form.get("locale", ""))
+    if locale not in LOCALES:
+        raise ValidationFailed([FieldError("locale", f"expected one of {', '.join(LOCALES)}, got {locale!r}")])
+    with runtime.factory() as session, session.begin():
+        session.get_one(User, caller.user_id).locale = locale
+    target = _safe_next(str(form.get("next", "/")))
+    return RedirectResponse(target, status_code=303, headers={"HX-Redirect": target})
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications_page(request: Request, session: SessionDep, caller: Reader) -> HTMLResponse:
+    items = inbox(session, caller.user_id, limit=200)
+    return render(request, "notifications.html", items=items)
+
+
+@router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)
+def notification_read(request: Request, notification_id: int, session: SessionDep, runtime: RuntimeDep,
+                      caller: Reader) -> HTMLResponse:  # fmt: skip
+    note = session.get(Notification, notification_id)
+    if note is None or note.recipient_id != caller.user_id or note.channel != "in_app":
+        raise NotFound(f"no notification {notification_id} in your inbox")
+    if note.read_at is None:
+        note.read_at = runtime.clock.now()
+    items = inbox(session, caller.user_id, limit=200)
+    return render(request, "notifications.html", items=items)
+
+
+def _settings_context(session: Session, caller: Principal) -> dict[str, Any]:
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == caller.user_id).order_by(ApiToken.created_at.desc())
+    ).all()
+    away = session.scalars(
+        select(OutOfOffice).where(OutOfOffice.user_id == caller.user_id).order_by(OutOfOffice.starts_at.desc())
+    ).all()
+    context: dict[str, Any] = {"tokens": tokens, "away": away, "scopes": auth.TOKEN_SCOPES, "roles": auth.ROLES}
+    if caller.role == "admin":
+        context["users"] = session.scalars(select(User).order_by(User.role, User.email)).all()
+        context["teams"] = {t.id: t for t in session.scalars(select(Team).order_by(Team.name))}
+    return context
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(request: Request, session: SessionDep, caller: Reader) -> HTMLResponse:
+    return render(request, "settings.html", **_settings_context(session, caller))
+
+
+@router.post("/settings/tokens", response_class=HTMLResponse)
+def token_create(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
+                 name: Annotated[str, Form()] = "",
+                 scope: Annotated[str, Form()] = "read") -> HTMLResponse:  # fmt: skip
+    user = session.get_one(User, caller.user_id)
+    secret, _row = auth.create_token(session, user, name=name, scope=scope, now=runtime.clock.now())
+    return render(request, "settings.html", new_token=secret, **_settings_context(session, caller))
+
+
+@router.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def token_revoke(request: Request, token_id: int, session: SessionDep, runtime: RuntimeDep,
+                 caller: Reader) -> HTMLResponse:  # fmt: skip
+    auth.revoke_token(session, token_id, user=session.get_one(User, caller.user_id), now=runtime.clock.now())
+    return render(request, "settings.html", **_settings_context(session, caller))
+
+
+def _local_time(value: str, field: str, runtime: Runtime) -> datetime:
+    try:
+        return parse_datetime(value, tz=runtime.settings.tz)
+    except ValueError as exc:
+        raise ValidationFailed([FieldError(field, str(exc))]) from None
+
+
+@router.post("/settings/away", response_class=HTMLResponse)
+def away_add(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
+             starts: Annotated[str, Form()] = "", ends: Annotated[str, Form()] = "",
+             note: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
+    start, end = _local_time(starts, "starts", runtime), _local_time(ends, "ends", runtime)
+    if end <= start:
+        raise ValidationFailed([FieldError("ends", "the end must come after the start")])
+    session.add(OutOfOffice(user_id=caller.user_id, starts_at=start, ends_at=end, note=note.strip() or None))
+    session.flush()
+    return render(request, "settings.html", **_settings_context(session, caller))
+
+
+@router.post("/settings/users", response_class=HTMLResponse)
+def user_add(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Admin,
+             email: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+             role: Annotated[str, Form()] = "member", team: Annotated[str, Form()] = "",
+             password: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
+    user, created = auth.add_user(session, email, password=password, role=role, name=name.strip() or None,
+                                  team=team or None, now=runtime.clock.now())  # fmt: skip
+    t = translator(request)
+    done = t.gettext("Account created: %(email)s", email=user.email or "") if created else t.gettext(
+        "Account updated: %(email)s", email=user.email or "")  # fmt: skip
+    return render(request, "settings.html", done=done, **_settings_context(session, caller))
+
+
+@router.post("/settings/users/{user_id}/active", response_class=HTMLResponse)
+def user_active(request: Request, user_id: int, session: SessionDep, caller: Admin,
+                active: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    if user.id == caller.user_id:
+        raise Forbidden("you cannot deactivate your own account")
+    user.active = active == "1"
+    session.flush()
+    return render(request, "settings.html", **_settings_context(session, caller))
+
+
+__all__ = ["locale_of", "router"]

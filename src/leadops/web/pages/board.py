@@ -1,0 +1,73 @@
+"""The team board (seed 000): open leads per member × status and × touch stage, the SLA breaches
+(touches overdue) and the escalations, with reassignment for managers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from leadops.models import Lead, Team, User
+from leadops.models.leads import TOUCH_STAGES
+from leadops.rules.service import active_rules
+from leadops.runtime import Runtime
+from leadops.web.deps import get_runtime, get_session
+from leadops.web.render import render, translator
+from leadops.web.security import Principal, require
+
+router = APIRouter(include_in_schema=False)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Manager = Annotated[Principal, require("manage")]
+BREACH_LIMIT = 100
+
+
+@router.get("/board", response_class=HTMLResponse)
+def board_page(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Manager,
+               team: int | None = None) -> HTMLResponse:  # fmt: skip
+    """A manager sees their own team first; ``?team=`` picks another (0: every team)."""
+    now = runtime.clock.now()
+    rules = active_rules(session, now)
+    teams = session.scalars(select(Team).order_by(Team.name)).all()
+    if team is None:
+        managed = [t.id for t in teams if t.manager_id == caller.user_id]
+        team = managed[0] if managed else (caller.team_id or 0)
+    members = session.scalars(
+        select(User).where(User.active.is_(True), User.team_id == team if team else User.team_id.isnot(None))
+        .order_by(User.team_id, User.name)
+    ).all()  # fmt: skip
+    member_ids = [m.id for m in members]
+    by_status: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_stage: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if member_ids:
+        counts = session.execute(
+            select(Lead.owner_id, Lead.status, Lead.touch_stage, func.count())
+            .where(Lead.merged_into_id.is_(None), Lead.owner_id.in_(member_ids))
+            .group_by(Lead.owner_id, Lead.status, Lead.touch_stage)
+        )  # fmt: skip
+        for owner, status, stage, n in counts:
+            assert owner is not None
+            by_status[owner][status] += n
+            if status in rules.worked_statuses:
+                by_stage[owner][stage] += n
+    open_owned = (Lead.merged_into_id.is_(None), Lead.owner_id.in_(member_ids or [-1]),
+                  Lead.status.in_(rules.worked_statuses))  # fmt: skip
+    breaches = session.scalars(
+        select(Lead).where(*open_owned, Lead.next_due_at < now).order_by(Lead.next_due_at).limit(BREACH_LIMIT)
+    ).all()
+    breach_count = session.scalar(select(func.count()).select_from(Lead).where(*open_owned, Lead.next_due_at < now))
+    escalations = session.scalars(
+        select(Lead).where(*open_owned, Lead.escalated_due_at.isnot(None), Lead.escalated_due_at == Lead.next_due_at)
+        .order_by(Lead.next_due_at).limit(BREACH_LIMIT)
+    ).all()  # fmt: skip
+    t = translator(request)
+    statuses = [(s.name, s.label_ja if t.locale == "ja" else s.label_en) for s in rules.document.statuses]
+    names = {m.id: m.name for m in members}
+    return render(request, "board.html", teams=teams, team=team, members=members, statuses=statuses,
+                  stages=TOUCH_STAGES, by_status=by_status, by_stage=by_stage, breaches=breaches,
+                  breach_count=breach_count or 0, escalations=escalations, names=names,
+                  done=request.query_params.get("done") == "1")  # fmt: skip

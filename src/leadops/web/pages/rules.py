@@ -1,0 +1,74 @@
+"""The rules page: the active document, an editor that checks a draft (every error with its line), a
+diff of the draft against the active version, apply, and the version history."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from leadops.rules.loader import Problem, RulesInvalid
+from leadops.rules.service import apply_rules, ensure_rules, get_version, list_versions, validate
+from leadops.runtime import Runtime
+from leadops.web.deps import get_runtime, get_session
+from leadops.web.render import render
+from leadops.web.security import Principal, require
+
+router = APIRouter(include_in_schema=False)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Reader = Annotated[Principal, require("read")]
+Editor = Annotated[Principal, require("rules")]
+
+
+def _diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
+    """Unified diff lines with their kind (add, del, hunk, same) for colouring."""
+    out = []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), old_name, new_name, lineterm=""):
+        kind = ("hunk" if line.startswith("@@") else "add" if line.startswith("+") else
+                "del" if line.startswith("-") else "same")  # fmt: skip
+        out.append((kind, line))
+    return out
+
+
+@router.get("/rules", response_class=HTMLResponse)
+def rules_page(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
+               version: int | None = None) -> HTMLResponse:  # fmt: skip
+    active = ensure_rules(session, runtime.clock.now())
+    shown = get_version(session, version) if version is not None else active
+    return render(request, "rules.html", active=active, shown=shown, versions=list_versions(session),
+                  draft=shown.document, lines=shown.document.splitlines(), applied=request.query_params.get("applied"),
+                  diff=_diff(active.document, shown.document, f"v{active.version}", f"v{shown.version}")
+                  if shown.version != active.version else [])  # fmt: skip
+
+
+@router.post("/rules/check", response_class=HTMLResponse)
+def rules_check(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Editor,
+                document: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
+    """Check a draft: its errors, each with its line, or that it is valid and how it differs."""
+    active = ensure_rules(session, runtime.clock.now())
+    problems: list[Problem] = []
+    try:
+        validate(session, document)
+    except RulesInvalid as exc:
+        problems = exc.problems
+    diff = _diff(active.document, document, f"v{active.version}", "draft")
+    return render(request, "_rules_check.html", problems=problems, diff=diff, checked=True)
+
+
+@router.post("/rules/apply", response_model=None)
+def rules_apply(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Editor,
+                document: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+    """Apply the draft as the next version. A draft with errors is shown again with them, not applied."""
+    active = ensure_rules(session, runtime.clock.now())
+    try:
+        version = apply_rules(session, document, author=caller.email, comment=comment.strip() or None,
+                              now=runtime.clock.now())  # fmt: skip
+    except RulesInvalid as exc:
+        return render(request, "rules.html", status_code=422, active=active, shown=active,
+                      versions=list_versions(session), draft=document, lines=active.document.splitlines(),
+                      problems=exc.problems, diff=[], applied=None)  # fmt: skip
+    return RedirectResponse(f"/rules?applied={version.version}", status_code=303)

@@ -1,0 +1,103 @@
+"""Rendering pages: the template environment, what every page knows (user, locale, CSRF token, menu),
+and domain errors shown as a page, an HTMX message or a redirect to the sign-in page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from leadops.errors import LeadopsError, NotSignedIn
+from leadops.runtime import Runtime
+from leadops.web.i18n import DEFAULT_LOCALE, LOCALES, Translator, negotiate
+from leadops.web.security import CSRF_FIELD, Principal
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.trim_blocks = True
+templates.env.lstrip_blocks = True
+LANG_COOKIE = "leadops_lang"
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalogs where it is defined; it is translated where it is shown."""
+    return message
+
+
+#: The menu: (path, label, permission).
+MENU = (
+    ("/queue", N_("My queue"), "work"),
+    ("/leads", N_("Leads"), "read"),
+    ("/board", N_("Team board"), "manage"),
+    ("/reports", N_("Reports"), "read"),
+    ("/rules", N_("Rules"), "read"),
+    ("/import", N_("Import"), "ingest"),
+    ("/notifications", N_("Notifications"), "read"),
+    ("/settings", N_("Settings"), "read"),
+)
+
+
+def principal_of(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)
+
+
+def locale_of(request: Request) -> str:
+    """The query's ?lang=, else the signed-in user's preference, else the cookie, else the browser's."""
+    asked = request.query_params.get("lang")
+    if asked in LOCALES:
+        return asked
+    principal = principal_of(request)
+    if principal is not None and principal.locale in LOCALES:
+        return principal.locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LOCALES:
+        return cookie
+    return negotiate(request.headers.get("accept-language")) or DEFAULT_LOCALE
+
+
+def translator(request: Request) -> Translator:
+    runtime: Runtime = request.app.state.runtime
+    return Translator(locale_of(request), runtime.settings.tz)
+
+
+def render(request: Request, template: str, /, status_code: int = 200, **context: Any) -> HTMLResponse:
+    t = translator(request)
+    principal = principal_of(request)
+    menu = [(path, label) for path, label, permission in MENU if principal is not None and principal.can(permission)]
+    runtime: Runtime = request.app.state.runtime
+    base = {
+        "_": t.gettext,
+        "t": t,
+        "locale": t.locale,
+        "user": principal,
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": principal.csrf_token if principal else context.pop("signin_csrf", ""),
+        "menu": menu,
+        "path": request.url.path,
+        "now": runtime.clock.now(),
+        "hx": request.headers.get("hx-request") == "true",
+    }
+    return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+def error_page(request: Request, exc: LeadopsError, status_code: int) -> Response:
+    """A domain error on a page: to the sign-in page when not signed in; a message in place for HTMX;
+    else an error page that says what was wrong."""
+    if isinstance(exc, NotSignedIn):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": f"/signin?next={quote(target)}"})
+        return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
+    if request.headers.get("hx-request") == "true":
+        response = render(request, "_message.html", status_code=status_code, error=exc)
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, "error.html", status_code=status_code, error=exc, status=status_code)

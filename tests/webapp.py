@@ -1,0 +1,87 @@
+"""A small organisation with accounts that sign in, and a client signed in as one of them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from leadops.auth import hash_password, start_session
+from leadops.models import Lead, Team, User
+from leadops.runtime import Runtime
+from leadops.web.app import create_app
+from leadops.web.security import SESSION_COOKIE
+from tests.factories import make_lead
+
+PASSWORD = "correct horse battery"
+EMAILS = {
+    "member": "rep@firm.test",
+    "member2": "rep2@firm.test",
+    "manager": "boss@firm.test",
+    "marketing": "mkt@firm.test",
+    "admin": "root@firm.test",
+}
+
+
+@dataclass
+class Org:
+    team_id: int
+    users: dict[str, int]
+    leads: list[int]
+
+
+def build_org(session: Session, runtime: Runtime, *, leads: int = 3) -> Org:
+    """One inside-sales team (a manager, two reps), a marketing user and an admin; ``leads`` leads owned by
+    the first rep with a touch overdue."""
+    now = runtime.clock.now()
+    digest = hash_password(PASSWORD)
+    team = Team(name="東京IS", kind="inside_sales", created_at=now)
+    session.add(team)
+    session.flush()
+    users: dict[str, int] = {}
+    for key, email in EMAILS.items():
+        role = key.rstrip("2")
+        user = User(email=email, name=key.capitalize(), role=role, active=True, routing_weight=1.0, locale="en",
+                    password_hash=digest, created_at=now,
+                    team_id=team.id if role in ("member", "manager") else None)  # fmt: skip
+        session.add(user)
+        session.flush()
+        users[key] = user.id
+    team.manager_id = users["manager"]
+    ids = []
+    for i in range(leads):
+        lead = make_lead(session, runtime, email=f"lead{i}@customer{i}.co.jp", company=f"株式会社顧客{i}",
+                         last_name=f"顧客{i}")  # fmt: skip
+        lead.owner_id, lead.team_id, lead.status = users["member"], team.id, "lead"
+        lead.next_due_at = now - timedelta(hours=1 + i)
+        ids.append(lead.id)
+    session.commit()
+    return Org(team.id, users, ids)
+
+
+def signed_in(runtime: Runtime, user_id: int) -> TestClient:
+    """A client with a fresh session of this user; its CSRF token is sent as a header on every request."""
+    with runtime.factory() as session, session.begin():
+        secret, row = start_session(session, session.get_one(User, user_id), now=runtime.clock.now(), hours=8)
+        csrf = row.csrf_token
+    client = TestClient(create_app(runtime), headers={"X-CSRF-Token": csrf}, follow_redirects=False)
+    client.cookies.set(SESSION_COOKIE, secret)
+    return client
+
+
+def sign_in_form(client: TestClient, email: str, password: str, next_: str = "/") -> tuple[int, str]:
+    """Sign in through the form, as a browser does: (status, Location or page)."""
+    page = client.get("/signin")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    answer = client.post("/signin", data={"email": email, "password": password, "csrf_token": match.group(1),
+                                          "next": next_})  # fmt: skip
+    return answer.status_code, answer.headers.get("location", answer.text)
+
+
+def lead_of(session: Session, lead_id: int) -> Lead:
+    session.expire_all()
+    return session.get_one(Lead, lead_id)
