@@ -27,6 +27,7 @@ demo: install
 
 ## Lint, then every test: SQLite always, PostgreSQL when it is reachable.
 test: install lint
+	@bash scripts/browser.sh
 	@bash scripts/test.sh
 
 test-unit: install

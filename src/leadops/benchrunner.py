@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-BENCHMARKS = ("ingest", "rescore", "routing", "sweep", "reports")
+BENCHMARKS = ("ingest", "rescore", "routing", "sweep", "reports", "pages")
 
 
 def benchmarks_dir() -> Path:

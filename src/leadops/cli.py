@@ -737,7 +737,7 @@ def worker(
 @app.command()
 def bench(
     name: Annotated[
-        str, typer.Argument(help="Which benchmark: ingest, rescore, routing, sweep, reports (or all).")
+        str, typer.Argument(help="Which benchmark: ingest, rescore, routing, sweep, reports, pages (or all).")
     ] = "all",
     events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
     leads: Annotated[

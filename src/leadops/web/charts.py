@@ -3,6 +3,7 @@ own rows (the table under the chart shows the same numbers) and returns a JSON-r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -99,7 +100,10 @@ def forecast(result: ReportResult, t: Translator) -> Chart | None:
     chart["series"] = [series("booked", t.gettext("booked")), series("from_open_leads", t.gettext("from open leads")),
                        series("from_new_leads", t.gettext("from new leads"))]  # fmt: skip
     chart["series"][-1]["markLine"] = {"symbol": "none", "lineStyle": {"type": "dashed", "color": "#c2255c"},
-                                       "label": {"formatter": "{b}: {c}"}, "data": interval}  # fmt: skip
+                                       "label": {"formatter": "{b}: {c}", "position": "insideEndTop"},
+                                       "data": interval}  # fmt: skip
+    top = max([rows[-1]["high_80"] or 0, *(r.get("expected") or 0 for r in rows)])
+    chart["yAxis"]["max"] = math.ceil(top * 1.1) if top else None
     return chart
 
 

@@ -1,0 +1,209 @@
+"""The web app in a real browser: Playwright driving the system Chromium (/usr/bin/chromium, which
+`make test` installs from Debian when it runs as root). Each test saves screenshots of the pages it
+visits under build/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from leadops.clock import FixedClock
+from leadops.config import Settings
+from leadops.runtime import Runtime
+from leadops.web.app import create_app
+from tests.conftest import NOW
+from tests.webapp import EMAILS, PASSWORD, build_org
+
+CHROMIUM = os.environ.get("LEADOPS_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (make test installs Debian's chromium as root)"
+)
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def browser_runtime(sqlite_template: Path, tmp_path: Path) -> Iterator[Runtime]:
+    target = tmp_path / "browser.db"
+    shutil.copy(sqlite_template, target)
+    rt = Runtime.create(Settings(database_url=f"sqlite:///{target}"), FixedClock(NOW))
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def server(browser_runtime: Runtime) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(create_app(browser_runtime), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+def _page(browser: object, base: str, locale: str = "en-US") -> object:
+    context = browser.new_context(base_url=base, locale=locale, viewport={"width": 1366, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.errors = errors
+    return page
+
+
+def _sign_in(page: object, email: str) -> None:
+    page.goto("/signin")  # type: ignore[attr-defined]
+    page.get_by_label("E-mail").fill(email)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+
+
+def _shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_a_rep_works_the_queue_and_a_manager_sees_the_board_change(
+    browser: object, server: str, browser_runtime: Runtime
+) -> None:
+    with browser_runtime.factory() as session:
+        org = build_org(session, browser_runtime, leads=3)
+    expect = playwright_api.expect
+    rep = _page(browser, server)
+    _sign_in(rep, EMAILS["member"])
+    rep.goto("/queue")
+    first = org.leads[-1]  # the most overdue lead comes first
+    row = rep.locator(f"#q-{first}")
+    expect(rep.locator("tbody tr").first).to_have_attribute("data-lead", str(first))
+    _shot(rep, "queue-before")
+    for stage in ("Touch 1", "Touch 2", "Touch 3"):
+        row.get_by_role("button", name="Called: no answer").click()
+        expect(row.locator(".stage")).to_have_text(stage)
+    row.get_by_role("button", name="Called: connected").click()
+    expect(row.locator(".stage")).to_have_text("Connected")
+    row.get_by_role("button", name="Book appointment").click()
+    expect(row).to_contain_text("Appointment booked.")
+    _shot(rep, "queue-after")
+    rep.goto(f"/leads/{first}")
+    expect(rep.locator("ol.timeline")).to_contain_text("appointment booked")
+    _shot(rep, "lead")
+    assert rep.errors == []
+
+    manager = _page(browser, server)
+    _sign_in(manager, EMAILS["manager"])
+    manager.goto("/board")
+    rep_row = manager.locator("#by-stage tr[data-member='rep@firm.test']")
+    expect(rep_row.locator("td[data-stage='connected']")).to_have_text("1")
+    expect(rep_row.locator("td[data-stage='untouched']")).to_have_text("2")
+    _shot(manager, "board-before")
+    breach = manager.locator("#breaches tbody tr").first
+    lead_id = breach.get_attribute("data-lead")
+    breach.get_by_label("To").select_option(label="Member2")
+    breach.get_by_label("Reason").fill("rep is overloaded")
+    breach.get_by_role("button", name="Reassign").click()
+    expect(manager.locator("#messages")).to_contain_text("Reassigned.")
+    second_rep = manager.locator("#by-status tr[data-member='rep2@firm.test'] td.total")
+    expect(second_rep).to_have_text("1")
+    _shot(manager, "board-after")
+    manager.goto(f"/leads/{lead_id}")
+    expect(manager.locator("#owner")).to_contain_text("Member2")
+    assert manager.errors == []
+
+
+def test_marketing_fixes_a_rule_error_by_its_line_and_applies_it(browser: object, server: str,
+                                                                  browser_runtime: Runtime) -> None:  # fmt: skip
+    with browser_runtime.factory() as session:
+        build_org(session, browser_runtime, leads=1)
+    expect = playwright_api.expect
+    page = _page(browser, server)
+    _sign_in(page, EMAILS["marketing"])
+    page.goto("/rules")
+    editor = page.get_by_label("Rules document (YAML)")
+    good = editor.input_value()
+    line = next(i for i, text in enumerate(good.splitlines(), start=1) if "points:" in text)
+    broken = good.splitlines()
+    broken[line - 1] = broken[line - 1].split("points:")[0] + "points: lots"
+    editor.fill("\n".join(broken) + "\n")
+    page.get_by_role("button", name="Check").click()
+    problems = page.locator("#rule-problems")
+    expect(problems).to_contain_text(f"line {line}")
+    _shot(page, "rules-error")
+    page.get_by_role("button", name="Apply").click()  # refused: shown again with the same error
+    expect(page.locator("#rule-problems")).to_contain_text(f"line {line}")
+    fixed = good.replace("points: 10", "points: 12", 1)
+    page.get_by_label("Rules document (YAML)").fill(fixed)
+    page.get_by_label("What changed and why").fill("downloads count a little more")
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("#rule-ok")).to_be_visible()
+    expect(page.locator("#check pre.diff")).to_contain_text("points: 12")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#messages")).to_contain_text("Version 2 is now active")
+    expect(page.locator("table.grid")).to_contain_text("downloads count a little more")
+    _shot(page, "rules-applied")
+    refused = "the server responded with a status of 422"  # the draft with errors, refused on purpose
+    assert [e for e in page.errors if refused not in e] == []
+
+
+def test_every_page_in_both_languages_on_the_demo(browser: object, server: str, browser_runtime: Runtime) -> None:
+    from leadops.demo import DEMO_PASSWORD, build_demo, demo_sign_ins
+
+    build_demo(browser_runtime, leads=800)
+    with browser_runtime.factory() as session:
+        accounts = {role: email for role, email, _ in demo_sign_ins(session)}
+    expect = playwright_api.expect
+    paths = ["/queue", "/leads", "/leads?stage=touch_1&sort=-score", "/leads/1", "/board", "/reports",
+             "/reports/funnel", "/reports/cohort", "/reports/dwell", "/reports/forecast", "/reports/pipeline",
+             "/rules", "/import", "/notifications", "/settings"]  # fmt: skip
+    for locale in ("en-US", "ja-JP"):
+        page = _page(browser, server, locale)
+        page.goto("/signin")
+        page.locator("#email").fill(accounts["admin"])
+        page.locator("#password").fill(DEMO_PASSWORD)
+        page.locator("form button[type=submit]").click()
+        page.wait_for_load_state()
+        switch = page.locator("header form[action='/settings/locale'] button")
+        if switch.inner_text() == ("English" if locale == "en-US" else "日本語"):
+            switch.click()  # the demo's accounts prefer Japanese; the header switches the language
+            page.wait_for_load_state()
+        for path in paths:
+            page.goto(path)
+            expect(page.locator("main h1")).to_be_visible()
+            if path.startswith("/reports/"):
+                expect(page.locator("#chart svg")).to_be_visible()
+            name = path.strip("/").replace("/", "-").split("?")[0] + ("-filtered" if "?" in path else "")
+            _shot(page, f"{locale[:2]}-{name}")
+        assert page.errors == [], page.errors
+        lang = page.locator("html").get_attribute("lang")
+        assert lang == locale[:2]
