@@ -142,6 +142,34 @@ def test_a_rep_works_the_queue_and_a_manager_sees_the_board_change(
     assert manager.errors == []
 
 
+def test_a_rep_signs_in_and_logs_a_touch_with_the_keyboard_only(browser: object, server: str,
+                                                                browser_runtime: Runtime) -> None:  # fmt: skip
+    with browser_runtime.factory() as session:
+        org = build_org(session, browser_runtime, leads=1)
+    expect = playwright_api.expect
+    page = _page(browser, server)
+    page.goto("/signin")
+    expect(page.locator("#email")).to_be_focused()  # the form starts at the e-mail
+    page.keyboard.type(EMAILS["member"])
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/queue")
+    page.keyboard.press("Tab")  # the skip link comes first on every page
+    expect(page.locator(".skip")).to_be_focused()
+    target = page.locator(f"#q-{org.leads[0]}").get_by_role("button", name="Called: no answer")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            break
+    expect(target).to_be_focused()
+    outline = target.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline == "solid"  # the focus ring is visible
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#q-{org.leads[0]} .stage")).to_have_text("Touch 1")
+    assert page.errors == []
+
+
 def test_marketing_fixes_a_rule_error_by_its_line_and_applies_it(browser: object, server: str,
                                                                   browser_runtime: Runtime) -> None:  # fmt: skip
     with browser_runtime.factory() as session:
