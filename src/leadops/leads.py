@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.normalize import normalize_email
-from leadops.models import Account, Activity, Lead, LeadEvent, Team, User
+from leadops.models import Account, Activity, Lead, LeadEvent, Task, Team, User
 
 
 def _by_ref(session: Session, model: Any, ref: str, external: Any) -> Any:
@@ -222,3 +222,33 @@ def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, A
         item["account"] = account_name
         page.append(item)
     return total, page
+
+
+@dataclass
+class QueueItem:
+    lead: Lead
+    due_at: datetime | None
+    tasks: list[Task]
+
+
+def my_queue(session: Session, user_id: int, worked: frozenset[str], limit: int = 200) -> list[QueueItem]:
+    """A rep's leads with a touch due and their open approach requests, soonest (most overdue) first."""
+    tasks: dict[int, list[Task]] = {}
+    for task in session.scalars(
+        select(Task).where(Task.owner_id == user_id, Task.state == "open").order_by(Task.due_at).limit(limit)
+    ):
+        tasks.setdefault(task.lead_id, []).append(task)
+    due = (Lead.owner_id == user_id) & Lead.next_due_at.isnot(None) & Lead.status.in_(worked)
+    wanted = or_(due, Lead.id.in_(list(tasks))) if tasks else due
+    leads = session.scalars(
+        select(Lead).where(Lead.merged_into_id.is_(None), wanted).order_by(Lead.next_due_at).limit(limit)
+    ).all()
+    items = []
+    for lead in leads:
+        dues = [d for d in [lead.next_due_at, *(t.due_at for t in tasks.get(lead.id, []))] if d is not None]
+        items.append(QueueItem(lead, min(dues) if dues else None, tasks.get(lead.id, [])))
+    items.sort(key=lambda item: (item.due_at is None, item.due_at or _FAR_FUTURE, item.lead.id))
+    return items
+
+
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)

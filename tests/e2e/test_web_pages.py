@@ -123,3 +123,32 @@ def test_an_import_dry_run_previews_and_the_import_keeps_its_rejected_rows(runti
     wrong = marketing.post("/import", data={"kind": "leads"}, files={"file": ("x.pdf", b"%PDF", "application/pdf")})
     assert wrong.status_code == 422
     assert "x.pdf" in wrong.text
+
+
+def test_a_file_that_cannot_be_read_says_why_in_the_preview_and_on_the_progress_page(runtime: Runtime,
+                                                                                     session: Any) -> None:  # fmt: skip
+    org = build_org(session, runtime, leads=0)
+    marketing = signed_in(runtime, org.users["marketing"])
+    broken = {"file": ("broken.xlsx", b"this is not a workbook", "application/octet-stream")}
+    preview = marketing.post("/import", data={"kind": "leads", "dry_run": "1"}, files=broken)
+    assert preview.status_code == 422
+    assert "<code>file</code>" in preview.text
+    assert "broken.xlsx" in preview.text
+    started = marketing.post("/import", data={"kind": "leads"}, files=broken)
+    for _ in range(100):
+        page = marketing.get(started.headers["location"]).text
+        if "Starting" not in page:
+            break
+        time.sleep(0.1)
+    assert "Failed" in page
+    assert 'class="error"' in page
+
+
+def test_bad_page_and_report_parameters_are_named(runtime: Runtime, session: Any) -> None:
+    org = build_org(session, runtime, leads=1)
+    rep = signed_in(runtime, org.users["member"])
+    for url, field in (("/leads?page=0", "page"), ("/leads?page=two", "page"),
+                       ("/reports/score-jumps?threshold=lots", "threshold")):  # fmt: skip
+        answer = rep.get(url)
+        assert answer.status_code == 422, url
+        assert f"<code>{field}</code>" in answer.text

@@ -57,6 +57,15 @@ def _event(session: Session, lead: Lead, kind: str, old: Any, new: Any, at: date
                           actor_ref=actor_ref, rules_version=rules_version))  # fmt: skip
 
 
+def next_statuses(rules: CompiledRules, current: str) -> list[str]:
+    """The statuses a lead in ``current`` may move to, in the rules' order (any other, when the rules
+    give the current status no list or do not know it)."""
+    by_name = {s.name: s for s in rules.document.statuses}
+    known = by_name.get(current)
+    return [s.name for s in rules.document.statuses
+            if s.name != current and (known is None or known.to is None or s.name in known.to)]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class StatusChange:
     lead_id: int
@@ -79,11 +88,10 @@ def change_status(session: Session, rules: CompiledRules, lead: Lead, status: st
     reason = (reason or "").strip() or None
     if lead.status == status:
         return StatusChange(lead.id, status, status, False)
-    current = by_name.get(lead.status)
-    if current is not None and current.to is not None and status not in current.to:
-        allowed = ", ".join(current.to) or "none"
+    allowed = next_statuses(rules, lead.status)
+    if status not in allowed:
         raise InvalidTransition(f"a lead cannot go from {lead.status} to {status}; from {lead.status} it can go to "
-                                f"{allowed}")  # fmt: skip
+                                f"{', '.join(allowed) or 'none'}")  # fmt: skip
     if target.reason_required and not reason:
         raise ValidationFailed([FieldError("reason", f"moving a lead to {status} needs a reason")])
     before = lead.status
@@ -98,6 +106,14 @@ def change_status(session: Session, rules: CompiledRules, lead: Lead, status: st
     if nurture:
         session.flush()
     return StatusChange(lead.id, before, status, True)
+
+
+def complete_approach_requests(session: Session, lead_id: int, at: datetime) -> None:
+    """The lead's open approach requests are done (it was touched, or reached)."""
+    session.execute(
+        update(Task).where(Task.lead_id == lead_id, Task.state == "open", Task.kind == "approach_request")
+        .values(state="done", completed_at=at)
+    )  # fmt: skip
 
 
 def cancel_open_tasks(session: Session, lead_ids: Sequence[int], now: datetime) -> None:
@@ -183,10 +199,7 @@ def log_touch(session: Session, rules: CompiledRules, lead: Lead, *, user: User 
         lead.next_due_at = add_hours(at, hours[0], rules.document.cadence) if hours else None
     lead.reminded_due_at = lead.escalated_due_at = None
     if before == "untouched" or after == "connected":
-        session.execute(
-            update(Task).where(Task.lead_id == lead.id, Task.state == "open", Task.kind == "approach_request")
-            .values(state="done", completed_at=at)
-        )  # fmt: skip
+        complete_approach_requests(session, lead.id, at)
     session.flush()
     return TouchResult(touch.id, before, after, lead.next_due_at, True)
 
@@ -273,9 +286,6 @@ def book_appointment(session: Session, rules: CompiledRules, lead: Lead, *, user
                rules.version)  # fmt: skip
         lead.touch_stage = "connected"
     lead.next_due_at = lead.reminded_due_at = lead.escalated_due_at = None
-    session.execute(
-        update(Task).where(Task.lead_id == lead.id, Task.state == "open", Task.kind == "approach_request")
-        .values(state="done", completed_at=now)
-    )  # fmt: skip
+    complete_approach_requests(session, lead.id, now)
     session.flush()
     return Booking(opp.id, True)

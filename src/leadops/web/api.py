@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,16 +20,10 @@ from leadops.models import ImportJob, ImportReject, Notification, User
 from leadops.routing.org import apply_org, describe_org, org_from_data
 from leadops.routing.service import assignments_of, reassign, route_unassigned
 from leadops.rules.service import active_rules
-from leadops.runtime import Runtime
-from leadops.web.deps import get_runtime, get_session
-from leadops.web.security import Principal, require
+from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.security import Manager, Principal, Reader, Worker, require
 
 router = APIRouter(prefix="/api/v1")
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Reader = Annotated[Principal, require("read")]
-Worker = Annotated[Principal, require("work")]
-Manager = Annotated[Principal, require("manage")]
 
 
 class LeadIn(BaseModel):

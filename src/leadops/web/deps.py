@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from leadops.db import session_scope
@@ -19,3 +20,7 @@ def get_runtime(request: Request) -> Runtime:
 def get_session(request: Request) -> Iterator[Session]:
     with session_scope(get_runtime(request).factory) as session:
         yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -75,11 +75,6 @@ class Translator:
             return ""
         return numbers.format_decimal(round(value, digits), locale=self._babel, decimal_quantization=False)
 
-    def percent(self, value: float | None, digits: int = 1) -> str:
-        if value is None:
-            return ""
-        return numbers.format_percent(value, format="#,##0." + "0" * digits + "%", locale=self._babel)
-
     def relative(self, value: datetime | None, now: datetime) -> str:
         """ "in 3 hours" / "2 days ago", in the locale."""
         if value is None:

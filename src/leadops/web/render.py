@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from leadops.errors import LeadopsError, NotSignedIn
+from leadops.rules.loader import CompiledRules
 from leadops.runtime import Runtime
 from leadops.web.i18n import DEFAULT_LOCALE, LOCALES, Translator, negotiate
 from leadops.web.security import CSRF_FIELD, Principal
@@ -38,6 +39,11 @@ MENU = (
     ("/notifications", N_("Notifications"), "read"),
     ("/settings", N_("Settings"), "read"),
 )
+
+
+def status_labels(rules: CompiledRules, locale: str) -> dict[str, str]:
+    """Each status of the rules with its label in ``locale``, in the rules' order."""
+    return {s.name: s.label_ja if locale == "ja" else s.label_en for s in rules.document.statuses}
 
 
 def principal_of(request: Request) -> Principal | None:
@@ -78,7 +84,6 @@ def render(request: Request, template: str, /, status_code: int = 200, **context
         "menu": menu,
         "path": request.url.path,
         "now": runtime.clock.now(),
-        "hx": request.headers.get("hx-request") == "true",
     }
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -127,3 +127,12 @@ def require(permission: str) -> Any:
 
 def permission_of(call: Callable[..., Any]) -> str | None:
     return getattr(call, "permission", None)
+
+
+#: The signed-in caller of a route, by the permission the route needs.
+Reader = Annotated[Principal, require("read")]
+Worker = Annotated[Principal, require("work")]
+Manager = Annotated[Principal, require("manage")]
+Importer = Annotated[Principal, require("ingest")]
+Editor = Annotated[Principal, require("rules")]
+Admin = Annotated[Principal, require("admin")]

@@ -6,7 +6,7 @@ import hmac
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,16 +17,12 @@ from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from leadops.ingest.normalize import parse_datetime
 from leadops.models import ApiToken, Notification, OutOfOffice, Team, User
 from leadops.runtime import Runtime
-from leadops.web.deps import get_runtime, get_session
+from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.i18n import LOCALES
-from leadops.web.render import LANG_COOKIE, locale_of, render, translator
-from leadops.web.security import SESSION_COOKIE, SIGNIN_COOKIE, Principal, require
+from leadops.web.render import LANG_COOKIE, render, translator
+from leadops.web.security import SESSION_COOKIE, SIGNIN_COOKIE, Admin, Principal, Reader, require
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Reader = Annotated[Principal, require("read")]
-Admin = Annotated[Principal, require("admin")]
 
 
 def _safe_next(target: str | None) -> str:
@@ -195,6 +191,3 @@ def user_active(request: Request, user_id: int, session: SessionDep, caller: Adm
     user.active = active == "1"
     session.flush()
     return render(request, "settings.html", **_settings_context(session, caller))
-
-
-__all__ = ["locale_of", "router"]

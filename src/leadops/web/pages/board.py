@@ -4,25 +4,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from leadops.models import Lead, Team, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.rules.service import active_rules
-from leadops.runtime import Runtime
-from leadops.web.deps import get_runtime, get_session
-from leadops.web.render import render, translator
-from leadops.web.security import Principal, require
+from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.render import render, status_labels, translator
+from leadops.web.security import Manager
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Manager = Annotated[Principal, require("manage")]
 BREACH_LIMIT = 100
 
 
@@ -65,7 +59,7 @@ def board_page(request: Request, session: SessionDep, runtime: RuntimeDep, calle
         .order_by(Lead.next_due_at).limit(BREACH_LIMIT)
     ).all()  # fmt: skip
     t = translator(request)
-    statuses = [(s.name, s.label_ja if t.locale == "ja" else s.label_en) for s in rules.document.statuses]
+    statuses = list(status_labels(rules, t.locale).items())
     names = {m.id: m.name for m in members}
     return render(request, "board.html", teams=teams, team=team, members=members, statuses=statuses,
                   stages=TOUCH_STAGES, by_status=by_status, by_stage=by_stage, breaches=breaches,

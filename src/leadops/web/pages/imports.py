@@ -11,24 +11,22 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.errors import FieldError, LeadopsError, NotFound, ValidationFailed
+from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.importer import rejects_of, run_import
 from leadops.ingest.mappings import KINDS, PRESETS, MappingError, resolve_mapping
+from leadops.ingest.readers import FileFormatError
 from leadops.models import ImportJob
 from leadops.runtime import Runtime
-from leadops.web.deps import get_runtime, get_session
+from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.render import render
-from leadops.web.security import Principal, require
+from leadops.web.security import Importer, require
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Importer = Annotated[Principal, require("ingest")]
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 
 
@@ -72,6 +70,8 @@ async def import_upload(request: Request, runtime: RuntimeDep, caller: Importer,
         try:
             summary = await run_in_threadpool(run_import, kind, path, resolved, runtime.factory, runtime.settings,
                                               runtime.clock, dry_run=True, actor=f"web:{caller.email}")  # fmt: skip
+        except FileFormatError as exc:
+            raise ValidationFailed([FieldError("file", f"{name}: {exc}")]) from None
         finally:
             path.unlink(missing_ok=True)
             directory.rmdir()
@@ -81,8 +81,8 @@ async def import_upload(request: Request, runtime: RuntimeDep, caller: Importer,
     def work() -> None:
         try:
             run_import(kind, path, resolved, runtime.factory, runtime.settings, runtime.clock, actor=ticket)
-        except LeadopsError:
-            pass  # the job row says what went wrong
+        except Exception as exc:  # noqa: BLE001 - reported on the progress page through the job row
+            _record_failure(runtime, ticket, kind, name, exc)
         finally:
             path.unlink(missing_ok=True)
             directory.rmdir()
@@ -90,6 +90,18 @@ async def import_upload(request: Request, runtime: RuntimeDep, caller: Importer,
     threading.Thread(target=work, name=f"import-{ticket}", daemon=True).start()
     return RedirectResponse(f"/import/progress/{ticket}", status_code=303,
                             headers={"HX-Redirect": f"/import/progress/{ticket}"})  # fmt: skip
+
+
+def _record_failure(runtime: Runtime, ticket: str, kind: str, filename: str | None, exc: Exception) -> None:
+    """A job that failed keeps its error; one that failed before it began (a file that cannot be read at
+    all) gets a job row that says why, so its progress page does not wait for ever."""
+    with runtime.factory() as session, session.begin():
+        job = session.scalar(select(ImportJob).where(ImportJob.actor == ticket))
+        if job is None:
+            now = runtime.clock.now()
+            session.add(ImportJob(kind=kind, filename=filename, dry_run=False, state="failed", actor=ticket,
+                                  error=str(exc), started_at=now, finished_at=now, rows_total=0, rows_taken=0,
+                                  rows_unchanged=0, rows_rejected=0, rows_flagged=0))  # fmt: skip
 
 
 @router.get("/import/progress/{ticket}", response_class=HTMLResponse)

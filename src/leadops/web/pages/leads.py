@@ -7,11 +7,12 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,14 +24,11 @@ from leadops.models import Activity, Lead, SavedView, Team, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
-from leadops.web.deps import get_runtime, get_session
-from leadops.web.render import locale_of, render
-from leadops.web.security import Principal, require
+from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.render import locale_of, render, status_labels
+from leadops.web.security import Reader, require
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Reader = Annotated[Principal, require("read")]
 
 MA_SYSTEM_KEYS = ("利用中のMAシステム", "ma_system", "MA System")
 PAGE_SIZE = 50
@@ -103,10 +101,9 @@ def _filters(request: Request) -> dict[str, str]:
 
 
 @router.get("/leads", response_class=HTMLResponse)
-def leads_page(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader) -> HTMLResponse:
+def leads_page(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
+               page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:  # fmt: skip
     filters = _filters(request)
-    page = max(1, int(request.query_params.get("page", "1") or 1)) if request.query_params.get(
-        "page", "1").isdigit() else 1  # fmt: skip
     flt = lead_filter(filters, runtime, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total, items = list_leads(session, flt)
     counts = dict(
@@ -123,13 +120,11 @@ def leads_page(request: Request, session: SessionDep, runtime: RuntimeDep, calle
     now = runtime.clock.now()
     rules = active_rules(session, now)
     views = session.scalars(select(SavedView).where(SavedView.user_id == caller.user_id).order_by(SavedView.name))
-    ja = locale_of(request) == "ja"
     without_stage = {k: v for k, v in filters.items() if k != "stage"}
     return render(
         request, "leads.html", rows=rows, filters=filters, stages=TOUCH_STAGES, counts=counts,
         all_count=sum(counts.values()), total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-        statuses=[(s.name, s.label_ja, s.label_en) for s in rules.document.statuses],
-        status_label={s.name: s.label_ja if ja else s.label_en for s in rules.document.statuses},
+        status_label=status_labels(rules, locale_of(request)),
         teams=session.execute(select(Team.id, Team.name).order_by(Team.name)).all(),
         owners=session.execute(select(User.id, User.name).where(User.team_id.isnot(None)).order_by(User.name)).all(),
         sources=[s for (s,) in session.execute(select(Lead.source).distinct().order_by(Lead.source)) if s],
@@ -145,7 +140,7 @@ def _csv_rows(session: Session, flt: LeadFilter) -> Iterator[str]:
     writer.writerow(columns)
     offset = 0
     while True:
-        _total, page = list_leads(session, LeadFilter(**{**flt.__dict__, "limit": 2000, "offset": offset}))
+        _total, page = list_leads(session, replace(flt, limit=2000, offset=offset))
         for item in page:
             item["company"] = item["company"] or item["account"]
             writer.writerow(["" if item[c] is None else item[c] for c in columns])
@@ -170,8 +165,6 @@ def leads_csv(request: Request, session: SessionDep, runtime: RuntimeDep) -> Str
 def save_view(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
               name: Annotated[str, Form()] = "", query: Annotated[str, Form()] = "") -> RedirectResponse:  # fmt: skip
     """Save the current filters under a name (the same name again replaces them)."""
-    from urllib.parse import parse_qsl
-
     if not name.strip():
         raise ValidationFailed([FieldError("name", "give the view a name")])
     filters = {k: v for k, v in parse_qsl(query) if k in FILTER_KEYS and v}

@@ -7,22 +7,18 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from leadops.errors import NotFound
 from leadops.reports import REPORTS, run_report
 from leadops.reports.base import report_params
-from leadops.runtime import Runtime
 from leadops.web.charts import chart_for
-from leadops.web.deps import get_runtime, get_session
+from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.render import render, translator
 from leadops.web.security import require
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 FILTERS = ("from", "to", "period", "by", "as_of", "threshold", "backtest")
 ROW_LIMIT = 500
 
@@ -34,14 +30,14 @@ def reports_index(request: Request) -> HTMLResponse:
 
 
 @router.get("/reports/{name}", response_class=HTMLResponse, dependencies=[require("read")])
-def report_page(request: Request, name: str, session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:
+def report_page(request: Request, name: str, session: SessionDep, runtime: RuntimeDep,
+                threshold: Annotated[int, Query(ge=0)] = 10) -> HTMLResponse:  # fmt: skip
     if name not in REPORTS:
         raise NotFound(f"no report {name!r}; reports are {', '.join(sorted(REPORTS))}")
     values = {k: v for k in FILTERS if (v := request.query_params.get(k, "").strip())}
-    threshold = values.get("threshold", "10")
     params = report_params(values.get("from"), values.get("to"), values.get("period", "month"),
                            values.get("by", "period"), runtime.settings.tz, runtime.clock.now(),
-                           as_of=values.get("as_of"), threshold=int(threshold) if threshold.isdigit() else 10,
+                           as_of=values.get("as_of"), threshold=threshold,
                            backtest=values.get("backtest") == "1")  # fmt: skip
     result = run_report(session, name, params)
     result.localize(runtime.settings.tz)

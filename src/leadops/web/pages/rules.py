@@ -6,22 +6,16 @@ from __future__ import annotations
 import difflib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from leadops.rules.loader import Problem, RulesInvalid
 from leadops.rules.service import apply_rules, ensure_rules, get_version, list_versions, validate
-from leadops.runtime import Runtime
-from leadops.web.deps import get_runtime, get_session
+from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.render import render
-from leadops.web.security import Principal, require
+from leadops.web.security import Editor, Reader
 
 router = APIRouter(include_in_schema=False)
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-Reader = Annotated[Principal, require("read")]
-Editor = Annotated[Principal, require("rules")]
 
 
 def _diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
