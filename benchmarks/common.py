@@ -22,7 +22,8 @@ from leadops.runtime import Runtime
 
 @contextmanager
 def fresh_database(database_url: str | None) -> Iterator[str]:
-    """A new empty database: a temporary SQLite file, or a new database on the given PostgreSQL server."""
+    """A new empty database: a temporary SQLite file, or a new database on the given PostgreSQL
+    server."""
     if database_url is None or make_url(normalize_url(database_url)).get_backend_name() == "sqlite":
         with tempfile.TemporaryDirectory(prefix="leadops-bench-") as folder:
             url = f"sqlite:///{Path(folder) / 'bench.db'}"
@@ -33,8 +34,12 @@ def fresh_database(database_url: str | None) -> Iterator[str]:
         yield url
 
 
-def on_fresh_database(database_url: str | None, now: datetime, load: Callable[[Runtime], None],
-                      measure: Callable[[Runtime, str], dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+def on_fresh_database(
+    database_url: str | None,
+    now: datetime,
+    load: Callable[[Runtime], None],
+    measure: Callable[[Runtime, str], dict[str, Any]],
+) -> dict[str, Any]:
     """Set up (untimed) and measure on a fresh database, with leadops' clock fixed at ``now``."""
     with fresh_database(database_url) as url:
         rt = Runtime.create(Settings(database_url=url), FixedClock(now))
@@ -64,23 +69,34 @@ def bench_org() -> str:
         lines.append(f"  - {{name: {name}, kind: {kind}, manager: boss{index}@bench.jp}}")
     lines.append("users:")
     for index, (name, (kind, size)) in enumerate(TEAMS.items()):
-        lines.append(f"  - {{email: boss{index}@bench.jp, name: Boss {index}, role: manager, team: {name}}}")
+        lines.append(
+            f"  - {{email: boss{index}@bench.jp, name: Boss {index}, role: manager, team: {name}}}"
+        )
         role = "marketing" if kind == "marketing" else "member"
         for rep in range(size):
             extra = ", weight: 2" if rep % 3 == 0 else ""
-            extra += ", out_of_office: [{from: 2026-11-20, to: 2026-11-27}]" if (index, rep) == (1, 0) else ""
-            lines.append(f"  - {{email: r{index}-{rep}@bench.jp, name: Rep {index}-{rep}, role: {role}, "
-                         f"team: {name}{extra}}}")  # fmt: skip
+            extra += (
+                ", out_of_office: [{from: 2026-11-20, to: 2026-11-27}]"
+                if (index, rep) == (1, 0)
+                else ""
+            )
+            lines.append(
+                f"  - {{email: r{index}-{rep}@bench.jp, name: Rep {index}-{rep}, role: {role}, "
+                f"team: {name}{extra}}}"
+            )
     return "\n".join(lines)
 
 
-def insert_in_chunks(session: Session, model: Any, rows: list[dict[str, Any]], size: int = 20_000) -> None:
+def insert_in_chunks(
+    session: Session, model: Any, rows: list[dict[str, Any]], size: int = 20_000
+) -> None:
     for start in range(0, len(rows), size):
         session.execute(insert(table_of(model)), rows[start : start + size])
 
 
 def analyze(rt: Runtime) -> None:
-    """Fresh planner statistics after a bulk load (PostgreSQL), as autovacuum would give a running system."""
+    """Fresh planner statistics after a bulk load (PostgreSQL), as autovacuum would give a
+    running system."""
     if backend_of(str(rt.engine.url)) == "postgresql":
         with rt.engine.connect() as connection:
             connection.execute(text("ANALYZE"))

@@ -1,4 +1,5 @@
-"""Bulk ingest of activities through leadops' real path, against a plain executemany of the same rows.
+"""Bulk ingest of activities through leadops' real path, against a plain executemany of the same
+rows.
 
 The events form a live feed: in time order over half a year, each batch of 10,000 arriving just
 after its newest event, for N/10 leads that exist beforehand. leadops scores every event (rules,
@@ -31,18 +32,30 @@ from leadops.routing.org import apply_org, parse_org
 from leadops.runtime import Runtime
 
 BATCH = 10_000
-TYPES = ["page_view", "email_open", "email_click", "content_download", "form_submit", "webinar_attend"]
+TYPES = [
+    "page_view",
+    "email_open",
+    "email_click",
+    "content_download",
+    "form_submit",
+    "webinar_attend",
+]
 
 
-def make_events(count: int, leads: int, now: datetime, *, in_order: bool = True) -> list[dict[str, Any]]:
-    """N events over 180 days for ``leads`` leads, in time order (a live feed) or shuffled (a backfill)."""
+def make_events(
+    count: int, leads: int, now: datetime, *, in_order: bool = True
+) -> list[dict[str, Any]]:
+    """N events over 180 days for ``leads`` leads, in time order (a live feed) or shuffled (a
+    backfill)."""
     rng = random.Random(42)
     start = now - timedelta(days=180)
     events = []
     for i in range(count):
         type_ = rng.choice(TYPES)
         props: dict[str, Any] = (
-            {"url": "/pricing"} if type_ == "page_view" else {"email_id": f"nl-{rng.randint(1, 40)}"}
+            {"url": "/pricing"}
+            if type_ == "page_view"
+            else {"email_id": f"nl-{rng.randint(1, 40)}"}
         )
         at = start + timedelta(seconds=rng.randint(0, 180 * 86400))
         lead = rng.randrange(leads)
@@ -73,12 +86,16 @@ def run(*, database_url: str | None, events: int) -> dict[str, Any]:
             rt.close()
 
 
-def _measure(rt: Runtime, url: str, items: list[dict[str, Any]], leads: int, now: datetime) -> dict[str, Any]:
-    # The organisation and the leads (routed to their owners) exist beforehand (untimed), as they would
-    # in a running system.
+def _measure(
+    rt: Runtime, url: str, items: list[dict[str, Any]], leads: int, now: datetime
+) -> dict[str, Any]:
+    # The organisation and the leads (routed to their owners) exist beforehand (untimed), as they
+    # would in a running system.
     with rt.factory() as session, session.begin():
         apply_org(session, parse_org(bench_org()), now=now, tz=rt.settings.tz)
-        ctx = IngestContext.from_settings(session, rt.settings, now, actor_kind="import", actor_ref="bench")
+        ctx = IngestContext.from_settings(
+            session, rt.settings, now, actor_kind="import", actor_ref="bench"
+        )
         writer = LeadWriter(ctx)
         emails = sorted({str(item["email"]) for item in items})
         inputs = [LeadInput(email=e, created_at=now - timedelta(days=200)) for e in emails]
@@ -100,7 +117,9 @@ def _measure(rt: Runtime, url: str, items: list[dict[str, Any]], leads: int, now
     for start in range(0, len(items), BATCH):
         batch = items[start : start + BATCH]
         # A live feed: each batch arrives just after its newest event.
-        arrived = max(datetime.fromisoformat(str(item["occurred_at"])) for item in batch) + timedelta(minutes=1)
+        arrived = max(
+            datetime.fromisoformat(str(item["occurred_at"])) for item in batch
+        ) + timedelta(minutes=1)
         with rt.factory() as session, session.begin():
             ctx = IngestContext.from_settings(session, rt.settings, arrived, actor_kind="api")
             accepted += ingest_activities(ctx, batch).accepted
@@ -120,13 +139,16 @@ def _measure(rt: Runtime, url: str, items: list[dict[str, Any]], leads: int, now
         "ratio": round(raw_seconds / leadops_seconds, 3),
     }
     result["summary"] = (
-        f"ingest {n:,} events on {backend}: leadops {result['leadops_per_second']:,}/s, plain executemany "
+        f"ingest {n:,} events on {backend}: leadops {result['leadops_per_second']:,}/s, plain "
+        "executemany "
         f"{result['executemany_per_second']:,}/s, ratio {result['ratio']:.0%} of the raw rate"
     )
     return result
 
 
-def _raw_rows(items: list[dict[str, Any]], lead_ids: dict[str, int], now: datetime, backend: str) -> list[tuple]:  # type: ignore[type-arg]
+def _raw_rows(
+    items: list[dict[str, Any]], lead_ids: dict[str, int], now: datetime, backend: str
+) -> list[tuple]:  # type: ignore[type-arg]
     rows = []
     for item in items:
         at = datetime.fromisoformat(str(item["occurred_at"]))
@@ -166,15 +188,19 @@ def _executemany(rt: Runtime, rows: list[tuple], backend: str) -> float:  # type
     mark = "?" if backend == "sqlite" else "%s"
     cast = "" if backend == "sqlite" else "::jsonb"
     sql = (
-        "INSERT INTO activities (lead_id, type, occurred_at, received_at, campaign_id, channel, properties, "
-        f"source_system, external_id) VALUES ({', '.join([mark] * 6)}, {mark}{cast}, {mark}, {mark})"
+        "INSERT INTO activities (lead_id, type, occurred_at, received_at, campaign_id, channel, "
+        "properties, "
+        f"source_system, external_id) VALUES ({', '.join([mark] * 6)}, {mark}{cast}, {mark}, "
+        f"{mark})"
     )
     connection = rt.engine.raw_connection()
     try:
         started = time.perf_counter()
         for start in range(0, len(rows), BATCH):
             cursor = connection.cursor()
-            if backend == "sqlite":  # leadops opens SQLite transactions itself: one per batch, as leadops does
+            if (
+                backend == "sqlite"
+            ):  # leadops opens SQLite transactions itself: one per batch, as leadops does
                 cursor.execute("BEGIN")
             cursor.executemany(sql, rows[start : start + BATCH])
             connection.commit()

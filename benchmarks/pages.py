@@ -1,9 +1,9 @@
-"""Every page of the web app on the demo database (default 5,000 leads, half a year of a team's work),
-server-side: the time from request to the last byte of the answer, through the whole app (sign-in
-check, CSRF, queries, templates), measured in-process so that no network is counted.
+"""Every page of the web app on the demo database (default 5,000 leads, half a year of a team's
+work), server-side: the time from request to the last byte of the answer, through the whole app
+(sign-in check, CSRF, queries, templates), measured in-process so that no network is counted.
 
-Setup (untimed): ``leadops demo`` into a fresh database; a session for the demo's admin (who may open
-every page) and one for its rep (the queue).
+Setup (untimed): ``leadops demo`` into a fresh database; a session for the demo's admin (who may
+open every page) and one for its rep (the queue).
 
 Timed: each page 7 times after one warm-up; the median and the slowest are reported, against the
 target of 300 ms. Then, in the same database, the raw speed: a plain ``SELECT`` of one page of leads
@@ -30,18 +30,44 @@ from leadops.web.security import SESSION_COOKIE
 
 TARGET_MS = 300.0
 REPEAT = 7
-PAGES = ["/queue", "/leads", "/leads?stage=touch_1&sort=-score", "/leads?status=lead&level=3&min_score=20",
-         "/leads/1", "/board", "/board?team=0", "/reports", "/reports/funnel", "/reports/cohort", "/reports/dwell",
-         "/reports/forecast", "/reports/pipeline", "/reports/kpis", "/reports/sources", "/reports/campaigns",
-         "/reports/tasks", "/reports/status-board", "/reports/new-leads", "/reports/score-jumps",
-         "/reports/recycle-reasons", "/rules", "/import", "/notifications", "/settings"]  # fmt: skip
+PAGES = [
+    "/queue",
+    "/leads",
+    "/leads?stage=touch_1&sort=-score",
+    "/leads?status=lead&level=3&min_score=20",
+    "/leads/1",
+    "/board",
+    "/board?team=0",
+    "/reports",
+    "/reports/funnel",
+    "/reports/cohort",
+    "/reports/dwell",
+    "/reports/forecast",
+    "/reports/pipeline",
+    "/reports/kpis",
+    "/reports/sources",
+    "/reports/campaigns",
+    "/reports/tasks",
+    "/reports/status-board",
+    "/reports/new-leads",
+    "/reports/score-jumps",
+    "/reports/recycle-reasons",
+    "/rules",
+    "/import",
+    "/notifications",
+    "/settings",
+]
 
 
 def run(*, database_url: str | None, events: int, leads: int | None = None) -> dict[str, Any]:
     now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     count = leads or 5000
-    return on_fresh_database(database_url, now, lambda rt: build_demo(rt, leads=count) and None,
-                             lambda rt, url: _measure(rt, url, count))  # fmt: skip
+    return on_fresh_database(
+        database_url,
+        now,
+        lambda rt: build_demo(rt, leads=count) and None,
+        lambda rt, url: _measure(rt, url, count),
+    )
 
 
 def _client(rt: Runtime, email: str) -> TestClient:
@@ -76,14 +102,21 @@ def _measure(rt: Runtime, url: str, count: int) -> dict[str, Any]:
     with rt.engine.connect() as connection:
         started = time.perf_counter()
         for _ in range(REPEAT):
-            connection.execute(text("SELECT * FROM leads ORDER BY created_at DESC LIMIT 50")).fetchall()
+            connection.execute(
+                text("SELECT * FROM leads ORDER BY created_at DESC LIMIT 50")
+            ).fetchall()
             connection.execute(text("SELECT count(*) FROM leads")).scalar()
         raw = (time.perf_counter() - started) * 1000 / REPEAT
     slowest_page = max(pages, key=lambda p: pages[p]["median_ms"])
-    lines = [f"  {path:45} {v['median_ms']:7.1f} ms (slowest {v['max_ms']:.1f})" for path, v in pages.items()]
-    summary = (f"pages on the demo ({count} leads, {backend_of(url)}): the slowest page's median is "
-               f"{pages[slowest_page]['median_ms']:.0f} ms ({slowest_page}); target {TARGET_MS:.0f} ms; "
-               f"raw read of one list page {raw:.1f} ms\n" + "\n".join(lines))  # fmt: skip
+    lines = [
+        f"  {path:45} {v['median_ms']:7.1f} ms (slowest {v['max_ms']:.1f})"
+        for path, v in pages.items()
+    ]
+    summary = (
+        f"pages on the demo ({count} leads, {backend_of(url)}): the slowest page's median is "
+        f"{pages[slowest_page]['median_ms']:.0f} ms ({slowest_page}); target {TARGET_MS:.0f} ms; "
+        f"raw read of one list page {raw:.1f} ms\n" + "\n".join(lines)
+    )
     return {
         "summary": summary,
         "backend": backend_of(url),

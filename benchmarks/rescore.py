@@ -26,8 +26,15 @@ from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.scoring.service import rescore_all
 
-POINTS = {"content_download": 10, "email_click": 5, "trial_signup": 25, "unsubscribe": -5, "email_open": 2,
-          "form_submit": 15, "page_view": 15}  # fmt: skip
+POINTS = {
+    "content_download": 10,
+    "email_click": 5,
+    "trial_signup": 25,
+    "unsubscribe": -5,
+    "email_open": 2,
+    "form_submit": 15,
+    "page_view": 15,
+}
 TYPES = list(POINTS)
 
 
@@ -49,12 +56,26 @@ def _load(rt: Runtime, leads: int, events: int, now: datetime) -> None:
     with rt.factory() as session, session.begin():
         active_rules(session, now)
         rows = [
-            {"email": f"lead{i}@bench{i % 5000}.co.jp", "created_at": created, "ingested_at": created,
-             "updated_at": created, "lifecycle_stage": "inquiry", "status": "new", "touch_stage": "untouched",
-             "score": 0, "behavior_score": 0, "fit_score": 0, "temperature": "cold", "is_valid": True, "custom": {},
-             "flags": [], "group_scores": {}, "score_state": {}}
+            {
+                "email": f"lead{i}@bench{i % 5000}.co.jp",
+                "created_at": created,
+                "ingested_at": created,
+                "updated_at": created,
+                "lifecycle_stage": "inquiry",
+                "status": "new",
+                "touch_stage": "untouched",
+                "score": 0,
+                "behavior_score": 0,
+                "fit_score": 0,
+                "temperature": "cold",
+                "is_valid": True,
+                "custom": {},
+                "flags": [],
+                "group_scores": {},
+                "score_state": {},
+            }
             for i in range(leads)
-        ]  # fmt: skip
+        ]
         for start in range(0, len(rows), 20_000):
             session.execute(insert(table_of(Lead)), rows[start : start + 20_000])
         first_id = session.execute(text("SELECT min(id) FROM leads")).scalar_one()
@@ -62,16 +83,44 @@ def _load(rt: Runtime, leads: int, events: int, now: datetime) -> None:
         for i in range(events):
             type_ = rng.choice(TYPES)
             props = (
-                {"form": "inquiry"} if type_ == "form_submit" else {"url": "/pricing"} if type_ == "page_view" else {}
+                {"form": "inquiry"}
+                if type_ == "form_submit"
+                else {"url": "/pricing"}
+                if type_ == "page_view"
+                else {}
             )
             at = created + timedelta(seconds=rng.randint(0, 195 * 86400))
             batch.append((first_id + rng.randrange(leads), type_, at, now, props, "bench", f"r{i}"))
             if len(batch) == 50_000:
-                insert_plain(session, "activities", ("lead_id", "type", "occurred_at", "received_at", "properties",
-                                                     "source_system", "external_id"), batch)  # fmt: skip
+                insert_plain(
+                    session,
+                    "activities",
+                    (
+                        "lead_id",
+                        "type",
+                        "occurred_at",
+                        "received_at",
+                        "properties",
+                        "source_system",
+                        "external_id",
+                    ),
+                    batch,
+                )
                 batch = []
-        insert_plain(session, "activities", ("lead_id", "type", "occurred_at", "received_at", "properties",
-                                             "source_system", "external_id"), batch)  # fmt: skip
+        insert_plain(
+            session,
+            "activities",
+            (
+                "lead_id",
+                "type",
+                "occurred_at",
+                "received_at",
+                "properties",
+                "source_system",
+                "external_id",
+            ),
+            batch,
+        )
     with rt.engine.connect() as connection:
         if backend_of(str(rt.engine.url)) == "postgresql":
             connection.execute(text("ANALYZE"))
@@ -83,21 +132,30 @@ def _measure(rt: Runtime, url: str, leads: int, events: int, now: datetime) -> d
     outcome = rescore_all(rt.factory, now, chunk=2000)
     rescore_seconds = time.perf_counter() - started
     cases = " ".join(f"WHEN '{t}' THEN {p}" for t, p in POINTS.items())
-    aggregate = text(f"SELECT lead_id, SUM(CASE type {cases} ELSE 0 END) FROM activities GROUP BY lead_id")
+    aggregate = text(
+        f"SELECT lead_id, SUM(CASE type {cases} ELSE 0 END) FROM activities GROUP BY lead_id"
+    )
     with rt.engine.connect() as connection:
         started = time.perf_counter()
         rows = connection.execute(aggregate).all()
         sql_seconds = time.perf_counter() - started
     backend = backend_of(url)
     result = {
-        "backend": backend, "leads": leads, "activities": events, "rescored_leads": outcome.leads,
-        "ledger_lines": outcome.lines, "rescore_seconds": round(rescore_seconds, 2),
-        "activities_per_second": round(events / rescore_seconds), "sql_aggregate_seconds": round(sql_seconds, 3),
-        "aggregate_rows": len(rows), "ratio": round(rescore_seconds / sql_seconds, 1),
-    }  # fmt: skip
+        "backend": backend,
+        "leads": leads,
+        "activities": events,
+        "rescored_leads": outcome.leads,
+        "ledger_lines": outcome.lines,
+        "rescore_seconds": round(rescore_seconds, 2),
+        "activities_per_second": round(events / rescore_seconds),
+        "sql_aggregate_seconds": round(sql_seconds, 3),
+        "aggregate_rows": len(rows),
+        "ratio": round(rescore_seconds / sql_seconds, 1),
+    }
     result["summary"] = (
         f"rescore {leads:,} leads / {events:,} activities on {backend}: {rescore_seconds:.1f} s "
-        f"({result['activities_per_second']:,} activities/s, {outcome.lines:,} ledger lines); one SQL aggregate of "
+        f"({result['activities_per_second']:,} activities/s, {outcome.lines:,} ledger lines); one "
+        "SQL aggregate of "
         f"the same points {sql_seconds:.2f} s; rescore takes {result['ratio']}× the aggregate"
     )
     return result

@@ -1,8 +1,9 @@
-"""Route N unassigned leads (default 100,000) with the default rules, against the plain writes of the result.
+"""Route N unassigned leads (default 100,000) with the default rules, against the plain writes of
+the result.
 
 Setup (untimed): seed 001's four departments (24 reps, mixed weights and capacities, one rep out of
-office), N leads written straight into the table with levels 1–4 or none, prefectures across Japan and
-companies (20 % of them already owned, for ``account_owner``).
+office), N leads written straight into the table with levels 1–4 or none, prefectures across Japan
+and companies (20 % of them already owned, for ``account_owner``).
 
 Timed: ``route_unassigned`` (the path of `leadops route`: lock and load the leads, pick the team by
 the first matching rule, lock the team, read roster, open-lead counts and credits, choose, write the
@@ -34,8 +35,12 @@ from leadops.runtime import Runtime
 def run(*, database_url: str | None, events: int, leads: int | None = None) -> dict[str, Any]:
     now = datetime(2026, 11, 23, tzinfo=UTC)
     count = leads or 100_000
-    return on_fresh_database(database_url, now, lambda rt: _load(rt, count, now),
-                             lambda rt, url: _measure(rt, url, count, now))  # fmt: skip
+    return on_fresh_database(
+        database_url,
+        now,
+        lambda rt: _load(rt, count, now),
+        lambda rt, url: _measure(rt, url, count, now),
+    )
 
 
 def _load(rt: Runtime, count: int, now: datetime) -> None:
@@ -48,24 +53,46 @@ def _load(rt: Runtime, count: int, now: datetime) -> None:
         reps = list(session.scalars(select(User.id).where(User.role.in_(("member",)))))
         companies = max(1, count // 5)
         accounts = [
-            {"name": f"Company {i}", "normalized_name": f"company {i}", "domain": f"c{i}.bench.jp",
-             "owner_id": reps[i % len(reps)] if i % 5 == 0 else None, "custom": {}, "created_at": created}
+            {
+                "name": f"Company {i}",
+                "normalized_name": f"company {i}",
+                "domain": f"c{i}.bench.jp",
+                "owner_id": reps[i % len(reps)] if i % 5 == 0 else None,
+                "custom": {},
+                "created_at": created,
+            }
             for i in range(companies)
-        ]  # fmt: skip
+        ]
         insert_in_chunks(session, Account, accounts)
         first_account = session.scalar(select(func.min(Account.id)))
         assert first_account is not None
         rows = []
         for i in range(count):
             prefecture, region = rng.choice(prefectures)
-            rows.append({
-                "email": f"lead{i}@c{i % companies}.bench.jp", "created_at": created, "ingested_at": created,
-                "updated_at": created, "lifecycle_stage": "inquiry", "status": "new", "touch_stage": "untouched",
-                "score": rng.randint(0, 150), "behavior_score": 0, "fit_score": 0, "temperature": "cold",
-                "is_valid": True, "custom": {}, "flags": [], "group_scores": {}, "score_state": {},
-                "level": rng.choice((None, 1, 2, 3, 4)), "prefecture": prefecture,
-                "region": region, "account_id": first_account + i % companies,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "email": f"lead{i}@c{i % companies}.bench.jp",
+                    "created_at": created,
+                    "ingested_at": created,
+                    "updated_at": created,
+                    "lifecycle_stage": "inquiry",
+                    "status": "new",
+                    "touch_stage": "untouched",
+                    "score": rng.randint(0, 150),
+                    "behavior_score": 0,
+                    "fit_score": 0,
+                    "temperature": "cold",
+                    "is_valid": True,
+                    "custom": {},
+                    "flags": [],
+                    "group_scores": {},
+                    "score_state": {},
+                    "level": rng.choice((None, 1, 2, 3, 4)),
+                    "prefecture": prefecture,
+                    "region": region,
+                    "account_id": first_account + i % companies,
+                }
+            )
         insert_in_chunks(session, Lead, rows)
     analyze(rt)
 
@@ -77,29 +104,55 @@ def _measure(rt: Runtime, url: str, count: int, now: datetime) -> dict[str, Any]
     with rt.factory() as session:
         rows = [
             {"lid": lid, "o": owner, "t": team, "at": now}
-            for lid, owner, team in session.execute(select(Lead.id, Lead.owner_id, Lead.team_id).order_by(Lead.id))
+            for lid, owner, team in session.execute(
+                select(Lead.id, Lead.owner_id, Lead.team_id).order_by(Lead.id)
+            )
         ]
     started = time.perf_counter()
     with rt.factory() as session, session.begin():
         table = table_of(Lead)
         stmt = update(table).where(table.c.id == bindparam("lid"))
-        session.execute(stmt.values(owner_id=bindparam("o"), team_id=bindparam("t"), assigned_at=bindparam("at")), rows)
+        session.execute(
+            stmt.values(
+                owner_id=bindparam("o"), team_id=bindparam("t"), assigned_at=bindparam("at")
+            ),
+            rows,
+        )
         session.execute(
             insert(table_of(LeadAssignment)),
-            [{"lead_id": r["lid"], "at": r["at"], "team_id": r["t"], "user_id": r["o"], "rule_id": "plain",
-              "strategy": "plain", "reason": "plain", "candidates": [], "actor_kind": "bench"} for r in rows],
-        )  # fmt: skip
+            [
+                {
+                    "lead_id": r["lid"],
+                    "at": r["at"],
+                    "team_id": r["t"],
+                    "user_id": r["o"],
+                    "rule_id": "plain",
+                    "strategy": "plain",
+                    "reason": "plain",
+                    "candidates": [],
+                    "actor_kind": "bench",
+                }
+                for r in rows
+            ],
+        )
     plain_seconds = time.perf_counter() - started
     backend = backend_of(url)
     result = {
-        "backend": backend, "leads": count, "assigned": outcome.assigned, "to_manager": outcome.to_manager,
-        "unrouted": outcome.unrouted, "route_seconds": round(route_seconds, 2),
-        "leads_per_second": round(count / route_seconds), "plain_write_seconds": round(plain_seconds, 2),
+        "backend": backend,
+        "leads": count,
+        "assigned": outcome.assigned,
+        "to_manager": outcome.to_manager,
+        "unrouted": outcome.unrouted,
+        "route_seconds": round(route_seconds, 2),
+        "leads_per_second": round(count / route_seconds),
+        "plain_write_seconds": round(plain_seconds, 2),
         "ratio": round(route_seconds / plain_seconds, 1),
-    }  # fmt: skip
+    }
     result["summary"] = (
-        f"route {count:,} leads on {backend}: {route_seconds:.1f} s ({result['leads_per_second']:,} leads/s; "
-        f"{outcome.assigned:,} assigned, {outcome.to_manager:,} to a manager, {outcome.unrouted:,} not routed); "
+        f"route {count:,} leads on {backend}: {route_seconds:.1f} s "
+        f"({result['leads_per_second']:,} leads/s; "
+        f"{outcome.assigned:,} assigned, {outcome.to_manager:,} to a manager, {outcome.unrouted:,} "
+        "not routed); "
         f"plain executemany of the same owner updates and assignment rows {plain_seconds:.1f} s; "
         f"routing takes {result['ratio']}× the plain writes"
     )

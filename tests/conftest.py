@@ -32,7 +32,9 @@ KEEP_TABLES = {"activity_types", "alembic_version"}
 
 
 def requires_shared_data() -> pytest.MarkDecorator:
-    return pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"shared data not found at {SHARED_DATA}")
+    return pytest.mark.skipif(
+        not SHARED_DATA.exists(), reason=f"shared data not found at {SHARED_DATA}"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -53,14 +55,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_database() -> Iterator[str]:
     """A PostgreSQL database of this test session's own, migrated once, dropped at the end."""
     if not PG_URL:
-        pytest.skip("PostgreSQL not configured: set LEADOPS_TEST_DATABASE_URL (make test does when a server answers)")
+        pytest.skip(
+            "PostgreSQL not configured: set LEADOPS_TEST_DATABASE_URL (make test does when a "
+            "server answers)"
+        )
     with temporary_postgres_database(PG_URL, "leadops_test") as url:
         yield url
 
 
 def _truncate_pg(url: str) -> None:
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in KEEP_TABLES)
+    tables = ", ".join(
+        f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in KEEP_TABLES
+    )
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -95,11 +102,20 @@ def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
     rt.close()
 
 
-def api_token(runtime: Runtime, *, role: str = "admin", scope: str = "write", email: str | None = None) -> str:
+def api_token(
+    runtime: Runtime, *, role: str = "admin", scope: str = "write", email: str | None = None
+) -> str:
     """An API token of a new user with this role (no password: it signs in only with the token)."""
     with runtime.factory() as session, session.begin():
-        user = User(email=email or f"api-{role}-{scope}@leadops.test", name=f"API {role}", role=role, active=True,
-                    routing_weight=1.0, locale="en", created_at=NOW)  # fmt: skip
+        user = User(
+            email=email or f"api-{role}-{scope}@leadops.test",
+            name=f"API {role}",
+            role=role,
+            active=True,
+            routing_weight=1.0,
+            locale="en",
+            created_at=NOW,
+        )
         session.add(user)
         session.flush()
         token, _ = create_token(session, user, name="tests", scope=scope, now=NOW)

@@ -16,7 +16,9 @@ def ingest_context(session: Session, runtime: Runtime, **kwargs: Any) -> IngestC
     return IngestContext.from_settings(session, runtime.settings, runtime.clock.now(), **kwargs)
 
 
-def make_lead(session: Session, runtime: Runtime, *, email: str = "taro@example.co.jp", **fields: Any) -> Lead:
+def make_lead(
+    session: Session, runtime: Runtime, *, email: str = "taro@example.co.jp", **fields: Any
+) -> Lead:
     ctx = ingest_context(session, runtime)
     item, errors = validate_lead({"email": email, **fields}, ctx)
     assert item is not None, errors

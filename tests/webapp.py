@@ -34,8 +34,8 @@ class Org:
 
 
 def build_org(session: Session, runtime: Runtime, *, leads: int = 3) -> Org:
-    """One inside-sales team (a manager, two reps), a marketing user and an admin; ``leads`` leads owned by
-    the first rep with a touch overdue."""
+    """One inside-sales team (a manager, two reps), a marketing user and an admin; ``leads`` leads
+    owned by the first rep with a touch overdue."""
     now = runtime.clock.now()
     digest = hash_password(PASSWORD)
     team = Team(name="東京IS", kind="inside_sales", created_at=now)
@@ -44,17 +44,30 @@ def build_org(session: Session, runtime: Runtime, *, leads: int = 3) -> Org:
     users: dict[str, int] = {}
     for key, email in EMAILS.items():
         role = key.rstrip("2")
-        user = User(email=email, name=key.capitalize(), role=role, active=True, routing_weight=1.0, locale="en",
-                    password_hash=digest, created_at=now,
-                    team_id=team.id if role in ("member", "manager") else None)  # fmt: skip
+        user = User(
+            email=email,
+            name=key.capitalize(),
+            role=role,
+            active=True,
+            routing_weight=1.0,
+            locale="en",
+            password_hash=digest,
+            created_at=now,
+            team_id=team.id if role in ("member", "manager") else None,
+        )
         session.add(user)
         session.flush()
         users[key] = user.id
     team.manager_id = users["manager"]
     ids = []
     for i in range(leads):
-        lead = make_lead(session, runtime, email=f"lead{i}@customer{i}.co.jp", company=f"株式会社顧客{i}",
-                         last_name=f"顧客{i}")  # fmt: skip
+        lead = make_lead(
+            session,
+            runtime,
+            email=f"lead{i}@customer{i}.co.jp",
+            company=f"株式会社顧客{i}",
+            last_name=f"顧客{i}",
+        )
         lead.owner_id, lead.team_id, lead.status = users["member"], team.id, "lead"
         lead.next_due_at = now - timedelta(hours=1 + i)
         ids.append(lead.id)
@@ -63,22 +76,29 @@ def build_org(session: Session, runtime: Runtime, *, leads: int = 3) -> Org:
 
 
 def signed_in(runtime: Runtime, user_id: int) -> TestClient:
-    """A client with a fresh session of this user; its CSRF token is sent as a header on every request."""
+    """A client with a fresh session of this user; its CSRF token is sent as a header on every
+    request."""
     with runtime.factory() as session, session.begin():
-        secret, row = start_session(session, session.get_one(User, user_id), now=runtime.clock.now(), hours=8)
+        secret, row = start_session(
+            session, session.get_one(User, user_id), now=runtime.clock.now(), hours=8
+        )
         csrf = row.csrf_token
     client = TestClient(create_app(runtime), headers={"X-CSRF-Token": csrf}, follow_redirects=False)
     client.cookies.set(SESSION_COOKIE, secret)
     return client
 
 
-def sign_in_form(client: TestClient, email: str, password: str, next_: str = "/") -> tuple[int, str]:
+def sign_in_form(
+    client: TestClient, email: str, password: str, next_: str = "/"
+) -> tuple[int, str]:
     """Sign in through the form, as a browser does: (status, Location or page)."""
     page = client.get("/signin")
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match, page.text
-    answer = client.post("/signin", data={"email": email, "password": password, "csrf_token": match.group(1),
-                                          "next": next_})  # fmt: skip
+    answer = client.post(
+        "/signin",
+        data={"email": email, "password": password, "csrf_token": match.group(1), "next": next_},
+    )
     return answer.status_code, answer.headers.get("location", answer.text)
 
 

@@ -1,8 +1,8 @@
 """Accounts that sign in: passwords kept as Argon2id hashes, and the roles a user can have.
 
-A password is never stored or logged; only its hash (``$argon2id$…``, with its own salt and cost) is.
-``verify_password`` answers False for a wrong password, an account without one, or a hash it cannot
-read, so a caller has one answer to give: "wrong e-mail or password".
+A password is never stored or logged; only its hash (``$argon2id$…``, with its own salt and cost)
+is. ``verify_password`` answers False for a wrong password, an account without one, or a hash it
+cannot read, so a caller has one answer to give: "wrong e-mail or password".
 """
 
 from __future__ import annotations
@@ -40,14 +40,23 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 
 def needs_rehash(stored: str) -> bool:
-    """True when the hash was made with weaker settings than today's (rehash it at the next sign-in)."""
+    """True when the hash was made with weaker settings than today's (rehash it at the next
+    sign-in)."""
     return _hasher.check_needs_rehash(stored)
 
 
-def add_user(session: Session, email: str, *, password: str, role: str = "member", name: str | None = None,
-             team: str | None = None, now: datetime) -> tuple[User, bool]:  # fmt: skip
-    """Create the account, or update the one with this e-mail (name, role, team, password): running it
-    twice gives one account. Returns (user, created). Bad input names its field."""
+def add_user(
+    session: Session,
+    email: str,
+    *,
+    password: str,
+    role: str = "member",
+    name: str | None = None,
+    team: str | None = None,
+    now: datetime,
+) -> tuple[User, bool]:
+    """Create the account, or update the one with this e-mail (name, role, team, password): running
+    it twice gives one account. Returns (user, created). Bad input names its field."""
     errors = []
     try:
         address = normalize_email(email)
@@ -56,20 +65,36 @@ def add_user(session: Session, email: str, *, password: str, role: str = "member
     if role not in ROLES:
         errors.append(FieldError("role", f"expected one of {', '.join(ROLES)}, got {role!r}"))
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(FieldError("password", f"at least {MIN_PASSWORD_LENGTH} characters, got {len(password)}"))
+        errors.append(
+            FieldError(
+                "password", f"at least {MIN_PASSWORD_LENGTH} characters, got {len(password)}"
+            )
+        )
     team_id = None
     if team is not None:
         team_id = session.execute(select(Team.id).where(Team.name == team)).scalar_one_or_none()
         if team_id is None:
             known = sorted(session.scalars(select(Team.name)))
-            errors.append(FieldError("team", f"no team named {team!r}; teams are {', '.join(known) or '(none)'}"))
+            errors.append(
+                FieldError(
+                    "team", f"no team named {team!r}; teams are {', '.join(known) or '(none)'}"
+                )
+            )
     if errors:
         raise ValidationFailed(errors)
     user = session.execute(select(User).where(User.email == address)).scalar_one_or_none()
     created = user is None
     if user is None:
-        user = User(email=address, name=name or address.split("@")[0], role=role, team_id=team_id, active=True,
-                    routing_weight=1.0, locale="ja", created_at=now)  # fmt: skip
+        user = User(
+            email=address,
+            name=name or address.split("@")[0],
+            role=role,
+            team_id=team_id,
+            active=True,
+            routing_weight=1.0,
+            locale="ja",
+            created_at=now,
+        )
         session.add(user)
     else:
         user.role = role
@@ -80,10 +105,12 @@ def add_user(session: Session, email: str, *, password: str, role: str = "member
     return user, created
 
 
-# --- signed-in sessions and API tokens ---------------------------------------------------------------
+# --- signed-in sessions and API tokens
+# ---------------------------------------------------------------
 
 TOKEN_SCOPES = ("read", "write")
-#: A hash to verify against when the e-mail is unknown, so that a wrong e-mail takes as long as a wrong password.
+#: A hash to verify against when the e-mail is unknown, so that a wrong e-mail takes as long as a
+#: wrong password.
 _UNKNOWN_USER_HASH = _hasher.hash("not a password of anyone")
 
 
@@ -101,7 +128,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         address = normalize_email(email)
     except ValueError:
         address = ""
-    user = session.execute(select(User).where(User.email == address)).scalar_one_or_none() if address else None
+    user = (
+        session.execute(select(User).where(User.email == address)).scalar_one_or_none()
+        if address
+        else None
+    )
     if user is None or not user.active or not user.password_hash:
         verify_password(_UNKNOWN_USER_HASH, password)
         return None
@@ -112,19 +143,31 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def start_session(session: Session, user: User, *, now: datetime, hours: float) -> tuple[str, WebSession]:
-    """A new sign-in: returns the cookie value (shown once; only its hash is kept) and the session row."""
+def start_session(
+    session: Session, user: User, *, now: datetime, hours: float
+) -> tuple[str, WebSession]:
+    """A new sign-in: returns the cookie value (shown once; only its hash is kept) and the
+    session row."""
     secret = new_secret()
-    row = WebSession(token_hash=digest(secret), user_id=user.id, csrf_token=new_secret(), created_at=now,
-                     expires_at=now + timedelta(hours=hours))  # fmt: skip
+    row = WebSession(
+        token_hash=digest(secret),
+        user_id=user.id,
+        csrf_token=new_secret(),
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
     session.add(row)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at <= now))
+    session.execute(
+        delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at <= now)
+    )
     session.flush()
     return secret, row
 
 
 def session_of(session: Session, secret: str, now: datetime) -> tuple[User, WebSession] | None:
-    row = session.execute(select(WebSession).where(WebSession.token_hash == digest(secret))).scalar_one_or_none()
+    row = session.execute(
+        select(WebSession).where(WebSession.token_hash == digest(secret))
+    ).scalar_one_or_none()
     if row is None or row.expires_at <= now:
         return None
     user = session.get(User, row.user_id)
@@ -137,25 +180,37 @@ def end_session(session: Session, secret: str) -> None:
     session.execute(delete(WebSession).where(WebSession.token_hash == digest(secret)))
 
 
-def create_token(session: Session, user: User, *, name: str, scope: str, now: datetime) -> tuple[str, ApiToken]:
+def create_token(
+    session: Session, user: User, *, name: str, scope: str, now: datetime
+) -> tuple[str, ApiToken]:
     """A new API token for ``user``: returns the token (shown once) and its row."""
     errors = []
     if not name.strip():
         errors.append(FieldError("name", "give the token a name (what uses it)"))
     if scope not in TOKEN_SCOPES:
-        errors.append(FieldError("scope", f"expected one of {', '.join(TOKEN_SCOPES)}, got {scope!r}"))
+        errors.append(
+            FieldError("scope", f"expected one of {', '.join(TOKEN_SCOPES)}, got {scope!r}")
+        )
     if errors:
         raise ValidationFailed(errors)
     secret = "lo_" + new_secret()
-    row = ApiToken(user_id=user.id, name=name.strip(), token_hash=digest(secret), prefix=secret[:10], scope=scope,
-                   created_at=now)  # fmt: skip
+    row = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        token_hash=digest(secret),
+        prefix=secret[:10],
+        scope=scope,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return secret, row
 
 
 def token_of(session: Session, secret: str, now: datetime) -> tuple[User, ApiToken] | None:
-    row = session.execute(select(ApiToken).where(ApiToken.token_hash == digest(secret))).scalar_one_or_none()
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == digest(secret))
+    ).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
@@ -167,7 +222,8 @@ def token_of(session: Session, secret: str, now: datetime) -> tuple[User, ApiTok
 
 
 def revoke_token(session: Session, token_id: int, *, user: User, now: datetime) -> ApiToken:
-    """Revoke one of ``user``'s tokens (an admin may revoke anyone's). Revoking it again changes nothing."""
+    """Revoke one of ``user``'s tokens (an admin may revoke anyone's). Revoking it again changes
+    nothing."""
     row = session.get(ApiToken, token_id)
     if row is None or (row.user_id != user.id and user.role != "admin"):
         raise NotFound(f"no API token {token_id}")

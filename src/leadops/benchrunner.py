@@ -25,7 +25,9 @@ def benchmarks_dir() -> Path:
     configured = os.environ.get("LEADOPS_BENCHMARKS_DIR")
     folder = Path(configured) if configured else Path(__file__).resolve().parents[2] / "benchmarks"
     if not (folder / "common.py").exists():
-        raise ValueError(f"no benchmarks at {folder}: run `leadops bench` from a source checkout of leadops")
+        raise ValueError(
+            f"no benchmarks at {folder}: run `leadops bench` from a source checkout of leadops"
+        )
     return folder
 
 
@@ -44,11 +46,14 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def run_benchmarks(name: str, *, events: int, database_url: str | None, leads: int | None = None
-                   ) -> list[dict[str, Any]]:  # fmt: skip
+def run_benchmarks(
+    name: str, *, events: int, database_url: str | None, leads: int | None = None
+) -> list[dict[str, Any]]:
     names = BENCHMARKS if name == "all" else (name,)
     if name != "all" and name not in BENCHMARKS:
-        raise ValueError(f"unknown benchmark {name!r}; benchmarks are {', '.join(BENCHMARKS)} or all")
+        raise ValueError(
+            f"unknown benchmark {name!r}; benchmarks are {', '.join(BENCHMARKS)} or all"
+        )
     results = []
     for each in names:
         module = load(each)
@@ -58,7 +63,11 @@ def run_benchmarks(name: str, *, events: int, database_url: str | None, leads: i
         result.update(
             benchmark=each,
             at=datetime.now(UTC).isoformat(timespec="seconds"),
-            machine={"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+            machine={
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+            },
         )
         out = benchmarks_dir() / "results" / f"{each}-{result['backend']}.json"
         out.parent.mkdir(exist_ok=True)

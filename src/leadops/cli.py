@@ -21,16 +21,27 @@ from leadops.ingest.mappings import MappingError, resolve_mapping
 from leadops.ingest.readers import FileFormatError
 from leadops.runtime import Runtime
 
-app = typer.Typer(help="leadops: every lead has an owner, is touched on time, and is visible.", no_args_is_help=True)
-import_app = typer.Typer(help="Import leads, activities, deals and campaign members from CSV, XLSX or JSON Lines.")
+app = typer.Typer(
+    help="leadops: every lead has an owner, is touched on time, and is visible.",
+    no_args_is_help=True,
+)
+import_app = typer.Typer(
+    help="Import leads, activities, deals and campaign members from CSV, XLSX or JSON Lines."
+)
 lead_app = typer.Typer(help="Look at one lead.")
-rules_app = typer.Typer(help="The rules document: validate, apply (a new version, rescoring every lead), show, diff.")
+rules_app = typer.Typer(
+    help="The rules document: validate, apply (a new version, rescoring every lead), show, diff."
+)
 app.add_typer(import_app, name="import")
 app.add_typer(lead_app, name="lead")
-org_app = typer.Typer(help="The organisation: teams, users, capacities, weights, out-of-office periods.")
+org_app = typer.Typer(
+    help="The organisation: teams, users, capacities, weights, out-of-office periods."
+)
 app.add_typer(rules_app, name="rules")
 app.add_typer(org_app, name="org")
-users_app = typer.Typer(help="Accounts that sign in to the web app: e-mail, role, password.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Accounts that sign in to the web app: e-mail, role, password.", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
 
 console = Console(soft_wrap=True)
@@ -61,7 +72,9 @@ def init() -> None:
 
 @app.command()
 def demo(
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the database has leads.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even if the database has leads.")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same data.")] = 7,
     leads: Annotated[int, typer.Option(help="How many leads to create.")] = 5000,
 ) -> None:
@@ -147,8 +160,10 @@ def _import(
         return
     head = "Dry run (nothing written)" if dry_run else f"Import job {summary.job_id}"
     console.print(
-        f"{head}: {summary.total} rows read ({summary.encoding or 'xlsx'}); [green]{summary.taken} taken[/green], "
-        f"{summary.unchanged} unchanged, [red]{summary.rejected} rejected[/red], {summary.flagged} flagged",
+        f"{head}: {summary.total} rows read ({summary.encoding or 'xlsx'}); [green]{summary.taken} "
+        "taken[/green], "
+        f"{summary.unchanged} unchanged, [red]{summary.rejected} rejected[/red], {summary.flagged} "
+        "flagged",
         highlight=False,
     )
     for rejected in summary.rejects[:20]:
@@ -158,23 +173,33 @@ def _import(
     for number, flag, message in summary.flags[:20]:
         console.print(f"  row {number}: [yellow]{flag}[/yellow]: {message}", highlight=False)
     if summary.rejected and summary.job_id:
-        console.print(f"All rejected rows: leadops import rejects {summary.job_id} --output rejects.csv")
+        console.print(
+            f"All rejected rows: leadops import rejects {summary.job_id} --output rejects.csv"
+        )
 
 
-FileArg = Annotated[Path, typer.Argument(help="A .csv/.tsv (UTF-8, UTF-8 BOM or Shift_JIS), .xlsx or .jsonl file.")]
-MappingOpt = Annotated[
-    str | None, typer.Option("--mapping", help="salesforce, hubspot, marketo, or a YAML mapping file.")
+FileArg = Annotated[
+    Path, typer.Argument(help="A .csv/.tsv (UTF-8, UTF-8 BOM or Shift_JIS), .xlsx or .jsonl file.")
 ]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check every row and report, without writing.")]
+MappingOpt = Annotated[
+    str | None,
+    typer.Option("--mapping", help="salesforce, hubspot, marketo, or a YAML mapping file."),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Check every row and report, without writing.")
+]
 EncodingOpt = Annotated[str | None, typer.Option(help="Force an encoding (default: detected).")]
 SheetOpt = Annotated[str | None, typer.Option(help="XLSX sheet name (default: the first).")]
 OutputOpt = Annotated[str, typer.Option("--format", help="table or json.")]
 
 
 IMPORT_KINDS = {
-    "leads": "Upsert leads by normalized e-mail (or external id); match their companies to accounts.",
-    "events": "Import activities (email, type, occurred_at, properties, source, external_id); resends are no-ops.",
-    "deals": "Import opportunities; each is upserted by its external id and linked to its lead and account.",
+    "leads": "Upsert leads by normalized e-mail (or external id); match their companies to "
+    "accounts.",
+    "events": "Import activities (email, type, occurred_at, properties, source, external_id); "
+    "resends are no-ops.",
+    "deals": "Import opportunities; each is upserted by its external id and linked to its lead and "
+    "account.",
     "campaign-members": "Import campaign members (campaign, email, status, responded_at).",
 }
 
@@ -207,7 +232,18 @@ def import_jobs(limit: Annotated[int, typer.Option(help="How many recent jobs.")
 
     with runtime() as rt, rt.factory() as session:
         jobs = session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).all()
-        table = Table("id", "kind", "file", "state", "rows", "taken", "unchanged", "rejected", "flagged", "started")
+        table = Table(
+            "id",
+            "kind",
+            "file",
+            "state",
+            "rows",
+            "taken",
+            "unchanged",
+            "rejected",
+            "flagged",
+            "started",
+        )
         for job in jobs:
             table.add_row(
                 str(job.id),
@@ -227,7 +263,9 @@ def import_jobs(limit: Annotated[int, typer.Option(help="How many recent jobs.")
 @import_app.command("rejects")
 def import_rejects(
     job_id: Annotated[int, typer.Argument(help="The import job's id (see `leadops import jobs`).")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write CSV here (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write CSV here (default: stdout).")
+    ] = None,
 ) -> None:
     """Export a job's rejected rows as CSV: row number, field, error, then the raw row."""
     from leadops.ingest.importer import rejects_of
@@ -241,7 +279,9 @@ def import_rejects(
         writer = csv.writer(handle)
         writer.writerow(["row", "field", "error", *columns])
         for r in rejects:
-            writer.writerow([r.row_number, r.field or "", r.error, *(_cell(r.raw.get(c)) for c in columns)])
+            writer.writerow(
+                [r.row_number, r.field or "", r.error, *(_cell(r.raw.get(c)) for c in columns)]
+            )
         if output:
             handle.close()
             err.print(f"{len(rejects)} rejected rows written to {output}")
@@ -257,9 +297,12 @@ def _cell(value: Any) -> str:
 def lead_show(
     ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
     output: OutputOpt = "table",
-    explain: Annotated[bool, typer.Option("--explain", help="List the ledger lines that make the score.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List the ledger lines that make the score.")
+    ] = False,
 ) -> None:
-    """Show a lead: its fields, current state and recent history (and, with --explain, its score)."""
+    """Show a lead: its fields, current state and recent history (and, with --explain, its
+    score)."""
     from leadops.leads import find_lead, lead_detail
     from leadops.routing.service import assignments_of
     from leadops.rules.service import active_rules
@@ -270,14 +313,17 @@ def lead_show(
         detail = lead_detail(session, ref)
         if explain:
             lead = find_lead(session, ref)
-            detail["explain"] = explain_score(session, lead.id, active_rules(session, rt.clock.now()))
+            detail["explain"] = explain_score(
+                session, lead.id, active_rules(session, rt.clock.now())
+            )
             detail["routing"] = assignments_of(session, lead.id)
     if output == "json":
         console.print_json(json.dumps(detail, ensure_ascii=False, default=str))
         return
     lead = detail["lead"]
     console.print(
-        f"[bold]{lead['email'] or lead['crm_id']}[/bold]  {lead['last_name'] or ''} {lead['first_name'] or ''}"
+        f"[bold]{lead['email'] or lead['crm_id']}[/bold]  {lead['last_name'] or ''} "
+        f"{lead['first_name'] or ''}"
         f"  {lead['company'] or ''}",
         highlight=False,
     )
@@ -298,11 +344,14 @@ def lead_show(
         console.print(f"  {key:16} {lead.get(key)}", highlight=False)
     console.print(f"  activities       {len(detail['activities'])} (latest first)")
     for act in detail["activities"][:10]:
-        console.print(f"    {act['occurred_at']}  {act['type']}  {act['properties']}", highlight=False)
+        console.print(
+            f"    {act['occurred_at']}  {act['type']}  {act['properties']}", highlight=False
+        )
     console.print("  history")
     for event in detail["events"][:20]:
         console.print(
-            f"    {event['at'].astimezone(tz):%Y-%m-%d %H:%M}  {event['kind']}: {event['from']} → {event['to']}"
+            f"    {event['at'].astimezone(tz):%Y-%m-%d %H:%M}  {event['kind']}: {event['from']} → "
+            f"{event['to']}"
             f"  ({event['actor']})",
             highlight=False,
         )
@@ -317,7 +366,10 @@ def _print_routing(decisions: list[dict[str, Any]], tz: Any) -> None:
         at = d["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
         target = f"{d['user']} in {d['team']}" if d["user"] else "nobody"
         console.print(f"  {at}  → {target}  ({d['actor']})", highlight=False)
-        console.print(f"      rule {d['rule'] or '—'}, {d['strategy'] or '—'}: {d['reason'] or ''}", highlight=False)
+        console.print(
+            f"      rule {d['rule'] or '—'}, {d['strategy'] or '—'}: {d['reason'] or ''}",
+            highlight=False,
+        )
         for c in d["candidates"]:
             console.print(f"      {c['email']}: {c['result']}", highlight=False)
 
@@ -326,7 +378,9 @@ def _print_routing(decisions: list[dict[str, Any]], tz: Any) -> None:
 def lead_reassign(
     ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
     to: Annotated[str, typer.Option("--to", help="The new owner's e-mail.")],
-    by: Annotated[str, typer.Option("--by", help="The manager (or admin) making the change, by e-mail.")],
+    by: Annotated[
+        str, typer.Option("--by", help="The manager (or admin) making the change, by e-mail.")
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why; recorded with the change.")],
 ) -> None:
     """Move a lead to another person (managers and admins), with a reason that is recorded."""
@@ -335,8 +389,14 @@ def lead_reassign(
 
     with runtime() as rt, rt.factory() as session, session.begin():
         lead = find_lead(session, ref)
-        record = reassign(session, lead, find_user(session, to), by=find_user(session, by), reason=reason,
-                          now=rt.clock.now())  # fmt: skip
+        record = reassign(
+            session,
+            lead,
+            find_user(session, to),
+            by=find_user(session, by),
+            reason=reason,
+            now=rt.clock.now(),
+        )
     if record is None:
         console.print(f"{ref} already belongs to {to}; nothing changed")
     else:
@@ -345,13 +405,15 @@ def lead_reassign(
 
 @app.command("route")
 def route_command() -> None:
-    """Route every open lead that has no owner yet (e.g. after `org apply` or an import made before it)."""
+    """Route every open lead that has no owner yet (e.g. after `org apply` or an import made
+    before it)."""
     from leadops.routing.service import route_unassigned
 
     with runtime() as rt:
         outcome = route_unassigned(rt.factory, rt.clock.now(), actor_ref="cli")
     console.print(
-        f"{outcome.assigned} assigned, {outcome.to_manager} to a manager's queue, {outcome.unrouted} not routed",
+        f"{outcome.assigned} assigned, {outcome.to_manager} to a manager's queue, "
+        f"{outcome.unrouted} not routed",
         highlight=False,
     )
     for problem, count in sorted(outcome.problems.items()):
@@ -366,7 +428,9 @@ def _print_explain(info: dict[str, Any], tz: Any) -> None:
     for line in info["lines"]:
         at = line["at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
         table.add_row(at, line["rule"], line["group"], f"{line['delta']:+d}", line["reason"] or "")
-    table.add_row("", "", "total", str(sum(line["delta"] for line in info["lines"])), "", style="bold")
+    table.add_row(
+        "", "", "total", str(sum(line["delta"] for line in info["lines"])), "", style="bold"
+    )
     console.print(table)
 
 
@@ -388,7 +452,8 @@ def rules_validate(file: RulesFile) -> None:
     with runtime() as rt, rt.factory() as session:
         compiled = validate(session, _read_rules(file))
     console.print(
-        f"{file}: valid ({len(compiled.behavior)} behavior and {len(compiled.fit)} fit scoring rules, "
+        f"{file}: valid ({len(compiled.behavior)} behavior and {len(compiled.fit)} fit scoring "
+        "rules, "
         f"{len(compiled.levels)} level rules, {len(compiled.routing)} routing rules)"
     )
 
@@ -406,7 +471,9 @@ def rules_apply(
     with runtime() as rt:
         now = rt.clock.now()
         with rt.factory() as session, session.begin():
-            version = apply_rules(session, _read_rules(file), author=author, comment=comment, now=now)
+            version = apply_rules(
+                session, _read_rules(file), author=author, comment=comment, now=now
+            )
             number = version.version
         outcome = rescore_all(rt.factory, now)
     console.print(
@@ -428,7 +495,8 @@ def rules_show(
         ensure_rules(session, rt.clock.now())
         found = get_version(session, version)
         print(
-            f"# rules v{found.version}{' (active)' if found.active else ''}, by {found.author or '?'}, "
+            f"# rules v{found.version}{' (active)' if found.active else ''}, by "
+            f"{found.author or '?'}, "
             f"{found.created_at.astimezone(rt.settings.tz):%Y-%m-%d %H:%M}"
         )
         print(found.document, end="" if found.document.endswith("\n") else "\n")
@@ -467,7 +535,9 @@ def rules_diff(
 
 
 @org_app.command("apply")
-def org_apply(file: Annotated[Path, typer.Argument(help="An organisation document (YAML).")]) -> None:
+def org_apply(
+    file: Annotated[Path, typer.Argument(help="An organisation document (YAML).")],
+) -> None:
     """Create or update teams (by name) and users (by e-mail) from a YAML document."""
     from leadops.routing.org import apply_org, parse_org
 
@@ -484,11 +554,20 @@ def org_apply(file: Annotated[Path, typer.Argument(help="An organisation documen
 @users_app.command("add")
 def users_add(
     email: Annotated[str, typer.Argument(help="The user's e-mail (their sign-in).")],
-    role: Annotated[str, typer.Option(help="admin, manager, member (IS / sales) or marketing.")] = "member",
-    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail's local part).")] = None,
-    team: Annotated[str | None, typer.Option(help="The team's name, as in `leadops org show`.")] = None,
+    role: Annotated[
+        str, typer.Option(help="admin, manager, member (IS / sales) or marketing.")
+    ] = "member",
+    name: Annotated[
+        str | None, typer.Option(help="Display name (default: the e-mail's local part).")
+    ] = None,
+    team: Annotated[
+        str | None, typer.Option(help="The team's name, as in `leadops org show`.")
+    ] = None,
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input instead of asking.")
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from standard input instead of asking."
+        ),
     ] = False,
 ) -> None:
     """Create an account, or update the one with this e-mail (role, name, team, password)."""
@@ -499,8 +578,9 @@ def users_add(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with runtime() as rt, rt.factory() as session, session.begin():
-        user, created = add_user(session, email, password=password, role=role, name=name, team=team,
-                                 now=rt.clock.now())  # fmt: skip
+        user, created = add_user(
+            session, email, password=password, role=role, name=name, team=team, now=rt.clock.now()
+        )
         summary = f"{'created' if created else 'updated'} {user.email} ({user.role})"
     console.print(summary)
 
@@ -514,13 +594,20 @@ def users_list(output: OutputOpt = "table") -> None:
 
     with runtime() as rt, rt.factory() as session:
         rows = [
-            {"email": email, "name": name, "role": role, "team": team, "active": active,
-             "can_sign_in": bool(active and hashed)}
+            {
+                "email": email,
+                "name": name,
+                "role": role,
+                "team": team,
+                "active": active,
+                "can_sign_in": bool(active and hashed),
+            }
             for email, name, role, team, active, hashed in session.execute(
                 select(User.email, User.name, User.role, Team.name, User.active, User.password_hash)
-                .outerjoin(Team, Team.id == User.team_id).order_by(User.email)
+                .outerjoin(Team, Team.id == User.team_id)
+                .order_by(User.email)
             )
-        ]  # fmt: skip
+        ]
     if output == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -543,16 +630,20 @@ def org_show(output: OutputOpt = "table") -> None:
         return
     for team in teams:
         console.print(
-            f"[bold]{team['team']}[/bold] ({team['kind']}), manager {team['manager'] or '—'}", highlight=False
+            f"[bold]{team['team']}[/bold] ({team['kind']}), manager {team['manager'] or '—'}",
+            highlight=False,
         )
         for member in team["members"]:
             away = ", ".join(
                 f"{a:%m/%d}–{b:%m/%d}"
-                for a, b, _ in ((s.astimezone(tz), e.astimezone(tz), n) for s, e, n in member["out_of_office"])
+                for a, b, _ in (
+                    (s.astimezone(tz), e.astimezone(tz), n) for s, e, n in member["out_of_office"]
+                )
             )
             state = "" if member["active"] else " inactive"
             console.print(
-                f"  {member['name']} <{member['email']}> {member['role']}, weight {member['weight']:g}, "
+                f"  {member['name']} <{member['email']}> {member['role']}, weight "
+                f"{member['weight']:g}, "
                 f"capacity {member['capacity'] or '—'}{state}{'  away ' + away if away else ''}",
                 highlight=False,
             )
@@ -561,11 +652,18 @@ def org_show(output: OutputOpt = "table") -> None:
 @app.command("status")
 def status_command(
     ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
-    status: Annotated[str, typer.Argument(help="The new status (e.g. lead, recycled, disqualified_sales).")],
-    reason: Annotated[str | None, typer.Option(help="Why; required for recycled and disqualified_*.")] = None,
-    by: Annotated[str | None, typer.Option(help="Who makes the change (e-mail); recorded as the actor.")] = None,
+    status: Annotated[
+        str, typer.Argument(help="The new status (e.g. lead, recycled, disqualified_sales).")
+    ],
+    reason: Annotated[
+        str | None, typer.Option(help="Why; required for recycled and disqualified_*.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Who makes the change (e-mail); recorded as the actor.")
+    ] = None,
 ) -> None:
-    """Change a lead's status, as the rules' transition table allows; recorded with the actor and reason."""
+    """Change a lead's status, as the rules' transition table allows; recorded with the actor and
+    reason."""
     from leadops.cadence.service import change_status
     from leadops.leads import find_lead, find_user
     from leadops.rules.service import active_rules
@@ -574,10 +672,21 @@ def status_command(
         now = rt.clock.now()
         lead = find_lead(session, ref)
         actor = find_user(session, by) if by else None
-        change = change_status(session, active_rules(session, now), lead, status, reason=reason, now=now,
-                               actor_kind="user" if actor else "cli",
-                           actor_ref=str(actor.id) if actor else None)  # fmt: skip
-    message = f"{ref}: {change.before} → {change.after}" if change.changed else f"{ref} is already {status}"
+        change = change_status(
+            session,
+            active_rules(session, now),
+            lead,
+            status,
+            reason=reason,
+            now=now,
+            actor_kind="user" if actor else "cli",
+            actor_ref=str(actor.id) if actor else None,
+        )
+    message = (
+        f"{ref}: {change.before} → {change.after}"
+        if change.changed
+        else f"{ref} is already {status}"
+    )
     console.print(message, highlight=False)
 
 
@@ -585,12 +694,19 @@ def status_command(
 def touch_command(
     ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
     channel: Annotated[str, typer.Option(help="call, email, voicemail, sms, social or meeting.")],
-    outcome: Annotated[str, typer.Option(help="no_answer, voicemail_left, sent, bounced, replied or connected.")],
-    by: Annotated[str | None, typer.Option(help="The rep (e-mail); default: the lead's owner.")] = None,
-    at: Annotated[str | None, typer.Option(help="When (ISO 8601, local time if naive); default now.")] = None,
+    outcome: Annotated[
+        str, typer.Option(help="no_answer, voicemail_left, sent, bounced, replied or connected.")
+    ],
+    by: Annotated[
+        str | None, typer.Option(help="The rep (e-mail); default: the lead's owner.")
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option(help="When (ISO 8601, local time if naive); default now.")
+    ] = None,
     note: Annotated[str | None, typer.Option(help="A note.")] = None,
     touch_id: Annotated[
-        str | None, typer.Option("--id", help="Your id for this touch: logging it twice records once.")
+        str | None,
+        typer.Option("--id", help="Your id for this touch: logging it twice records once."),
     ] = None,
 ) -> None:
     """Log a touch (a call, an e-mail …): the touch stage moves on and the next deadline is set."""
@@ -607,10 +723,24 @@ def touch_command(
             raise LeadopsError(f"--at: {exc}") from None
         lead = find_lead(session, ref)
         user = touch_author(session, lead, by)
-        result = log_touch(session, active_rules(session, now), lead, user=user, channel=channel, outcome=outcome,
-                           at=when, now=now, note=note, external_id=touch_id)  # fmt: skip
+        result = log_touch(
+            session,
+            active_rules(session, now),
+            lead,
+            user=user,
+            channel=channel,
+            outcome=outcome,
+            at=when,
+            now=now,
+            note=note,
+            external_id=touch_id,
+        )
         tz = rt.settings.tz
-    due = f", next touch due {result.next_due_at.astimezone(tz):%Y-%m-%d %H:%M}" if result.next_due_at else ""
+    due = (
+        f", next touch due {result.next_due_at.astimezone(tz):%Y-%m-%d %H:%M}"
+        if result.next_due_at
+        else ""
+    )
     if not result.created:
         console.print(f"touch {touch_id} was already logged; nothing changed")
     else:
@@ -626,15 +756,29 @@ def report_command(
             "campaigns, score-jumps, new-leads, pipeline, tasks, sources, forecast."
         ),
     ],
-    start: Annotated[str | None, typer.Option("--from", help="First day (or time) of the range.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day of the range (inclusive).")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (or time) of the range.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day of the range (inclusive).")
+    ] = None,
     period: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "month",
-    by: Annotated[str, typer.Option(help="period (when outcomes happened) or cohort (when leads came).")] = "period",
-    output_format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx.")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Run as of this day (its end) or time, not now.")] = None,
+    by: Annotated[
+        str, typer.Option(help="period (when outcomes happened) or cohort (when leads came).")
+    ] = "period",
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, json, csv or xlsx.")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Run as of this day (its end) or time, not now.")
+    ] = None,
     threshold: Annotated[int, typer.Option(help="score-jumps: the least rise in points.")] = 10,
-    backtest: Annotated[bool, typer.Option("--backtest", help="forecast: replay past months' forecasts.")] = False,
+    backtest: Annotated[
+        bool, typer.Option("--backtest", help="forecast: replay past months' forecasts.")
+    ] = False,
 ) -> None:
     """Run a report (definitions in docs/reports.md)."""
     from leadops.reports import run_report
@@ -644,8 +788,17 @@ def report_command(
     if output_format not in ("table", "json", "csv", "xlsx"):
         raise typer.BadParameter("expected table, json, csv or xlsx", param_hint="--format")
     with runtime() as rt, rt.factory() as session:
-        params = report_params(start, end, period, by, rt.settings.tz, rt.clock.now(), as_of=as_of,
-                               threshold=threshold, backtest=backtest)  # fmt: skip
+        params = report_params(
+            start,
+            end,
+            period,
+            by,
+            rt.settings.tz,
+            rt.clock.now(),
+            as_of=as_of,
+            threshold=threshold,
+            backtest=backtest,
+        )
         result = run_report(session, name, params)
     if output_format == "xlsx":
         target = output or Path(f"{name}.xlsx")
@@ -653,8 +806,11 @@ def report_command(
         console.print(f"written to {target}")
         return
     if output_format in ("json", "csv"):
-        text = json.dumps(result.to_json(), ensure_ascii=False, default=str, indent=2) if output_format == "json" \
-            else to_csv(result)  # fmt: skip
+        text = (
+            json.dumps(result.to_json(), ensure_ascii=False, default=str, indent=2)
+            if output_format == "json"
+            else to_csv(result)
+        )
         if output:
             output.write_text(text, encoding="utf-8")
             console.print(f"written to {output}")
@@ -667,8 +823,11 @@ def report_command(
         console.print(_report_table(section, table["columns"], rows[:SECTION_ROWS]))
         if len(rows) > SECTION_ROWS:
             more = len(rows) - SECTION_ROWS
-            console.print(f"… {more} more rows in {section} (--format csv, json or xlsx has them all)", style="dim",
-                          highlight=False)  # fmt: skip
+            console.print(
+                f"… {more} more rows in {section} (--format csv, json or xlsx has them all)",
+                style="dim",
+                highlight=False,
+            )
     console.print(result.definition, style="dim", highlight=False)
     for note in result.notes:
         console.print(f"note: {note}", style="dim", highlight=False)
@@ -694,7 +853,8 @@ def _report_cell(column: str, value: Any) -> str:
 
 
 def _report_table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
-    """A report table; one with many columns is turned on its side (a row per measure) to fit a terminal."""
+    """A report table; one with many columns is turned on its side (a row per measure) to fit a
+    terminal."""
     if len(columns) > 9 and rows:
         table = Table(columns[0], *(str(r[0]) for r in rows), title=title)
         for index, column in enumerate(columns[1:], start=1):
@@ -709,11 +869,13 @@ def _report_table(title: str, columns: list[str], rows: list[list[Any]]) -> Tabl
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run one sweep and exit.")] = False,
-    now: Annotated[str | None, typer.Option(help="Sweep as if it were this time (ISO 8601); implies --once.")] = None,
+    now: Annotated[
+        str | None, typer.Option(help="Sweep as if it were this time (ISO 8601); implies --once.")
+    ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 60.0,
 ) -> None:
-    """Run the sweeps (score decay, SLA deadlines, reminders, escalations, reassignment, recycling) now and then,
-    or once at a given time."""
+    """Run the sweeps (score decay, SLA deadlines, reminders, escalations, reassignment, recycling)
+    now and then, or once at a given time."""
     import time as time_module
 
     from leadops.ingest.normalize import parse_datetime
@@ -737,12 +899,18 @@ def worker(
 @app.command()
 def bench(
     name: Annotated[
-        str, typer.Argument(help="Which benchmark: ingest, rescore, routing, sweep, reports, pages (or all).")
+        str,
+        typer.Argument(
+            help="Which benchmark: ingest, rescore, routing, sweep, reports, pages (or all)."
+        ),
     ] = "all",
     events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
     leads: Annotated[
         int | None,
-        typer.Option(help="Leads for rescore (default events ÷ 10), routing, sweep and reports (default 100,000)."),
+        typer.Option(
+            help="Leads for rescore (default events ÷ 10), routing, sweep and reports (default "
+            "100,000)."
+        ),
     ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Database to measure (default: a fresh SQLite file).")

@@ -19,7 +19,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         default="sqlite:///./leadops.db",
-        description="SQLAlchemy URL of the store: sqlite:///path.db or postgresql+psycopg://user@host/db.",
+        description="SQLAlchemy URL of the store: sqlite:///path.db or "
+        "postgresql+psycopg://user@host/db.",
     )
     timezone: str = Field(
         default="Asia/Tokyo",
@@ -27,38 +28,63 @@ class Settings(BaseSettings):
     )
     future_tolerance_hours: float = Field(
         default=24.0,
-        description="An activity dated further than this into the future is rejected as a bad date.",
+        description=(
+            "An activity dated further than this into the future is rejected as a bad date."
+        ),
     )
-    max_batch_size: int = Field(default=10_000, description="Most activities accepted in one API batch request.")
+    max_batch_size: int = Field(
+        default=10_000, description="Most activities accepted in one API batch request."
+    )
     max_upload_mb: float = Field(
-        default=25.0, description="Largest request body or uploaded file the web app accepts, in MB."
+        default=25.0,
+        description="Largest request body or uploaded file the web app accepts, in MB.",
     )
-    import_chunk_size: int = Field(default=2_000, description="Rows written per transaction by file imports.")
+    import_chunk_size: int = Field(
+        default=2_000, description="Rows written per transaction by file imports."
+    )
     date_order: str = Field(
         default="ymd",
-        description="How to read all-number slash dates: ymd (2024/04/01), mdy (04/01/2024) or dmy.",
+        description=(
+            "How to read all-number slash dates: ymd (2024/04/01), mdy (04/01/2024) or dmy."
+        ),
     )
 
-    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications; unset: no e-mail.")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail notifications; unset: no e-mail."
+    )
     smtp_port: int = Field(default=25, description="SMTP port.")
-    smtp_from: str = Field(default="leadops@localhost", description="Sender address of notification e-mails.")
-    smtp_user: str | None = Field(default=None, description="SMTP user name, when the server needs a login.")
+    smtp_from: str = Field(
+        default="leadops@localhost", description="Sender address of notification e-mails."
+    )
+    smtp_user: str | None = Field(
+        default=None, description="SMTP user name, when the server needs a login."
+    )
     smtp_password: str | None = Field(default=None, description="SMTP password.")
-    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS."
+    )
     webhook_url: str | None = Field(
-        default=None, description="URL that receives every notification as JSON (Slack-compatible); unset: none."
+        default=None,
+        description="URL that receives every notification as JSON (Slack-compatible); unset: none.",
     )
     webhook_secret: str | None = Field(
-        default=None, description="Signs webhook bodies: X-Leadops-Signature: sha256=HMAC-SHA256(secret, body)."
+        default=None,
+        description="Signs webhook bodies: X-Leadops-Signature: sha256=HMAC-SHA256(secret, body).",
     )
-    notify_max_attempts: int = Field(default=8, description="Delivery attempts before a notification is given up.")
+    notify_max_attempts: int = Field(
+        default=8, description="Delivery attempts before a notification is given up."
+    )
     notify_lease_seconds: float = Field(
-        default=300.0, description="How long a claimed notification waits before another worker may retry it."
+        default=300.0,
+        description="How long a claimed notification waits before another worker may retry it.",
     )
 
-    session_hours: float = Field(default=12.0, description="How long a web sign-in lasts before signing in again.")
+    session_hours: float = Field(
+        default=12.0, description="How long a web sign-in lasts before signing in again."
+    )
     cookie_secure: bool = Field(
-        default=False, description="Send the session cookie over HTTPS only (set it when serving behind TLS)."
+        default=False,
+        description="Send the session cookie over HTTPS only (set it when serving behind TLS).",
     )
 
     @property

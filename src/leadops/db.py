@@ -51,11 +51,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # pysqlite would open a transaction only at the first write, so the reads before it would not see
-        # the snapshot the write is made against. SQLAlchemy opens every transaction itself instead: the
-        # reads and writes of a unit of work share one snapshot; units of work run by run_in_transaction
-        # begin IMMEDIATE (they wait for the write lock first); any other writer whose snapshot went stale
-        # fails ("database is locked") rather than act on what it read before.
+        # pysqlite would open a transaction only at the first write, so the reads before it would
+        # not see the snapshot the write is made against. SQLAlchemy opens every transaction itself
+        # instead: the reads and writes of a unit of work share one snapshot; units of work run by
+        # run_in_transaction begin IMMEDIATE (they wait for the write lock first); any other writer
+        # whose snapshot went stale fails ("database is locked") rather than act on what it read
+        # before.
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -104,8 +105,8 @@ def insert_for(session: Session) -> Any:
 
 
 def claim_rows(session: Session, stmt: Any, **lock: Any) -> Any:
-    """A SELECT that claims its rows for this transaction: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
-    concurrent workers take different rows; on SQLite the unit of work's write lock does that."""
+    """A SELECT that claims its rows for this transaction: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+    so concurrent workers take different rows; on SQLite the unit of work's write lock does that."""
     if session.connection().dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True, **lock)
     return stmt
@@ -150,12 +151,14 @@ def temporary_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
-def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 8) -> T:
-    """Run ``work`` in its own transaction and commit; if a concurrent writer won a race (a unique key it
-    created first, SQLite's single-writer lock or a stale snapshot, a PostgreSQL deadlock), roll back and
-    run it again. Only for work that is idempotent — every ingestion write is an upsert and every sweep
-    re-reads what is due, so a retry sees the winner's rows. Errors from raw driver cursors (COPY, bulk
-    inserts) count as well as SQLAlchemy's."""
+def run_in_transaction(
+    factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 8
+) -> T:
+    """Run ``work`` in its own transaction and commit; if a concurrent writer won a race (a unique
+    key it created first, SQLite's single-writer lock or a stale snapshot, a PostgreSQL deadlock),
+    roll back and run it again. Only for work that is idempotent — every ingestion write is an
+    upsert and every sweep re-reads what is due, so a retry sees the winner's rows. Errors from raw
+    driver cursors (COPY, bulk inserts) count as well as SQLAlchemy's."""
     import sqlite3
 
     import psycopg
@@ -167,8 +170,8 @@ def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session],
         try:
             with session_scope(factory) as session:
                 if session.get_bind().dialect.name == "sqlite":
-                    # A unit of work that writes takes SQLite's write lock first (waiting its turn), so it
-                    # never reads a snapshot that another writer makes stale before it writes.
+                    # A unit of work that writes takes SQLite's write lock first (waiting its turn),
+                    # so it never reads a snapshot that another writer makes stale before it writes.
                     session.connection(execution_options={"sqlite_immediate": True})
                 return work(session)
         except uniques:
@@ -176,7 +179,9 @@ def run_in_transaction(factory: sessionmaker[Session], work: Callable[[Session],
                 raise
         except transient as exc:
             message = str(exc).lower()
-            if attempt == attempts or not any(w in message for w in ("locked", "busy", "deadlock", "serializ")):
+            if attempt == attempts or not any(
+                w in message for w in ("locked", "busy", "deadlock", "serializ")
+            ):
                 raise
         time.sleep(0.01 * attempt * attempt)
     raise AssertionError("unreachable")

@@ -4,17 +4,19 @@ Every notification is first an ``in_app`` row (the inbox shows it at once). The 
 out to the external channels configured (``LEADOPS_SMTP_HOST``, ``LEADOPS_WEBHOOK_URL``) as rows of
 their own, then delivers those:
 
-1. **claim** (one transaction): due rows are locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), their
-   attempt counted and their next attempt pushed one lease ahead — so no other worker takes them;
+1. **claim** (one transaction): due rows are locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
+   their attempt counted and their next attempt pushed one lease ahead — so no other worker takes
+   them;
 2. **send**, outside any transaction;
-3. **record** (one transaction): sent, or the error and the next attempt after an exponential backoff
-   (1, 2, 4 … minutes, at most an hour); after ``notify_max_attempts`` the row is given up, with its error.
+3. **record** (one transaction): sent, or the error and the next attempt after an exponential
+   backoff (1, 2, 4 … minutes, at most an hour); after ``notify_max_attempts`` the row is given up,
+   with its error.
 
 The promise (docs/operations.md): a notification is never lost — it stays in the outbox until it is
 recorded as sent or given up with its error — and it is delivered at least once. A worker that dies
 after sending and before recording leaves the row claimed; when the lease runs out it is sent again,
-with the same ``Message-ID`` / ``Idempotency-Key`` (the notification's id) and the attempt number, so a
-receiver can tell the repeat from a new notification: never a silent duplicate.
+with the same ``Message-ID`` / ``Idempotency-Key`` (the notification's id) and the attempt number,
+so a receiver can tell the repeat from a new notification: never a silent duplicate.
 """
 
 from __future__ import annotations
@@ -44,7 +46,10 @@ SUBJECTS = {
     "lead_handed_off": ("担当リードが他部署へ移りました", "Your lead moved to another team"),
     "lead_reassigned_away": ("担当リードが再割り当てされました", "Your lead was reassigned"),
     "manager_queue": ("担当者不在のリードがあります", "A lead is waiting in your queue"),
-    "account_lead_assigned": ("担当企業のリードが割り当てられました", "A lead at your account was assigned"),
+    "account_lead_assigned": (
+        "担当企業のリードが割り当てられました",
+        "A lead at your account was assigned",
+    ),
     "routing_failed": ("リードを振り分けられません", "Leads cannot be routed"),
     "approach_request": ("アプローチ依頼", "Approach request"),
     "approach_due_soon": ("アプローチ期限が近づいています", "An approach request is due soon"),
@@ -102,17 +107,32 @@ def send_email(settings: Settings, item: _Claimed) -> None:
 
 
 def send_webhook(settings: Settings, item: _Claimed) -> None:
-    body = json.dumps({
-        "text": f"{subject_of(item.template, item.locale)}: {item.payload.get('email') or ''}".strip(),
-        "notification": {"id": item.id, "template": item.template, "recipient": item.address, **item.payload},
-    }, ensure_ascii=False, default=str).encode()  # fmt: skip
-    headers = {"Content-Type": "application/json", "Idempotency-Key": f"notification-{item.id}",
-               "X-Leadops-Attempt": str(item.attempt)}  # fmt: skip
+    text = f"{subject_of(item.template, item.locale)}: {item.payload.get('email') or ''}"
+    body = json.dumps(
+        {
+            "text": text.strip(),
+            "notification": {
+                "id": item.id,
+                "template": item.template,
+                "recipient": item.address,
+                **item.payload,
+            },
+        },
+        ensure_ascii=False,
+        default=str,
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": f"notification-{item.id}",
+        "X-Leadops-Attempt": str(item.attempt),
+    }
     if settings.webhook_secret:
         digest = hmac.new(settings.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
         headers["X-Leadops-Signature"] = f"sha256={digest}"
     assert settings.webhook_url is not None
-    request = urllib.request.Request(settings.webhook_url, data=body, headers=headers, method="POST")
+    request = urllib.request.Request(
+        settings.webhook_url, data=body, headers=headers, method="POST"
+    )
     with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (the URL is configuration)
         if response.status >= 300:
             raise OSError(f"webhook answered {response.status}")
@@ -128,19 +148,29 @@ def backoff(attempt: int) -> timedelta:
 def _claim_query(now: datetime, channels: tuple[str, ...], limit: int) -> Any:
     return (
         select(Notification)
-        .where(Notification.channel.in_(channels), Notification.sent_at.is_(None),
-               Notification.next_attempt_at.isnot(None), Notification.next_attempt_at <= now)
+        .where(
+            Notification.channel.in_(channels),
+            Notification.sent_at.is_(None),
+            Notification.next_attempt_at.isnot(None),
+            Notification.next_attempt_at <= now,
+        )
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit)
-    )  # fmt: skip
+    )
 
 
 def fan_out(session: Session, settings: Settings, now: datetime, limit: int = 1000) -> int:
     """Mark due in-app notifications delivered and queue their e-mail and webhook copies."""
-    rows = list(session.scalars(claim_rows(session, _claim_query(now, ("in_app",), limit), of=Notification)))
+    rows = list(
+        session.scalars(claim_rows(session, _claim_query(now, ("in_app",), limit), of=Notification))
+    )
     if not rows:
         return 0
-    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_({r.recipient_id for r in rows}))).all())
+    emails = dict(
+        session.execute(
+            select(User.id, User.email).where(User.id.in_({r.recipient_id for r in rows}))
+        ).all()
+    )
     copies = []
     for row in rows:
         row.sent_at, row.attempts, row.next_attempt_at = now, row.attempts + 1, None
@@ -150,39 +180,72 @@ def fan_out(session: Session, settings: Settings, now: datetime, limit: int = 10
         if settings.webhook_url:
             targets.append(("webhook", emails.get(row.recipient_id)))
         for channel, address in targets:
-            copies.append({"recipient_id": row.recipient_id, "channel": channel, "address": address,
-                           "template": row.template, "payload": row.payload, "created_at": now, "next_attempt_at": now,
-                           "attempts": 0, "dedup_key": f"{row.dedup_key or row.id}:{channel}"[:300]})  # fmt: skip
+            copies.append(
+                {
+                    "recipient_id": row.recipient_id,
+                    "channel": channel,
+                    "address": address,
+                    "template": row.template,
+                    "payload": row.payload,
+                    "created_at": now,
+                    "next_attempt_at": now,
+                    "attempts": 0,
+                    "dedup_key": f"{row.dedup_key or row.id}:{channel}"[:300],
+                }
+            )
     if copies:
         session.execute(
-            insert_for(session)(table_of(Notification)).on_conflict_do_nothing(index_elements=["dedup_key"]), copies
+            insert_for(session)(table_of(Notification)).on_conflict_do_nothing(
+                index_elements=["dedup_key"]
+            ),
+            copies,
         )
     return len(rows)
 
 
 def _claim(session: Session, settings: Settings, now: datetime, limit: int) -> list[_Claimed]:
-    rows = list(session.scalars(claim_rows(session, _claim_query(now, tuple(SENDERS), limit), of=Notification)))
+    rows = list(
+        session.scalars(
+            claim_rows(session, _claim_query(now, tuple(SENDERS), limit), of=Notification)
+        )
+    )
     locales = dict(
-        session.execute(select(User.id, User.locale).where(User.id.in_({r.recipient_id for r in rows}))).all()
+        session.execute(
+            select(User.id, User.locale).where(User.id.in_({r.recipient_id for r in rows}))
+        ).all()
     )
     lease = timedelta(seconds=settings.notify_lease_seconds)
     claimed = []
     for row in rows:
         row.attempts += 1
         row.next_attempt_at = now + lease
-        claimed.append(_Claimed(row.id, row.channel, row.address, row.template, dict(row.payload), row.attempts,
-                                locales.get(row.recipient_id, "ja")))  # fmt: skip
+        claimed.append(
+            _Claimed(
+                row.id,
+                row.channel,
+                row.address,
+                row.template,
+                dict(row.payload),
+                row.attempts,
+                locales.get(row.recipient_id, "ja"),
+            )
+        )
     return claimed
 
 
-def _record(session: Session, settings: Settings, now: datetime, results: dict[int, str | None]) -> tuple[int, int]:
+def _record(
+    session: Session, settings: Settings, now: datetime, results: dict[int, str | None]
+) -> tuple[int, int]:
     given_up = failed = 0
     for row in session.scalars(select(Notification).where(Notification.id.in_(results))):
         error = results[row.id]
         if error is None:
             row.sent_at, row.next_attempt_at, row.last_error = now, None, None
         elif row.attempts >= settings.notify_max_attempts:
-            row.next_attempt_at, row.last_error = None, f"given up after {row.attempts} attempts: {error}"[:2000]
+            row.next_attempt_at, row.last_error = (
+                None,
+                f"given up after {row.attempts} attempts: {error}"[:2000],
+            )
             given_up += 1
         else:
             row.next_attempt_at, row.last_error = now + backoff(row.attempts), error[:2000]
@@ -190,9 +253,16 @@ def _record(session: Session, settings: Settings, now: datetime, results: dict[i
     return failed, given_up
 
 
-def deliver(factory: sessionmaker[Session], settings: Settings, now: datetime, *, limit: int = 500,
-            senders: dict[str, Sender] | None = None) -> DeliveryReport:  # fmt: skip
-    """One delivery pass at ``now``: fan out the inbox, then claim, send and record external notifications."""
+def deliver(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    *,
+    limit: int = 500,
+    senders: dict[str, Sender] | None = None,
+) -> DeliveryReport:
+    """One delivery pass at ``now``: fan out the inbox, then claim, send and record external
+    notifications."""
     report = DeliveryReport()
     report.fanned_out = run_in_transaction(factory, lambda s: fan_out(s, settings, now))
     claimed = run_in_transaction(factory, lambda s: _claim(s, settings, now, limit))
@@ -207,15 +277,31 @@ def deliver(factory: sessionmaker[Session], settings: Settings, now: datetime, *
             report.sent += 1
         except Exception as exc:  # noqa: BLE001 (any failure of a remote system is a failed attempt)
             results[item.id] = f"{type(exc).__name__}: {exc}"
-    report.failed, report.given_up = run_in_transaction(factory, lambda s: _record(s, settings, now, results))
+    report.failed, report.given_up = run_in_transaction(
+        factory, lambda s: _record(s, settings, now, results)
+    )
     return report
 
 
-def inbox(session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50) -> list[dict[str, Any]]:
+def inbox(
+    session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50
+) -> list[dict[str, Any]]:
     """A user's in-app notifications, newest first."""
-    stmt = select(Notification).where(Notification.recipient_id == user_id, Notification.channel == "in_app")
+    stmt = select(Notification).where(
+        Notification.recipient_id == user_id, Notification.channel == "in_app"
+    )
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    rows = session.scalars(stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
-    return [{"id": n.id, "template": n.template, "payload": n.payload, "created_at": n.created_at,
-             "read_at": n.read_at} for n in rows]  # fmt: skip
+    rows = session.scalars(
+        stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    )
+    return [
+        {
+            "id": n.id,
+            "template": n.template,
+            "payload": n.payload,
+            "created_at": n.created_at,
+            "read_at": n.read_at,
+        }
+        for n in rows
+    ]

@@ -30,7 +30,8 @@ def _by_ref(session: Session, model: Any, ref: str, external: Any) -> Any:
 
 
 def find_lead(session: Session, ref: str) -> Lead:
-    """A lead by e-mail, numeric id or external id; a merged lead resolves to the one it went into."""
+    """A lead by e-mail, numeric id or external id; a merged lead resolves to the one it went
+    into."""
     lead = _by_ref(session, Lead, ref, Lead.crm_id)
     seen = 0
     while lead is not None and lead.merged_into_id is not None and seen < 10:
@@ -93,10 +94,14 @@ def lead_detail(session: Session, ref: str) -> dict[str, Any]:
     owner = session.get(User, lead.owner_id) if lead.owner_id else None
     team = session.get(Team, lead.team_id) if lead.team_id else None
     activities = session.scalars(
-        select(Activity).where(Activity.lead_id == lead.id).order_by(Activity.occurred_at.desc(), Activity.id.desc())
+        select(Activity)
+        .where(Activity.lead_id == lead.id)
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
     ).all()
     events = session.scalars(
-        select(LeadEvent).where(LeadEvent.lead_id == lead.id).order_by(LeadEvent.at.desc(), LeadEvent.id.desc())
+        select(LeadEvent)
+        .where(LeadEvent.lead_id == lead.id)
+        .order_by(LeadEvent.at.desc(), LeadEvent.id.desc())
     ).all()
     names = _names_in(session, events)
     return {
@@ -139,7 +144,9 @@ def _names_in(session: Session, events: Any) -> dict[tuple[str, str], str]:
         ):
             names[("owner", str(uid))] = email or name
     if wanted["team"]:
-        for tid, name in session.execute(select(Team.id, Team.name).where(Team.id.in_(wanted["team"]))):
+        for tid, name in session.execute(
+            select(Team.id, Team.name).where(Team.id.in_(wanted["team"]))
+        ):
             names[("team", str(tid))] = name
     return names
 
@@ -196,7 +203,13 @@ def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, A
         stmt = stmt.where(Lead.source == flt.source)
     if flt.q:
         like = f"%{flt.q.strip().lower()}%"
-        stmt = stmt.where(or_(Lead.email.like(like), func.lower(Lead.company).like(like), Lead.last_name.like(like)))
+        stmt = stmt.where(
+            or_(
+                Lead.email.like(like),
+                func.lower(Lead.company).like(like),
+                Lead.last_name.like(like),
+            )
+        )
     if flt.level is not None:
         stmt = stmt.where(Lead.level == flt.level)
     if flt.team_id is not None:
@@ -212,8 +225,15 @@ def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, A
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     column = SORTS.get(flt.sort.lstrip("-"))
     if column is None:
-        raise ValidationFailed([FieldError("sort", f"expected one of {', '.join(SORTS)} (- first for descending), "
-                                                   f"got {flt.sort!r}")])  # fmt: skip
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "sort",
+                    f"expected one of {', '.join(SORTS)} (- first for descending), "
+                    f"got {flt.sort!r}",
+                )
+            ]
+        )
     order = column.desc().nulls_last() if flt.sort.startswith("-") else column.asc().nulls_last()
     rows = session.execute(stmt.order_by(order, Lead.id.desc()).limit(flt.limit).offset(flt.offset))
     page = []
@@ -231,21 +251,34 @@ class QueueItem:
     tasks: list[Task]
 
 
-def my_queue(session: Session, user_id: int, worked: frozenset[str], limit: int = 200) -> list[QueueItem]:
-    """A rep's leads with a touch due and their open approach requests, soonest (most overdue) first."""
+def my_queue(
+    session: Session, user_id: int, worked: frozenset[str], limit: int = 200
+) -> list[QueueItem]:
+    """A rep's leads with a touch due and their open approach requests, soonest (most overdue)
+    first."""
     tasks: dict[int, list[Task]] = {}
     for task in session.scalars(
-        select(Task).where(Task.owner_id == user_id, Task.state == "open").order_by(Task.due_at).limit(limit)
+        select(Task)
+        .where(Task.owner_id == user_id, Task.state == "open")
+        .order_by(Task.due_at)
+        .limit(limit)
     ):
         tasks.setdefault(task.lead_id, []).append(task)
     due = (Lead.owner_id == user_id) & Lead.next_due_at.isnot(None) & Lead.status.in_(worked)
     wanted = or_(due, Lead.id.in_(list(tasks))) if tasks else due
     leads = session.scalars(
-        select(Lead).where(Lead.merged_into_id.is_(None), wanted).order_by(Lead.next_due_at).limit(limit)
+        select(Lead)
+        .where(Lead.merged_into_id.is_(None), wanted)
+        .order_by(Lead.next_due_at)
+        .limit(limit)
     ).all()
     items = []
     for lead in leads:
-        dues = [d for d in [lead.next_due_at, *(t.due_at for t in tasks.get(lead.id, []))] if d is not None]
+        dues = [
+            d
+            for d in [lead.next_due_at, *(t.due_at for t in tasks.get(lead.id, []))]
+            if d is not None
+        ]
         items.append(QueueItem(lead, min(dues) if dues else None, tasks.get(lead.id, [])))
     items.sort(key=lambda item: (item.due_at is None, item.due_at or _FAR_FUTURE, item.lead.id))
     return items

@@ -35,10 +35,19 @@ def enqueue(session: Session, notes: Sequence[Note], now: datetime) -> None:
     insert = insert_for(session)
     rows = [
         {
-            "recipient_id": n.recipient_id, "channel": n.channel, "template": n.template, "payload": n.payload,
-            "created_at": now, "next_attempt_at": now, "attempts": 0, "dedup_key": n.dedup_key[:300],
+            "recipient_id": n.recipient_id,
+            "channel": n.channel,
+            "template": n.template,
+            "payload": n.payload,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+            "dedup_key": n.dedup_key[:300],
         }
         for n in notes
-    ]  # fmt: skip
+    ]
     for start in range(0, len(rows), 1000):
-        session.execute(insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]), rows[start : start + 1000])
+        session.execute(
+            insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]),
+            rows[start : start + 1000],
+        )

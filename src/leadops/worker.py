@@ -30,10 +30,14 @@ class SweepReport:
     def summary(self) -> str:
         sla = self.sla
         return (
-            f"sweep at {self.now.isoformat()}: decay/expiry on {self.scored_leads} leads, {self.score_lines} lines; "
-            f"SLA: {sla.reassigned} reassigned, {sla.to_manager} to a manager, {sla.escalated} escalated, "
-            f"{sla.recycled} recycled, {sla.reminded} reminded; approach requests: {sla.tasks_reminded} reminded, "
-            f"{sla.tasks_escalated} escalated; notifications: {self.delivery.sent} sent, {self.delivery.failed} to "
+            f"sweep at {self.now.isoformat()}: decay/expiry on {self.scored_leads} leads, "
+            f"{self.score_lines} lines; "
+            f"SLA: {sla.reassigned} reassigned, {sla.to_manager} to a manager, {sla.escalated} "
+            "escalated, "
+            f"{sla.recycled} recycled, {sla.reminded} reminded; approach requests: "
+            f"{sla.tasks_reminded} reminded, "
+            f"{sla.tasks_escalated} escalated; notifications: {self.delivery.sent} sent, "
+            f"{self.delivery.failed} to "
             f"retry, {self.delivery.given_up} given up; forecast model: "
             f"{'learned' if self.forecast_model_learned else 'up to date'}"
         )
@@ -42,13 +46,17 @@ class SweepReport:
 def run_once(rt: Runtime, now: datetime) -> SweepReport:
     report = SweepReport(now)
     while True:
-        outcome = run_in_transaction(rt.factory, lambda s: sweep_due(s, active_rules(s, now), now, limit=BATCH))
+        outcome = run_in_transaction(
+            rt.factory, lambda s: sweep_due(s, active_rules(s, now), now, limit=BATCH)
+        )
         report.scored_leads += outcome.leads
         report.score_lines += outcome.lines
         if outcome.leads < BATCH:
             break
     while True:
-        sla = run_in_transaction(rt.factory, lambda s: sweep_sla(s, active_rules(s, now), now, limit=BATCH))
+        sla = run_in_transaction(
+            rt.factory, lambda s: sweep_sla(s, active_rules(s, now), now, limit=BATCH)
+        )
         report.sla.add(sla)
         if sla.actions < BATCH:
             break

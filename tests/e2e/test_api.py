@@ -31,7 +31,11 @@ def test_upsert_a_lead_by_normalized_email(client: TestClient) -> None:
     )
     assert created.status_code == 201
     lead = created.json()["lead"]
-    assert (lead["email"], lead["prefecture"], lead["region"]) == ("taro@example.co.jp", "大阪府", "近畿")
+    assert (lead["email"], lead["prefecture"], lead["region"]) == (
+        "taro@example.co.jp",
+        "大阪府",
+        "近畿",
+    )
     again = client.put("/api/v1/leads", json={"email": "ＴＡＲＯ@example.co.jp", "title": "部長"})
     assert again.status_code == 200
     assert again.json()["lead"]["id"] == lead["id"]
@@ -41,7 +45,9 @@ def test_upsert_a_lead_by_normalized_email(client: TestClient) -> None:
 
 
 def test_lead_errors_name_each_bad_field(client: TestClient) -> None:
-    response = client.put("/api/v1/leads", json={"email": "not-an-email", "prefecture": "Gotham", "employees": "many"})
+    response = client.put(
+        "/api/v1/leads", json={"email": "not-an-email", "prefecture": "Gotham", "employees": "many"}
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "validation_failed"
@@ -51,7 +57,9 @@ def test_lead_errors_name_each_bad_field(client: TestClient) -> None:
     assert unknown.json()["detail"][0]["path"] == "emial"
 
 
-def test_a_lead_batch_takes_the_good_and_returns_the_bad(client: TestClient, runtime: Runtime) -> None:
+def test_a_lead_batch_takes_the_good_and_returns_the_bad(
+    client: TestClient, runtime: Runtime
+) -> None:
     response = client.post(
         "/api/v1/leads/batch",
         json={
@@ -90,7 +98,11 @@ def test_activity_batches_are_idempotent_and_partial(client: TestClient) -> None
                 "source": "webform",
                 "external_id": "w-1",
             },
-            {"email": "a@x.co.jp", "type": "fax_received", "occurred_at": "2026-11-20T10:00:00+09:00"},
+            {
+                "email": "a@x.co.jp",
+                "type": "fax_received",
+                "occurred_at": "2026-11-20T10:00:00+09:00",
+            },
             {"type": "page_view", "occurred_at": "2026-11-20T10:00:00+09:00"},
             {"email": "a@x.co.jp", "type": "page_view", "occurred_at": "next tuesday"},
         ]
@@ -100,7 +112,11 @@ def test_activity_batches_are_idempotent_and_partial(client: TestClient) -> None
     body = first.json()
     assert (body["accepted"], body["new_leads"]) == (1, 1)
     paths = [(r["index"], r["errors"][0]["path"]) for r in body["rejected"]]
-    assert paths == [(1, "activities[1].type"), (2, "activities[2].email"), (3, "activities[3].occurred_at")]
+    assert paths == [
+        (1, "activities[1].type"),
+        (2, "activities[2].email"),
+        (3, "activities[3].occurred_at"),
+    ]
     again = client.post("/api/v1/activities", json={"activities": batch["activities"][:1]})
     assert again.status_code == 200
     assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 1)
@@ -120,17 +136,24 @@ def test_malformed_json_says_where(client: TestClient) -> None:
     assert (body["detail"]["line"], body["detail"]["column"]) == (2, 25)
 
 
-def test_a_batch_over_the_limit_is_refused_with_the_limit(client: TestClient, runtime: Runtime) -> None:
+def test_a_batch_over_the_limit_is_refused_with_the_limit(
+    client: TestClient, runtime: Runtime
+) -> None:
     runtime.settings.max_batch_size = 3
     items = [{"email": "a@x.co.jp", "type": "page_view", "occurred_at": "2026-11-01"}] * 4
     response = client.post("/api/v1/activities", json={"activities": items})
     assert response.status_code == 413
-    assert response.json() == {"error": "too_large", "detail": "4 activities in one batch; the limit is 3"}
+    assert response.json() == {
+        "error": "too_large",
+        "detail": "4 activities in one batch; the limit is 3",
+    }
 
 
 def test_a_50_mb_body_is_refused_before_it_is_read(client: TestClient) -> None:
     response = client.post(
-        "/api/v1/activities", content=b" " * 50_000_000, headers={"content-type": "application/json"}
+        "/api/v1/activities",
+        content=b" " * 50_000_000,
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
     assert response.json()["detail"].startswith("request body is 50.0 MB; the limit is 25 MB")
@@ -150,7 +173,11 @@ def test_the_lead_list_page_shows_seed_002s_columns(client: TestClient) -> None:
         "/api/v1/activities",
         json={
             "activities": [
-                {"email": "a@x.co.jp", "type": "content_download", "occurred_at": "2026-11-20T10:00:00+09:00"}
+                {
+                    "email": "a@x.co.jp",
+                    "type": "content_download",
+                    "occurred_at": "2026-11-20T10:00:00+09:00",
+                }
             ]
         },
     )

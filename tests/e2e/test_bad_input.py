@@ -14,7 +14,9 @@ from leadops.runtime import Runtime
 
 
 def import_file(runtime: Runtime, kind: str, path: Path):  # type: ignore[no-untyped-def]
-    return run_import(kind, path, resolve_mapping(None, kind), runtime.factory, runtime.settings, runtime.clock)
+    return run_import(
+        kind, path, resolve_mapping(None, kind), runtime.factory, runtime.settings, runtime.clock
+    )
 
 
 def event(i: int, **over: object) -> dict[str, object]:
@@ -28,7 +30,9 @@ def event(i: int, **over: object) -> dict[str, object]:
     }
 
 
-def test_each_kind_of_bad_line_is_named_and_the_rest_is_taken(runtime: Runtime, tmp_path: Path) -> None:
+def test_each_kind_of_bad_line_is_named_and_the_rest_is_taken(
+    runtime: Runtime, tmp_path: Path
+) -> None:
     lines = [
         json.dumps(event(1)),
         '{"email": "p2@x.co.jp", "type": "page_view"',  # malformed JSON
@@ -85,12 +89,18 @@ def test_a_missing_email_in_a_lead_file(runtime: Runtime, tmp_path: Path) -> Non
     assert summary.rejects[0].error.startswith("email: missing: a lead needs an e-mail address")
 
 
-def test_a_50_mb_file_streams_in_with_its_one_bad_line_rejected(runtime: Runtime, tmp_path: Path) -> None:
+def test_a_50_mb_file_streams_in_with_its_one_bad_line_rejected(
+    runtime: Runtime, tmp_path: Path
+) -> None:
     path = tmp_path / "big.jsonl"
     padding = "x" * 10_000
     with path.open("w", encoding="utf-8") as fh:
         for i in range(5_000):
-            item = event(i, properties={"url": "/blog/", "note": padding}) if i != 2_500 else event(i, type="nope")
+            item = (
+                event(i, properties={"url": "/blog/", "note": padding})
+                if i != 2_500
+                else event(i, type="nope")
+            )
             fh.write(json.dumps(item) + "\n")
     assert path.stat().st_size > 50_000_000
     summary = import_file(runtime, "events", path)

@@ -24,11 +24,19 @@ from tests.webapp import EMAILS, PASSWORD, build_org
 
 CHROMIUM = os.environ.get("LEADOPS_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (make test installs Debian's chromium as root)"
+    not Path(CHROMIUM).exists(),
+    reason=f"no Chromium at {CHROMIUM} (make test installs Debian's chromium as root)",
 )
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -51,7 +59,9 @@ def browser_runtime(sqlite_template: Path, tmp_path: Path) -> Iterator[Runtime]:
 @pytest.fixture
 def server(browser_runtime: Runtime) -> Iterator[str]:
     port = _free_port()
-    config = uvicorn.Config(create_app(browser_runtime), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(browser_runtime), host="127.0.0.1", port=port, log_level="warning"
+    )
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -73,7 +83,9 @@ def browser() -> Iterator[object]:
 
 
 def _page(browser: object, base: str, locale: str = "en-US") -> object:
-    context = browser.new_context(base_url=base, locale=locale, viewport={"width": 1366, "height": 900})  # type: ignore[attr-defined]
+    context = browser.new_context(
+        base_url=base, locale=locale, viewport={"width": 1366, "height": 900}
+    )  # type: ignore[attr-defined]
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -142,8 +154,9 @@ def test_a_rep_works_the_queue_and_a_manager_sees_the_board_change(
     assert manager.errors == []
 
 
-def test_a_rep_signs_in_and_logs_a_touch_with_the_keyboard_only(browser: object, server: str,
-                                                                browser_runtime: Runtime) -> None:  # fmt: skip
+def test_a_rep_signs_in_and_logs_a_touch_with_the_keyboard_only(
+    browser: object, server: str, browser_runtime: Runtime
+) -> None:
     with browser_runtime.factory() as session:
         org = build_org(session, browser_runtime, leads=1)
     expect = playwright_api.expect
@@ -170,8 +183,9 @@ def test_a_rep_signs_in_and_logs_a_touch_with_the_keyboard_only(browser: object,
     assert page.errors == []
 
 
-def test_marketing_fixes_a_rule_error_by_its_line_and_applies_it(browser: object, server: str,
-                                                                  browser_runtime: Runtime) -> None:  # fmt: skip
+def test_marketing_fixes_a_rule_error_by_its_line_and_applies_it(
+    browser: object, server: str, browser_runtime: Runtime
+) -> None:
     with browser_runtime.factory() as session:
         build_org(session, browser_runtime, leads=1)
     expect = playwright_api.expect
@@ -200,20 +214,38 @@ def test_marketing_fixes_a_rule_error_by_its_line_and_applies_it(browser: object
     expect(page.locator("#messages")).to_contain_text("Version 2 is now active")
     expect(page.locator("table.grid")).to_contain_text("downloads count a little more")
     _shot(page, "rules-applied")
-    refused = "the server responded with a status of 422"  # the draft with errors, refused on purpose
+    refused = (
+        "the server responded with a status of 422"  # the draft with errors, refused on purpose
+    )
     assert [e for e in page.errors if refused not in e] == []
 
 
-def test_every_page_in_both_languages_on_the_demo(browser: object, server: str, browser_runtime: Runtime) -> None:
+def test_every_page_in_both_languages_on_the_demo(
+    browser: object, server: str, browser_runtime: Runtime
+) -> None:
     from leadops.demo import DEMO_PASSWORD, build_demo, demo_sign_ins
 
     build_demo(browser_runtime, leads=800)
     with browser_runtime.factory() as session:
         accounts = {role: email for role, email, _ in demo_sign_ins(session)}
     expect = playwright_api.expect
-    paths = ["/queue", "/leads", "/leads?stage=touch_1&sort=-score", "/leads/1", "/board", "/reports",
-             "/reports/funnel", "/reports/cohort", "/reports/dwell", "/reports/forecast", "/reports/pipeline",
-             "/rules", "/import", "/notifications", "/settings"]  # fmt: skip
+    paths = [
+        "/queue",
+        "/leads",
+        "/leads?stage=touch_1&sort=-score",
+        "/leads/1",
+        "/board",
+        "/reports",
+        "/reports/funnel",
+        "/reports/cohort",
+        "/reports/dwell",
+        "/reports/forecast",
+        "/reports/pipeline",
+        "/rules",
+        "/import",
+        "/notifications",
+        "/settings",
+    ]
     for locale in ("en-US", "ja-JP"):
         page = _page(browser, server, locale)
         page.goto("/signin")
@@ -230,7 +262,9 @@ def test_every_page_in_both_languages_on_the_demo(browser: object, server: str, 
             expect(page.locator("main h1")).to_be_visible()
             if path.startswith("/reports/"):
                 expect(page.locator("#chart svg")).to_be_visible()
-            name = path.strip("/").replace("/", "-").split("?")[0] + ("-filtered" if "?" in path else "")
+            name = path.strip("/").replace("/", "-").split("?")[0] + (
+                "-filtered" if "?" in path else ""
+            )
             _shot(page, f"{locale[:2]}-{name}")
         assert page.errors == [], page.errors
         lang = page.locator("html").get_attribute("lang")

@@ -58,13 +58,20 @@ def test_every_command_has_help(command: list[str]) -> None:
 def test_import_reports_taken_and_rejected_and_exports_rejects(env: str, tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_bytes(
-        "メール,会社名,都道府県\na@x.co.jp,株式会社エックス,大阪\n,名無し,東京\nb@x.co.jp,X,Narnia\n".encode("cp932")
+        "メール,会社名,都道府県\na@x.co.jp,株式会社エックス,大阪\n,名無し,東京\nb@x.co.jp,X,Narnia\n".encode(
+            "cp932"
+        )
     )
     dry = runner.invoke(app, ["import", "leads", str(path), "--mapping", "salesforce", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "Dry run (nothing written): 3 rows read (cp932); 1 taken, 0 unchanged, 2 rejected" in dry.output
+    assert (
+        "Dry run (nothing written): 3 rows read (cp932); 1 taken, 0 unchanged, 2 rejected"
+        in dry.output
+    )
     assert "row 3: email: missing" in dry.output
-    real = runner.invoke(app, ["import", "leads", str(path), "--mapping", "salesforce", "--format", "json"])
+    real = runner.invoke(
+        app, ["import", "leads", str(path), "--mapping", "salesforce", "--format", "json"]
+    )
     summary = json.loads(real.output)
     assert (summary["taken"], summary["rejected"], summary["encoding"]) == (1, 2, "cp932")
     out = tmp_path / "rejects.csv"
@@ -85,7 +92,13 @@ def test_import_reports_taken_and_rejected_and_exports_rejects(env: str, tmp_pat
 def test_lead_show_as_json_and_table(env: str, tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     path.write_text(
-        json.dumps({"email": "a@x.co.jp", "type": "trial_signup", "occurred_at": "2026-11-01T10:00:00+09:00"}),
+        json.dumps(
+            {
+                "email": "a@x.co.jp",
+                "type": "trial_signup",
+                "occurred_at": "2026-11-01T10:00:00+09:00",
+            }
+        ),
         encoding="utf-8",
     )
     assert runner.invoke(app, ["import", "events", str(path)]).exit_code == 0
@@ -101,7 +114,9 @@ def test_errors_are_one_line_and_exit_2(env: str, tmp_path: Path) -> None:
     missing = runner.invoke(app, ["lead", "show", "ghost@x.co.jp"])
     assert missing.exit_code == 2
     assert "no lead 'ghost@x.co.jp'" in missing.output
-    bad_mapping = runner.invoke(app, ["import", "leads", str(tmp_path / "x.csv"), "--mapping", "oracle"])
+    bad_mapping = runner.invoke(
+        app, ["import", "leads", str(tmp_path / "x.csv"), "--mapping", "oracle"]
+    )
     assert bad_mapping.exit_code == 2
     assert "not a preset" in bad_mapping.output
     no_file = runner.invoke(app, ["import", "leads", str(tmp_path / "none.csv")])

@@ -43,7 +43,11 @@ def test_apply_the_seed_departments_twice_and_show_them(env: str) -> None:
     inside = {m["email"]: m for m in by_name["本社営業本部インサイドセールス部"]["members"]}
     assert inside["endo@example.co.jp"]["weight"] == 0.5
     (start, end, note) = inside["murakami@example.co.jp"]["out_of_office"][0]
-    assert (start[:10], end[:10], note) == ("2026-08-09", "2026-08-16", "夏季休暇")  # JST dates, end inclusive
+    assert (start[:10], end[:10], note) == (
+        "2026-08-09",
+        "2026-08-16",
+        "夏季休暇",
+    )  # JST dates, end inclusive
     shown = runner.invoke(app, ["org", "show"])
     assert "村上 陸 <murakami@example.co.jp> member" in shown.output
     assert "away 08/10–08/17" in shown.output
@@ -53,14 +57,16 @@ def test_mistakes_name_the_path(env: str, tmp_path: Path) -> None:
     bad = tmp_path / "org.yaml"
     bad.write_text(
         "teams:\n  - {name: A, kind: sales, manager: boss@x.co.jp}\n"
-        "users:\n  - {email: a@x.co.jp, name: A, team: B}\n  - {email: nope, name: N, role: king}\n",
+        "users:\n  - {email: a@x.co.jp, name: A, team: B}\n"
+        "  - {email: nope, name: N, role: king}\n",
         encoding="utf-8",
     )
     result = runner.invoke(app, ["org", "apply", str(bad)])
     assert result.exit_code == 2
     assert "users.1.role" in result.output
     document = (
-        "teams:\n  - {name: A, kind: sales, manager: boss@x.co.jp}\nusers:\n  - {email: a@x.co.jp, name: A, team: B}\n"
+        "teams:\n  - {name: A, kind: sales, manager: boss@x.co.jp}\nusers:\n  - {email: "
+        "a@x.co.jp, name: A, team: B}\n"
     )
     bad.write_text(document, encoding="utf-8")
     result = runner.invoke(app, ["org", "apply", str(bad)])

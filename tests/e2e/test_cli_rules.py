@@ -23,7 +23,12 @@ def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def events_file(tmp_path: Path) -> Path:
     path = tmp_path / "events.jsonl"
     rows = [
-        {"email": "a@x.co.jp", "type": t, "occurred_at": f"2026-11-20T1{i}:00:00+09:00", "external_id": f"e{i}"}
+        {
+            "email": "a@x.co.jp",
+            "type": t,
+            "occurred_at": f"2026-11-20T1{i}:00:00+09:00",
+            "external_id": f"e{i}",
+        }
         for i, t in enumerate(["content_download", "email_click", "trial_signup"])
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
@@ -37,16 +42,23 @@ def test_validate_reports_each_error_with_its_line(env: str, tmp_path: Path) -> 
     assert ok.exit_code == 0, ok.output
     assert "valid" in ok.output
     bad = tmp_path / "bad.yaml"
-    bad.write_text(default_rules_text().replace("      points: 10\n", "      points: lots\n", 1), encoding="utf-8")
+    bad.write_text(
+        default_rules_text().replace("      points: 10\n", "      points: lots\n", 1),
+        encoding="utf-8",
+    )
     failed = runner.invoke(app, ["rules", "validate", str(bad)])
     assert failed.exit_code == 2
     line = default_rules_text().splitlines().index("      points: 10") + 1
-    assert f"scoring.behavior[5].points: expected a number, got 'lots', line {line}" in failed.output
+    assert (
+        f"scoring.behavior[5].points: expected a number, got 'lots', line {line}" in failed.output
+    )
 
 
 def test_apply_makes_a_new_version_and_rescores(env: str, tmp_path: Path) -> None:
     assert runner.invoke(app, ["import", "events", str(events_file(tmp_path))]).exit_code == 0
-    before = json.loads(runner.invoke(app, ["lead", "show", "a@x.co.jp", "--explain", "--format", "json"]).output)
+    before = json.loads(
+        runner.invoke(app, ["lead", "show", "a@x.co.jp", "--explain", "--format", "json"]).output
+    )
     assert before["lead"]["score"] == 40
     assert sum(line["delta"] for line in before["explain"]["lines"]) == 40
     changed = tmp_path / "rules.yaml"
@@ -54,7 +66,9 @@ def test_apply_makes_a_new_version_and_rescores(env: str, tmp_path: Path) -> Non
     applied = runner.invoke(app, ["rules", "apply", str(changed), "--author", "mops@example.co.jp"])
     assert applied.exit_code == 0, applied.output
     assert "rules v2 is active; rescored 1 leads" in applied.output
-    after = json.loads(runner.invoke(app, ["lead", "show", "a@x.co.jp", "--explain", "--format", "json"]).output)
+    after = json.loads(
+        runner.invoke(app, ["lead", "show", "a@x.co.jp", "--explain", "--format", "json"]).output
+    )
     assert (after["lead"]["score"], after["explain"]["rules_version"]) == (75, 2)
     table = runner.invoke(app, ["lead", "show", "a@x.co.jp", "--explain"])
     assert "free-trial" in table.output

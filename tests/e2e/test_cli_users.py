@@ -1,5 +1,5 @@
-"""``leadops users add`` / ``users list``: accounts with an Argon2id password, idempotent by e-mail, and
-bad input named by its field."""
+"""``leadops users add`` / ``users list``: accounts with an Argon2id password, idempotent by e-mail,
+and bad input named by its field."""
 
 from __future__ import annotations
 
@@ -33,8 +33,20 @@ def stored(db_url: str, email: str) -> User | None:
 
 
 def test_users_add_creates_then_updates_one_account(env: str) -> None:
-    result = runner.invoke(app, ["users", "add", "Sato@Example.co.jp", "--role", "manager", "--name", "佐藤",
-                                 "--password-stdin"], input="s3cret-password\n")  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "Sato@Example.co.jp",
+            "--role",
+            "manager",
+            "--name",
+            "佐藤",
+            "--password-stdin",
+        ],
+        input="s3cret-password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "created sato@example.co.jp (manager)" in result.output
     user = stored(env, "sato@example.co.jp")
@@ -44,8 +56,11 @@ def test_users_add_creates_then_updates_one_account(env: str) -> None:
     assert user.password_hash.startswith("$argon2id$")
     assert verify_password(user.password_hash, "s3cret-password")
 
-    again = runner.invoke(app, ["users", "add", "sato@example.co.jp", "--role", "admin", "--password-stdin"],
-                          input="another-password\n")  # fmt: skip
+    again = runner.invoke(
+        app,
+        ["users", "add", "sato@example.co.jp", "--role", "admin", "--password-stdin"],
+        input="another-password\n",
+    )
     assert again.exit_code == 0, again.output
     assert "updated sato@example.co.jp (admin)" in again.output
     user = stored(env, "sato@example.co.jp")
@@ -56,13 +71,33 @@ def test_users_add_creates_then_updates_one_account(env: str) -> None:
 
     listed = runner.invoke(app, ["users", "list", "--format", "json"])
     assert listed.exit_code == 0, listed.output
-    assert json.loads(listed.output) == [{"email": "sato@example.co.jp", "name": "佐藤", "role": "admin",
-                                          "team": None, "active": True, "can_sign_in": True}]  # fmt: skip
+    assert json.loads(listed.output) == [
+        {
+            "email": "sato@example.co.jp",
+            "name": "佐藤",
+            "role": "admin",
+            "team": None,
+            "active": True,
+            "can_sign_in": True,
+        }
+    ]
 
 
 def test_users_add_names_each_bad_field(env: str) -> None:
-    result = runner.invoke(app, ["users", "add", "not-an-address", "--role", "boss", "--team", "営業部",
-                                 "--password-stdin"], input="short\n")  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "not-an-address",
+            "--role",
+            "boss",
+            "--team",
+            "営業部",
+            "--password-stdin",
+        ],
+        input="short\n",
+    )
     assert result.exit_code == 2
     message = " ".join(result.output.split())
     assert "email:" in message

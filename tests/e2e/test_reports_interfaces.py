@@ -23,7 +23,9 @@ runner = CliRunner()
 def test_reports_over_the_api(client: TestClient, runtime: Runtime) -> None:
     with runtime.factory() as session:
         for i, source in enumerate(["展示会", "展示会", "ウェビナー"]):
-            make_lead(session, runtime, email=f"r{i}@firm{i}.co.jp", company=f"Firm {i}", source=source)
+            make_lead(
+                session, runtime, email=f"r{i}@firm{i}.co.jp", company=f"Firm {i}", source=source
+            )
         session.commit()
     body = client.get("/api/v1/reports/sources").json()
     assert {r["source"]: r["leads"] for r in body["rows"]} == {"展示会": 2, "ウェビナー": 1}
@@ -42,7 +44,9 @@ def test_reports_over_the_api(client: TestClient, runtime: Runtime) -> None:
     assert client.get("/api/v1/reports/nonsense").status_code == 404
 
 
-def test_reports_from_the_cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, runtime: Runtime) -> None:
+def test_reports_from_the_cli(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, runtime: Runtime
+) -> None:
     monkeypatch.setenv("LEADOPS_DATABASE_URL", db_url)
     with runtime.factory() as session:
         make_lead(session, runtime, email="a@firm.co.jp", company="Firm", source="展示会")
@@ -51,11 +55,15 @@ def test_reports_from_the_cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_
     assert table.exit_code == 0, table.output
     assert "from_previous" in table.output
     assert "100.0%" in table.output
-    data = json.loads(runner.invoke(app, ["report", "kpis", "--period", "week", "--format", "json"]).output)
+    data = json.loads(
+        runner.invoke(app, ["report", "kpis", "--period", "week", "--format", "json"]).output
+    )
     assert data["rows"][0]["period"] == "2026-W48"
     assert data["rows"][-1]["period"] == "total"
     out = tmp_path / "cohort.xlsx"
-    assert runner.invoke(app, ["report", "cohort", "--format", "xlsx", "-o", str(out)]).exit_code == 0
+    assert (
+        runner.invoke(app, ["report", "cohort", "--format", "xlsx", "-o", str(out)]).exit_code == 0
+    )
     assert load_workbook(out).sheetnames == ["cohort"]
     unknown = runner.invoke(app, ["report", "nonsense"])
     assert unknown.exit_code == 2
@@ -63,7 +71,11 @@ def test_reports_from_the_cli(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_
 
 
 def test_every_report_on_the_demo_in_every_format(
-    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, runtime: Runtime, client: TestClient
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    runtime: Runtime,
+    client: TestClient,
 ) -> None:
     from leadops.demo import build_demo
     from leadops.reports import REPORTS
@@ -97,7 +109,9 @@ def test_every_report_on_the_demo_in_every_format(
     table = runner.invoke(app, ["report", "forecast", "--backtest"])
     assert "backtest_mape" in table.output
     # Options reach the reports, and a bad one is named.
-    jumps = client.get("/api/v1/reports/score-jumps", params={"threshold": 30, "as_of": "2026-11-20"}).json()
+    jumps = client.get(
+        "/api/v1/reports/score-jumps", params={"threshold": 30, "as_of": "2026-11-20"}
+    ).json()
     assert all(row["rise"] >= 30 and row["date"] <= "2026-11-20" for row in jumps["rows"])
     bad = client.get("/api/v1/reports/score-jumps", params={"threshold": 0})
     assert bad.status_code == 422

@@ -18,18 +18,26 @@ runner = CliRunner()
 
 
 def test_org_routing_and_reassign_over_the_api(client: TestClient) -> None:
-    bad = client.put("/api/v1/org", json={"teams": [{"name": "X", "kind": "sales"}], "users": [
-        {"email": "a@x.jp", "name": "A", "team": "Y"}]})  # fmt: skip
+    bad = client.put(
+        "/api/v1/org",
+        json={
+            "teams": [{"name": "X", "kind": "sales"}],
+            "users": [{"email": "a@x.jp", "name": "A", "team": "Y"}],
+        },
+    )
     assert bad.status_code == 422
     assert {d["path"] for d in bad.json()["detail"]} == {"users.0.team"}
-    document = json.loads(json.dumps(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), default=str))
+    document = json.loads(
+        json.dumps(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), default=str)
+    )
     applied = client.put("/api/v1/org", json=document)
     assert applied.status_code == 200, applied.text
     assert applied.json()["created"] == {"teams": 4, "users": 10}
     assert {t["team"] for t in client.get("/api/v1/org").json()} >= {IS_TEAM, "大阪支社営業部"}
 
     client.put(
-        "/api/v1/leads", json={"email": "kimura@kobe-denki.co.jp", "company": "神戸電機", "prefecture": "兵庫県"}
+        "/api/v1/leads",
+        json={"email": "kimura@kobe-denki.co.jp", "company": "神戸電機", "prefecture": "兵庫県"},
     )
     lead = client.get("/api/v1/leads/kimura@kobe-denki.co.jp").json()["lead"]
     assert lead["team"] == IS_TEAM
@@ -38,12 +46,18 @@ def test_org_routing_and_reassign_over_the_api(client: TestClient) -> None:
     assert decision["rule"] == "default-inside-sales"
     assert sorted(c["result"] for c in decision["candidates"]).count("chosen") == 1
 
-    target = "endo@example.co.jp" if decision["user"] != "endo@example.co.jp" else "hasegawa@example.co.jp"
+    target = (
+        "endo@example.co.jp"
+        if decision["user"] != "endo@example.co.jp"
+        else "hasegawa@example.co.jp"
+    )
     body = {"to": target, "by": "ishii@example.co.jp", "reason": "担当替え"}
     forbidden = client.post("/api/v1/leads/kimura@kobe-denki.co.jp/reassign", json=body)
     assert forbidden.status_code == 403
     assert forbidden.json()["error"] == "forbidden"
-    missing = client.post("/api/v1/leads/kimura@kobe-denki.co.jp/reassign", json={"to": target, "by": "x@y.jp"})
+    missing = client.post(
+        "/api/v1/leads/kimura@kobe-denki.co.jp/reassign", json={"to": target, "by": "x@y.jp"}
+    )
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["path"] == "reason"
     body["by"] = "fujii@example.co.jp"
@@ -55,13 +69,19 @@ def test_org_routing_and_reassign_over_the_api(client: TestClient) -> None:
     latest = client.get("/api/v1/leads/kimura@kobe-denki.co.jp/routing").json()[0]
     assert (latest["strategy"], latest["user"], latest["reason"]) == ("manual", target, "担当替え")
     history = client.get("/api/v1/leads/kimura@kobe-denki.co.jp").json()["events"]
-    assert any(e["kind"] == "owner" and e["to"] == target and e["reason"] == "担当替え" for e in history)
+    assert any(
+        e["kind"] == "owner" and e["to"] == target and e["reason"] == "担当替え" for e in history
+    )
 
 
-def test_cli_routes_later_explains_and_reassigns(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cli_routes_later_explains_and_reassigns(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("LEADOPS_DATABASE_URL", db_url)
     leads = tmp_path / "leads.csv"
-    leads.write_text("email,company,prefecture\nsato@kansai-kikai.co.jp,関西機械,大阪府\n", encoding="utf-8")
+    leads.write_text(
+        "email,company,prefecture\nsato@kansai-kikai.co.jp,関西機械,大阪府\n", encoding="utf-8"
+    )
     assert runner.invoke(app, ["import", "leads", str(leads)]).exit_code == 0
     waiting = runner.invoke(app, ["route"])
     assert waiting.exit_code == 1
@@ -73,16 +93,43 @@ def test_cli_routes_later_explains_and_reassigns(db_url: str, monkeypatch: pytes
     shown = runner.invoke(app, ["lead", "show", "sato@kansai-kikai.co.jp", "--explain"])
     assert "rule default-inside-sales, round_robin" in shown.output
     assert ": chosen" in shown.output
-    detail = json.loads(runner.invoke(app, ["lead", "show", "sato@kansai-kikai.co.jp", "--explain", "--format",
-                                            "json"]).output)  # fmt: skip
+    detail = json.loads(
+        runner.invoke(
+            app, ["lead", "show", "sato@kansai-kikai.co.jp", "--explain", "--format", "json"]
+        ).output
+    )
     owner = detail["routing"][0]["user"]
     target = "endo@example.co.jp" if owner != "endo@example.co.jp" else "hasegawa@example.co.jp"
-    denied = runner.invoke(app, ["lead", "reassign", "sato@kansai-kikai.co.jp", "--to", target, "--by",
-                                 "matsui@example.co.jp", "--reason", "x"])  # fmt: skip
+    denied = runner.invoke(
+        app,
+        [
+            "lead",
+            "reassign",
+            "sato@kansai-kikai.co.jp",
+            "--to",
+            target,
+            "--by",
+            "matsui@example.co.jp",
+            "--reason",
+            "x",
+        ],
+    )
     assert denied.exit_code == 2
     assert "may not reassign" in denied.output
-    done = runner.invoke(app, ["lead", "reassign", "sato@kansai-kikai.co.jp", "--to", target, "--by",
-                               "fujii@example.co.jp", "--reason", "顧客の希望"])  # fmt: skip
+    done = runner.invoke(
+        app,
+        [
+            "lead",
+            "reassign",
+            "sato@kansai-kikai.co.jp",
+            "--to",
+            target,
+            "--by",
+            "fujii@example.co.jp",
+            "--reason",
+            "顧客の希望",
+        ],
+    )
     assert done.exit_code == 0
     assert f"reassigned to {target}" in done.output
     shown = runner.invoke(app, ["lead", "show", "sato@kansai-kikai.co.jp", "--explain"])

@@ -18,10 +18,25 @@ from leadops.web.security import PERMISSIONS, SESSION_COOKIE, permission_of
 from tests.webapp import EMAILS, PASSWORD, build_org, sign_in_form, signed_in
 
 #: Routes anyone may use: signing in, health, the API's own documentation, static files.
-PUBLIC = {("GET", "/signin"), ("POST", "/signin"), ("GET", "/healthz"), ("GET", "/api/openapi.json"),
-          ("GET", "/api/docs"), ("GET", "/api/docs/oauth2-redirect")}  # fmt: skip
-SAMPLE = {"ref": "lead0@customer0.co.jp", "lead_id": "1", "name": "funnel", "job_id": "1", "notification_id": "1",
-          "token_id": "1", "user_id": "999", "view_id": "1", "ticket": "none"}  # fmt: skip
+PUBLIC = {
+    ("GET", "/signin"),
+    ("POST", "/signin"),
+    ("GET", "/healthz"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/docs/oauth2-redirect"),
+}
+SAMPLE = {
+    "ref": "lead0@customer0.co.jp",
+    "lead_id": "1",
+    "name": "funnel",
+    "job_id": "1",
+    "notification_id": "1",
+    "token_id": "1",
+    "user_id": "999",
+    "view_id": "1",
+    "ticket": "none",
+}
 
 
 def _permission(route: APIRoute) -> str | None:
@@ -40,9 +55,16 @@ def _routes(runtime: Runtime) -> list[tuple[str, str, APIRoute]]:
         if isinstance(route, APIRoute):
             found.append((route.path, route))
         elif hasattr(route, "effective_route_contexts"):
-            found += [(c.path, c.original_route) for c in route.effective_route_contexts()
-                      if isinstance(c.original_route, APIRoute)]  # fmt: skip
-    out = [(method, path, route) for path, route in found for method in sorted(route.methods - {"HEAD"})]
+            found += [
+                (c.path, c.original_route)
+                for c in route.effective_route_contexts()
+                if isinstance(c.original_route, APIRoute)
+            ]
+    out = [
+        (method, path, route)
+        for path, route in found
+        for method in sorted(route.methods - {"HEAD"})
+    ]
     assert len(out) > 40
     return out
 
@@ -54,13 +76,20 @@ def _url(path: str) -> str:
 
 
 def test_every_route_is_public_or_names_a_permission(runtime: Runtime) -> None:
-    unguarded = [(m, p) for m, p, r in _routes(runtime) if _permission(r) is None and (m, p) not in PUBLIC]
+    unguarded = [
+        (m, p) for m, p, r in _routes(runtime) if _permission(r) is None and (m, p) not in PUBLIC
+    ]
     assert unguarded == []
 
 
-def test_each_role_reaches_exactly_the_routes_its_permissions_allow(runtime: Runtime, session: Any) -> None:
+def test_each_role_reaches_exactly_the_routes_its_permissions_allow(
+    runtime: Runtime, session: Any
+) -> None:
     org = build_org(session, runtime, leads=1)
-    clients = {role: signed_in(runtime, org.users[role]) for role in ("member", "manager", "marketing", "admin")}
+    clients = {
+        role: signed_in(runtime, org.users[role])
+        for role in ("member", "manager", "marketing", "admin")
+    }
     anonymous = TestClient(create_app(runtime), follow_redirects=False)
     checked = 0
     for method, path, route in _routes(runtime):
@@ -88,20 +117,35 @@ def test_each_role_reaches_exactly_the_routes_its_permissions_allow(runtime: Run
     assert checked > 150
 
 
-def test_signing_in_sets_an_httponly_samesite_cookie_and_keeps_only_its_hash(runtime: Runtime, session: Any) -> None:
+def test_signing_in_sets_an_httponly_samesite_cookie_and_keeps_only_its_hash(
+    runtime: Runtime, session: Any
+) -> None:
     build_org(session, runtime)
-    client = TestClient(create_app(runtime), follow_redirects=False, headers={"Accept-Language": "en"})
+    client = TestClient(
+        create_app(runtime), follow_redirects=False, headers={"Accept-Language": "en"}
+    )
     status, where = sign_in_form(client, EMAILS["member"], "wrong password!")
     assert status == 401
     assert "Wrong e-mail or password" in where
     status, where = sign_in_form(client, "nobody@firm.test", PASSWORD)
     assert status == 401
     page = client.get("/signin")
-    answer = client.post("/signin", data={"email": EMAILS["member"], "password": PASSWORD, "next": "/queue",
-                                          "csrf_token": page.cookies.get("leadops_signin") or "x"})  # fmt: skip
+    answer = client.post(
+        "/signin",
+        data={
+            "email": EMAILS["member"],
+            "password": PASSWORD,
+            "next": "/queue",
+            "csrf_token": page.cookies.get("leadops_signin") or "x",
+        },
+    )
     assert answer.status_code == 303
     assert answer.headers["location"] == "/queue"
-    cookie = next(h for k, h in answer.headers.multi_items() if k == "set-cookie" and h.startswith(SESSION_COOKIE))
+    cookie = next(
+        h
+        for k, h in answer.headers.multi_items()
+        if k == "set-cookie" and h.startswith(SESSION_COOKIE)
+    )
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Path=/" in cookie
@@ -138,7 +182,9 @@ def test_forms_without_the_session_csrf_token_are_refused(runtime: Runtime, sess
     assert client.post(f"/leads/{lead}/touch", data=form).status_code == 403
     page = client.get(f"/leads/{lead}").text
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    assert client.post(f"/leads/{lead}/touch", data={**form, "csrf_token": token}).status_code == 200
+    assert (
+        client.post(f"/leads/{lead}/touch", data={**form, "csrf_token": token}).status_code == 200
+    )
     # The same session's token through the JSON API (as the page's scripts would send it).
     api = client.post(f"/api/v1/leads/{lead}/touches", json=form, headers={"X-CSRF-Token": token})
     assert api.status_code == 201
@@ -147,7 +193,9 @@ def test_forms_without_the_session_csrf_token_are_refused(runtime: Runtime, sess
 def test_api_tokens_are_hashed_scoped_and_revocable(runtime: Runtime, session: Any) -> None:
     org = build_org(session, runtime)
     user = session.get_one(User, org.users["member"])
-    reader, row = create_token(session, user, name="dashboard", scope="read", now=runtime.clock.now())
+    reader, row = create_token(
+        session, user, name="dashboard", scope="read", now=runtime.clock.now()
+    )
     writer, _ = create_token(session, user, name="dialer", scope="write", now=runtime.clock.now())
     session.commit()
     assert row.token_hash == hashlib.sha256(reader.encode()).hexdigest()
@@ -155,12 +203,22 @@ def test_api_tokens_are_hashed_scoped_and_revocable(runtime: Runtime, session: A
     app = TestClient(create_app(runtime))
     lead = org.leads[0]
     touch = {"channel": "call", "outcome": "no_answer"}
-    assert app.get("/api/v1/leads", headers={"Authorization": f"Bearer {reader}"}).status_code == 200
-    refused = app.post(f"/api/v1/leads/{lead}/touches", json=touch, headers={"Authorization": f"Bearer {reader}"})
+    assert (
+        app.get("/api/v1/leads", headers={"Authorization": f"Bearer {reader}"}).status_code == 200
+    )
+    refused = app.post(
+        f"/api/v1/leads/{lead}/touches", json=touch, headers={"Authorization": f"Bearer {reader}"}
+    )
     assert refused.status_code == 403
     assert "read scope" in refused.json()["detail"]
-    assert app.post(f"/api/v1/leads/{lead}/touches", json=touch,
-                    headers={"Authorization": f"Bearer {writer}"}).status_code == 201  # fmt: skip
+    assert (
+        app.post(
+            f"/api/v1/leads/{lead}/touches",
+            json=touch,
+            headers={"Authorization": f"Bearer {writer}"},
+        ).status_code
+        == 201
+    )
     # A member's token still has only a member's rights.
     org_put = app.put("/api/v1/org", json={}, headers={"Authorization": f"Bearer {writer}"})
     assert org_put.status_code == 403
@@ -168,10 +226,14 @@ def test_api_tokens_are_hashed_scoped_and_revocable(runtime: Runtime, session: A
     assert app.get("/api/v1/leads", headers={"Authorization": "Bearer lo_wrong"}).status_code == 401
     member = signed_in(runtime, org.users["member"])
     member.post(f"/settings/tokens/{row.id}/revoke")
-    assert app.get("/api/v1/leads", headers={"Authorization": f"Bearer {reader}"}).status_code == 401
+    assert (
+        app.get("/api/v1/leads", headers={"Authorization": f"Bearer {reader}"}).status_code == 401
+    )
 
 
-def test_a_token_is_created_on_the_settings_page_and_shown_once(runtime: Runtime, session: Any) -> None:
+def test_a_token_is_created_on_the_settings_page_and_shown_once(
+    runtime: Runtime, session: Any
+) -> None:
     org = build_org(session, runtime)
     member = signed_in(runtime, org.users["member"])
     page = member.post("/settings/tokens", data={"name": "dialer", "scope": "write"}).text
@@ -185,18 +247,25 @@ def test_a_token_is_created_on_the_settings_page_and_shown_once(runtime: Runtime
 
 
 @pytest.mark.parametrize(
-    ("accept", "expected"), [("en-US,en;q=0.9", "Sign in to leadops"), ("ja,en;q=0.5", "leadops にログイン")]
+    ("accept", "expected"),
+    [("en-US,en;q=0.9", "Sign in to leadops"), ("ja,en;q=0.5", "leadops にログイン")],
 )
-def test_the_sign_in_page_speaks_the_browsers_language(runtime: Runtime, accept: str, expected: str) -> None:
+def test_the_sign_in_page_speaks_the_browsers_language(
+    runtime: Runtime, accept: str, expected: str
+) -> None:
     page = TestClient(create_app(runtime)).get("/signin", headers={"Accept-Language": accept})
     assert expected in page.text
 
 
-def test_a_users_language_is_their_preference_and_can_be_changed(runtime: Runtime, session: Any) -> None:
+def test_a_users_language_is_their_preference_and_can_be_changed(
+    runtime: Runtime, session: Any
+) -> None:
     org = build_org(session, runtime)
     member = signed_in(runtime, org.users["member"])
     assert "My queue" in member.get("/queue", headers={"Accept-Language": "ja"}).text
-    assert member.post("/settings/locale", data={"locale": "ja", "next": "/queue"}).status_code == 303
+    assert (
+        member.post("/settings/locale", data={"locale": "ja", "next": "/queue"}).status_code == 303
+    )
     page = member.get("/queue").text
     assert "マイキュー" in page
     assert 'lang="ja"' in page

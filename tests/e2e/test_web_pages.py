@@ -16,7 +16,9 @@ from leadops.runtime import Runtime
 from tests.webapp import build_org, lead_of, signed_in
 
 
-def test_the_queue_lists_overdue_first_and_logs_touches_to_an_appointment(runtime: Runtime, session: Any) -> None:
+def test_the_queue_lists_overdue_first_and_logs_touches_to_an_appointment(
+    runtime: Runtime, session: Any
+) -> None:
     org = build_org(session, runtime, leads=3)
     rep = signed_in(runtime, org.users["member"])
     page = rep.get("/queue").text
@@ -24,9 +26,14 @@ def test_the_queue_lists_overdue_first_and_logs_touches_to_an_appointment(runtim
     assert order == sorted(order)  # the most overdue first
     lead = org.leads[0]
     for stage in ("touch_1", "touch_2", "touch_3"):
-        row = rep.post(f"/leads/{lead}/touch", data={"channel": "call", "outcome": "no_answer", "view": "queue"})
+        row = rep.post(
+            f"/leads/{lead}/touch",
+            data={"channel": "call", "outcome": "no_answer", "view": "queue"},
+        )
         assert f'data-stage="{stage}"' in row.text
-    row = rep.post(f"/leads/{lead}/touch", data={"channel": "call", "outcome": "connected", "view": "queue"})
+    row = rep.post(
+        f"/leads/{lead}/touch", data={"channel": "call", "outcome": "connected", "view": "queue"}
+    )
     assert 'data-stage="connected"' in row.text
     assert "Book appointment" in row.text
     booked = rep.post(f"/leads/{lead}/appointment", data={"view": "queue"})
@@ -37,10 +44,17 @@ def test_the_queue_lists_overdue_first_and_logs_touches_to_an_appointment(runtim
     assert lead_of(session, lead).lifecycle_stage == "opportunity"
     # Marketing may read the lead but not work it.
     marketing = signed_in(runtime, org.users["marketing"])
-    assert marketing.post(f"/leads/{lead}/touch", data={"channel": "call", "outcome": "sent"}).status_code == 403
+    assert (
+        marketing.post(
+            f"/leads/{lead}/touch", data={"channel": "call", "outcome": "sent"}
+        ).status_code
+        == 403
+    )
 
 
-def test_the_lead_page_refuses_a_status_without_its_reason_and_names_the_field(runtime: Runtime, session: Any) -> None:
+def test_the_lead_page_refuses_a_status_without_its_reason_and_names_the_field(
+    runtime: Runtime, session: Any
+) -> None:
     org = build_org(session, runtime, leads=1)
     rep = signed_in(runtime, org.users["member"])
     lead = org.leads[0]
@@ -76,10 +90,14 @@ def test_filters_saved_views_and_the_csv_export(runtime: Runtime, session: Any) 
     assert [r["company"] for r in rows] == ["株式会社顧客0", "株式会社顧客1", "株式会社顧客2"]
 
 
-def test_the_rules_check_names_each_errors_line_and_apply_refuses_it(runtime: Runtime, session: Any) -> None:
+def test_the_rules_check_names_each_errors_line_and_apply_refuses_it(
+    runtime: Runtime, session: Any
+) -> None:
     org = build_org(session, runtime, leads=1)
     marketing = signed_in(runtime, org.users["marketing"])
-    document = marketing.get("/rules").text.split('name="document" rows="28" spellcheck="false" class="code">')[1]
+    document = marketing.get("/rules").text.split(
+        'name="document" rows="28" spellcheck="false" class="code">'
+    )[1]
     text = html.unescape(document.split("</textarea>")[0])
     lines = text.splitlines()
     line = next(i for i, t in enumerate(lines, start=1) if "points:" in t)
@@ -89,17 +107,24 @@ def test_the_rules_check_names_each_errors_line_and_apply_refuses_it(runtime: Ru
     refused = marketing.post("/rules/apply", data={"document": "\n".join(lines)})
     assert refused.status_code == 422
     assert f"line {line}" in refused.text
-    applied = marketing.post("/rules/apply", data={"document": text.replace("points: 10", "points: 11", 1),
-                                                   "comment": "a little more"})  # fmt: skip
+    applied = marketing.post(
+        "/rules/apply",
+        data={"document": text.replace("points: 10", "points: 11", 1), "comment": "a little more"},
+    )
     assert applied.headers["location"] == "/rules?applied=2"
     rep = signed_in(runtime, org.users["member"])
     assert rep.post("/rules/apply", data={"document": text}).status_code == 403
 
 
-def test_an_import_dry_run_previews_and_the_import_keeps_its_rejected_rows(runtime: Runtime, session: Any) -> None:
+def test_an_import_dry_run_previews_and_the_import_keeps_its_rejected_rows(
+    runtime: Runtime, session: Any
+) -> None:
     org = build_org(session, runtime, leads=0)
     marketing = signed_in(runtime, org.users["marketing"])
-    body = "email,company,last_name\nok@firm.co.jp,株式会社オーケー,山田\nnot-an-email,株式会社エヌジー,佐藤\n"
+    body = (
+        "email,company,last_name\nok@firm.co.jp,株式会社オーケー,山田\n"
+        "not-an-email,株式会社エヌジー,佐藤\n"
+    )
     files = {"file": ("leads.csv", body.encode("shift_jis"), "text/csv")}
     preview = marketing.post("/import", data={"kind": "leads", "dry_run": "1"}, files=files)
     assert preview.status_code == 200
@@ -120,13 +145,16 @@ def test_an_import_dry_run_previews_and_the_import_keeps_its_rejected_rows(runti
     rejects = marketing.get(f"/import/jobs/{job.id}/rejects.csv").text.lstrip("\ufeff")
     row = next(csv.DictReader(io.StringIO(rejects)))
     assert (row["row"], row["field"], row["email"]) == ("3", "email", "not-an-email")
-    wrong = marketing.post("/import", data={"kind": "leads"}, files={"file": ("x.pdf", b"%PDF", "application/pdf")})
+    wrong = marketing.post(
+        "/import", data={"kind": "leads"}, files={"file": ("x.pdf", b"%PDF", "application/pdf")}
+    )
     assert wrong.status_code == 422
     assert "x.pdf" in wrong.text
 
 
-def test_a_file_that_cannot_be_read_says_why_in_the_preview_and_on_the_progress_page(runtime: Runtime,
-                                                                                     session: Any) -> None:  # fmt: skip
+def test_a_file_that_cannot_be_read_says_why_in_the_preview_and_on_the_progress_page(
+    runtime: Runtime, session: Any
+) -> None:
     org = build_org(session, runtime, leads=0)
     marketing = signed_in(runtime, org.users["marketing"])
     broken = {"file": ("broken.xlsx", b"this is not a workbook", "application/octet-stream")}
@@ -147,8 +175,11 @@ def test_a_file_that_cannot_be_read_says_why_in_the_preview_and_on_the_progress_
 def test_bad_page_and_report_parameters_are_named(runtime: Runtime, session: Any) -> None:
     org = build_org(session, runtime, leads=1)
     rep = signed_in(runtime, org.users["member"])
-    for url, field in (("/leads?page=0", "page"), ("/leads?page=two", "page"),
-                       ("/reports/score-jumps?threshold=lots", "threshold")):  # fmt: skip
+    for url, field in (
+        ("/leads?page=0", "page"),
+        ("/leads?page=two", "page"),
+        ("/reports/score-jumps?threshold=lots", "threshold"),
+    ):
         answer = rep.get(url)
         assert answer.status_code == 422, url
         assert f"<code>{field}</code>" in answer.text

@@ -1,4 +1,5 @@
-"""Statuses, touches, approach requests and the SLA sweep; seed 002's timeline as the acceptance test."""
+"""Statuses, touches, approach requests and the SLA sweep; seed 002's timeline as the acceptance
+test."""
 
 from __future__ import annotations
 
@@ -66,17 +67,29 @@ def sweep(runtime: Runtime, when: datetime) -> Any:
 
 def notes(session: Session) -> list[tuple[str | None, str]]:
     session.commit()
-    rows = session.execute(select(Notification.recipient_id, Notification.template).order_by(Notification.id))
+    rows = session.execute(
+        select(Notification.recipient_id, Notification.template).order_by(Notification.id)
+    )
     return [(email_of(session, r), t) for r, t in rows]
 
 
-def touch(runtime: Runtime, session: Session, lead: Lead, when: datetime, outcome: str = "no_answer") -> str:
+def touch(
+    runtime: Runtime, session: Session, lead: Lead, when: datetime, outcome: str = "no_answer"
+) -> str:
     assert isinstance(runtime.clock, FixedClock)
     runtime.clock.set(when)
     reload(session, lead)
     user = session.get(User, lead.owner_id)
-    result = log_touch(session, active_rules(session, when), lead, user=user, channel="call", outcome=outcome,
-                       at=when, now=when)  # fmt: skip
+    result = log_touch(
+        session,
+        active_rules(session, when),
+        lead,
+        user=user,
+        channel="call",
+        outcome=outcome,
+        at=when,
+        now=when,
+    )
     session.commit()
     return result.stage_after
 
@@ -123,11 +136,19 @@ def test_seed_002_timeline(runtime: Runtime, session: Session, org: None) -> Non
     assert lead.next_due_at is None
 
     events = session.execute(
-        select(LeadEvent.kind, LeadEvent.from_value, LeadEvent.to_value, LeadEvent.reason, LeadEvent.at)
-        .where(LeadEvent.lead_id == lead.id, LeadEvent.kind.in_(("owner", "team", "touch_stage", "status")))
+        select(
+            LeadEvent.kind, LeadEvent.from_value, LeadEvent.to_value, LeadEvent.reason, LeadEvent.at
+        )
+        .where(
+            LeadEvent.lead_id == lead.id,
+            LeadEvent.kind.in_(("owner", "team", "touch_stage", "status")),
+        )
         .order_by(LeadEvent.at, LeadEvent.id)
-    ).all()  # fmt: skip
-    ids = {e: str(session.scalar(select(User.id).where(User.email == e))) for e in (first, second, "mk1@x.jp")}
+    ).all()
+    ids = {
+        e: str(session.scalar(select(User.id).where(User.email == e)))
+        for e in (first, second, "mk1@x.jp")
+    }
     summary = [(k, f, t, when.astimezone(JST)) for k, f, t, _, when in events if k != "team"]
     assert summary == [
         ("owner", None, ids[first], MONDAY),
@@ -179,7 +200,9 @@ def test_a_late_touch_escalates_once_and_a_second_sla_reassignment_goes_to_the_m
     assert other.escalated_due_at is None
 
 
-def test_statuses_follow_the_transition_table_with_reasons(runtime: Runtime, session: Session, org: None) -> None:
+def test_statuses_follow_the_transition_table_with_reasons(
+    runtime: Runtime, session: Session, org: None
+) -> None:
     lead = make_lead(session, runtime, email="s@kaisha.co.jp", company="会社")
     session.commit()
     rules = active_rules(session, runtime.clock.now())
@@ -188,16 +211,24 @@ def test_statuses_follow_the_transition_table_with_reasons(runtime: Runtime, ses
         change_status(session, rules, lead, "disqualified_sales", reason=None, now=now)
     with pytest.raises(ValidationFailed, match="unknown status"):
         change_status(session, rules, lead, "won", reason=None, now=now)
-    change_status(session, rules, lead, "disqualified_sales", reason="competitor", now=now, actor_ref="7")
+    change_status(
+        session, rules, lead, "disqualified_sales", reason="competitor", now=now, actor_ref="7"
+    )
     with pytest.raises(InvalidTransition, match="from disqualified_sales it can go to new"):
         change_status(session, rules, lead, "lead", reason=None, now=now)
-    assert change_status(session, rules, lead, "disqualified_sales", reason="x", now=now).changed is False
+    assert (
+        change_status(session, rules, lead, "disqualified_sales", reason="x", now=now).changed
+        is False
+    )
     with pytest.raises(InvalidTransition, match="move it back"):
-        log_touch(session, rules, lead, user=None, channel="call", outcome="no_answer", at=now, now=now)
+        log_touch(
+            session, rules, lead, user=None, channel="call", outcome="no_answer", at=now, now=now
+        )
     event = session.execute(
-        select(LeadEvent.reason, LeadEvent.actor_kind, LeadEvent.actor_ref)
-        .where(LeadEvent.lead_id == lead.id, LeadEvent.kind == "status")
-    ).one()  # fmt: skip
+        select(LeadEvent.reason, LeadEvent.actor_kind, LeadEvent.actor_ref).where(
+            LeadEvent.lead_id == lead.id, LeadEvent.kind == "status"
+        )
+    ).one()
     assert tuple(event) == ("competitor", "user", "7")
     assert lead.next_due_at is None
 
@@ -209,22 +240,56 @@ def test_a_connect_stops_the_cadence_and_a_resent_touch_changes_nothing(
     session.commit()
     rules = active_rules(session, runtime.clock.now())
     now = runtime.clock.now()
-    first = log_touch(session, rules, lead, user=None, channel="email", outcome="sent", at=now, now=now,
-                      external_id="crm-1")  # fmt: skip
-    again = log_touch(session, rules, lead, user=None, channel="email", outcome="sent", at=now, now=now,
-                      external_id="crm-1")  # fmt: skip
+    first = log_touch(
+        session,
+        rules,
+        lead,
+        user=None,
+        channel="email",
+        outcome="sent",
+        at=now,
+        now=now,
+        external_id="crm-1",
+    )
+    again = log_touch(
+        session,
+        rules,
+        lead,
+        user=None,
+        channel="email",
+        outcome="sent",
+        at=now,
+        now=now,
+        external_id="crm-1",
+    )
     assert (first.created, again.created, lead.touch_stage) == (True, False, "touch_1")
     with pytest.raises(ValidationFailed) as bad:
-        log_touch(session, rules, lead, user=None, channel="fax", outcome="maybe", at=now + timedelta(days=1), now=now)
+        log_touch(
+            session,
+            rules,
+            lead,
+            user=None,
+            channel="fax",
+            outcome="maybe",
+            at=now + timedelta(days=1),
+            now=now,
+        )
     assert {e.path for e in bad.value.errors} == {"channel", "outcome", "at"}
-    result = log_touch(session, rules, lead, user=None, channel="call", outcome="connected", at=now, now=now)
+    result = log_touch(
+        session, rules, lead, user=None, channel="call", outcome="connected", at=now, now=now
+    )
     assert (result.stage_after, lead.next_due_at) == ("connected", None)
 
 
 def test_the_three_approach_request_patterns(runtime: Runtime, session: Session, org: None) -> None:
     def send(email: str, type_: str, key: str, **props: Any) -> None:
-        item = {"email": email, "type": type_, "external_id": key, "properties": props,
-                "occurred_at": (runtime.clock.now() - timedelta(minutes=5)).isoformat()}  # fmt: skip
+        item = {
+            "email": email,
+            "type": type_,
+            "external_id": key,
+            "properties": props,
+            "occurred_at": (runtime.clock.now() - timedelta(minutes=5)).isoformat(),
+        }
         assert not ingest_activities(ingest_context(session, runtime), [item]).rejected
         session.commit()
 
@@ -235,14 +300,20 @@ def test_the_three_approach_request_patterns(runtime: Runtime, session: Session,
     send("hot@b.co.jp", "content_download", "d1")  # ③ a download at 100 points or more
     send("cold@c.co.jp", "content_download", "d2")  # a download under 100: no request
     send("low@a.co.jp", "form_submit", "f1", form="inquiry")  # resent: no second task
-    tasks = session.execute(select(Lead.email, Task.subject, Task.owner_id, Task.due_at, Task.created_at)
-                            .join(Lead, Lead.id == Task.lead_id).order_by(Task.id)).all()  # fmt: skip
+    tasks = session.execute(
+        select(Lead.email, Task.subject, Task.owner_id, Task.due_at, Task.created_at)
+        .join(Lead, Lead.id == Task.lead_id)
+        .order_by(Task.id)
+    ).all()
     assert [(e, s) for e, s, *_ in tasks] == [
         ("low@a.co.jp", "問合せ/100点未満"),
         ("hot@b.co.jp", "問合せ受付/MQL"),
         ("hot@b.co.jp", "資料ダウンロード/100点以上"),
     ]
-    assert all(owner is not None and due - created == timedelta(hours=48) for _, _, owner, due, created in tasks)
+    assert all(
+        owner is not None and due - created == timedelta(hours=48)
+        for _, _, owner, due, created in tasks
+    )
     low = find_lead(session, "low@a.co.jp")
     assert low.next_due_at is not None
     # The task is escalated once when overdue, and done when the lead is touched.
@@ -251,7 +322,15 @@ def test_the_three_approach_request_patterns(runtime: Runtime, session: Session,
     outcome = sweep(runtime, runtime.clock.now() + timedelta(hours=2))
     assert outcome.tasks_escalated == 3
     touch(runtime, session, low, runtime.clock.now())
-    state = session.scalar(select(Task.state).join(Lead, Lead.id == Task.lead_id).where(Lead.email == "low@a.co.jp"))
+    state = session.scalar(
+        select(Task.state).join(Lead, Lead.id == Task.lead_id).where(Lead.email == "low@a.co.jp")
+    )
     assert state == "done"
-    assert session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.template == "approach_request")) == 3  # fmt: skip
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.template == "approach_request")
+        )
+        == 3
+    )

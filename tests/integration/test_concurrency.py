@@ -1,4 +1,5 @@
-"""Two processes ingesting activities for the same new leads at once: nothing fails, lost or doubled."""
+"""Two processes ingesting activities for the same new leads at once: nothing fails, lost or
+doubled."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from leadops.config import Settings
 from leadops.db import run_in_transaction
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
-from leadops.models import Account, Activity, Lead, LeadAssignment, LeadEvent, Notification, ScoreLedger, User
+from leadops.models import (
+    Account,
+    Activity,
+    Lead,
+    LeadAssignment,
+    LeadEvent,
+    Notification,
+    ScoreLedger,
+    User,
+)
 from leadops.routing.org import apply_org, parse_org
 from leadops.runtime import Runtime
 from leadops.worker import run_once
@@ -20,13 +30,16 @@ from tests.conftest import JST, NOW
 
 
 def _ingest(url: str, batches: list[list[dict[str, str]]], at: datetime = NOW) -> None:
-    """One process: each batch of activities in a transaction of its own, retried if it loses a race."""
+    """One process: each batch of activities in a transaction of its own, retried if it loses a
+    race."""
     rt = Runtime.create(Settings(database_url=url), FixedClock(at))
     try:
         for items in batches:
             run_in_transaction(
                 rt.factory,
-                lambda s, items=items: ingest_activities(IngestContext.from_settings(s, rt.settings, at), items),
+                lambda s, items=items: ingest_activities(
+                    IngestContext.from_settings(s, rt.settings, at), items
+                ),
             )
     finally:
         rt.close()
@@ -49,7 +62,9 @@ def _shared_leads(worker: int) -> list[list[dict[str, str]]]:
                 "email": f"p{i % 30}@firm{i % 30 % 7}.co.jp",
                 "type": "email_click",
                 "external_id": f"w{worker}-{batch}-{i}",
-                "occurred_at": (NOW - timedelta(days=20) + timedelta(minutes=batch * 60 + i)).isoformat(),
+                "occurred_at": (
+                    NOW - timedelta(days=20) + timedelta(minutes=batch * 60 + i)
+                ).isoformat(),
             }
             for i in range(60)
         ]
@@ -103,13 +118,20 @@ def test_two_processes_routing_2000_new_leads_assign_each_once_with_exact_round_
     _run_two([_new_leads(0), _new_leads(1)], db_url)
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(Lead)) == 2000
-        assert session.scalar(select(func.count()).select_from(Lead).where(Lead.owner_id.is_(None))) == 0
-        per_lead = select(LeadAssignment.lead_id).group_by(LeadAssignment.lead_id).having(func.count() > 1)
+        assert (
+            session.scalar(select(func.count()).select_from(Lead).where(Lead.owner_id.is_(None)))
+            == 0
+        )
+        per_lead = (
+            select(LeadAssignment.lead_id).group_by(LeadAssignment.lead_id).having(func.count() > 1)
+        )
         assert session.execute(per_lead).all() == []
         assert session.scalar(select(func.count()).select_from(LeadAssignment)) == 2000
         counts = dict(
             session.execute(
-                select(User.email, func.count()).join(Lead, Lead.owner_id == User.id).group_by(User.email)
+                select(User.email, func.count())
+                .join(Lead, Lead.owner_id == User.id)
+                .group_by(User.email)
             ).all()
         )
         assert counts == {"r1@x.jp": 500, "r2@x.jp": 500, "r3@x.jp": 1000}
@@ -128,8 +150,15 @@ def test_two_workers_sweeping_at_once_never_act_twice(db_url: str, runtime: Runt
     with runtime.factory() as session:
         apply_org(session, parse_org(IS_ORG), now=monday, tz=JST)
         session.commit()
-    items = [{"email": f"stale{i}@firm{i % 13}.co.jp", "type": "email_click", "external_id": f"s{i}",
-              "occurred_at": (monday - timedelta(hours=1)).isoformat()} for i in range(400)]  # fmt: skip
+    items = [
+        {
+            "email": f"stale{i}@firm{i % 13}.co.jp",
+            "type": "email_click",
+            "external_id": f"s{i}",
+            "occurred_at": (monday - timedelta(hours=1)).isoformat(),
+        }
+        for i in range(400)
+    ]
     _ingest(db_url, [items], at=monday)
     wednesday = monday + timedelta(days=2)
     context = multiprocessing.get_context("fork")
@@ -140,10 +169,25 @@ def test_two_workers_sweeping_at_once_never_act_twice(db_url: str, runtime: Runt
         process.join(timeout=300)
     assert [p.exitcode for p in workers] == [0, 0]
     with runtime.factory() as session:
-        sla = select(func.count()).select_from(LeadAssignment).where(LeadAssignment.rule_id == "sla-untouched")
+        sla = (
+            select(func.count())
+            .select_from(LeadAssignment)
+            .where(LeadAssignment.rule_id == "sla-untouched")
+        )
         assert session.scalar(sla) == 400
-        per_lead = select(LeadEvent.lead_id).where(LeadEvent.kind == "owner", LeadEvent.at == wednesday)
+        per_lead = select(LeadEvent.lead_id).where(
+            LeadEvent.kind == "owner", LeadEvent.at == wednesday
+        )
         assert len(session.execute(per_lead).all()) == 400
-        notified = select(func.count()).select_from(Notification).where(Notification.template == "sla_reassigned")
+        notified = (
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.template == "sla_reassigned")
+        )
         assert session.scalar(notified) == 400
-        assert session.scalar(select(func.count()).select_from(Lead).where(Lead.next_due_at <= wednesday)) == 0
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Lead).where(Lead.next_due_at <= wednesday)
+            )
+            == 0
+        )

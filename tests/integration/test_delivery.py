@@ -1,4 +1,5 @@
-"""The outbox delivered to a real local SMTP server and a local webhook, with retries and a crash."""
+"""The outbox delivered to a real local SMTP server and a local webhook, with retries and a
+crash."""
 
 from __future__ import annotations
 
@@ -87,17 +88,29 @@ def setup(runtime: Runtime, session: Session) -> int:
     user = User(email="rep@x.jp", name="Rep", role="member", locale="ja", created_at=NOW)
     session.add(user)
     session.flush()
-    enqueue(session, [Note(user.id, "lead_assigned", "k1", {"lead_id": 1, "email": "buyer@kaisha.co.jp"})], NOW)
+    enqueue(
+        session,
+        [Note(user.id, "lead_assigned", "k1", {"lead_id": 1, "email": "buyer@kaisha.co.jp"})],
+        NOW,
+    )
     session.commit()
     return user.id
 
 
 def settings_for(runtime: Runtime, mail_port: int, hook_port: int, **extra: Any) -> Settings:
-    return Settings(database_url=runtime.settings.database_url, smtp_host="127.0.0.1", smtp_port=mail_port,
-                    webhook_url=f"http://127.0.0.1:{hook_port}/hook", webhook_secret="s3cret", **extra)  # fmt: skip
+    return Settings(
+        database_url=runtime.settings.database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=mail_port,
+        webhook_url=f"http://127.0.0.1:{hook_port}/hook",
+        webhook_secret="s3cret",
+        **extra,
+    )
 
 
-def test_email_webhook_and_inbox(runtime: Runtime, session: Session, mailbox: Any, webhook: Any) -> None:
+def test_email_webhook_and_inbox(
+    runtime: Runtime, session: Session, mailbox: Any, webhook: Any
+) -> None:
     (box, mail_port), (hook, hook_port) = mailbox, webhook
     user_id = setup(runtime, session)
     settings = settings_for(runtime, mail_port, hook_port)
@@ -135,7 +148,9 @@ def test_a_failing_webhook_is_retried_with_backoff_then_given_up(
     assert row.sent_at is None
     assert "500" in (row.last_error or "")
     assert row.next_attempt_at == NOW + timedelta(minutes=1)
-    assert deliver(runtime.factory, settings, NOW + timedelta(seconds=30)).sent == 0  # not before the backoff
+    assert (
+        deliver(runtime.factory, settings, NOW + timedelta(seconds=30)).sent == 0
+    )  # not before the backoff
     assert deliver(runtime.factory, settings, NOW + timedelta(minutes=1)).sent == 1
     assert len(hook.requests) == 1
     assert len(box.messages) == 1
@@ -171,7 +186,9 @@ def test_a_crash_between_sending_and_recording_resends_once_with_the_same_id(
             deliver(runtime.factory, settings, NOW)
     assert len(box.messages) == 1  # sent, but never recorded as sent
     assert deliver(runtime.factory, settings, NOW + timedelta(minutes=1)).sent == 0  # still leased
-    assert deliver(runtime.factory, settings, NOW + timedelta(minutes=5)).sent == 2  # lease over: sent again
+    assert (
+        deliver(runtime.factory, settings, NOW + timedelta(minutes=5)).sent == 2
+    )  # lease over: sent again
     first, second = box.messages
     assert first["Message-ID"] == second["Message-ID"]  # the same notification, recognisably
     assert (first["X-Leadops-Attempt"], second["X-Leadops-Attempt"]) == ("1", "2")

@@ -37,32 +37,66 @@ def test_the_full_demo_has_the_shape_the_seeds_describe(runtime: Runtime) -> Non
         assert scalar(session, select(func.count()).select_from(Lead)) == 5000
         assert scalar(session, select(func.count(distinct(Account.prefecture)))) == 47
         assert {n for (n,) in session.execute(select(Team.name))} == {
-            "マーケティング部", "本社営業本部インサイドセールス部", "本社営業本部法人営業部", "大阪支社営業部",
-        }  # fmt: skip
-        members = scalar(session, select(func.count()).select_from(User).where(User.role.in_(["member", "marketing"])))
+            "マーケティング部",
+            "本社営業本部インサイドセールス部",
+            "本社営業本部法人営業部",
+            "大阪支社営業部",
+        }
+        members = scalar(
+            session,
+            select(func.count()).select_from(User).where(User.role.in_(["member", "marketing"])),
+        )
         assert 10 <= members <= 14
-        assert {t for (t,) in session.execute(select(Campaign.type).distinct())} == {k for _, k, _ in CHANNELS}
-        assert {s for (s,) in session.execute(select(Lead.source).distinct())} == {label for label, _, _ in CHANNELS}
-        created = session.execute(select(func.min(Lead.created_at), func.max(Lead.created_at))).one()
+        assert {t for (t,) in session.execute(select(Campaign.type).distinct())} == {
+            k for _, k, _ in CHANNELS
+        }
+        assert {s for (s,) in session.execute(select(Lead.source).distinct())} == {
+            label for label, _, _ in CHANNELS
+        }
+        created = session.execute(
+            select(func.min(Lead.created_at), func.max(Lead.created_at))
+        ).one()
         assert 170 <= (created[1] - created[0]).days <= 183
         assert scalar(session, select(func.count()).select_from(Activity)) > 30_000
         assert scalar(session, select(func.count()).select_from(Touch)) > 5_000
-        assert scalar(session, select(func.count()).select_from(Opportunity).where(Opportunity.stage == "won")) > 50
+        assert (
+            scalar(
+                session,
+                select(func.count()).select_from(Opportunity).where(Opportunity.stage == "won"),
+            )
+            > 50
+        )
         kinds = {k for (k,) in session.execute(select(LeadEvent.kind).distinct())}
-        assert {"created", "status", "touch_stage", "owner", "team", "lifecycle_stage", "level"} <= kinds
+        assert {
+            "created",
+            "status",
+            "touch_stage",
+            "owner",
+            "team",
+            "lifecycle_stage",
+            "level",
+        } <= kinds
         reasons = {
-            r for (r,) in session.execute(select(Lead.status_reason).distinct().where(Lead.status == "recycled"))
+            r
+            for (r,) in session.execute(
+                select(Lead.status_reason).distinct().where(Lead.status == "recycled")
+            )
         }
         assert "no_connect" in reasons
         # Level-4 leads in 近畿 went to the Osaka branch, as seed 001 routes them.
         osaka = session.execute(
-            select(Lead.region).distinct().join(Team, Team.id == Lead.team_id).where(Team.name == "大阪支社営業部")
+            select(Lead.region)
+            .distinct()
+            .join(Team, Team.id == Lead.team_id)
+            .where(Team.name == "大阪支社営業部")
         ).all()
         assert {r for (r,) in osaka} <= {"近畿"}
-        # Every owner came from a recorded routing decision, and live routing carries on the round robin.
+        # Every owner came from a recorded routing decision, and live routing carries on the round
+        # robin.
         routed = select(func.count(distinct(LeadAssignment.lead_id)))
-        assert scalar(session, routed) == scalar(session, select(func.count()).select_from(Lead).where(
-            Lead.owner_id.isnot(None)))  # fmt: skip
+        assert scalar(session, routed) == scalar(
+            session, select(func.count()).select_from(Lead).where(Lead.owner_id.isnot(None))
+        )
         assert scalar(session, select(func.count()).select_from(RoutingCredit)) == members
         assert scalar(session, select(func.max(func.abs(RoutingCredit.credit)))) < 5
 

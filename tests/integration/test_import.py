@@ -24,9 +24,17 @@ SF_JA = (
 )
 
 
-def run(runtime: Runtime, kind: str, path: Path, mapping: str | None = None, **kwargs: object) -> ImportSummary:
+def run(
+    runtime: Runtime, kind: str, path: Path, mapping: str | None = None, **kwargs: object
+) -> ImportSummary:
     return run_import(
-        kind, path, resolve_mapping(mapping, kind), runtime.factory, runtime.settings, runtime.clock, **kwargs
+        kind,
+        path,
+        resolve_mapping(mapping, kind),
+        runtime.factory,
+        runtime.settings,
+        runtime.clock,
+        **kwargs,
     )  # type: ignore[arg-type]
 
 
@@ -35,13 +43,19 @@ def leads_count(runtime: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(Lead)) or 0
 
 
-def test_a_shift_jis_salesforce_export_imports_with_row_numbered_rejects(runtime: Runtime, tmp_path: Path) -> None:
+def test_a_shift_jis_salesforce_export_imports_with_row_numbered_rejects(
+    runtime: Runtime, tmp_path: Path
+) -> None:
     path = tmp_path / "salesforce_leads.csv"
     path.write_bytes(SF_JA.encode("cp932"))
     summary = run(runtime, "leads", path, "salesforce")
     assert summary.encoding == "cp932"
     assert (summary.total, summary.taken, summary.rejected) == (5, 2, 3)
-    assert [(r.row, r.field) for r in summary.rejects] == [(4, "email"), (5, "prefecture"), (6, "created_at")]
+    assert [(r.row, r.field) for r in summary.rejects] == [
+        (4, "email"),
+        (5, "prefecture"),
+        (6, "created_at"),
+    ]
     assert "missing" in summary.rejects[0].error
     assert "ムー大陸" in summary.rejects[1].error
     assert "2026/13/03" in summary.rejects[2].error
@@ -85,7 +99,9 @@ def test_importing_the_same_file_twice_changes_nothing(runtime: Runtime, tmp_pat
     assert leads_count(runtime) == 2
 
 
-def test_chunks_commit_separately_so_an_interrupted_import_keeps_what_it_took(runtime: Runtime, tmp_path: Path) -> None:
+def test_chunks_commit_separately_so_an_interrupted_import_keeps_what_it_took(
+    runtime: Runtime, tmp_path: Path
+) -> None:
     path = tmp_path / "leads.csv"
     lines = ["email,company"] + [f"p{i}@firm{i % 7}.co.jp,Firm {i % 7}" for i in range(25)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -123,7 +139,9 @@ def test_xlsx_with_japanese_dates_and_numbers(runtime: Runtime, tmp_path: Path) 
         lead = find_lead(session, "a@xl.co.jp")
         assert lead.created_at.isoformat() == "2026-09-01T00:30:00+00:00"
         assert lead.prefecture == "兵庫県"
-        assert find_lead(session, "b@xl.co.jp").created_at.isoformat() == "2026-09-01T15:00:00+00:00"
+        assert (
+            find_lead(session, "b@xl.co.jp").created_at.isoformat() == "2026-09-01T15:00:00+00:00"
+        )
 
 
 def test_events_from_json_lines_are_idempotent(runtime: Runtime, tmp_path: Path) -> None:
@@ -160,7 +178,9 @@ def test_events_from_json_lines_are_idempotent(runtime: Runtime, tmp_path: Path)
 def test_events_from_csv_keep_extra_columns_as_properties(runtime: Runtime, tmp_path: Path) -> None:
     path = tmp_path / "events.csv"
     path.write_text(
-        "email,type,occurred_at,url,external_id\na@x.co.jp,page_view,2026/11/01 10:00,/pricing,pv-1\n", encoding="utf-8"
+        "email,type,occurred_at,url,external_id\na@x.co.jp,page_view,2026/11/01 "
+        "10:00,/pricing,pv-1\n",
+        encoding="utf-8",
     )
     assert run(runtime, "events", path).taken == 1
     with runtime.factory() as session:
@@ -187,7 +207,12 @@ def test_deals_link_to_leads_accounts_and_users(runtime: Runtime, tmp_path: Path
     with runtime.factory() as session:
         opp = session.scalars(select(Opportunity)).one()
         lead = find_lead(session, "a@x.co.jp")
-        assert (opp.stage, opp.amount, opp.lead_id, opp.account_id) == ("won", 1_500_000, lead.id, lead.account_id)
+        assert (opp.stage, opp.amount, opp.lead_id, opp.account_id) == (
+            "won",
+            1_500_000,
+            lead.id,
+            lead.account_id,
+        )
         assert lead.lifecycle_stage == "customer"
     again = run(runtime, "deals", deals)
     assert again.taken == 1

@@ -21,7 +21,12 @@ def count(session: Session, model: type) -> int:
 
 def test_the_same_person_in_any_spelling_is_one_lead(session: Session, runtime: Runtime) -> None:
     first = make_lead(session, runtime, email="Taro.Yamada@Example.co.jp", last_name="山田")
-    again = make_lead(session, runtime, email="  ｔａｒｏ．ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｃｏ．ｊｐ ", title="部長")
+    again = make_lead(
+        session,
+        runtime,
+        email="  ｔａｒｏ．ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｃｏ．ｊｐ ",
+        title="部長",
+    )
     assert again.id == first.id
     assert count(session, Lead) == 1
     assert (again.last_name, again.title) == ("山田", "部長")
@@ -41,7 +46,9 @@ def test_colleagues_share_an_account_by_domain(session: Session, runtime: Runtim
     assert count(session, Account) == 1
 
 
-def test_free_mail_leads_match_by_company_name_not_by_domain(session: Session, runtime: Runtime) -> None:
+def test_free_mail_leads_match_by_company_name_not_by_domain(
+    session: Session, runtime: Runtime
+) -> None:
     a = make_lead(session, runtime, email="a@gmail.com", company="株式会社サンプル")
     b = make_lead(session, runtime, email="b@gmail.com", company="テスト工業㈱")
     c = make_lead(session, runtime, email="c@yahoo.co.jp", company="ｻﾝﾌﾟﾙ(株)")
@@ -53,7 +60,9 @@ def test_free_mail_leads_match_by_company_name_not_by_domain(session: Session, r
     assert account.domain == "sample.co.jp"
 
 
-def test_prefecture_in_any_form_sets_prefecture_and_region(session: Session, runtime: Runtime) -> None:
+def test_prefecture_in_any_form_sets_prefecture_and_region(
+    session: Session, runtime: Runtime
+) -> None:
     lead = make_lead(session, runtime, email="a@x.co.jp", prefecture="Osaka")
     assert (lead.prefecture, lead.region) == ("大阪府", "近畿")
     lead = make_lead(session, runtime, email="b@x.co.jp", prefecture="24")
@@ -95,16 +104,30 @@ def test_resending_an_activity_changes_nothing(session: Session, runtime: Runtim
     assert lead.last_activity_at.isoformat() == "2026-11-20T01:00:00+00:00"
 
 
-def test_the_same_event_twice_in_one_batch_is_stored_once(session: Session, runtime: Runtime) -> None:
-    item = {"email": "a@x.co.jp", "type": "email_open", "occurred_at": "2026-11-20T10:00:00+09:00", "external_id": "o1"}
+def test_the_same_event_twice_in_one_batch_is_stored_once(
+    session: Session, runtime: Runtime
+) -> None:
+    item = {
+        "email": "a@x.co.jp",
+        "type": "email_open",
+        "occurred_at": "2026-11-20T10:00:00+09:00",
+        "external_id": "o1",
+    }
     result = ingest_activities(ingest_context(session, runtime), [item, dict(item)])
     assert (result.accepted, result.duplicates) == (1, 1)
 
 
-def test_activities_name_their_campaign_which_is_created_once(session: Session, runtime: Runtime) -> None:
+def test_activities_name_their_campaign_which_is_created_once(
+    session: Session, runtime: Runtime
+) -> None:
     ctx = ingest_context(session, runtime)
     items = [
-        {"email": f"p{i}@x.co.jp", "type": "webinar_register", "occurred_at": "2026-11-01", "campaign": "ウェビナーA"}
+        {
+            "email": f"p{i}@x.co.jp",
+            "type": "webinar_register",
+            "occurred_at": "2026-11-01",
+            "campaign": "ウェビナーA",
+        }
         for i in range(3)
     ]
     ingest_activities(ctx, items)
@@ -114,15 +137,26 @@ def test_activities_name_their_campaign_which_is_created_once(session: Session, 
 
 def test_merging_moves_every_piece_of_history(session: Session, runtime: Runtime) -> None:
     keep = make_lead(session, runtime, email="keep@x.co.jp")
-    dup = make_lead(session, runtime, email="dup@x.co.jp", phone="03-0000-0000", created_at="2026-01-05")
+    dup = make_lead(
+        session, runtime, email="dup@x.co.jp", phone="03-0000-0000", created_at="2026-01-05"
+    )
     ctx = ingest_context(session, runtime)
-    ingest_activities(ctx, [{"email": "dup@x.co.jp", "type": "content_download", "occurred_at": "2026-11-01"}])
+    ingest_activities(
+        ctx, [{"email": "dup@x.co.jp", "type": "content_download", "occurred_at": "2026-11-01"}]
+    )
     session.add(Touch(lead_id=dup.id, at=runtime.clock.now(), channel="call", outcome="no_answer"))
     session.flush()
     merge_leads(ctx, winner=keep, loser=dup)
     session.flush()
-    assert session.scalar(select(func.count()).select_from(Activity).where(Activity.lead_id == keep.id)) == 1
-    assert session.scalar(select(func.count()).select_from(Touch).where(Touch.lead_id == keep.id)) == 1
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Activity).where(Activity.lead_id == keep.id)
+        )
+        == 1
+    )
+    assert (
+        session.scalar(select(func.count()).select_from(Touch).where(Touch.lead_id == keep.id)) == 1
+    )
     assert keep.phone == "03-0000-0000"
     assert keep.created_at == dup.created_at
     assert dup.merged_into_id == keep.id
@@ -135,10 +169,16 @@ def test_merging_moves_every_piece_of_history(session: Session, runtime: Runtime
     assert keep.score == 10  # the winner is rescored with the download it inherited
 
 
-def test_a_lead_found_by_email_and_another_by_external_id_are_merged(session: Session, runtime: Runtime) -> None:
-    by_id = make_lead(session, runtime, email=None, external_id="SF-001", crm_source="salesforce", company="X")  # type: ignore[arg-type]
+def test_a_lead_found_by_email_and_another_by_external_id_are_merged(
+    session: Session, runtime: Runtime
+) -> None:
+    by_id = make_lead(
+        session, runtime, email=None, external_id="SF-001", crm_source="salesforce", company="X"
+    )  # type: ignore[arg-type]
     by_email = make_lead(session, runtime, email="a@x.co.jp")
-    merged = make_lead(session, runtime, email="a@x.co.jp", external_id="SF-001", crm_source="salesforce")
+    merged = make_lead(
+        session, runtime, email="a@x.co.jp", external_id="SF-001", crm_source="salesforce"
+    )
     assert merged.id == by_email.id
     assert (merged.crm_source, merged.crm_id) == ("salesforce", "SF-001")
     assert by_id.merged_into_id == by_email.id

@@ -1,4 +1,5 @@
-"""Seed 001's levels, the score at any past moment, score jumps by Tokyo day, and rescore == incremental."""
+"""Seed 001's levels, the score at any past moment, score jumps by Tokyo day, and rescore ==
+incremental."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ from tests.factories import ingest_context
 
 
 def ingest(
-    session: Session, runtime: Runtime, email: str, events: list[tuple[str, dict[str, Any], datetime]], prefix: str = ""
+    session: Session,
+    runtime: Runtime,
+    email: str,
+    events: list[tuple[str, dict[str, Any], datetime]],
+    prefix: str = "",
 ) -> None:
     items = [
         {
@@ -44,10 +49,18 @@ LEVEL_TABLE = [
     ("download e-mail opened", [("email_open", {"email_id": "download-guide"})], 2),
     ("content downloaded", [("content_download", {"asset": "a.pdf"})], 2),
     ("webinar registered and attended", [("webinar_register", {}), ("webinar_attend", {})], 3),
-    ("booth visit with a detailed talk", [("tradeshow_attend", {}), ("booth_visit", {"detailed_talk": True})], 4),
+    (
+        "booth visit with a detailed talk",
+        [("tradeshow_attend", {}), ("booth_visit", {"detailed_talk": True})],
+        4,
+    ),
     (
         "webinar attended, survey asks for contact",
-        [("webinar_register", {}), ("webinar_attend", {}), ("survey_answer", {"contact_request": True})],
+        [
+            ("webinar_register", {}),
+            ("webinar_attend", {}),
+            ("survey_answer", {"contact_request": True}),
+        ],
         4,
     ),
     (
@@ -56,25 +69,45 @@ LEVEL_TABLE = [
         3,
     ),
     ("registered but did not attend", [("webinar_register", {}), ("webinar_no_show", {})], None),
-    ("booth visit without a talk", [("tradeshow_attend", {}), ("booth_visit", {"detailed_talk": False})], 1),
+    (
+        "booth visit without a talk",
+        [("tradeshow_attend", {}), ("booth_visit", {"detailed_talk": False})],
+        1,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "events", "level"), LEVEL_TABLE, ids=[c[0] for c in LEVEL_TABLE])
 def test_seed_001_levels(
-    session: Session, runtime: Runtime, case: str, events: list[tuple[str, dict[str, Any]]], level: int | None
+    session: Session,
+    runtime: Runtime,
+    case: str,
+    events: list[tuple[str, dict[str, Any]]],
+    level: int | None,
 ) -> None:
     start = NOW - timedelta(days=3)
-    ingest(session, runtime, "a@x.co.jp", [(t, p, start + timedelta(hours=i)) for i, (t, p) in enumerate(events)])
+    ingest(
+        session,
+        runtime,
+        "a@x.co.jp",
+        [(t, p, start + timedelta(hours=i)) for i, (t, p) in enumerate(events)],
+    )
     assert find_lead(session, "a@x.co.jp").level == level
 
 
-def test_the_highest_level_wins_and_each_change_is_an_event(session: Session, runtime: Runtime) -> None:
+def test_the_highest_level_wins_and_each_change_is_an_event(
+    session: Session, runtime: Runtime
+) -> None:
     start = NOW - timedelta(days=5)
     ingest(session, runtime, "a@x.co.jp", [("tradeshow_attend", {}, start)])
     ingest(session, runtime, "a@x.co.jp", [("content_download", {}, start + timedelta(days=1))])
     ingest(session, runtime, "a@x.co.jp", [("email_open", {}, start + timedelta(days=2))])
-    ingest(session, runtime, "a@x.co.jp", [("booth_visit", {"detailed_talk": True}, start + timedelta(days=3))])
+    ingest(
+        session,
+        runtime,
+        "a@x.co.jp",
+        [("booth_visit", {"detailed_talk": True}, start + timedelta(days=3))],
+    )
     lead = find_lead(session, "a@x.co.jp")
     events = session.execute(
         select(LeadEvent.from_value, LeadEvent.to_value, LeadEvent.actor_ref)
@@ -93,9 +126,24 @@ def test_score_at_any_moment_and_jumps_by_tokyo_day(session: Session, runtime: R
     late_on_the_20th = datetime(2026, 11, 20, 23, 59, tzinfo=JST)
     start_of_the_21st = datetime(2026, 11, 21, 0, 0, tzinfo=JST)
     ingest(session, runtime, "a@x.co.jp", [("content_download", {}, late_on_the_20th)])
-    ingest(session, runtime, "a@x.co.jp", [("email_click", {}, start_of_the_21st), ("blog", {}, start_of_the_21st)][:1])
-    ingest(session, runtime, "b@x.co.jp", [("trial_signup", {}, start_of_the_21st + timedelta(hours=12))])
-    ingest(session, runtime, "c@x.co.jp", [("email_open", {}, datetime(2026, 11, 21, 23, 59, 59, tzinfo=JST))])
+    ingest(
+        session,
+        runtime,
+        "a@x.co.jp",
+        [("email_click", {}, start_of_the_21st), ("blog", {}, start_of_the_21st)][:1],
+    )
+    ingest(
+        session,
+        runtime,
+        "b@x.co.jp",
+        [("trial_signup", {}, start_of_the_21st + timedelta(hours=12))],
+    )
+    ingest(
+        session,
+        runtime,
+        "c@x.co.jp",
+        [("email_open", {}, datetime(2026, 11, 21, 23, 59, 59, tzinfo=JST))],
+    )
     rules = active_rules(session, NOW)
     a = find_lead(session, "a@x.co.jp")
     assert score_at(session, a.id, late_on_the_20th - timedelta(seconds=1), rules) == 0
@@ -106,7 +154,9 @@ def test_score_at_any_moment_and_jumps_by_tokyo_day(session: Session, runtime: R
     b = find_lead(session, "b@x.co.jp")
     assert on_20th == {a.id: 10}
     assert on_21st == {b.id: 25}  # a rose only 5 on the 21st; c only 2
-    assert {j.lead_id for j in score_jumps(session, rules, date(2026, 11, 21), JST, min_rise=5)} == {a.id, b.id}
+    assert {
+        j.lead_id for j in score_jumps(session, rules, date(2026, 11, 21), JST, min_rise=5)
+    } == {a.id, b.id}
 
 
 TYPES = [
@@ -125,7 +175,9 @@ TYPES = [
 
 def ledger(session: Session, version: int) -> dict[str, list[tuple[Any, ...]]]:
     rows = session.execute(
-        select(Lead.email, ScoreLedger.rule_id, ScoreLedger.delta, ScoreLedger.at, ScoreLedger.line_key)
+        select(
+            Lead.email, ScoreLedger.rule_id, ScoreLedger.delta, ScoreLedger.at, ScoreLedger.line_key
+        )
         .join(Lead, Lead.id == ScoreLedger.lead_id)
         .where(ScoreLedger.rules_version == version)
     ).all()
@@ -136,9 +188,11 @@ def ledger(session: Session, version: int) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_rescoring_any_event_stream_gives_the_incremental_result(runtime: Runtime, seed: int) -> None:
-    """Events arrive in random order and batches, with decay sweeps in between; a full rescore at the
-    end must produce exactly the same ledger and scores."""
+def test_rescoring_any_event_stream_gives_the_incremental_result(
+    runtime: Runtime, seed: int
+) -> None:
+    """Events arrive in random order and batches, with decay sweeps in between; a full rescore at
+    the end must produce exactly the same ledger and scores."""
     rng = random.Random(seed)
     start = NOW - timedelta(days=200)
     stream = []

@@ -46,30 +46,45 @@ def test_olist_funnel_imports_whole_with_its_quirks(runtime: Runtime) -> None:
     assert (deal_job.total, deal_job.taken, deal_job.rejected) == (len(deals), 842, 0)
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(Lead)) == 8000
-        won = session.scalar(select(func.count()).select_from(Opportunity).where(Opportunity.stage == "won"))
+        won = session.scalar(
+            select(func.count()).select_from(Opportunity).where(Opportunity.stage == "won")
+        )
         assert won == len(deals) == 842
-        linked = session.scalar(select(func.count()).select_from(Opportunity).where(Opportunity.lead_id.is_not(None)))
+        linked = session.scalar(
+            select(func.count()).select_from(Opportunity).where(Opportunity.lead_id.is_not(None))
+        )
         assert linked == 842
-        customers = session.scalar(select(func.count()).select_from(Lead).where(Lead.lifecycle_stage == "customer"))
+        customers = session.scalar(
+            select(func.count()).select_from(Lead).where(Lead.lifecycle_stage == "customer")
+        )
         assert customers == 842
 
         # Blank origins stay blank, apart from the value "unknown".
         blank = session.scalar(select(func.count()).select_from(Lead).where(Lead.source.is_(None)))
-        unknown = session.scalar(select(func.count()).select_from(Lead).where(Lead.source == "unknown"))
+        unknown = session.scalar(
+            select(func.count()).select_from(Lead).where(Lead.source == "unknown")
+        )
         assert (blank, unknown) == (origins[""], origins["unknown"]) == (60, 1099)
 
-        # The deal won before its lead's first contact is kept, and flagged on the deal and the import.
+        # The deal won before its lead's first contact is kept, and flagged on the deal and the
+        # import.
         assert len(won_early) == 1
-        flagged = session.scalars(select(Opportunity).where(Opportunity.crm_id.in_(won_early))).all()
+        flagged = session.scalars(
+            select(Opportunity).where(Opportunity.crm_id.in_(won_early))
+        ).all()
         assert [o.flags for o in flagged] == [["won_before_first_contact"]]
-        flags = session.scalars(select(ImportFlag).where(ImportFlag.job_id == deal_job.job_id)).all()
+        flags = session.scalars(
+            select(ImportFlag).where(ImportFlag.job_id == deal_job.job_id)
+        ).all()
         assert [f.flag for f in flags] == ["won_before_first_contact"]
         assert flags[0].row_number == 2 + [d["mql_id"] for d in deals].index(next(iter(won_early)))
 
         # SDRs and SRs became users, each once.
         assert session.scalar(select(func.count()).select_from(User)) == len(reps)
         sample = deals[0]
-        opp = session.scalars(select(Opportunity).where(Opportunity.crm_id == sample["mql_id"])).one()
+        opp = session.scalars(
+            select(Opportunity).where(Opportunity.crm_id == sample["mql_id"])
+        ).one()
         owner = session.get(User, opp.owner_id)
         sdr = session.get(User, opp.sdr_id)
         assert owner is not None

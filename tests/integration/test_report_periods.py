@@ -1,6 +1,7 @@
-"""Periods computed by the database (reports group in SQL) agree with the calendar of the configured zone,
-at the moments where a naive UTC grouping or a fixed offset would go wrong: Tokyo midnight, summer-time
-changes in Berlin and New York, a zone 5:45 ahead, the ends of weeks, quarters and years."""
+"""Periods computed by the database (reports group in SQL) agree with the calendar of the configured
+zone, at the moments where a naive UTC grouping or a fixed offset would go wrong: Tokyo midnight,
+summer-time changes in Berlin and New York, a zone 5:45 ahead, the ends of weeks, quarters and
+years."""
 
 from __future__ import annotations
 
@@ -41,15 +42,21 @@ def test_transitions_follow_the_zone_database() -> None:
 
 
 def test_sql_periods_match_the_local_calendar(runtime: Runtime, session: Session) -> None:
-    moments = sorted({edge + timedelta(seconds=delta) for edge in EDGES for delta in (-1, 0, 1, 1799, 3600)})
+    moments = sorted(
+        {edge + timedelta(seconds=delta) for edge in EDGES for delta in (-1, 0, 1, 1799, 3600)}
+    )
     for n, at in enumerate(moments):
         row = make_lead(session, runtime, email=f"edge{n}@edge.co.jp")
         row.created_at = at
     session.commit()
     for zone in ZONES:
         for period in ("day", "week", "month", "quarter", "year"):
-            params = ReportParams(tz=ZoneInfo(zone), period=period, now=datetime(2026, 11, 23, tzinfo=UTC))
-            found = session.execute(select(Lead.created_at, period_key(session, Lead.created_at, params))).all()
+            params = ReportParams(
+                tz=ZoneInfo(zone), period=period, now=datetime(2026, 11, 23, tzinfo=UTC)
+            )
+            found = session.execute(
+                select(Lead.created_at, period_key(session, Lead.created_at, params))
+            ).all()
             assert len(found) == len(moments)
             wrong = [(at, key) for at, key in found if period_of(key, params) != params.bucket(at)]
             assert not wrong, (zone, period, wrong[:3])

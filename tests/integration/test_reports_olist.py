@@ -1,4 +1,5 @@
-"""The reports on Olist's real funnel, checked against figures computed here from the CSV files alone."""
+"""The reports on Olist's real funnel, checked against figures computed here from the CSV files
+alone."""
 
 from __future__ import annotations
 
@@ -21,10 +22,18 @@ pytestmark = [requires_shared_data(), pytest.mark.slow]
 def test_reports_match_the_csv_files(runtime: Runtime) -> None:
     mqls = read("olist_marketing_qualified_leads_dataset.csv")
     deals = read("olist_closed_deals_dataset.csv")
-    for kind, name, mapping in (("leads", "olist_marketing_qualified_leads_dataset.csv", "olist-mqls.yaml"),
-                                ("deals", "olist_closed_deals_dataset.csv", "olist-deals.yaml")):  # fmt: skip
-        run_import(kind, OLIST / name, resolve_mapping(str(EXAMPLES / mapping), kind), runtime.factory,
-                   runtime.settings, runtime.clock)  # fmt: skip
+    for kind, name, mapping in (
+        ("leads", "olist_marketing_qualified_leads_dataset.csv", "olist-mqls.yaml"),
+        ("deals", "olist_closed_deals_dataset.csv", "olist-deals.yaml"),
+    ):
+        run_import(
+            kind,
+            OLIST / name,
+            resolve_mapping(str(EXAMPLES / mapping), kind),
+            runtime.factory,
+            runtime.settings,
+            runtime.clock,
+        )
 
     # Independently: from the CSV rows only.
     contact = {m["mql_id"]: datetime.fromisoformat(m["first_contact_date"]) for m in mqls}
@@ -34,7 +43,9 @@ def test_reports_match_the_csv_files(runtime: Runtime) -> None:
     won_per_origin = Counter(origin[m] for m in won)
     mqls_per_month = Counter(f"{at:%Y-%m}" for at in contact.values())
     matrix = Counter((f"{contact[m]:%Y-%m}", f"{at:%Y-%m}") for m, at in won.items())
-    durations = [(at - contact[m]).total_seconds() / 86400 for m, at in won.items() if at >= contact[m]]
+    durations = [
+        (at - contact[m]).total_seconds() / 86400 for m, at in won.items() if at >= contact[m]
+    ]
     early = [m for m, at in won.items() if at < contact[m]]
 
     params = ReportParams(period="month", tz=JST)
@@ -54,9 +65,15 @@ def test_reports_match_the_csv_files(runtime: Runtime) -> None:
     }
     # MQLs per month (every Olist row is an MQL, so they are the new leads of each month).
     rows = {r["period"]: r for r in kpis.as_dicts()}
-    assert {p: r["new_leads"] for p, r in rows.items() if p != "total" and r["new_leads"]} == dict(mqls_per_month)
+    assert {p: r["new_leads"] for p, r in rows.items() if p != "total" and r["new_leads"]} == dict(
+        mqls_per_month
+    )
     # The cohort matrix: MQL month × won month.
-    cells = {(r["cohort"], r["outcome_period"]): r["count"] for r in cohort.as_dicts() if r["outcome"] == "won"}
+    cells = {
+        (r["cohort"], r["outcome_period"]): r["count"]
+        for r in cohort.as_dicts()
+        if r["outcome"] == "won"
+    }
     assert cells == dict(matrix)
     sizes = {r["cohort"]: r["cohort_leads"] for r in cohort.as_dicts()}
     assert all(sizes[c] == mqls_per_month[c] for c in sizes)

@@ -1,5 +1,5 @@
-"""dwell, recycle-reasons, tasks, new-leads, score-jumps, campaigns and forecast on histories built here,
-each checked against figures worked out by hand in the test."""
+"""dwell, recycle-reasons, tasks, new-leads, score-jumps, campaigns and forecast on histories built
+here, each checked against figures worked out by hand in the test."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session
 
 from leadops.cadence.service import change_status, log_touch
 from leadops.ingest.service import store_activities
-from leadops.models import Campaign, CampaignMember, ForecastModel, Lead, LeadEvent, Opportunity, Task, Touch, User
+from leadops.models import (
+    Campaign,
+    CampaignMember,
+    ForecastModel,
+    Lead,
+    LeadEvent,
+    Opportunity,
+    Task,
+    Touch,
+    User,
+)
 from leadops.reports import ReportParams, run_report
 from leadops.reports.forecast import History, forecast_at, present_states, stored_model
 from leadops.rules.service import active_rules
@@ -31,17 +41,41 @@ def lead(session: Session, runtime: Runtime, n: int, created: datetime, **fields
 
 
 def user(session: Session, email: str) -> User:
-    row = User(email=email, name=email, role="member", active=True, routing_weight=1.0, locale="ja", created_at=NOW)
+    row = User(
+        email=email,
+        name=email,
+        role="member",
+        active=True,
+        routing_weight=1.0,
+        locale="ja",
+        created_at=NOW,
+    )
     session.add(row)
     session.flush()
     return row
 
 
 def event(
-    session: Session, lead_id: int, at: datetime, kind: str, old: str | None, new: str, reason: str | None = None
+    session: Session,
+    lead_id: int,
+    at: datetime,
+    kind: str,
+    old: str | None,
+    new: str,
+    reason: str | None = None,
 ) -> None:
-    session.add(LeadEvent(lead_id=lead_id, at=at, kind=kind, from_value=old, to_value=new, reason=reason,
-                          actor_kind="user", actor_ref=None))  # fmt: skip
+    session.add(
+        LeadEvent(
+            lead_id=lead_id,
+            at=at,
+            kind=kind,
+            from_value=old,
+            to_value=new,
+            reason=reason,
+            actor_kind="user",
+            actor_ref=None,
+        )
+    )
 
 
 def rows_of(session: Session, name: str, **params: Any) -> Any:
@@ -70,13 +104,19 @@ def test_dwell_counts_days_in_the_current_status_and_lists_leads_past_their_dead
     assert (by_status["new"]["mean_days"], by_status["new"]["past_deadline"]) == (3.0, 1)
     stale = result.sections["past_deadline"]["rows"]
     assert [(r[0], r[6]) for r in stale] == [(c.id, 5.0)]
-    assert {r[0]: r[6] for r in result.sections["leads"]["rows"]} == {a.id: 4.0, b.id: 2.0, c.id: 3.0}
+    assert {r[0]: r[6] for r in result.sections["leads"]["rows"]} == {
+        a.id: 4.0,
+        b.id: 2.0,
+        c.id: 3.0,
+    }
     # Leads created before the range are left out.
     later = rows_of(session, "dwell", start=NOW - timedelta(days=7))
     assert sum(r["leads"] for r in later.as_dicts()) == 2
 
 
-def test_recycle_reasons_name_the_status_and_touch_stage_left(runtime: Runtime, session: Session) -> None:
+def test_recycle_reasons_name_the_status_and_touch_stage_left(
+    runtime: Runtime, session: Session
+) -> None:
     rules = active_rules(session, NOW)
     rep = user(session, "rep@x.jp")
     leads = [lead(session, runtime, n, NOW - timedelta(days=30)) for n in range(4)]
@@ -84,24 +124,73 @@ def test_recycle_reasons_name_the_status_and_touch_stage_left(runtime: Runtime, 
     for n, row in enumerate(leads):
         change_status(session, rules, row, "lead", reason=None, now=start)
         for k in range(n):  # lead n reaches touch_n
-            log_touch(session, rules, row, user=rep, channel="call", outcome="no_answer",
-                      at=start + timedelta(hours=k + 1), now=start + timedelta(hours=k + 1))  # fmt: skip
-    change_status(session, rules, leads[0], "recycled", reason="timing", now=start + timedelta(days=1), nurture=False)
-    change_status(session, rules, leads[2], "recycled", reason="no_connect", now=start + timedelta(days=2),
-                  nurture=False)  # fmt: skip
-    change_status(session, rules, leads[3], "recycled", reason="no_connect", now=start + timedelta(days=3),
-                  nurture=False)  # fmt: skip
+            log_touch(
+                session,
+                rules,
+                row,
+                user=rep,
+                channel="call",
+                outcome="no_answer",
+                at=start + timedelta(hours=k + 1),
+                now=start + timedelta(hours=k + 1),
+            )
+    change_status(
+        session,
+        rules,
+        leads[0],
+        "recycled",
+        reason="timing",
+        now=start + timedelta(days=1),
+        nurture=False,
+    )
+    change_status(
+        session,
+        rules,
+        leads[2],
+        "recycled",
+        reason="no_connect",
+        now=start + timedelta(days=2),
+        nurture=False,
+    )
+    change_status(
+        session,
+        rules,
+        leads[3],
+        "recycled",
+        reason="no_connect",
+        now=start + timedelta(days=3),
+        nurture=False,
+    )
     # Back to work and touched after the recycle: that does not change what the lead left.
     change_status(session, rules, leads[3], "lead", reason=None, now=start + timedelta(days=4))
-    log_touch(session, rules, leads[3], user=rep, channel="call", outcome="connected",
-              at=start + timedelta(days=4), now=start + timedelta(days=4))  # fmt: skip
+    log_touch(
+        session,
+        rules,
+        leads[3],
+        user=rep,
+        channel="call",
+        outcome="connected",
+        at=start + timedelta(days=4),
+        now=start + timedelta(days=4),
+    )
     session.commit()
     result = rows_of(session, "recycle-reasons")
-    got = sorted((r["reason"], r["from_status"], r["from_touch_stage"], r["leads"]) for r in result.as_dicts())
-    assert got == [("no_connect", "lead", "touch_2", 1), ("no_connect", "lead", "touch_3", 1),
-                   ("timing", "lead", "untouched", 1)]  # fmt: skip
+    got = sorted(
+        (r["reason"], r["from_status"], r["from_touch_stage"], r["leads"])
+        for r in result.as_dicts()
+    )
+    assert got == [
+        ("no_connect", "lead", "touch_2", 1),
+        ("no_connect", "lead", "touch_3", 1),
+        ("timing", "lead", "untouched", 1),
+    ]
     assert result.sections["by_reason"]["rows"][0] == ["no_connect", 2, round(2 / 3, 4)]
-    assert rows_of(session, "recycle-reasons", start=start + timedelta(days=1, hours=1)).as_dicts()[0]["leads"] == 1
+    assert (
+        rows_of(session, "recycle-reasons", start=start + timedelta(days=1, hours=1)).as_dicts()[0][
+            "leads"
+        ]
+        == 1
+    )
 
 
 def test_tasks_judge_the_sla_and_time_to_first_touch(runtime: Runtime, session: Session) -> None:
@@ -109,25 +198,60 @@ def test_tasks_judge_the_sla_and_time_to_first_touch(runtime: Runtime, session: 
     leads = [lead(session, runtime, n, NOW - timedelta(days=5)) for n in range(4)]
     created = NOW - timedelta(days=5)
     due = created + timedelta(hours=48)
-    specs = [(amy, "done", created + timedelta(hours=10)), (amy, "done", created + timedelta(hours=60)),
-             (amy, "open", None), (bob, "open", None), (bob, "cancelled", None)]  # fmt: skip
+    specs = [
+        (amy, "done", created + timedelta(hours=10)),
+        (amy, "done", created + timedelta(hours=60)),
+        (amy, "open", None),
+        (bob, "open", None),
+        (bob, "cancelled", None),
+    ]
     for n, (owner, state, completed) in enumerate(specs):
-        session.add(Task(lead_id=leads[n % 4].id, owner_id=owner.id, subject="問合せ受付/MQL", created_at=created,
-                         due_at=due if n != 3 else NOW + timedelta(hours=1), completed_at=completed,
-                         state=state))  # fmt: skip
+        session.add(
+            Task(
+                lead_id=leads[n % 4].id,
+                owner_id=owner.id,
+                subject="問合せ受付/MQL",
+                created_at=created,
+                due_at=due if n != 3 else NOW + timedelta(hours=1),
+                completed_at=completed,
+                state=state,
+            )
+        )
     for n, (who, hours) in enumerate([(amy, 2), (amy, 6), (amy, 7), (bob, 30)]):
-        session.add(Touch(lead_id=leads[n].id, user_id=who.id, at=created + timedelta(hours=hours), channel="call",
-                          outcome="no_answer"))  # fmt: skip
-    session.add(Touch(lead_id=leads[0].id, user_id=bob.id, at=created + timedelta(hours=50), channel="call",
-                      outcome="connected"))  # a later touch is not a first touch  # fmt: skip
+        session.add(
+            Touch(
+                lead_id=leads[n].id,
+                user_id=who.id,
+                at=created + timedelta(hours=hours),
+                channel="call",
+                outcome="no_answer",
+            )
+        )
+    session.add(
+        Touch(
+            lead_id=leads[0].id,
+            user_id=bob.id,
+            at=created + timedelta(hours=50),
+            channel="call",
+            outcome="connected",
+        )
+    )  # a later touch is not a first touch
     session.commit()
     rows = {r["owner"]: r for r in rows_of(session, "tasks").as_dicts()}
-    assert (rows["amy@x.jp"]["open"], rows["amy@x.jp"]["done"], rows["amy@x.jp"]["overdue"]) == (1, 2, 1)
+    assert (rows["amy@x.jp"]["open"], rows["amy@x.jp"]["done"], rows["amy@x.jp"]["overdue"]) == (
+        1,
+        2,
+        1,
+    )
     assert (rows["amy@x.jp"]["done_on_time"], rows["amy@x.jp"]["done_late"]) == (1, 1)
     assert rows["amy@x.jp"]["sla_compliance"] == round(1 / 3, 4)
     assert rows["amy@x.jp"]["first_touch_hours_median"] == 6.0
     assert rows["amy@x.jp"]["first_touches"] == 3
-    assert (rows["bob@x.jp"]["overdue"], rows["bob@x.jp"]["cancelled"], rows["bob@x.jp"]["sla_compliance"]) == (
+    assert (
+        rows["bob@x.jp"]["overdue"],
+        rows["bob@x.jp"]["cancelled"],
+        rows["bob@x.jp"]["sla_compliance"],
+    ) == (
         0,
         1,
         None,
@@ -140,16 +264,23 @@ def test_new_leads_windows_follow_the_tokyo_calendar(runtime: Runtime, session: 
     monday_early = datetime(2026, 11, 23, 0, 30, tzinfo=JST)  # still Sunday in UTC
     lead(session, runtime, 1, monday_early, source="展示会")
     lead(session, runtime, 2, NOW - timedelta(hours=1), source="ウェビナー")
-    lead(session, runtime, 3, datetime(2026, 11, 22, 23, 59, tzinfo=JST), source="展示会")  # Sunday: last week
+    lead(
+        session, runtime, 3, datetime(2026, 11, 22, 23, 59, tzinfo=JST), source="展示会"
+    )  # Sunday: last week
     lead(session, runtime, 4, datetime(2026, 11, 1, 0, 0, tzinfo=JST), source="展示会")
-    lead(session, runtime, 5, datetime(2026, 10, 31, 23, 59, tzinfo=JST), source="展示会")  # last month
+    lead(
+        session, runtime, 5, datetime(2026, 10, 31, 23, 59, tzinfo=JST), source="展示会"
+    )  # last month
     hot = session.scalar(select(Lead).where(Lead.email == "p2@firm2.co.jp"))
     assert hot is not None
     hot.score = 120
     session.commit()
     result = rows_of(session, "new-leads")
     counts = {(r["window"], r["value"]): r["leads"] for r in result.as_dicts()}
-    assert {k: v for k, v in counts.items() if k[0] == "today"} == {("today", "ウェビナー"): 1, ("today", "展示会"): 1}
+    assert {k: v for k, v in counts.items() if k[0] == "today"} == {
+        ("today", "ウェビナー"): 1,
+        ("today", "展示会"): 1,
+    }
     assert {k: v for k, v in counts.items() if k[0] == "this_week"} == {
         ("this_week", "cold (0–39)"): 1,
         ("this_week", "hot (100+)"): 1,
@@ -164,19 +295,33 @@ def test_score_jumps_by_day_at_tokyo_day_boundaries(runtime: Runtime, session: S
     session.commit()
 
     def blog(email: str, at: datetime, key: str) -> None:  # +2 points each under the default rules
-        store_activities(session, runtime.settings, NOW, [{"email": email, "type": "page_view", "occurred_at":
-                         at.isoformat(), "properties": {"url": "/blog/post"}, "external_id": key}])  # fmt: skip
+        store_activities(
+            session,
+            runtime.settings,
+            NOW,
+            [
+                {
+                    "email": email,
+                    "type": "page_view",
+                    "occurred_at": at.isoformat(),
+                    "properties": {"url": "/blog/post"},
+                    "external_id": key,
+                }
+            ],
+        )
         session.commit()
 
-    # Saturday 23:50 in Tokyo, then four views just after Tokyo's midnight: Sunday has 8 points (a UTC day
-    # would have put all five, 10 points, on Saturday).
+    # Saturday 23:50 in Tokyo, then four views just after Tokyo's midnight: Sunday has 8 points (a
+    # UTC day would have put all five, 10 points, on Saturday).
     blog("jump@firm.co.jp", datetime(2026, 11, 21, 23, 50, tzinfo=JST), "a")
     for k in range(4):
         blog("jump@firm.co.jp", datetime(2026, 11, 22, 0, 10 + k, tzinfo=JST), f"b{k}")
     blog("slow@firm.co.jp", datetime(2026, 11, 22, 12, 0, tzinfo=JST), "c")
     assert rows_of(session, "score-jumps").rows == []
-    assert [(r["date"], r["email"], r["rise"]) for r in rows_of(session, "score-jumps", threshold=8).as_dicts()] \
-        == [("2026-11-22", "jump@firm.co.jp", 8)]  # fmt: skip
+    assert [
+        (r["date"], r["email"], r["rise"])
+        for r in rows_of(session, "score-jumps", threshold=8).as_dicts()
+    ] == [("2026-11-22", "jump@firm.co.jp", 8)]
     blog("jump@firm.co.jp", datetime(2026, 11, 22, 23, 59, tzinfo=JST), "d")
     result = rows_of(session, "score-jumps")
     assert [(r["date"], r["email"], r["rise"], r["score_now"]) for r in result.as_dicts()] == [
@@ -185,56 +330,107 @@ def test_score_jumps_by_day_at_tokyo_day_boundaries(runtime: Runtime, session: S
     assert result.sections["by_date_status"]["rows"] == [["2026-11-22", "new", 1]]
     # A range that ends on Saturday does not see Sunday's rise.
     assert (
-        rows_of(session, "score-jumps", end=datetime(2026, 11, 22, tzinfo=JST), threshold=2).as_dicts()[0]["date"]
+        rows_of(
+            session, "score-jumps", end=datetime(2026, 11, 22, tzinfo=JST), threshold=2
+        ).as_dicts()[0]["date"]
         == "2026-11-21"
     )
 
 
 def test_campaigns_against_the_mean_of_their_type(runtime: Runtime, session: Session) -> None:
     start = datetime(2026, 10, 1, 10, 0, tzinfo=JST)
-    camps = [Campaign(name=f"seminar {i}", type="seminar", cost=cost, starts_on=date(2026, 10, i + 1), created_at=start)
-             for i, cost in enumerate([100_000.0, 200_000.0, 300_000.0])]  # fmt: skip
-    camps.append(Campaign(name="whitepaper", type="content", cost=50_000.0, starts_on=date(2026, 10, 5),
-                          created_at=start))  # fmt: skip
+    camps = [
+        Campaign(
+            name=f"seminar {i}",
+            type="seminar",
+            cost=cost,
+            starts_on=date(2026, 10, i + 1),
+            created_at=start,
+        )
+        for i, cost in enumerate([100_000.0, 200_000.0, 300_000.0])
+    ]
+    camps.append(
+        Campaign(
+            name="whitepaper",
+            type="content",
+            cost=50_000.0,
+            starts_on=date(2026, 10, 5),
+            created_at=start,
+        )
+    )
     session.add_all(camps)
     session.flush()
-    # seminar i: 10 members, i+1 appointments after joining; one appointment booked before joining never counts.
+    # seminar i: 10 members, i+1 appointments after joining; one appointment booked before joining
+    # never counts.
     n = 0
     for i, camp in enumerate(camps):
         for k in range(10 if i < 3 else 4):
             row = lead(session, runtime, n, start)
             n += 1
-            session.add(CampaignMember(campaign_id=camp.id, lead_id=row.id, status="attended",
-                                       first_responded_at=start if k < 5 else None, created_at=start))  # fmt: skip
+            session.add(
+                CampaignMember(
+                    campaign_id=camp.id,
+                    lead_id=row.id,
+                    status="attended",
+                    first_responded_at=start if k < 5 else None,
+                    created_at=start,
+                )
+            )
             if k <= i:
-                session.add(Opportunity(lead_id=row.id, stage="to_contact", created_at=start + timedelta(days=3),
-                                        stage_changed_at=start + timedelta(days=3), custom={}, flags=[]))  # fmt: skip
+                session.add(
+                    Opportunity(
+                        lead_id=row.id,
+                        stage="to_contact",
+                        created_at=start + timedelta(days=3),
+                        stage_changed_at=start + timedelta(days=3),
+                        custom={},
+                        flags=[],
+                    )
+                )
             elif k == 9:
-                session.add(Opportunity(lead_id=row.id, stage="to_contact", created_at=start - timedelta(days=3),
-                                        stage_changed_at=start - timedelta(days=3), custom={}, flags=[]))  # fmt: skip
+                session.add(
+                    Opportunity(
+                        lead_id=row.id,
+                        stage="to_contact",
+                        created_at=start - timedelta(days=3),
+                        stage_changed_at=start - timedelta(days=3),
+                        custom={},
+                        flags=[],
+                    )
+                )
     session.commit()
     result = rows_of(session, "campaigns", start=datetime(2026, 10, 1, tzinfo=JST))
     rows = {r["campaign"]: r for r in result.as_dicts()}
     assert [rows[f"seminar {i}"]["appointments"] for i in range(3)] == [1, 2, 3]
-    assert [rows[f"seminar {i}"]["cost_per_appointment"] for i in range(3)] == [100_000.0, 100_000.0, 100_000.0]
+    assert [rows[f"seminar {i}"]["cost_per_appointment"] for i in range(3)] == [
+        100_000.0,
+        100_000.0,
+        100_000.0,
+    ]
     assert rows["seminar 0"]["response_rate"] == 0.5
     against = {(r[0], r[3]): r for r in result.sections["against_type_average"]["rows"]}
     assert against[("seminar 0", "appointments")][4:] == [1, 2.0, -1.0]
     assert against[("seminar 2", "appointments")][4:] == [3, 2.0, 1.0]
-    assert against[("seminar 1", "appointment_rate")][5] == round(statistics.fmean([0.1, 0.2, 0.3]), 4)
+    assert against[("seminar 1", "appointment_rate")][5] == round(
+        statistics.fmean([0.1, 0.2, 0.3]), 4
+    )
     assert against[("whitepaper", "appointments")][2:] == [1, "appointments", 4, 4.0, 0.0]
     # Campaigns starting before the range are left out.
-    assert {r["campaign"] for r in rows_of(session, "campaigns", start=datetime(2026, 10, 3, tzinfo=JST)).as_dicts()} \
-        == {"seminar 2", "whitepaper"}  # fmt: skip
+    assert {
+        r["campaign"]
+        for r in rows_of(session, "campaigns", start=datetime(2026, 10, 3, tzinfo=JST)).as_dicts()
+    } == {"seminar 2", "whitepaper"}
 
 
 def touch_2_months(session: Session, runtime: Runtime) -> None:
-    """Three months in which, on the 10th, 20 open leads sit at touch_2 and 5 of them book before month
-    end (the others are disqualified at month end); this month 8 such leads are open on the 10th and 3
-    are already booked. The leads' own columns say what their last events say."""
+    """Three months in which, on the 10th, 20 open leads sit at touch_2 and 5 of them book before
+    month end (the others are disqualified at month end); this month 8 such leads are open on the
+    10th and 3 are already booked. The leads' own columns say what their last events say."""
     n = 0
 
-    def cohort(month_start: datetime, open_count: int, booked_later: int, booked_before: int) -> None:
+    def cohort(
+        month_start: datetime, open_count: int, booked_later: int, booked_before: int
+    ) -> None:
         nonlocal n
         snapshot = month_start + timedelta(days=9)
         next_month = (month_start + timedelta(days=32)).replace(day=1)
@@ -243,22 +439,57 @@ def touch_2_months(session: Session, runtime: Runtime) -> None:
             n += 1
             row.status, row.touch_stage = "lead", "touch_2"
             event(session, row.id, month_start - timedelta(days=19), "status", "new", "lead")
-            event(session, row.id, month_start - timedelta(days=18), "touch_stage", "untouched", "touch_1")
-            event(session, row.id, month_start - timedelta(days=17), "touch_stage", "touch_1", "touch_2")
-            if booked_later <= k < open_count and month_start.month < 11:  # not booked: closed at month end
-                event(session, row.id, next_month - timedelta(days=1), "status", "lead", "disqualified_sales")
+            event(
+                session,
+                row.id,
+                month_start - timedelta(days=18),
+                "touch_stage",
+                "untouched",
+                "touch_1",
+            )
+            event(
+                session,
+                row.id,
+                month_start - timedelta(days=17),
+                "touch_stage",
+                "touch_1",
+                "touch_2",
+            )
+            if (
+                booked_later <= k < open_count and month_start.month < 11
+            ):  # not booked: closed at month end
+                event(
+                    session,
+                    row.id,
+                    next_month - timedelta(days=1),
+                    "status",
+                    "lead",
+                    "disqualified_sales",
+                )
                 row.status = "disqualified_sales"
             if k < booked_later or k >= open_count:
-                when = snapshot + timedelta(days=5) if k < open_count else snapshot - timedelta(days=2)
-                session.add(Opportunity(lead_id=row.id, stage="to_contact", created_at=when, stage_changed_at=when,
-                                        custom={}, flags=[]))  # fmt: skip
+                when = (
+                    snapshot + timedelta(days=5) if k < open_count else snapshot - timedelta(days=2)
+                )
+                session.add(
+                    Opportunity(
+                        lead_id=row.id,
+                        stage="to_contact",
+                        created_at=when,
+                        stage_changed_at=when,
+                        custom={},
+                        flags=[],
+                    )
+                )
 
     for month in (8, 9, 10):
         cohort(datetime(2026, month, 1, tzinfo=JST), 20, 5, 0)
     cohort(datetime(2026, 11, 1, tzinfo=JST), 8, 0, 3)
 
 
-def test_forecast_learns_the_rate_of_each_state_from_earlier_months(runtime: Runtime, session: Session) -> None:
+def test_forecast_learns_the_rate_of_each_state_from_earlier_months(
+    runtime: Runtime, session: Session
+) -> None:
     """Expect 3 booked + 8 open touch_2 leads × 5/20."""
     touch_2_months(session, runtime)
     session.commit()
@@ -279,16 +510,23 @@ def test_forecast_learns_the_rate_of_each_state_from_earlier_months(runtime: Run
     assert result.sections["backtest_mape"]["rows"][-1][0] == "all"
 
 
-def test_forecast_reads_todays_leads_and_keeps_the_days_model(runtime: Runtime, session: Session) -> None:
-    """The report reads the open leads as they stand and the day's stored model, and gives what replaying
-    the whole history gives; the model is learned once a day (by the worker's sweep), and again when the
-    history before the month changes."""
+def test_forecast_reads_todays_leads_and_keeps_the_days_model(
+    runtime: Runtime, session: Session
+) -> None:
+    """The report reads the open leads as they stand and the day's stored model, and gives what
+    replaying the whole history gives; the model is learned once a day (by the worker's sweep), and
+    again when the history before the month changes."""
     touch_2_months(session, runtime)
     session.commit()
     now = datetime(2026, 11, 10, 12, 0, tzinfo=JST)
     closed = active_rules(session, now).closed_statuses
-    assert present_states(session, now, JST, closed) == (3, Counter({("lead", "touch_2", "15-30d"): 8}))
-    assert present_states(session, now - timedelta(days=10), JST, closed) is None  # things happened since
+    assert present_states(session, now, JST, closed) == (
+        3,
+        Counter({("lead", "touch_2", "15-30d"): 8}),
+    )
+    assert (
+        present_states(session, now - timedelta(days=10), JST, closed) is None
+    )  # things happened since
     assert run_once(runtime, now).forecast_model_learned is True
     assert run_once(runtime, now).forecast_model_learned is False
     replayed = forecast_at(History(session, closed), now, JST)

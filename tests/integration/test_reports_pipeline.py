@@ -1,4 +1,5 @@
-"""The pipeline report on Maven's CRM opportunities, checked against a computation from the CSV file alone."""
+"""The pipeline report on Maven's CRM opportunities, checked against a computation from the CSV
+file alone."""
 
 from __future__ import annotations
 
@@ -23,11 +24,17 @@ AS_OF = datetime(2018, 1, 1, tzinfo=JST)
 
 
 def test_pipeline_matches_the_csv_file(runtime: Runtime) -> None:
-    run_import("deals", PIPELINE, resolve_mapping(str(EXAMPLES / "maven-pipeline.yaml"), "deals"), runtime.factory,
-               runtime.settings, runtime.clock)  # fmt: skip
+    run_import(
+        "deals",
+        PIPELINE,
+        resolve_mapping(str(EXAMPLES / "maven-pipeline.yaml"), "deals"),
+        runtime.factory,
+        runtime.settings,
+        runtime.clock,
+    )
 
-    # Independently, from the CSV rows: count and amount per stage; open deals' days since they began
-    # engaging (as of 2018-01-01 in Tokyo); closed deals' days from engaging to closing.
+    # Independently, from the CSV rows: count and amount per stage; open deals' days since they
+    # began engaging (as of 2018-01-01 in Tokyo); closed deals' days from engaging to closing.
     count: Counter[str] = Counter()
     amount: dict[str, float] = defaultdict(float)
     waiting: dict[str, list[float]] = defaultdict(list)
@@ -64,10 +71,20 @@ def test_pipeline_matches_the_csv_file(runtime: Runtime) -> None:
         assert got["median_days_in_stage"] == expected_median, stage
         expected_cycle = round(statistics.fmean(cycle[stage]), 2) if cycle[stage] else None
         assert got["mean_days_to_close"] == expected_cycle, stage
-    # Stages nobody is in are still shown, in pipeline order; the bottleneck is the open stage that has
-    # waited longest: the 1,589 engaging deals (the 500 prospects have no date at all).
-    assert [r["stage"] for r in result.as_dicts()] == ["to_contact", "contacted", "follow_up", "proposal_draft",
-                                                       "proposal_sent", "won", "lost"]  # fmt: skip
+    # Stages nobody is in are still shown, in pipeline order; the bottleneck is the open stage that
+    # has waited longest: the 1,589 engaging deals (the 500 prospects have no date at all).
+    assert [r["stage"] for r in result.as_dicts()] == [
+        "to_contact",
+        "contacted",
+        "follow_up",
+        "proposal_draft",
+        "proposal_sent",
+        "won",
+        "lost",
+    ]
     assert [s for s, r in rows.items() if r["bottleneck"]] == ["contacted"]
     assert rows["follow_up"]["opportunities"] == 0
-    assert f"win rate (won ÷ closed): {round(count['won'] / (count['won'] + count['lost']), 4)}" in result.notes
+    assert (
+        f"win rate (won ÷ closed): {round(count['won'] / (count['won'] + count['lost']), 4)}"
+        in result.notes
+    )

@@ -1,4 +1,5 @@
-"""Routing through the public ingestion path: the right team, the right person, explained, handed off."""
+"""Routing through the public ingestion path: the right team, the right person, explained, handed
+off."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ from sqlalchemy.orm import Session
 import leadops.rules
 from leadops.errors import Forbidden, LeadopsError
 from leadops.ingest.activities import ingest_activities
-from leadops.models import Account, Lead, LeadAssignment, LeadEvent, Notification, Opportunity, Team, User
+from leadops.models import (
+    Account,
+    Lead,
+    LeadAssignment,
+    LeadEvent,
+    Notification,
+    Opportunity,
+    Team,
+    User,
+)
 from leadops.routing.org import apply_org, parse_org
 from leadops.routing.service import assignments_of, reassign, route_unassigned
 from leadops.rules.service import apply_rules
@@ -70,9 +80,16 @@ def owner_of(session: Session, lead: Lead) -> str | None:
     return session.get(User, lead.owner_id).email if lead.owner_id else None
 
 
-def activity(session: Session, runtime: Runtime, email: str, type_: str, key: str, **props: Any) -> None:
-    item = {"email": email, "type": type_, "external_id": key, "occurred_at": (NOW - timedelta(hours=1)).isoformat(),
-            "properties": props}  # fmt: skip
+def activity(
+    session: Session, runtime: Runtime, email: str, type_: str, key: str, **props: Any
+) -> None:
+    item = {
+        "email": email,
+        "type": type_,
+        "external_id": key,
+        "occurred_at": (NOW - timedelta(hours=1)).isoformat(),
+        "properties": props,
+    }
     result = ingest_activities(ingest_context(session, runtime), [item])
     assert not result.rejected, result.rejected
     session.commit()
@@ -84,13 +101,17 @@ def booth_talk(session: Session, runtime: Runtime, email: str) -> None:
 
 def notes(session: Session, template: str) -> list[tuple[str, dict[str, Any]]]:
     rows = session.execute(
-        select(User.email, Notification.payload).join(User, User.id == Notification.recipient_id)
-        .where(Notification.template == template).order_by(Notification.id)
-    ).all()  # fmt: skip
+        select(User.email, Notification.payload)
+        .join(User, User.id == Notification.recipient_id)
+        .where(Notification.template == template)
+        .order_by(Notification.id)
+    ).all()
     return [(email, payload) for email, payload in rows]
 
 
-def test_a_new_lead_is_routed_on_ingest_and_the_decision_is_explained(runtime: Runtime, session: Session) -> None:
+def test_a_new_lead_is_routed_on_ingest_and_the_decision_is_explained(
+    runtime: Runtime, session: Session
+) -> None:
     apply(session, runtime)
     lead = make_lead(session, runtime, email="new@acme.co.jp", company="Acme", prefecture="東京都")
     session.commit()
@@ -99,24 +120,39 @@ def test_a_new_lead_is_routed_on_ingest_and_the_decision_is_explained(runtime: R
     [decision] = assignments_of(session, lead.id)
     assert decision["rule"] == "default-inside-sales"
     assert decision["strategy"] == "round_robin"
-    assert {c["email"]: c["result"] for c in decision["candidates"]}[owner_of(session, lead)] == "chosen"
+    assert {c["email"]: c["result"] for c in decision["candidates"]}[
+        owner_of(session, lead)
+    ] == "chosen"
     assert len(decision["candidates"]) == 3
-    kinds = session.scalars(select(LeadEvent.kind).where(LeadEvent.lead_id == lead.id, LeadEvent.kind.in_(
-        ("team", "owner")))).all()  # fmt: skip
+    kinds = session.scalars(
+        select(LeadEvent.kind).where(
+            LeadEvent.lead_id == lead.id, LeadEvent.kind.in_(("team", "owner"))
+        )
+    ).all()
     assert sorted(kinds) == ["owner", "team"]
     assert [email for email, _ in notes(session, "lead_assigned")] == [owner_of(session, lead)]
 
 
 @pytest.mark.parametrize(
     ("prefecture", "team"),
-    [("大阪府", OSAKA), ("京都府", OSAKA), ("兵庫県", OSAKA), ("奈良県", OSAKA), ("和歌山県", OSAKA), ("滋賀県", OSAKA),
-     ("三重県", HQ_SALES), ("東京都", HQ_SALES)],
-)  # fmt: skip
+    [
+        ("大阪府", OSAKA),
+        ("京都府", OSAKA),
+        ("兵庫県", OSAKA),
+        ("奈良県", OSAKA),
+        ("和歌山県", OSAKA),
+        ("滋賀県", OSAKA),
+        ("三重県", HQ_SALES),
+        ("東京都", HQ_SALES),
+    ],
+)
 def test_level_4_goes_to_osaka_in_kinki_and_to_hq_elsewhere_with_a_handoff(
     runtime: Runtime, session: Session, prefecture: str, team: str
 ) -> None:
     apply(session, runtime)
-    lead = make_lead(session, runtime, email="buyer@maker.co.jp", company="Maker", prefecture=prefecture)
+    lead = make_lead(
+        session, runtime, email="buyer@maker.co.jp", company="Maker", prefecture=prefecture
+    )
     session.commit()
     first_owner = owner_of(session, lead)
     assert team_of(session, lead) == IS_TEAM
@@ -130,20 +166,26 @@ def test_level_4_goes_to_osaka_in_kinki_and_to_hq_elsewhere_with_a_handoff(
     latest = assignments_of(session, lead.id)[0]
     assert latest["rule"] == ("level-4-kinki" if team == OSAKA else "level-4-other")
     events = session.execute(
-        select(LeadEvent.kind, LeadEvent.actor_ref).where(LeadEvent.lead_id == lead.id, LeadEvent.kind.in_(
-            ("team", "owner"))).order_by(LeadEvent.id)).all()  # fmt: skip
+        select(LeadEvent.kind, LeadEvent.actor_ref)
+        .where(LeadEvent.lead_id == lead.id, LeadEvent.kind.in_(("team", "owner")))
+        .order_by(LeadEvent.id)
+    ).all()
     assert events[-2:] == [("team", latest["rule"]), ("owner", latest["rule"])]
     # Both sides hear of it: the IS rep who had the lead and the sales rep who now has it.
     assert [e for e, _ in notes(session, "lead_handed_off")] == [first_owner]
     assert [e for e, _ in notes(session, "lead_handed_over")] == [new_owner]
 
 
-def test_a_level_change_within_the_same_team_moves_nothing(runtime: Runtime, session: Session) -> None:
+def test_a_level_change_within_the_same_team_moves_nothing(
+    runtime: Runtime, session: Session
+) -> None:
     apply(session, runtime)
     lead = make_lead(session, runtime, email="reader@firm.co.jp", company="Firm")
     session.commit()
     owner = owner_of(session, lead)
-    activity(session, runtime, "reader@firm.co.jp", "content_download", "dl-1")  # level 2: still inside sales
+    activity(
+        session, runtime, "reader@firm.co.jp", "content_download", "dl-1"
+    )  # level 2: still inside sales
     session.refresh(lead)
     assert lead.level == 2
     assert owner_of(session, lead) == owner
@@ -153,11 +195,15 @@ def test_a_level_change_within_the_same_team_moves_nothing(runtime: Runtime, ses
 def test_out_of_office_and_inactive_reps_are_skipped_with_reasons_and_nobody_left_means_the_manager(
     runtime: Runtime, session: Session
 ) -> None:
-    away = ORG.replace("{email: is1@x.jp, name: IS One, team: " + IS_TEAM + "}",
-                       "{email: is1@x.jp, name: IS One, team: " + IS_TEAM + ", active: false}")  # fmt: skip
-    away = away.replace("{email: is2@x.jp, name: IS Two, team: " + IS_TEAM + "}",
-                        "{email: is2@x.jp, name: IS Two, team: " + IS_TEAM + ", out_of_office: [{from: 2026-11-20, "
-                        "to: 2026-11-27}]}")  # fmt: skip
+    away = ORG.replace(
+        "{email: is1@x.jp, name: IS One, team: " + IS_TEAM + "}",
+        "{email: is1@x.jp, name: IS One, team: " + IS_TEAM + ", active: false}",
+    )
+    away = away.replace(
+        "{email: is2@x.jp, name: IS Two, team: " + IS_TEAM + "}",
+        "{email: is2@x.jp, name: IS Two, team: " + IS_TEAM + ", out_of_office: [{from: 2026-11-20, "
+        "to: 2026-11-27}]}",
+    )
     away = away.replace("weight: 2}", "weight: 2, capacity: 0}")
     assert away != ORG
     apply(session, runtime, away)
@@ -167,8 +213,10 @@ def test_out_of_office_and_inactive_reps_are_skipped_with_reasons_and_nobody_lef
     assert team_of(session, lead) == IS_TEAM
     [decision] = assignments_of(session, lead.id)
     assert {c["email"]: c["result"] for c in decision["candidates"]} == {
-        "is1@x.jp": "inactive", "is2@x.jp": "out of office", "is3@x.jp": "at capacity (0/0)",
-    }  # fmt: skip
+        "is1@x.jp": "inactive",
+        "is2@x.jp": "out of office",
+        "is3@x.jp": "at capacity (0/0)",
+    }
     assert "manager's queue" in decision["reason"]
     assert [email for email, _ in notes(session, "manager_queue")] == ["is-boss@x.jp"]
 
@@ -184,7 +232,8 @@ def test_one_company_one_owner_across_departments(runtime: Runtime, session: Ses
     account = session.get(Account, first.account_id)
     assert account is not None
     assert account.owner_id == first.owner_id
-    # A colleague at the same company, in Osaka, reaches level 4: it still goes to the company's owner.
+    # A colleague at the same company, in Osaka, reaches level 4: it still goes to the company's
+    # owner.
     make_lead(session, runtime, email="b@bigco.co.jp", company="BigCo", prefecture="大阪府")
     session.commit()
     booth_talk(session, runtime, "b@bigco.co.jp")
@@ -200,8 +249,16 @@ def test_an_open_opportunity_names_the_owner(runtime: Runtime, session: Session)
     seed = make_lead(session, runtime, email="x@deal.co.jp", company="DealCo", prefecture="大阪府")
     session.commit()
     hq2 = user(session, "hq2@x.jp")
-    session.add(Opportunity(lead_id=seed.id, account_id=seed.account_id, owner_id=hq2.id, stage="proposal_sent",
-                            created_at=NOW - timedelta(days=3), stage_changed_at=NOW - timedelta(days=1)))  # fmt: skip
+    session.add(
+        Opportunity(
+            lead_id=seed.id,
+            account_id=seed.account_id,
+            owner_id=hq2.id,
+            stage="proposal_sent",
+            created_at=NOW - timedelta(days=3),
+            stage_changed_at=NOW - timedelta(days=1),
+        )
+    )
     session.commit()
     make_lead(session, runtime, email="y@deal.co.jp", company="DealCo", prefecture="大阪府")
     session.commit()
@@ -217,7 +274,9 @@ def test_without_the_team_the_lead_waits_with_a_reason_and_leadops_route_assigns
     lead = make_lead(session, runtime, email="early@firm.co.jp", company="Firm")
     session.commit()
     assert lead.owner_id is None
-    activity(session, runtime, "early@firm.co.jp", "email_click", "click-1")  # scored again: no second row
+    activity(
+        session, runtime, "early@firm.co.jp", "email_click", "click-1"
+    )  # scored again: no second row
     [decision] = assignments_of(session, lead.id)
     assert decision["user"] is None
     assert "is not in the organisation" in decision["reason"]
@@ -229,30 +288,64 @@ def test_without_the_team_the_lead_waits_with_a_reason_and_leadops_route_assigns
     assert route_unassigned(runtime.factory, NOW).assigned == 0  # nothing left to route
 
 
-def test_manual_reassign_by_a_manager_is_recorded_and_checked(runtime: Runtime, session: Session) -> None:
+def test_manual_reassign_by_a_manager_is_recorded_and_checked(
+    runtime: Runtime, session: Session
+) -> None:
     apply(session, runtime)
     lead = make_lead(session, runtime, email="move@firm.co.jp", company="Firm")
     session.commit()
     before = owner_of(session, lead)
     target = next(e for e in ("is1@x.jp", "is2@x.jp") if e != before)
     with pytest.raises(Forbidden, match="may not reassign"):
-        reassign(session, lead, user(session, target), by=user(session, "is3@x.jp"), reason="x", now=NOW)
+        reassign(
+            session, lead, user(session, target), by=user(session, "is3@x.jp"), reason="x", now=NOW
+        )
     with pytest.raises(Forbidden):
-        reassign(session, lead, user(session, target), by=user(session, "osaka-boss@x.jp"), reason="x", now=NOW)
+        reassign(
+            session,
+            lead,
+            user(session, target),
+            by=user(session, "osaka-boss@x.jp"),
+            reason="x",
+            now=NOW,
+        )
     with pytest.raises(LeadopsError, match="needs a reason"):
-        reassign(session, lead, user(session, target), by=user(session, "is-boss@x.jp"), reason=" ", now=NOW)
-    record = reassign(session, lead, user(session, target), by=user(session, "is-boss@x.jp"), reason="顧客の希望",
-                      now=NOW + timedelta(hours=1))  # fmt: skip
+        reassign(
+            session,
+            lead,
+            user(session, target),
+            by=user(session, "is-boss@x.jp"),
+            reason=" ",
+            now=NOW,
+        )
+    record = reassign(
+        session,
+        lead,
+        user(session, target),
+        by=user(session, "is-boss@x.jp"),
+        reason="顧客の希望",
+        now=NOW + timedelta(hours=1),
+    )
     session.commit()
     assert record is not None
     assert record.strategy == "manual"
     assert owner_of(session, lead) == target
-    assert reassign(session, lead, user(session, target), by=user(session, "is-boss@x.jp"), reason="again",
-                    now=NOW + timedelta(hours=2)) is None  # fmt: skip
+    assert (
+        reassign(
+            session,
+            lead,
+            user(session, target),
+            by=user(session, "is-boss@x.jp"),
+            reason="again",
+            now=NOW + timedelta(hours=2),
+        )
+        is None
+    )
     owner_event = session.execute(
-        select(LeadEvent.reason, LeadEvent.actor_kind, LeadEvent.actor_ref).where(
-            LeadEvent.lead_id == lead.id, LeadEvent.kind == "owner").order_by(LeadEvent.id.desc())
-    ).first()  # fmt: skip
+        select(LeadEvent.reason, LeadEvent.actor_kind, LeadEvent.actor_ref)
+        .where(LeadEvent.lead_id == lead.id, LeadEvent.kind == "owner")
+        .order_by(LeadEvent.id.desc())
+    ).first()
     assert owner_event == ("顧客の希望", "user", str(user(session, "is-boss@x.jp").id))
     assert [e for e, _ in notes(session, "lead_reassigned_away")] == [before]
 
@@ -261,28 +354,57 @@ def test_rules_route_on_any_lead_or_account_field_with_bands_naming_reps_by_emai
     runtime: Runtime, session: Session
 ) -> None:
     apply(session, runtime)
-    document = yaml.safe_load((Path(leadops.rules.__file__).parent / "defaults.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load(
+        (Path(leadops.rules.__file__).parent / "defaults.yaml").read_text(encoding="utf-8")
+    )
     document["routing"]["rules"] = [
-        {"id": "big-companies", "when": {"field": "account.employees", "gte": 11}, "team": HQ_SALES,
-         "strategy": "by_field", "options": {"field": "account.employees", "bands": [
-             {"min": 11, "max": 50, "user": "hq1@x.jp"}, {"min": 51, "user": "hq2@x.jp"}]}},
+        {
+            "id": "big-companies",
+            "when": {"field": "account.employees", "gte": 11},
+            "team": HQ_SALES,
+            "strategy": "by_field",
+            "options": {
+                "field": "account.employees",
+                "bands": [
+                    {"min": 11, "max": 50, "user": "hq1@x.jp"},
+                    {"min": 51, "user": "hq2@x.jp"},
+                ],
+            },
+        },
         {"id": "tradeshow-nurture", "when": {"field": "source", "eq": "展示会"}, "team": MARKETING},
         {"id": "osaka-prefecture", "when": {"field": "prefecture", "eq": "大阪府"}, "team": OSAKA},
         {"id": "everyone-else", "team": IS_TEAM, "strategy": "least_loaded"},
-    ]  # fmt: skip
-    apply_rules(session, yaml.safe_dump(document, allow_unicode=True), author="t", comment=None, now=NOW)
+    ]
+    apply_rules(
+        session, yaml.safe_dump(document, allow_unicode=True), author="t", comment=None, now=NOW
+    )
     session.commit()
     cases = {
         "mid@mid.co.jp": ({"company": "Mid", "employees": 30}, "hq1@x.jp", "big-companies"),
         "big@big.co.jp": ({"company": "Big", "employees": 3000}, "hq2@x.jp", "big-companies"),
-        "booth@s.co.jp": ({"company": "S", "employees": 5, "source": "展示会"}, "mk1@x.jp", "tradeshow-nurture"),
-        "naniwa@shop.co.jp": ({"company": "Shop", "prefecture": "大阪府"}, "osaka1@x.jp", "osaka-prefecture"),
-    }  # fmt: skip
+        "booth@s.co.jp": (
+            {"company": "S", "employees": 5, "source": "展示会"},
+            "mk1@x.jp",
+            "tradeshow-nurture",
+        ),
+        "naniwa@shop.co.jp": (
+            {"company": "Shop", "prefecture": "大阪府"},
+            "osaka1@x.jp",
+            "osaka-prefecture",
+        ),
+    }
     for email, (fields, owner, rule) in cases.items():
         lead = make_lead(session, runtime, email=email, **fields)
         session.commit()
-        assert (owner_of(session, lead), assignments_of(session, lead.id)[0]["rule"]) == (owner, rule), email
+        assert (owner_of(session, lead), assignments_of(session, lead.id)[0]["rule"]) == (
+            owner,
+            rule,
+        ), email
     rest = [make_lead(session, runtime, email=f"r{i}@rest.co.jp", company="Rest") for i in range(3)]
     session.commit()
     # least loaded: three new leads spread over the three reps, who had none
-    assert sorted(owner_of(session, lead) or "" for lead in rest) == ["is1@x.jp", "is2@x.jp", "is3@x.jp"]
+    assert sorted(owner_of(session, lead) or "" for lead in rest) == [
+        "is1@x.jp",
+        "is2@x.jp",
+        "is3@x.jp",
+    ]

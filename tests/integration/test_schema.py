@@ -73,7 +73,10 @@ def test_indexes_the_reports_and_sweeps_need(db_url: str) -> None:
 def test_builtin_activity_types_are_seeded(db_url: str) -> None:
     engine = create_engine(normalize_url(db_url))
     with engine.connect() as connection:
-        names = {row[0] for row in connection.execute(text("SELECT name FROM activity_types WHERE builtin"))}
+        names = {
+            row[0]
+            for row in connection.execute(text("SELECT name FROM activity_types WHERE builtin"))
+        }
     engine.dispose()
     assert names == set(ACTIVITY_TYPES)
 

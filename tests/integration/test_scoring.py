@@ -19,7 +19,9 @@ from leadops.worker import run_once
 from tests.conftest import NOW
 
 
-def send(client: TestClient, email: str, *events: tuple[str, dict[str, Any]], start_hours_ago: int = 48) -> None:
+def send(
+    client: TestClient, email: str, *events: tuple[str, dict[str, Any]], start_hours_ago: int = 48
+) -> None:
     at = NOW - timedelta(hours=start_hours_ago)
     batch = []
     for i, (type_, props) in enumerate(events):
@@ -69,10 +71,17 @@ def test_seed_003_lead_a_scores_76_and_lead_b_19(client: TestClient, runtime: Ru
     with runtime.factory() as session:
         lines = explain(session, a.id, active_rules(session, NOW))
     assert sum(line["delta"] for line in lines["lines"]) == lines["score"] == 76
-    assert {line["rule"] for line in lines["lines"]} == {"content-download", "email-open", "email-click", "free-trial"}
+    assert {line["rule"] for line in lines["lines"]} == {
+        "content-download",
+        "email-open",
+        "email-click",
+        "free-trial",
+    }
 
 
-def test_resending_the_same_events_scores_nothing_more(client: TestClient, runtime: Runtime) -> None:
+def test_resending_the_same_events_scores_nothing_more(
+    client: TestClient, runtime: Runtime
+) -> None:
     send(client, "a@x.co.jp", ("trial_signup", {}))
     send(client, "a@x.co.jp", ("trial_signup", {}))
     assert lead(runtime, "a@x.co.jp").score == 25
@@ -88,7 +97,9 @@ def test_unsubscribing_takes_points_away(client: TestClient, runtime: Runtime) -
     assert lead(runtime, "a@x.co.jp").score == 5
 
 
-def test_temperature_and_mql_changes_are_events_naming_the_rule(client: TestClient, runtime: Runtime) -> None:
+def test_temperature_and_mql_changes_are_events_naming_the_rule(
+    client: TestClient, runtime: Runtime
+) -> None:
     send(
         client,
         "a@x.co.jp",
@@ -103,7 +114,10 @@ def test_temperature_and_mql_changes_are_events_naming_the_rule(client: TestClie
     with runtime.factory() as session:
         events = session.execute(
             select(LeadEvent.kind, LeadEvent.from_value, LeadEvent.to_value, LeadEvent.actor_ref)
-            .where(LeadEvent.lead_id == found.id, LeadEvent.kind.in_(["temperature", "lifecycle_stage"]))
+            .where(
+                LeadEvent.lead_id == found.id,
+                LeadEvent.kind.in_(["temperature", "lifecycle_stage"]),
+            )
             .order_by(LeadEvent.at, LeadEvent.id)
         ).all()
     assert [tuple(e) for e in events] == [
@@ -116,7 +130,12 @@ def test_temperature_and_mql_changes_are_events_naming_the_rule(client: TestClie
 def test_fit_rules_on_lead_and_account_fields(client: TestClient, runtime: Runtime) -> None:
     client.put(
         "/api/v1/leads",
-        json={"email": "boss@big.co.jp", "title": "営業部長", "company": "大企業株式会社", "employees": 5000},
+        json={
+            "email": "boss@big.co.jp",
+            "title": "営業部長",
+            "company": "大企業株式会社",
+            "employees": 5000,
+        },
     )
     found = lead(runtime, "boss@big.co.jp")
     assert (found.fit_score, found.score) == (35, 35)
@@ -127,7 +146,11 @@ def test_fit_rules_on_lead_and_account_fields(client: TestClient, runtime: Runti
 def test_a_competitor_is_disqualified_and_invalid(client: TestClient, runtime: Runtime) -> None:
     client.put("/api/v1/leads", json={"email": "spy@competitor.example", "company": "競合"})
     found = lead(runtime, "spy@competitor.example")
-    assert (found.status, found.status_reason, found.is_valid) == ("disqualified_sales", "competitor", False)
+    assert (found.status, found.status_reason, found.is_valid) == (
+        "disqualified_sales",
+        "competitor",
+        False,
+    )
 
 
 def test_a_bounce_makes_a_lead_invalid_as_an_event(client: TestClient, runtime: Runtime) -> None:
@@ -143,7 +166,9 @@ def test_a_bounce_makes_a_lead_invalid_as_an_event(client: TestClient, runtime: 
     assert (event.from_value, event.to_value, event.reason) == ("True", "False", "email_bounced")
 
 
-def test_free_mail_and_unknown_company_are_not_valid_b2b_leads(client: TestClient, runtime: Runtime) -> None:
+def test_free_mail_and_unknown_company_are_not_valid_b2b_leads(
+    client: TestClient, runtime: Runtime
+) -> None:
     client.put("/api/v1/leads", json={"email": "someone@gmail.com", "company": "X株式会社"})
     client.put("/api/v1/leads", json={"email": "a@x.co.jp"})
     assert not lead(runtime, "someone@gmail.com").is_valid
@@ -181,9 +206,17 @@ def test_once_per_lead_rules_and_named_groups(client: TestClient, runtime: Runti
     assert found.score == 0  # the interest group is kept apart from the total
 
 
-def test_points_that_expire_and_decay_are_applied_by_the_sweep_once(client: TestClient, runtime: Runtime) -> None:
+def test_points_that_expire_and_decay_are_applied_by_the_sweep_once(
+    client: TestClient, runtime: Runtime
+) -> None:
     use_rules(runtime, RULES_EXTRA)
-    send(client, "a@x.co.jp", ("email_click", {"url": "/promo"}), ("content_download", {}), start_hours_ago=1)
+    send(
+        client,
+        "a@x.co.jp",
+        ("email_click", {"url": "/promo"}),
+        ("content_download", {}),
+        start_hours_ago=1,
+    )
     assert lead(runtime, "a@x.co.jp").score == 55
     later = NOW + timedelta(days=8)
     first = run_once(runtime, later)
@@ -201,5 +234,9 @@ def test_changing_the_rules_rescores_every_lead(client: TestClient, runtime: Run
     use_rules(runtime, default_rules_text().replace("points: 25", "points: 50"))
     assert (lead(runtime, "a@x.co.jp").score, lead(runtime, "b@x.co.jp").score) == (50, 10)
     with runtime.factory() as session:
-        versions = set(session.scalars(select(ScoreLedger.rules_version).where(ScoreLedger.rule_id == "free-trial")))
+        versions = set(
+            session.scalars(
+                select(ScoreLedger.rules_version).where(ScoreLedger.rule_id == "free-trial")
+            )
+        )
     assert versions == {1, 2}  # the old version's lines are kept for the record

@@ -1,4 +1,5 @@
-"""Deadlines on the wall clock or on the business calendar (weekdays 9–18 in Tokyo, no public holidays)."""
+"""Deadlines on the wall clock or on the business calendar (weekdays 9–18 in Tokyo, no public
+holidays)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ def test_wall_clock_hours_by_default() -> None:
 
 
 def test_business_hours_skip_the_weekend_and_a_public_holiday() -> None:
-    # Friday 20 Nov 2026, 17:00; Monday 23 Nov is 勤労感謝の日, so the next business hour is Tuesday.
+    # Friday 20 Nov 2026, 17:00; Monday 23 Nov is 勤労感謝の日, so the next business hour is
+    # Tuesday.
     assert not is_business_day(datetime(2026, 11, 23).date())
     friday = datetime(2026, 11, 20, 17, 0, tzinfo=JST)
     assert add_hours(friday, 2, BUSINESS) == datetime(2026, 11, 24, 10, 0, tzinfo=JST)
-    # 48 business hours from Tuesday 10:00 are five days of nine hours and three more: Tuesday next week 13:00.
+    # 48 business hours from Tuesday 10:00 are five days of nine hours and three more: Tuesday next
+    # week 13:00.
     tuesday = datetime(2026, 11, 24, 10, 0, tzinfo=JST)
     assert add_hours(tuesday, 48, BUSINESS) == datetime(2026, 12, 1, 13, 0, tzinfo=JST)
 
@@ -39,7 +42,9 @@ def test_a_start_outside_business_hours_counts_from_the_next_opening() -> None:
 
 
 @given(st.integers(0, 24 * 365 * 2), st.floats(0.5, 200))
-def test_business_deadlines_fall_inside_business_hours_and_grow_with_the_hours(offset: int, hours: float) -> None:
+def test_business_deadlines_fall_inside_business_hours_and_grow_with_the_hours(
+    offset: int, hours: float
+) -> None:
     start = datetime(2026, 1, 1, tzinfo=JST) + timedelta(hours=offset)
     due = add_hours(start, hours, BUSINESS).astimezone(JST)
     assert is_business_day(due.date())

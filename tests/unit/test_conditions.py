@@ -15,7 +15,10 @@ VOCAB = Vocabulary(activity_types=frozenset(ACTIVITY_TYPES))
 
 
 def check(
-    spec: dict[str, Any], fields: dict[str, Any] | None = None, activities: Any = (), activity: Any = None
+    spec: dict[str, Any],
+    fields: dict[str, Any] | None = None,
+    activities: Any = (),
+    activity: Any = None,
 ) -> bool:
     return compile_condition(spec, VOCAB)(Facts(fields or {}, activities, activity))
 
@@ -57,11 +60,15 @@ def test_several_operators_in_one_condition_must_all_hold() -> None:
 
 def test_events_on_a_lead_and_on_the_activity_being_scored() -> None:
     booth_talk = {"event": "booth_visit", "property": {"detailed_talk": {"eq": True}}}
-    assert check(booth_talk, activities=[("tradeshow_attend", {}), ("booth_visit", {"detailed_talk": True})])
+    assert check(
+        booth_talk, activities=[("tradeshow_attend", {}), ("booth_visit", {"detailed_talk": True})]
+    )
     assert not check(booth_talk, activities=[("booth_visit", {"detailed_talk": False})])
     assert check(booth_talk, activity=("booth_visit", {"detailed_talk": True}))
     assert not check(
-        booth_talk, activity=("tradeshow_attend", {}), activities=[("booth_visit", {"detailed_talk": True})]
+        booth_talk,
+        activity=("tradeshow_attend", {}),
+        activities=[("booth_visit", {"detailed_talk": True})],
     )
 
 
@@ -112,16 +119,24 @@ values = st.one_of(st.none(), st.integers(-10_000, 10_000), st.text(max_size=8),
 @given(values, st.integers(-10_000, 10_000), st.integers(-10_000, 10_000))
 def test_between_is_gte_and_lte(value: Any, low: int, high: int) -> None:
     fields = {"score": value}
-    both = check({"field": "score", "gte": low}, fields) and check({"field": "score", "lte": high}, fields)
+    both = check({"field": "score", "gte": low}, fields) and check(
+        {"field": "score", "lte": high}, fields
+    )
     assert check({"field": "score", "between": [low, high]}, fields) is both
 
 
 @given(values, st.lists(st.text(max_size=4), max_size=5))
 def test_not_inverts_and_ne_is_not_eq(value: Any, members: list[str]) -> None:
     fields = {"title": value}
-    for spec in ({"field": "title", "in": members}, {"field": "title", "eq": "x"}, {"field": "title", "exists": True}):
+    for spec in (
+        {"field": "title", "in": members},
+        {"field": "title", "eq": "x"},
+        {"field": "title", "exists": True},
+    ):
         assert check({"not": spec}, fields) is not check(spec, fields)
-    assert check({"field": "title", "ne": "x"}, fields) is not check({"field": "title", "eq": "x"}, fields)
+    assert check({"field": "title", "ne": "x"}, fields) is not check(
+        {"field": "title", "eq": "x"}, fields
+    )
 
 
 @given(st.lists(st.booleans(), min_size=1, max_size=6))

@@ -16,7 +16,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def command_paths(typer_app: typer.Typer, prefix: str = "leadops") -> list[str]:
     paths = []
     for command in typer_app.registered_commands:
-        name = command.name or (command.callback.__name__.replace("_", "-") if command.callback else "")
+        name = command.name or (
+            command.callback.__name__.replace("_", "-") if command.callback else ""
+        )
         paths.append(f"{prefix} {name}")
     for group in typer_app.registered_groups:
         assert group.typer_instance is not None

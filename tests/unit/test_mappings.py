@@ -12,7 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_salesforce_japanese_headers_map_to_lead_fields() -> None:
     mapping = resolve_mapping("salesforce", "leads")
     fields, extra = mapping.apply(
-        {"メール": "a@example.co.jp", "会社名": "サンプル", "都道府県": "大阪", "利用中のMAシステム": "Marketo"}
+        {
+            "メール": "a@example.co.jp",
+            "会社名": "サンプル",
+            "都道府県": "大阪",
+            "利用中のMAシステム": "Marketo",
+        }
     )
     assert fields["email"] == "a@example.co.jp"
     assert fields["company"] == "サンプル"
@@ -23,11 +28,27 @@ def test_salesforce_japanese_headers_map_to_lead_fields() -> None:
 @pytest.mark.parametrize(
     ("preset", "headers"),
     [
-        ("salesforce", {"Email": "a@x.co.jp", "Company": "X", "Lead Source": "Web", "No. of Employees": "50"}),
-        ("hubspot", {"Email": "a@x.co.jp", "Company Name": "X", "Original Source": "Web", "Number of Employees": "50"}),
+        (
+            "salesforce",
+            {"Email": "a@x.co.jp", "Company": "X", "Lead Source": "Web", "No. of Employees": "50"},
+        ),
+        (
+            "hubspot",
+            {
+                "Email": "a@x.co.jp",
+                "Company Name": "X",
+                "Original Source": "Web",
+                "Number of Employees": "50",
+            },
+        ),
         (
             "marketo",
-            {"Email Address": "a@x.co.jp", "Company Name": "X", "Lead Source": "Web", "Number of Employees": "50"},
+            {
+                "Email Address": "a@x.co.jp",
+                "Company Name": "X",
+                "Lead Source": "Web",
+                "Number of Employees": "50",
+            },
         ),
     ],
 )
@@ -43,7 +64,9 @@ def test_each_preset_reads_its_vendors_export(preset: str, headers: dict[str, st
 
 
 def test_unmapped_columns_are_kept_not_dropped() -> None:
-    fields, extra = resolve_mapping(None, "leads").apply({"email": "a@x.co.jp", "好きな色": "青", "blank": " "})
+    fields, extra = resolve_mapping(None, "leads").apply(
+        {"email": "a@x.co.jp", "好きな色": "青", "blank": " "}
+    )
     assert fields["email"] == "a@x.co.jp"
     assert extra == {"好きな色": "青"}
 
@@ -77,5 +100,9 @@ def test_values_translate_a_vendors_stage_names() -> None:
 
 
 def test_shipped_example_mappings_load() -> None:
-    for name, kind in [("olist-mqls.yaml", "leads"), ("olist-deals.yaml", "deals"), ("maven-pipeline.yaml", "deals")]:
+    for name, kind in [
+        ("olist-mqls.yaml", "leads"),
+        ("olist-deals.yaml", "deals"),
+        ("maven-pipeline.yaml", "deals"),
+    ]:
         assert load_mapping_file(ROOT / "docs/examples" / name, kind).kind == kind

@@ -33,7 +33,9 @@ def test_emails_are_normalized_for_matching(raw: str, expected: str) -> None:
     assert normalize_email(raw) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "taro", "taro@", "@example.com", "taro@example", "a b@example.com", "a..b@x.jp"])
+@pytest.mark.parametrize(
+    "bad", ["", "taro", "taro@", "@example.com", "taro@example", "a b@example.com", "a..b@x.jp"]
+)
 def test_a_bad_email_is_refused_naming_it(bad: str) -> None:
     with pytest.raises(ValueError, match="not an e-mail address"):
         normalize_email(bad)
@@ -56,7 +58,8 @@ def test_japanese_legal_forms_do_not_split_a_company(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Sample Inc.", "Sample, Inc.", "SAMPLE Co., Ltd.", "Sample Co.,Ltd.", "sample corporation"]
+    "name",
+    ["Sample Inc.", "Sample, Inc.", "SAMPLE Co., Ltd.", "Sample Co.,Ltd.", "sample corporation"],
 )
 def test_western_legal_forms_do_not_split_a_company(name: str) -> None:
     assert normalize_company(name) == "sample"
@@ -96,19 +99,25 @@ def test_free_mail_domains_never_name_a_company() -> None:
     ],
 )
 def test_dates_as_people_and_exports_write_them(raw: str, expected_jst: datetime) -> None:
-    assert parse_datetime(raw, tz=JST, date_order="mdy") == expected_jst.replace(tzinfo=JST).astimezone(UTC)
+    assert parse_datetime(raw, tz=JST, date_order="mdy") == expected_jst.replace(
+        tzinfo=JST
+    ).astimezone(UTC)
 
 
 def test_an_explicit_offset_wins_over_the_local_zone() -> None:
     assert parse_datetime("2024-04-01T10:00:00Z", tz=JST) == datetime(2024, 4, 1, 10, tzinfo=UTC)
-    assert parse_datetime("2024-04-01T10:00:00+09:00", tz=JST) == datetime(2024, 4, 1, 1, tzinfo=UTC)
+    assert parse_datetime("2024-04-01T10:00:00+09:00", tz=JST) == datetime(
+        2024, 4, 1, 1, tzinfo=UTC
+    )
 
 
 def test_day_first_order_when_configured() -> None:
     assert parse_datetime("04/01/2024", tz=JST, date_order="dmy").date().isoformat() == "2024-01-03"
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "2024-13-01", "2024/02/30", "1/2/24", "令和6年13月1日"])
+@pytest.mark.parametrize(
+    "bad", ["yesterday", "2024-13-01", "2024/02/30", "1/2/24", "令和6年13月1日"]
+)
 def test_a_bad_date_says_what_was_expected(bad: str) -> None:
     with pytest.raises(ValueError, match="2024-04-01"):
         parse_datetime(bad, tz=JST)
@@ -128,7 +137,8 @@ def test_any_iso_time_round_trips(moment: datetime) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("1,200", 1200), ("１２００", 1200), ("1200.0", 1200), (" ", None), (50, 50), ("300名", 300)]
+    ("raw", "expected"),
+    [("1,200", 1200), ("１２００", 1200), ("1200.0", 1200), (" ", None), (50, 50), ("300名", 300)],
 )
 def test_employee_counts_are_read_like_people_write_them(raw: object, expected: int | None) -> None:
     assert parse_int(raw) == expected

@@ -15,7 +15,14 @@ def test_every_prefecture_is_found_by_code_kanji_and_romaji() -> None:
     assert len(rows) == 47
     for row in rows:
         code = int(row["jis_code"])
-        for form in (row["jis_code"], str(code), row["name"], row["name_e"], row["name_r"], row["name_e"].upper()):
+        for form in (
+            row["jis_code"],
+            str(code),
+            row["name"],
+            row["name_e"],
+            row["name_r"],
+            row["name_e"].upper(),
+        ):
             found = find_prefecture(form)
             assert found is not None, form
             assert found.code == code, form

@@ -10,7 +10,9 @@ from openpyxl import Workbook
 from leadops.ingest.readers import FileFormatError, detect_encoding, read_rows
 
 HEADER = "メールアドレス,会社名,都道府県\n"
-BODY = "taro@example.co.jp,株式会社サンプル,大阪府\nhanako@example.co.jp,テスト工業株式会社,東京都\n"
+BODY = (
+    "taro@example.co.jp,株式会社サンプル,大阪府\nhanako@example.co.jp,テスト工業株式会社,東京都\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -29,7 +31,11 @@ def test_encodings_are_detected(tmp_path: Path, encoding: str, bom: bytes, expec
     used, rows = read_rows(path)
     data = [r.data for r in rows]
     assert used == expected
-    assert data[0] == {"メールアドレス": "taro@example.co.jp", "会社名": "株式会社サンプル", "都道府県": "大阪府"}
+    assert data[0] == {
+        "メールアドレス": "taro@example.co.jp",
+        "会社名": "株式会社サンプル",
+        "都道府県": "大阪府",
+    }
     assert data[1]["会社名"] == "テスト工業株式会社"
 
 
@@ -75,9 +81,14 @@ def test_too_many_values_in_a_row_is_named(tmp_path: Path) -> None:
 
 def test_row_numbers_count_the_header_and_quoted_newlines(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
-    path.write_text('email,note\na@example.co.jp,"two\nlines"\n\nb@example.co.jp,x\n', encoding="utf-8")
+    path.write_text(
+        'email,note\na@example.co.jp,"two\nlines"\n\nb@example.co.jp,x\n', encoding="utf-8"
+    )
     _, rows = read_rows(path)
-    assert [(r.number, r.data["email"]) for r in rows] == [(3, "a@example.co.jp"), (5, "b@example.co.jp")]
+    assert [(r.number, r.data["email"]) for r in rows] == [
+        (3, "a@example.co.jp"),
+        (5, "b@example.co.jp"),
+    ]
 
 
 def test_json_lines_report_the_bad_line(tmp_path: Path) -> None:

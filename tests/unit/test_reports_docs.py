@@ -10,9 +10,25 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "reports.md"
 
 
 def test_every_report_is_documented() -> None:
-    headings = {line.removeprefix("## ").strip() for line in DOC.read_text(encoding="utf-8").splitlines()
-                if line.startswith("## ")}  # fmt: skip
+    headings = {
+        line.removeprefix("## ").strip()
+        for line in DOC.read_text(encoding="utf-8").splitlines()
+        if line.startswith("## ")
+    }
     assert set(REPORTS) <= headings, sorted(set(REPORTS) - headings)
     # SPEC §7's thirteen reports, no fewer.
-    assert set(REPORTS) >= {"status-board", "dwell", "recycle-reasons", "funnel", "cohort", "kpis", "campaigns",
-                            "score-jumps", "new-leads", "pipeline", "tasks", "sources", "forecast"}  # fmt: skip
+    assert set(REPORTS) >= {
+        "status-board",
+        "dwell",
+        "recycle-reasons",
+        "funnel",
+        "cohort",
+        "kpis",
+        "campaigns",
+        "score-jumps",
+        "new-leads",
+        "pipeline",
+        "tasks",
+        "sources",
+        "forecast",
+    }

@@ -1,4 +1,5 @@
-"""Routing strategies on their own: fair round robin, least loaded, bands, win rate, account owner."""
+"""Routing strategies on their own: fair round robin, least loaded, bands, win rate, account
+owner."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from leadops.routing.strategies import Candidate, LeadFacts, choose, with_credit
 AT = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
 
-def run(candidates: list[Candidate], n: int, at: datetime = AT) -> tuple[Counter[int], list[Candidate]]:
+def run(
+    candidates: list[Candidate], n: int, at: datetime = AT
+) -> tuple[Counter[int], list[Candidate]]:
     counts: Counter[int] = Counter()
     for _ in range(n):
         choice = choose("round_robin", candidates, LeadFacts(), at)
@@ -30,7 +33,10 @@ def test_weighted_round_robin_is_within_one_of_its_share_over_10000() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0]), min_size=1, max_size=6), st.integers(1, 400))
+@given(
+    st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0]), min_size=1, max_size=6),
+    st.integers(1, 400),
+)
 def test_every_prefix_stays_within_one_of_the_weighted_share(weights: list[float], n: int) -> None:
     reps = [Candidate(i, weight=w) for i, w in enumerate(weights, start=1)]
     total = sum(weights)
@@ -61,8 +67,12 @@ def test_a_new_rep_joins_at_the_teams_pace() -> None:
 
 
 def test_inactive_away_and_full_reps_are_skipped_with_reasons() -> None:
-    reps = [Candidate(1, active=False), Candidate(2, away=[(AT - timedelta(hours=1), AT + timedelta(hours=1))]),
-            Candidate(3, capacity=10, open_leads=10), Candidate(4)]  # fmt: skip
+    reps = [
+        Candidate(1, active=False),
+        Candidate(2, away=[(AT - timedelta(hours=1), AT + timedelta(hours=1))]),
+        Candidate(3, capacity=10, open_leads=10),
+        Candidate(4),
+    ]
     choice = choose("round_robin", reps, LeadFacts(), AT)
     assert choice.user_id == 4
     assert choice.skipped == {1: "inactive", 2: "out of office", 3: "at capacity (10/10)"}
@@ -84,17 +94,24 @@ def test_least_loaded_is_open_leads_over_capacity() -> None:
 
 
 def test_seed_003_employee_bands() -> None:
-    bands = {"bands": [{"max": 10, "user": 1}, {"min": 11, "max": 50, "user": 2}, {"min": 51, "user": 3}]}
+    bands = {
+        "bands": [{"max": 10, "user": 1}, {"min": 11, "max": 50, "user": 2}, {"min": 51, "user": 3}]
+    }
     reps = [Candidate(1), Candidate(2), Candidate(3)]
-    assert [choose("by_field", reps, LeadFacts(employees=e), AT, bands).user_id for e in (3, 10, 11, 50, 51, 5000)] == [
-        1, 1, 2, 2, 3, 3]  # fmt: skip
+    assert [
+        choose("by_field", reps, LeadFacts(employees=e), AT, bands).user_id
+        for e in (3, 10, 11, 50, 51, 5000)
+    ] == [1, 1, 2, 2, 3, 3]
     fallback = choose("by_field", reps, LeadFacts(employees=None), AT, bands)
     assert "no account.employees band" in fallback.reason
 
 
 def test_by_score_bands() -> None:
     bands = {"bands": [{"max": 99, "user": 1}, {"min": 100, "user": 2}]}
-    assert choose("by_score", [Candidate(1), Candidate(2)], LeadFacts(score=120), AT, bands).user_id == 2
+    assert (
+        choose("by_score", [Candidate(1), Candidate(2)], LeadFacts(score=120), AT, bands).user_id
+        == 2
+    )
 
 
 def test_by_win_rate_needs_a_minimum_sample() -> None:

@@ -9,10 +9,21 @@ from leadops.rules.loader import RulesInvalid, default_rules_text, load_rules
 
 def test_the_shipped_defaults_load() -> None:
     rules = load_rules(default_rules_text(), version=1)
-    assert {r.rule.id for r in rules.behavior} >= {"contact-form", "email-open", "pricing-page", "free-trial"}
+    assert {r.rule.id for r in rules.behavior} >= {
+        "contact-form",
+        "email-open",
+        "pricing-page",
+        "free-trial",
+    }
     assert [level for level, _, _ in rules.levels] == [4, 4, 3, 2, 1]
     assert rules.totals == {"behavior", "fit"}
-    assert [rules.temperature(s) for s in (0, 39, 40, 99, 100)] == ["cold", "cold", "warm", "warm", "hot"]
+    assert [rules.temperature(s) for s in (0, 39, 40, 99, 100)] == [
+        "cold",
+        "cold",
+        "warm",
+        "warm",
+        "hot",
+    ]
     assert rules.region_map()["大阪府"] == "近畿"
     assert "三重県" not in rules.region_map()
 
@@ -47,7 +58,8 @@ def test_every_error_is_listed_with_path_and_line() -> None:
             "duplicate rule id",
         ),
         (
-            "scoring:\n  behavior:\n    - {id: a, group: nope, when: {event: page_view}, points: 1}\n",
+            "scoring:\n  behavior:\n    - {id: a, group: nope, when: {event: page_view}, points: "
+            "1}\n",
             "scoring.behavior[0].group",
             "unknown score group",
         ),
@@ -57,12 +69,14 @@ def test_every_error_is_listed_with_path_and_line() -> None:
             "fit rules look at fields",
         ),
         (
-            "temperature:\n  bands: [{name: hot, below: 100}, {name: cold, below: 40}, {name: x}]\n",
+            "temperature:\n  bands: [{name: hot, below: 100}, {name: cold, below: 40},"
+            " {name: x}]\n",
             "temperature.bands",
             "bands must go up",
         ),
         (
-            "scoring:\n  behavior:\n    - {id: a, when: {event: page_view}, points: 1, colour: red}\n",
+            "scoring:\n  behavior:\n    - {id: a, when: {event: page_view}, points: 1, colour: "
+            "red}\n",
             "scoring.behavior[0].colour",
             "unknown key",
         ),
@@ -72,12 +86,16 @@ def test_every_error_is_listed_with_path_and_line() -> None:
 def test_specific_mistakes(yaml_text: str, path: str, message: str) -> None:
     with pytest.raises(RulesInvalid) as caught:
         load_rules(yaml_text)
-    assert any(p.path == path and message in p.message for p in caught.value.problems), caught.value.problems
+    assert any(p.path == path and message in p.message for p in caught.value.problems), (
+        caught.value.problems
+    )
 
 
 def test_status_transitions_and_lifecycle_stages_are_checked() -> None:
     text = default_rules_text().replace("to: [partner]}", "to: [partnr]}", 1)
-    text = text.replace("stages: [inquiry, mql, sql, opportunity, customer]", "stages: [inquiry, sql]")
+    text = text.replace(
+        "stages: [inquiry, mql, sql, opportunity, customer]", "stages: [inquiry, sql]"
+    )
     with pytest.raises(RulesInvalid) as caught:
         load_rules(text)
     problems = {p.path: p for p in caught.value.problems}

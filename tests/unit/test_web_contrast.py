@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-CSS = (Path(__file__).resolve().parents[2] / "src" / "leadops" / "web" / "static" / "leadops.css").read_text()
+CSS = (
+    Path(__file__).resolve().parents[2] / "src" / "leadops" / "web" / "static" / "leadops.css"
+).read_text()
 VARIABLES = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", CSS))
 
 
@@ -29,10 +31,21 @@ def colour(name: str) -> str:
 
 @pytest.mark.parametrize(
     ("text", "background"),
-    [("--ink", "--bg"), ("--ink", "#ffffff"), ("--muted", "#ffffff"), ("--muted", "--bg"), ("--accent", "#ffffff"),
-     ("#ffffff", "--accent"), ("--late", "#ffffff"), ("--ok", "--ok-bg"), ("#7a1010", "--err-bg"),
-     ("#f0f4f8", "#102a43"), ("#8a1c1c", "--err-bg"), ("#ffffff", "#237032")],
-)  # fmt: skip
+    [
+        ("--ink", "--bg"),
+        ("--ink", "#ffffff"),
+        ("--muted", "#ffffff"),
+        ("--muted", "--bg"),
+        ("--accent", "#ffffff"),
+        ("#ffffff", "--accent"),
+        ("--late", "#ffffff"),
+        ("--ok", "--ok-bg"),
+        ("#7a1010", "--err-bg"),
+        ("#f0f4f8", "#102a43"),
+        ("#8a1c1c", "--err-bg"),
+        ("#ffffff", "#237032"),
+    ],
+)
 def test_text_is_readable_on_its_background(text: str, background: str) -> None:
     assert contrast(colour(text), colour(background)) >= 4.5
 

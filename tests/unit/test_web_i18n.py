@@ -1,4 +1,5 @@
-"""Every string the web app shows is in the catalogs: a template string left untranslated fails here."""
+"""Every string the web app shows is in the catalogs: a template string left untranslated fails
+here."""
 
 from __future__ import annotations
 
@@ -38,13 +39,18 @@ def test_the_english_catalog_knows_every_string() -> None:
 
 
 def _template_text(source: str) -> list[str]:
-    """Literal text a template shows outside of {{ _("…") }}: Jinja, tags, entities and spacing removed."""
+    """Literal text a template shows outside of {{ _("…") }}: Jinja, tags, entities and spacing
+    removed."""
     Environment().parse(source)  # a template that does not parse fails here
     html = SCRIPT.sub(" ", JINJA.sub(" ", source))
     out = [m.group(1) for m in SHOWN_ATTRIBUTES.finditer(html)]
     text = ENTITY.sub(" ", TAG.sub(" ", html))
-    out += [w for w in re.split(r"[\s·—–…|()→←↓↑×*:,./%+-]+", text) if w and re.search(r"[^\W\d_]", w)]
-    return [w.strip() for w in out if w.strip() not in SAME_EVERYWHERE and re.search(r"[^\W\d_]", w)]
+    out += [
+        w for w in re.split(r"[\s·—–…|()→←↓↑×*:,./%+-]+", text) if w and re.search(r"[^\W\d_]", w)
+    ]
+    return [
+        w.strip() for w in out if w.strip() not in SAME_EVERYWHERE and re.search(r"[^\W\d_]", w)
+    ]
 
 
 def test_no_template_shows_text_that_is_not_marked_for_translation() -> None:
@@ -57,4 +63,7 @@ def test_no_template_shows_text_that_is_not_marked_for_translation() -> None:
 
 
 def test_the_check_catches_a_bare_string() -> None:
-    assert _template_text('<p>Leads <b>{{ _("Leads") }}</b></p><input placeholder="Search">') == ["Search", "Leads"]
+    assert _template_text('<p>Leads <b>{{ _("Leads") }}</b></p><input placeholder="Search">') == [
+        "Search",
+        "Leads",
+    ]

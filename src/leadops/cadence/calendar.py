@@ -22,7 +22,8 @@ def is_business_day(day: date) -> bool:
 
 
 def add_hours(start: datetime, hours: float, cadence: Cadence) -> datetime:
-    """``start`` plus ``hours``: on the wall clock, or counting only business hours when the cadence says so."""
+    """``start`` plus ``hours``: on the wall clock, or counting only business hours when the
+    cadence says so."""
     if not cadence.business_hours:
         return start + timedelta(hours=hours)
     tz = ZoneInfo(cadence.timezone)

@@ -2,18 +2,20 @@
 
 For every worked lead whose deadline has come (``next_due_at``):
 
-- **untouched** → reassigned to another member of the same team (the owner and the manager are told);
-  a lead already reassigned ``max_reassignments`` times for this reason goes to the manager instead;
-- **touch_1 … touch_3** → escalation: the owner is reminded and the manager notified, once per deadline;
-- **touch_4** (the reply grace has passed without a connect) → ``recycled`` with reason ``no_connect``,
-  back to marketing nurture.
+- **untouched** → reassigned to another member of the same team (the owner and the manager are
+  told); a lead already reassigned ``max_reassignments`` times for this reason goes to the manager
+  instead;
+- **touch_1 … touch_3** → escalation: the owner is reminded and the manager notified, once per
+  deadline;
+- **touch_4** (the reply grace has passed without a connect) → ``recycled`` with reason
+  ``no_connect``, back to marketing nurture.
 
 Before each deadline the owner gets a reminder (``remind_before_hours``), once per deadline. Open
 approach requests get the same: a reminder before their due time and, once overdue, an escalation.
 
-Every action moves the lead's deadline or records the deadline it was taken for, so the same sweep at
-the same ``now`` finds nothing the second time. On PostgreSQL the rows are claimed with ``FOR UPDATE
-SKIP LOCKED``, so any number of workers can sweep at once without doing an action twice.
+Every action moves the lead's deadline or records the deadline it was taken for, so the same sweep
+at the same ``now`` finds nothing the second time. On PostgreSQL the rows are claimed with ``FOR
+UPDATE SKIP LOCKED``, so any number of workers can sweep at once without doing an action twice.
 """
 
 from __future__ import annotations
@@ -66,16 +68,30 @@ def _claim(session: Session, stmt: Select[Any], limit: int) -> list[Lead]:
     return list(session.scalars(claim_rows(session, stmt, key_share=True)))
 
 
-def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: int = 5000) -> SlaOutcome:
-    """One pass over the leads and tasks whose time has come. Call it until it returns fewer than ``limit``
-    actions per kind, or just once per tick."""
+def sweep_sla(
+    session: Session, rules: CompiledRules, now: datetime, *, limit: int = 5000
+) -> SlaOutcome:
+    """One pass over the leads and tasks whose time has come. Call it until it returns fewer than
+    ``limit`` actions per kind, or just once per tick."""
     outcome = SlaOutcome()
-    live = (Lead.status.in_(sorted(rules.worked_statuses)), Lead.owner_id.isnot(None), Lead.merged_into_id.is_(None))
-    due = _claim(session, select(Lead).where(
-        *live, Lead.next_due_at <= now,
-        or_(Lead.touch_stage.in_(("untouched", "touch_4")), Lead.escalated_due_at.is_(None),
-            Lead.escalated_due_at != Lead.next_due_at),
-    ), limit)  # fmt: skip
+    live = (
+        Lead.status.in_(sorted(rules.worked_statuses)),
+        Lead.owner_id.isnot(None),
+        Lead.merged_into_id.is_(None),
+    )
+    due = _claim(
+        session,
+        select(Lead).where(
+            *live,
+            Lead.next_due_at <= now,
+            or_(
+                Lead.touch_stage.in_(("untouched", "touch_4")),
+                Lead.escalated_due_at.is_(None),
+                Lead.escalated_due_at != Lead.next_due_at,
+            ),
+        ),
+        limit,
+    )
     teams = {t.id: t for t in session.scalars(select(Team))}
     untouched = [lead for lead in due if lead.touch_stage == "untouched"]
     if untouched:
@@ -94,11 +110,26 @@ def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: i
             outcome.escalated += 1
         elif lead.touch_stage == "touch_4":
             owner = lead.owner_id
-            change_status(session, rules, lead, "recycled", reason="no_connect", now=now, actor_kind="rule",
-                          actor_ref="cadence-no-connect", nurture=False)  # fmt: skip
+            change_status(
+                session,
+                rules,
+                lead,
+                "recycled",
+                reason="no_connect",
+                now=now,
+                actor_kind="rule",
+                actor_ref="cadence-no-connect",
+                nurture=False,
+            )
             if owner is not None:
-                notes.append(Note(owner, "lead_recycled", f"lead_recycled:{lead.id}:{now.isoformat()}",
-                                  _payload(lead, "no connect after touch 4")))  # fmt: skip
+                notes.append(
+                    Note(
+                        owner,
+                        "lead_recycled",
+                        f"lead_recycled:{lead.id}:{now.isoformat()}",
+                        _payload(lead, "no connect after touch 4"),
+                    )
+                )
             recycled.append(lead)
             outcome.recycled += 1
     if recycled:
@@ -112,20 +143,34 @@ def sweep_sla(session: Session, rules: CompiledRules, now: datetime, *, limit: i
 
 
 def _payload(lead: Lead, why: str) -> dict[str, Any]:
-    return {"lead_id": lead.id, "email": lead.email, "company": lead.company, "touch_stage": lead.touch_stage,
-            "due_at": lead.next_due_at.isoformat() if lead.next_due_at else None, "why": why}  # fmt: skip
+    return {
+        "lead_id": lead.id,
+        "email": lead.email,
+        "company": lead.company,
+        "touch_stage": lead.touch_stage,
+        "due_at": lead.next_due_at.isoformat() if lead.next_due_at else None,
+        "why": why,
+    }
 
 
-def _reassign_untouched(session: Session, rules: CompiledRules, now: datetime, leads: Sequence[Lead],
-                        teams: dict[int, Team], outcome: SlaOutcome) -> None:  # fmt: skip
+def _reassign_untouched(
+    session: Session,
+    rules: CompiledRules,
+    now: datetime,
+    leads: Sequence[Lead],
+    teams: dict[int, Team],
+    outcome: SlaOutcome,
+) -> None:
     from leadops.scoring.facts import load_leads
 
     ids = [lead.id for lead in leads]
-    earlier = dict(session.execute(
-        select(LeadAssignment.lead_id, func.count()).where(LeadAssignment.lead_id.in_(ids),
-                                                           LeadAssignment.rule_id == SLA_RULE)
-        .group_by(LeadAssignment.lead_id)
-    ).all())  # fmt: skip
+    earlier = dict(
+        session.execute(
+            select(LeadAssignment.lead_id, func.count())
+            .where(LeadAssignment.lead_id.in_(ids), LeadAssignment.rule_id == SLA_RULE)
+            .group_by(LeadAssignment.lead_id)
+        ).all()
+    )
     rows = load_leads(session, ids, lock=True)
     items = []
     notes = []
@@ -136,13 +181,23 @@ def _reassign_untouched(session: Session, rules: CompiledRules, now: datetime, l
             continue
         too_often = earlier.get(lead.id, 0) >= rules.document.cadence.max_reassignments
         rule = RoutingRule(id=SLA_RULE, team=team.name, strategy="round_robin")
-        items.append(replace(to_route(rows[lead.id].values, {**rows[lead.id].fields, "touch_stage": "untouched"}),
-                             rule=rule, exclude=lead.owner_id, to_manager=too_often))  # fmt: skip
+        items.append(
+            replace(
+                to_route(
+                    rows[lead.id].values, {**rows[lead.id].fields, "touch_stage": "untouched"}
+                ),
+                rule=rule,
+                exclude=lead.owner_id,
+                to_manager=too_often,
+            )
+        )
         payload = _payload(lead, f"untouched {hours:g} h after assignment")
         stamp = f"{lead.id}:{now.isoformat()}"
         manager = manager_of(lead.team_id, teams)
         if manager is not None and not too_often:
-            notes.append(Note(manager, "sla_reassigned", f"sla_reassigned:{stamp}:{manager}", payload))
+            notes.append(
+                Note(manager, "sla_reassigned", f"sla_reassigned:{stamp}:{manager}", payload)
+            )
         if too_often:
             outcome.to_manager += 1
         else:
@@ -150,48 +205,93 @@ def _reassign_untouched(session: Session, rules: CompiledRules, now: datetime, l
     route(session, rules, now, items, actor_kind="rule", actor_ref=SLA_RULE)
     enqueue(session, notes, now)
     session.execute(
-        update(Task).where(Task.lead_id.in_(ids), Task.state == "open")
+        update(Task)
+        .where(Task.lead_id.in_(ids), Task.state == "open")
         .values(owner_id=select(Lead.owner_id).where(Lead.id == Task.lead_id).scalar_subquery())
-    )  # fmt: skip
+    )
     for lead in leads:
         session.expire(lead)
 
 
-def _remind(session: Session, rules: CompiledRules, now: datetime, live: tuple[Any, ...], limit: int,
-            notes: list[Note]) -> int:  # fmt: skip
+def _remind(
+    session: Session,
+    rules: CompiledRules,
+    now: datetime,
+    live: tuple[Any, ...],
+    limit: int,
+    notes: list[Note],
+) -> int:
     """Owners of leads whose deadline is near, once per deadline."""
     cadence = rules.document.cadence
-    horizon = max([cadence.remind_before_hours] + [d.remind_before_hours for d in cadence.deadlines])
+    horizon = max(
+        [cadence.remind_before_hours] + [d.remind_before_hours for d in cadence.deadlines]
+    )
     if horizon <= 0:
         return 0
-    near = _claim(session, select(Lead).where(
-        *live, Lead.next_due_at > now, Lead.next_due_at <= now + timedelta(hours=horizon),
-        or_(Lead.reminded_due_at.is_(None), Lead.reminded_due_at != Lead.next_due_at),
-    ), limit)  # fmt: skip
+    near = _claim(
+        session,
+        select(Lead).where(
+            *live,
+            Lead.next_due_at > now,
+            Lead.next_due_at <= now + timedelta(hours=horizon),
+            or_(Lead.reminded_due_at.is_(None), Lead.reminded_due_at != Lead.next_due_at),
+        ),
+        limit,
+    )
     count = 0
     for lead in near:
         hours = stage_deadline_hours(rules, lead.touch_stage)
         due, owner = lead.next_due_at, lead.owner_id
-        if due is None or owner is None or hours is None or hours[1] <= 0 or due - timedelta(hours=hours[1]) > now:
+        if (
+            due is None
+            or owner is None
+            or hours is None
+            or hours[1] <= 0
+            or due - timedelta(hours=hours[1]) > now
+        ):
             continue
-        notes.append(Note(owner, "touch_due_soon", f"touch_due_soon:{lead.id}:{due.isoformat()}",
-                          _payload(lead, "deadline soon")))  # fmt: skip
+        notes.append(
+            Note(
+                owner,
+                "touch_due_soon",
+                f"touch_due_soon:{lead.id}:{due.isoformat()}",
+                _payload(lead, "deadline soon"),
+            )
+        )
         lead.reminded_due_at = lead.next_due_at
         count += 1
     return count
 
 
-def _sweep_tasks(session: Session, rules: CompiledRules, now: datetime, limit: int, teams: dict[int, Team],
-                 notes: list[Note], outcome: SlaOutcome) -> None:  # fmt: skip
+def _sweep_tasks(
+    session: Session,
+    rules: CompiledRules,
+    now: datetime,
+    limit: int,
+    teams: dict[int, Team],
+    notes: list[Note],
+    outcome: SlaOutcome,
+) -> None:
     remind = timedelta(hours=rules.document.cadence.remind_before_hours)
-    stmt = select(Task).where(
-        Task.state == "open", Task.owner_id.isnot(None), Task.due_at.isnot(None),
-        or_(Task.escalated_at.is_(None) & (Task.due_at <= now),
-            Task.reminded_at.is_(None) & (Task.due_at <= now + remind)),
-    ).order_by(Task.due_at, Task.id).limit(limit)  # fmt: skip
+    stmt = (
+        select(Task)
+        .where(
+            Task.state == "open",
+            Task.owner_id.isnot(None),
+            Task.due_at.isnot(None),
+            or_(
+                Task.escalated_at.is_(None) & (Task.due_at <= now),
+                Task.reminded_at.is_(None) & (Task.due_at <= now + remind),
+            ),
+        )
+        .order_by(Task.due_at, Task.id)
+        .limit(limit)
+    )
     tasks = list(session.scalars(claim_rows(session, stmt)))
     owners = {t.owner_id for t in tasks}
-    owner_teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(owners))).all())
+    owner_teams = dict(
+        session.execute(select(User.id, User.team_id).where(User.id.in_(owners))).all()
+    )
     for task in tasks:
         if task.due_at is None or task.owner_id is None:
             continue
@@ -202,14 +302,20 @@ def _sweep_tasks(session: Session, rules: CompiledRules, now: datetime, limit: i
             "due_at": task.due_at.isoformat(),
         }
         if task.due_at <= now and task.escalated_at is None:
-            notes.append(Note(task.owner_id, "approach_overdue", f"approach_overdue:{task.id}", payload))
+            notes.append(
+                Note(task.owner_id, "approach_overdue", f"approach_overdue:{task.id}", payload)
+            )
             manager = manager_of(owner_teams.get(task.owner_id), teams)
             if manager is not None and manager != task.owner_id:
-                notes.append(Note(manager, "escalation", f"approach_escalation:{task.id}:{manager}", payload))
+                notes.append(
+                    Note(manager, "escalation", f"approach_escalation:{task.id}:{manager}", payload)
+                )
             task.escalated_at = now
             task.reminded_at = task.reminded_at or now
             outcome.tasks_escalated += 1
         elif task.reminded_at is None:
-            notes.append(Note(task.owner_id, "approach_due_soon", f"approach_due_soon:{task.id}", payload))
+            notes.append(
+                Note(task.owner_id, "approach_due_soon", f"approach_due_soon:{task.id}", payload)
+            )
             task.reminded_at = now
             outcome.tasks_reminded += 1

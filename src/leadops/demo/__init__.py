@@ -61,20 +61,25 @@ class DemoResult:
 
     def summary(self) -> str:
         return (
-            f"Demo built in {self.seconds:.1f} s: {self.leads} leads at {self.companies} companies, "
-            f"{self.activities} activities, {self.touches} touches, {self.opportunities} opportunities "
+            f"Demo built in {self.seconds:.1f} s: {self.leads} leads at {self.companies} "
+            "companies, "
+            f"{self.activities} activities, {self.touches} touches, {self.opportunities} "
+            "opportunities "
             f"({self.won} won), {self.teams} teams, {self.users} users (e-mails @{DOMAIN})."
         )
 
 
 def demo_sign_ins(session: Session) -> list[tuple[str, str, str]]:
-    """(role, e-mail, name) of one demo account per role: a member, the manager of that member's team,
-    a marketing user and the admin. Empty when the database holds no demo accounts that sign in."""
+    """(role, e-mail, name) of one demo account per role: a member, the manager of that member's
+    team, a marketing user and the admin. Empty when the database holds no demo accounts that sign
+    in."""
     users = session.execute(
         select(User.id, User.role, User.email, User.name, User.team_id)
-        .where(User.email.like(f"%@{DOMAIN}"), User.password_hash.isnot(None), User.active.is_(True))
+        .where(
+            User.email.like(f"%@{DOMAIN}"), User.password_hash.isnot(None), User.active.is_(True)
+        )
         .order_by(User.id)
-    ).all()  # fmt: skip
+    ).all()
     manager_of = dict(session.execute(select(Team.id, Team.manager_id)).all())
     by_id = {u.id: u for u in users}
     first: dict[str, tuple[str, str, str]] = {}
@@ -108,15 +113,22 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
     with rt.factory() as session, session.begin():
         existing = session.scalar(select(func.count()).select_from(Lead)) or 0
         if existing and not force:
-            raise Conflict(f"the database already has {existing} leads; use `leadops demo --force` to rebuild it")
+            raise Conflict(
+                f"the database already has {existing} leads; use `leadops demo --force` to rebuild "
+                "it"
+            )
         clear_data(session)
         org = build_org(session, now, tz)
         demo_hash = hash_password(DEMO_PASSWORD)
         session.execute(update(User).values(password_hash=demo_hash))
         campaigns = build_campaigns(session, rng, start.date(), DAYS, now)
         companies = build_companies(rng, max(1, round(leads * 0.3)))
-        people = sorted(make_people(rng, companies, campaigns, start, DAYS, leads), key=lambda p: p.created_at)
-        ctx = IngestContext.from_settings(session, rt.settings, now, actor_kind="import", actor_ref="demo")
+        people = sorted(
+            make_people(rng, companies, campaigns, start, DAYS, leads), key=lambda p: p.created_at
+        )
+        ctx = IngestContext.from_settings(
+            session, rt.settings, now, actor_kind="import", actor_ref="demo"
+        )
         ctx.routing = False  # the simulation below plays the team's routing history
         by_email = _create_leads(ctx, people)
         activities = _create_activities(ctx, rng, people, now)
@@ -140,7 +152,8 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
             seconds=0.0,
         )
     if rt.engine.dialect.name == "postgresql":
-        # Planner statistics for the tables just filled, as autovacuum would give them a little later.
+        # Planner statistics for the tables just filled, as autovacuum would give them a little
+        # later.
         with rt.engine.connect() as connection:
             connection.execute(text("ANALYZE"))
             connection.commit()
@@ -192,8 +205,15 @@ def _create_activities(ctx: IngestContext, rng: random.Random, people: list, now
     return total
 
 
-def _create_members(session: Session, people: list, by_email: dict[str, Lead], now: datetime) -> None:
-    status = {"tradeshow": "attended", "content": "downloaded", "webinar": "registered", "inquiry_form": "responded"}
+def _create_members(
+    session: Session, people: list, by_email: dict[str, Lead], now: datetime
+) -> None:
+    status = {
+        "tradeshow": "attended",
+        "content": "downloaded",
+        "webinar": "registered",
+        "inquiry_form": "responded",
+    }
     rows = [
         {
             "campaign_id": p.campaign.id,
@@ -210,21 +230,32 @@ def _create_members(session: Session, people: list, by_email: dict[str, Lead], n
 def _write_history(session: Session, simulation: Simulation) -> int:
     """Bulk-write what the simulation produced (Core inserts: no per-row flushes)."""
     history = simulation.history
-    tables = ((LeadEvent, history.events), (Touch, history.touches), (Task, history.tasks),
-              (LeadAssignment, history.assignments))  # fmt: skip
+    tables = (
+        (LeadEvent, history.events),
+        (Touch, history.touches),
+        (Task, history.tasks),
+        (LeadAssignment, history.assignments),
+    )
     for model, rows in tables:
         if rows:
             session.execute(insert(table_of(model)), rows)
     # Live routing after the demo carries on each team's round robin where the simulation left it.
     counts: dict[tuple[int, int], int] = {}
     for row in history.assignments:
-        counts[(row["team_id"], row["user_id"])] = counts.get((row["team_id"], row["user_id"]), 0) + 1
+        counts[(row["team_id"], row["user_id"])] = (
+            counts.get((row["team_id"], row["user_id"]), 0) + 1
+        )
     credits = [
-        {"team_id": simulation.org.teams[name].id, "user_id": c.user_id, "credit": c.round_robin_credit,
-         "assigned": counts.get((simulation.org.teams[name].id, c.user_id), 0), "updated_at": simulation.now}
+        {
+            "team_id": simulation.org.teams[name].id,
+            "user_id": c.user_id,
+            "credit": c.round_robin_credit,
+            "assigned": counts.get((simulation.org.teams[name].id, c.user_id), 0),
+            "updated_at": simulation.now,
+        }
         for name, robin in simulation.robins.items()
         for c in robin.candidates
-    ]  # fmt: skip
+    ]
     if credits:
         session.execute(insert(table_of(RoutingCredit)), credits)
     opportunities = []

@@ -11,8 +11,20 @@ from leadops.demo import vocab
 from leadops.demo.world import Company, weighted
 from leadops.models import Campaign
 
-PAGES = ["/pricing", "/blog/inside-sales-kpi", "/blog/lead-scoring", "/case-studies", "/features", "/blog/ma-sfa"]
-ASSETS = ["inside-sales-guide.pdf", "case-study-manufacturing.pdf", "lead-checklist.pdf", "report-2026.pdf"]
+PAGES = [
+    "/pricing",
+    "/blog/inside-sales-kpi",
+    "/blog/lead-scoring",
+    "/case-studies",
+    "/features",
+    "/blog/ma-sfa",
+]
+ASSETS = [
+    "inside-sales-guide.pdf",
+    "case-study-manufacturing.pdf",
+    "lead-checklist.pdf",
+    "report-2026.pdf",
+]
 
 
 @dataclass
@@ -54,7 +66,11 @@ def make_people(
     labels = {kind: label for label, kind, _ in vocab.CHANNELS}
     company_weights = [1 / (rank + 5) ** 0.6 for rank in range(len(companies))]
     for index in range(count):
-        company = companies[index] if index < len(companies) else rng.choices(companies, company_weights)[0]
+        company = (
+            companies[index]
+            if index < len(companies)
+            else rng.choices(companies, company_weights)[0]
+        )
         last, last_r = rng.choice(vocab.LAST_NAMES)
         first, first_r = rng.choice(vocab.FIRST_NAMES)
         domain = company.domain if rng.random() > 0.08 else rng.choice(vocab.FREE_MAIL)
@@ -125,7 +141,12 @@ def make_activities(rng: random.Random, person: Person, now: datetime) -> None:
     elif person.channel == "content":
         add("content_download", at, name, asset=rng.choice(ASSETS))
         if rng.random() < 0.7:
-            add("email_open", at + timedelta(hours=rng.randint(1, 48)), name, email_id="download-mail")
+            add(
+                "email_open",
+                at + timedelta(hours=rng.randint(1, 48)),
+                name,
+                email_id="download-mail",
+            )
     elif person.channel == "webinar":
         add("webinar_register", at, name)
         live = at + timedelta(days=rng.randint(1, 10))
@@ -144,13 +165,26 @@ def make_activities(rng: random.Random, person: Person, now: datetime) -> None:
     # Nurture: opens, clicks, page views and the odd download over the following weeks.
     horizon = max(1.0, (now - at).total_seconds() / 86400)
     for _ in range(rng.randint(0, 7)):
-        add("email_open", at + timedelta(days=rng.uniform(0.5, horizon)), email_id=f"newsletter-{rng.randint(1, 26)}")
+        add(
+            "email_open",
+            at + timedelta(days=rng.uniform(0.5, horizon)),
+            email_id=f"newsletter-{rng.randint(1, 26)}",
+        )
     for _ in range(rng.randint(0, 3)):
-        add("email_click", at + timedelta(days=rng.uniform(0.5, horizon)), email_id="newsletter", url="/features")
+        add(
+            "email_click",
+            at + timedelta(days=rng.uniform(0.5, horizon)),
+            email_id="newsletter",
+            url="/features",
+        )
     for _ in range(rng.randint(0, 8)):
         add("page_view", at + timedelta(days=rng.uniform(0.1, horizon)), url=rng.choice(PAGES))
     if rng.random() < 0.15:
-        add("content_download", at + timedelta(days=rng.uniform(1, horizon)), asset=rng.choice(ASSETS))
+        add(
+            "content_download",
+            at + timedelta(days=rng.uniform(1, horizon)),
+            asset=rng.choice(ASSETS),
+        )
     if rng.random() < 0.04:
         add("trial_signup", at + timedelta(days=rng.uniform(1, horizon)))
     if rng.random() < 0.03:

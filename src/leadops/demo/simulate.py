@@ -27,10 +27,16 @@ STAGES = ["to_contact", "contacted", "follow_up", "proposal_draft", "proposal_se
 class RoundRobin:
     """The team's round robin (the routing strategy), with the credits kept between picks."""
 
-    def __init__(self, users: list[User], out_of_office: dict[int, tuple[datetime, datetime]]) -> None:
+    def __init__(
+        self, users: list[User], out_of_office: dict[int, tuple[datetime, datetime]]
+    ) -> None:
         self.users = {u.id: u for u in users}
         self.candidates = [
-            Candidate(u.id, weight=u.routing_weight, away=[out_of_office[u.id]] if u.id in out_of_office else [])
+            Candidate(
+                u.id,
+                weight=u.routing_weight,
+                away=[out_of_office[u.id]] if u.id in out_of_office else [],
+            )
             for u in users
         ]
 
@@ -47,10 +53,16 @@ class RoundRobin:
 
     def candidates_json(self, choice: Choice) -> list[dict[str, Any]]:
         return [
-            {"user_id": u.id, "email": u.email, "name": u.name,
-             "result": "chosen" if u.id == choice.user_id else choice.skipped.get(u.id, "eligible")}
+            {
+                "user_id": u.id,
+                "email": u.email,
+                "name": u.name,
+                "result": "chosen"
+                if u.id == choice.user_id
+                else choice.skipped.get(u.id, "eligible"),
+            }
             for u in self.users.values()
-        ]  # fmt: skip
+        ]
 
 
 @dataclass
@@ -63,7 +75,9 @@ class History:
 
 
 class Simulation:
-    def __init__(self, rng: random.Random, org: Org, now: datetime, ooo: dict[int, tuple[datetime, datetime]]) -> None:
+    def __init__(
+        self, rng: random.Random, org: Org, now: datetime, ooo: dict[int, tuple[datetime, datetime]]
+    ) -> None:
         self.rng, self.org, self.now = rng, org, now
         self.robins = {name: RoundRobin(users, ooo) for name, users in org.members.items()}
         self.history = History()
@@ -92,23 +106,41 @@ class Simulation:
             }
         )
 
-    def assign(self, lead: Lead, team_name: str, at: datetime, rule: str, exclude: int | None = None) -> User:
+    def assign(
+        self, lead: Lead, team_name: str, at: datetime, rule: str, exclude: int | None = None
+    ) -> User:
         team = self.org.teams[team_name]
         robin = self.robins[team_name]
         owner, choice = robin.pick(at, exclude)
         if lead.team_id != team.id:
             self.event(lead, at, "team", lead.team_id, team.id, "rule", rule)
         self.event(lead, at, "owner", lead.owner_id, owner.id, "rule", rule)
-        self.history.assignments.append({
-            "lead_id": lead.id, "at": at, "team_id": team.id, "user_id": owner.id, "rule_id": rule,
-            "strategy": "round_robin", "reason": choice.reason, "candidates": robin.candidates_json(choice),
-            "actor_kind": "rule", "actor_ref": rule,
-        })  # fmt: skip
+        self.history.assignments.append(
+            {
+                "lead_id": lead.id,
+                "at": at,
+                "team_id": team.id,
+                "user_id": owner.id,
+                "rule_id": rule,
+                "strategy": "round_robin",
+                "reason": choice.reason,
+                "candidates": robin.candidates_json(choice),
+                "actor_kind": "rule",
+                "actor_ref": rule,
+            }
+        )
         lead.team_id, lead.owner_id, lead.assigned_at = team.id, owner.id, at
         return owner
 
     def set(
-        self, lead: Lead, at: datetime, kind: str, value: Any, actor: str, ref: str | None, reason: str | None = None
+        self,
+        lead: Lead,
+        at: datetime,
+        kind: str,
+        value: Any,
+        actor: str,
+        ref: str | None,
+        reason: str | None = None,
     ) -> None:
         old = getattr(lead, kind)
         if old != value:
@@ -149,7 +181,9 @@ class Simulation:
             )
         self.cadence(person, lead, owner, assigned, team)
 
-    def cadence(self, person: Person, lead: Lead, owner: User, assigned: datetime, team: str) -> None:
+    def cadence(
+        self, person: Person, lead: Lead, owner: User, assigned: datetime, team: str
+    ) -> None:
         rng, now = self.rng, self.now
         delay = rng.lognormvariate(2.3, 1.1)  # hours; most within a day, a tail past 48 h
         if delay > 48:
@@ -192,7 +226,15 @@ class Simulation:
                 if recycle_at > now:
                     lead.next_due_at = recycle_at
                     return
-                self.set(lead, recycle_at, "status", "recycled", "rule", "recycle-no-connect", "no_connect")
+                self.set(
+                    lead,
+                    recycle_at,
+                    "status",
+                    "recycled",
+                    "rule",
+                    "recycle-no-connect",
+                    "no_connect",
+                )
                 self.assign(lead, MARKETING, recycle_at, "recycle-no-connect")
                 lead.next_due_at = None
                 return
@@ -206,12 +248,21 @@ class Simulation:
     def touch(self, lead: Lead, owner: User, at: datetime, connected: bool) -> None:
         channel = self.rng.choice(["call", "call", "call", "email", "voicemail"])
         outcome = (
-            "connected" if connected else {"call": "no_answer", "email": "sent", "voicemail": "voicemail_left"}[channel]
+            "connected"
+            if connected
+            else {"call": "no_answer", "email": "sent", "voicemail": "voicemail_left"}[channel]
         )
         if connected and channel == "email":
             outcome = "replied"
         self.history.touches.append(
-            {"lead_id": lead.id, "user_id": owner.id, "at": at, "channel": channel, "outcome": outcome, "note": None}
+            {
+                "lead_id": lead.id,
+                "user_id": owner.id,
+                "at": at,
+                "channel": channel,
+                "outcome": outcome,
+                "note": None,
+            }
         )
 
     def _complete_task(self, lead: Lead, at: datetime) -> None:
@@ -250,7 +301,15 @@ class Simulation:
         rng, now = self.rng, self.now
         sales_team = OSAKA_SALES if person.company.prefecture in KINKI else HQ_SALES
         rep, _ = self.robins[sales_team].pick(booked)
-        self.set(lead, booked, "lifecycle_stage", "opportunity", "user", str(sdr.id), "appointment booked")
+        self.set(
+            lead,
+            booked,
+            "lifecycle_stage",
+            "opportunity",
+            "user",
+            str(sdr.id),
+            "appointment booked",
+        )
         amount = round(rng.lognormvariate(14.6, 0.8), -4)
         stage_events: list[tuple[datetime, str | None, str]] = [(booked, None, "to_contact")]
         at, stage, closed = booked, "to_contact", None
@@ -278,7 +337,9 @@ class Simulation:
                 "created_at": booked,
                 "stage_changed_at": stage_events[-1][0],
                 "closed_at": closed,
-                "lost_reason": rng.choice(["price", "competitor", "no_decision"]) if stage == "lost" else None,
+                "lost_reason": rng.choice(["price", "competitor", "no_decision"])
+                if stage == "lost"
+                else None,
                 "events": stage_events,
                 "rep": rep,
             }

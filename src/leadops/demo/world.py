@@ -46,21 +46,33 @@ def org_document(now: datetime) -> OrgDocument:
     had a week off two months ago: routing has to account for both."""
     holiday = now - timedelta(days=60)
     teams: list[dict[str, Any]] = []
-    users: list[dict[str, Any]] = [{"email": f"admin@{DOMAIN}", "name": "管理者 Admin", "role": "admin"}]
+    users: list[dict[str, Any]] = [
+        {"email": f"admin@{DOMAIN}", "name": "管理者 Admin", "role": "admin"}
+    ]
     for team_name, kind, (m_last, m_first, m_romaji), people in vocab.ORG:
         teams.append({"name": team_name, "kind": kind, "manager": f"{m_romaji}@{DOMAIN}"})
-        users.append({"email": f"{m_romaji}@{DOMAIN}", "name": f"{m_last} {m_first}", "role": "manager",
-                      "team": team_name})  # fmt: skip
+        users.append(
+            {
+                "email": f"{m_romaji}@{DOMAIN}",
+                "name": f"{m_last} {m_first}",
+                "role": "manager",
+                "team": team_name,
+            }
+        )
         for index, (last, first, romaji) in enumerate(people):
             user: dict[str, Any] = {
-                "email": f"{romaji}@{DOMAIN}", "name": f"{last} {first}",
-                "role": "marketing" if kind == "marketing" else "member", "team": team_name,
+                "email": f"{romaji}@{DOMAIN}",
+                "name": f"{last} {first}",
+                "role": "marketing" if kind == "marketing" else "member",
+                "team": team_name,
                 "capacity": 400 if kind == "inside_sales" else 250,
-            }  # fmt: skip
+            }
             if kind == "inside_sales" and index == len(people) - 1:
                 user["weight"] = 0.5
             if kind == "inside_sales" and index == 1:
-                user["out_of_office"] = [{"from": holiday, "to": holiday + timedelta(days=7), "note": "夏季休暇"}]
+                user["out_of_office"] = [
+                    {"from": holiday, "to": holiday + timedelta(days=7), "note": "夏季休暇"}
+                ]
             users.append(user)
     return OrgDocument.model_validate({"teams": teams, "users": users})
 
@@ -111,7 +123,10 @@ def _channel_label(kind: str) -> str:
 
 
 def build_companies(rng: random.Random, count: int) -> list[Company]:
-    prefectures = [(p.name, vocab.PREFECTURE_WEIGHTS.get(p.name, vocab.OTHER_PREFECTURE_WEIGHT)) for p in PREFECTURES]
+    prefectures = [
+        (p.name, vocab.PREFECTURE_WEIGHTS.get(p.name, vocab.OTHER_PREFECTURE_WEIGHT))
+        for p in PREFECTURES
+    ]
     qualifiers = [
         ("", ""),
         ("ジャパン", "japan"),
@@ -121,13 +136,21 @@ def build_companies(rng: random.Random, count: int) -> list[Company]:
         ("テック", "tec"),
         ("ネットワークス", "net"),
     ]
-    combos = [(s, k, q) for s in vocab.COMPANY_STEMS for k in vocab.COMPANY_KINDS for q in qualifiers]
+    combos = [
+        (s, k, q) for s in vocab.COMPANY_STEMS for k in vocab.COMPANY_KINDS for q in qualifiers
+    ]
     rng.shuffle(combos)
     companies = []
     for (stem, stem_r), (kind, kind_r, industry), (qual, qual_r) in combos[:count]:
         core = f"{stem}{qual}{kind}"
         legal = rng.random()
-        name = f"株式会社{core}" if legal < 0.55 else f"{core}株式会社" if legal < 0.95 else f"有限会社{core}"
+        name = (
+            f"株式会社{core}"
+            if legal < 0.55
+            else f"{core}株式会社"
+            if legal < 0.95
+            else f"有限会社{core}"
+        )
         domain = f"{stem_r}{'-' + qual_r if qual_r else ''}-{kind_r}.co.jp"
         employees = max(3, min(30_000, int(rng.lognormvariate(4.2, 1.5))))
         companies.append(Company(name, domain, employees, industry, weighted(rng, prefectures)))

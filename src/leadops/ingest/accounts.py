@@ -46,7 +46,9 @@ class AccountResolver:
         session = self.ctx.session
         wanted = [d for d in domains if d not in self.by_domain]
         for start in range(0, len(wanted), 500):
-            for account in session.scalars(select(Account).where(Account.domain.in_(wanted[start : start + 500]))):
+            for account in session.scalars(
+                select(Account).where(Account.domain.in_(wanted[start : start + 500]))
+            ):
                 self._remember(account)
         self.absent_domains.update(d for d in wanted if d not in self.by_domain)
         wanted = [n for n in names if n not in self.by_name]

@@ -107,7 +107,9 @@ def activity_types(ctx: IngestContext) -> frozenset[str]:
     return cached
 
 
-def content_id(email: str | None, lead_key: tuple[str, str] | None, type_: str, at: datetime, props: Any) -> str:
+def content_id(
+    email: str | None, lead_key: tuple[str, str] | None, type_: str, at: datetime, props: Any
+) -> str:
     """A stable id for an event sent without one, so that sending it twice records it once."""
     body = json.dumps([email, lead_key, type_, at.isoformat(), props], sort_keys=True, default=str)
     return "sha1:" + hashlib.sha1(body.encode("utf-8")).hexdigest()
@@ -140,7 +142,9 @@ def validate_activity(
     errors: list[FieldError] = []
     unknown = [k for k in item if k not in ITEM_FIELDS]
     for key in unknown:
-        errors.append(FieldError(f"{where}.{key}", f"unknown field; fields are {sorted(ITEM_FIELDS)}"))
+        errors.append(
+            FieldError(f"{where}.{key}", f"unknown field; fields are {sorted(ITEM_FIELDS)}")
+        )
     email = None
     raw_email = item.get("email")
     if raw_email not in (None, ""):
@@ -155,12 +159,18 @@ def validate_activity(
     if item.get("lead_external_id") not in (None, ""):
         lead_key = (str(item.get("lead_source") or "import"), str(item["lead_external_id"]))
     if email is None and lead_key is None and not any(e.path == f"{where}.email" for e in errors):
-        errors.append(FieldError(f"{where}.email", "missing: give the lead's email (or lead_external_id)"))
+        errors.append(
+            FieldError(f"{where}.email", "missing: give the lead's email (or lead_external_id)")
+        )
     type_ = item.get("type")
     if not isinstance(type_, str) or not type_:
         errors.append(FieldError(f"{where}.type", "missing: the activity type, e.g. form_submit"))
     elif type_ not in types:
-        errors.append(FieldError(f"{where}.type", f"unknown activity type {type_!r}; known types: {sorted(types)}"))
+        errors.append(
+            FieldError(
+                f"{where}.type", f"unknown activity type {type_!r}; known types: {sorted(types)}"
+            )
+        )
     occurred_at = None
     if item.get("occurred_at") in (None, ""):
         errors.append(FieldError(f"{where}.occurred_at", "missing: when the activity happened"))
@@ -178,8 +188,12 @@ def validate_activity(
     if not isinstance(source, str) or len(source) > 50:
         errors.append(FieldError(f"{where}.source", "expected a name of at most 50 characters"))
     external_id = item.get("external_id")
-    if external_id is not None and (not isinstance(external_id, str | int) or len(str(external_id)) > 200):
-        errors.append(FieldError(f"{where}.external_id", "expected a string of at most 200 characters"))
+    if external_id is not None and (
+        not isinstance(external_id, str | int) or len(str(external_id)) > 200
+    ):
+        errors.append(
+            FieldError(f"{where}.external_id", "expected a string of at most 200 characters")
+        )
     campaign = item.get("campaign")
     if campaign is not None and not isinstance(campaign, str):
         errors.append(FieldError(f"{where}.campaign", "expected a campaign name"))
@@ -274,7 +288,11 @@ def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[In
     out = []
     for activity_id, source, external_id in insert_activity_rows(ctx.session, rows):
         row = by_key[(source, external_id)]
-        out.append(InsertedActivity(activity_id, row["lead_id"], row["type"], row["occurred_at"], row["properties"]))
+        out.append(
+            InsertedActivity(
+                activity_id, row["lead_id"], row["type"], row["occurred_at"], row["properties"]
+            )
+        )
     return out
 
 
@@ -288,7 +306,9 @@ def score_inserted(ctx: IngestContext, inserted: list[InsertedActivity]) -> None
         return
     by_lead: dict[int, list[ScoredActivity]] = {}
     for act in inserted:
-        by_lead.setdefault(act.lead_id, []).append(ScoredActivity(act.id, act.type, act.occurred_at, act.properties))
+        by_lead.setdefault(act.lead_id, []).append(
+            ScoredActivity(act.id, act.type, act.occurred_at, act.properties)
+        )
     rules = active_rules(ctx.session, ctx.now)
     evaluate(
         ctx.session,
@@ -302,13 +322,18 @@ def score_inserted(ctx: IngestContext, inserted: list[InsertedActivity]) -> None
     )
 
 
-def _resolve_leads(ctx: IngestContext, items: list[ActivityIn]) -> tuple[dict[Any, int], int, dict[int, FieldError]]:
-    """Lead ids by e-mail / external key; unknown e-mails become leads. Unknown external ids are errors."""
+def _resolve_leads(
+    ctx: IngestContext, items: list[ActivityIn]
+) -> tuple[dict[Any, int], int, dict[int, FieldError]]:
+    """Lead ids by e-mail / external key; unknown e-mails become leads. Unknown external ids are
+    errors."""
     session = ctx.session
     ids: dict[Any, int] = {}
     emails = sorted({i.email for i in items if i.email})
     for part in chunked(emails):
-        for lead_id, email in session.execute(select(Lead.id, Lead.email).where(Lead.email.in_(part))):
+        for lead_id, email in session.execute(
+            select(Lead.id, Lead.email).where(Lead.email.in_(part))
+        ):
             ids[email] = lead_id
     keys = sorted({i.lead_key for i in items if i.lead_key})
     for start in range(0, len(keys), 400):
@@ -327,12 +352,17 @@ def _resolve_leads(ctx: IngestContext, items: list[ActivityIn]) -> tuple[dict[An
     first_seen: dict[str, ActivityIn] = {}
     for item in items:
         if item.email and item.email not in ids:
-            if item.email not in first_seen or item.occurred_at < first_seen[item.email].occurred_at:
+            if (
+                item.email not in first_seen
+                or item.occurred_at < first_seen[item.email].occurred_at
+            ):
                 first_seen[item.email] = item
     if first_seen:
         _create_leads(ctx, first_seen)
         for part in chunked([e for e in emails if e in first_seen]):
-            for lead_id, email in session.execute(select(Lead.id, Lead.email).where(Lead.email.in_(part))):
+            for lead_id, email in session.execute(
+                select(Lead.id, Lead.email).where(Lead.email.in_(part))
+            ):
                 ids[email] = lead_id
     return ids, len(first_seen), missing
 
@@ -343,7 +373,8 @@ def _create_leads(ctx: IngestContext, first_seen: dict[str, ActivityIn]) -> None
 
     writer = LeadWriter(ctx)
     inputs = [
-        LeadInput(email=email, created_at=item.occurred_at, source=item.source) for email, item in first_seen.items()
+        LeadInput(email=email, created_at=item.occurred_at, source=item.source)
+        for email, item in first_seen.items()
     ]
     writer.preload(inputs)
     for lead_input in inputs:
@@ -363,7 +394,9 @@ def _resolve_campaigns(ctx: IngestContext, items: list[ActivityIn]) -> dict[str,
         for name in wanted:
             if name not in cache:
                 campaign = Campaign(
-                    name=name, type=_CAMPAIGN_TYPE_BY_ACTIVITY.get(names[name], "other"), created_at=ctx.now
+                    name=name,
+                    type=_CAMPAIGN_TYPE_BY_ACTIVITY.get(names[name], "other"),
+                    created_at=ctx.now,
                 )
                 ctx.session.add(campaign)
                 ctx.session.flush()

@@ -43,8 +43,11 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
-def insert_activity_rows(session: Session, rows: Sequence[dict[str, Any]]) -> list[tuple[int, str, str]]:
-    """Insert ``rows`` (dicts of COLUMNS); return (id, source_system, external_id) of the new ones."""
+def insert_activity_rows(
+    session: Session, rows: Sequence[dict[str, Any]]
+) -> list[tuple[int, str, str]]:
+    """Insert ``rows`` (dicts of COLUMNS); return (id, source_system, external_id) of the new
+    ones."""
     if not rows:
         return []
     connection = session.connection()
@@ -83,8 +86,10 @@ def _sqlite(dbapi: Any, rows: Sequence[dict[str, Any]]) -> list[tuple[int, str, 
         for start in range(0, len(values), SQLITE_ROWS_PER_STATEMENT):
             chunk = values[start : start + SQLITE_ROWS_PER_STATEMENT]
             sql = (
-                f"INSERT INTO activities ({', '.join(COLUMNS)}) VALUES {', '.join([row_marks] * len(chunk))} "
-                "ON CONFLICT (source_system, external_id) DO NOTHING RETURNING id, source_system, external_id"
+                f"INSERT INTO activities ({', '.join(COLUMNS)}) VALUES "
+                f"{', '.join([row_marks] * len(chunk))} "
+                "ON CONFLICT (source_system, external_id) DO NOTHING RETURNING id, source_system, "
+                "external_id"
             )
             cursor.execute(sql, [v for row in chunk for v in row])
             out.extend(cursor.fetchall())
@@ -118,12 +123,15 @@ def _postgresql(dbapi: Any, rows: Sequence[dict[str, Any]]) -> list[tuple[int, s
                 )
         cursor.execute(
             f"INSERT INTO activities ({cols}) SELECT {cols} FROM {STAGE_TABLE} "
-            "ON CONFLICT (source_system, external_id) DO NOTHING RETURNING id, source_system, external_id"
+            "ON CONFLICT (source_system, external_id) DO NOTHING RETURNING id, source_system, "
+            "external_id"
         )
         return [(int(i), s, e) for i, s, e in cursor.fetchall()]
 
 
-def insert_plain(session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def insert_plain(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """Append rows that cannot conflict (their writer holds the lead's lock): COPY on PostgreSQL,
     multi-row INSERT on SQLite. Datetimes must be aware; dicts are written as JSON."""
     if not rows:
@@ -132,7 +140,10 @@ def insert_plain(session: Session, table: str, columns: Sequence[str], rows: Seq
     dbapi: Any = connection.connection.dbapi_connection
     assert dbapi is not None
     if connection.dialect.name == "postgresql":
-        with dbapi.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        with (
+            dbapi.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row([json_text(v) if isinstance(v, dict | list) else v for v in row])
         return
@@ -143,12 +154,18 @@ def insert_plain(session: Session, table: str, columns: Sequence[str], rows: Seq
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             values = [
-                _sqlite_time(v) if isinstance(v, datetime) else json_text(v) if isinstance(v, dict | list) else v
+                _sqlite_time(v)
+                if isinstance(v, datetime)
+                else json_text(v)
+                if isinstance(v, dict | list)
+                else v
                 for row in chunk
                 for v in row
             ]
             cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * len(chunk))}", values
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                f"{', '.join([marks] * len(chunk))}",
+                values,
             )
     finally:
         cursor.close()

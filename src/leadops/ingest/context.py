@@ -29,7 +29,8 @@ class IngestContext:
     date_order: str = "ymd"
     future_tolerance: timedelta = timedelta(hours=24)
     region_map: Mapping[str, str] | None = None
-    #: Route leads that need an owner once they are scored (off for the demo, whose history is simulated).
+    #: Route leads that need an owner once they are scored (off for the demo, whose history is
+    #: simulated).
     routing: bool = True
     #: Caches that live as long as the context (one request or one import).
     cache: dict[str, Any] = field(default_factory=dict)

@@ -1,5 +1,6 @@
 """Importing opportunities (deals): upserted by their id in the source system, linked to leads,
-accounts and users. A deal that contradicts its lead's history is kept and flagged, never dropped."""
+accounts and users. A deal that contradicts its lead's history is kept and flagged, never dropped.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +46,11 @@ class DealOutcome:
 
 
 def validate_deal(
-    fields: Mapping[str, Any], extra: Mapping[str, Any], ctx: IngestContext, *, source_system: str | None
+    fields: Mapping[str, Any],
+    extra: Mapping[str, Any],
+    ctx: IngestContext,
+    *,
+    source_system: str | None,
 ) -> tuple[DealInput | None, list[FieldError]]:
     reader = FieldReader(fields)
     source = source_system or "import"
@@ -53,8 +58,11 @@ def validate_deal(
     if stage is None:
         reader.error("stage", f"missing; stages are {list(DEFAULT_STAGES)}")
     elif stage not in DEFAULT_STAGES:
-        reader.error("stage", f"unknown stage {stage!r}; stages are {list(DEFAULT_STAGES)} "
-                              "(map other names with 'values:' in a mapping file)")  # fmt: skip
+        reader.error(
+            "stage",
+            f"unknown stage {stage!r}; stages are {list(DEFAULT_STAGES)} "
+            "(map other names with 'values:' in a mapping file)",
+        )
     lead_email = reader.read("lead_email", lambda v: normalize_email(str(v)))
     lead_ext = clean_text(fields.get("lead_external_id"))
     created = reader.read("created_at", ctx.parse_time)
@@ -98,7 +106,9 @@ class DealWriter:
     def _user(self, ref: str, flags: list[tuple[str, str]], role: str) -> User | None:
         if ref not in self.users:
             user = self.ctx.session.scalar(
-                select(User).where(or_(User.email == ref.lower(), User.external_ref == ref, User.name == ref))
+                select(User).where(
+                    or_(User.email == ref.lower(), User.external_ref == ref, User.name == ref)
+                )
             )
             if user is None and self.create_users:
                 user = User(
@@ -125,7 +135,9 @@ class DealWriter:
             lead = session.scalar(select(Lead).where(Lead.email == item.lead_email))
         if lead is None and item.lead_key:
             lead = session.scalar(
-                select(Lead).where(Lead.crm_source == item.lead_key[0], Lead.crm_id == item.lead_key[1])
+                select(Lead).where(
+                    Lead.crm_source == item.lead_key[0], Lead.crm_id == item.lead_key[1]
+                )
             )
         if lead is None and (item.lead_email or item.lead_key):
             ref = item.lead_email or item.lead_key[1]  # type: ignore[index]
@@ -138,7 +150,9 @@ class DealWriter:
         opp = None
         if item.crm_id:
             opp = session.scalar(
-                select(Opportunity).where(Opportunity.crm_source == item.crm_source, Opportunity.crm_id == item.crm_id)
+                select(Opportunity).where(
+                    Opportunity.crm_source == item.crm_source, Opportunity.crm_id == item.crm_id
+                )
             )
         lead = self._lead(item, flags)
         owner = self._user(item.owner, flags, "owner") if item.owner else None
@@ -152,7 +166,9 @@ class DealWriter:
         if item.created_at is None:
             # Like a CRM import: a deal without a creation date is created now, and says so.
             item.created_at = opp.created_at if opp else now
-            flags.append(("missing_created_at", "no creation date: the opportunity is dated at its import"))
+            flags.append(
+                ("missing_created_at", "no creation date: the opportunity is dated at its import")
+            )
         created = opp is None
         if opp is None:
             opp = Opportunity(
@@ -188,7 +204,11 @@ class DealWriter:
         opp.flags = sorted(
             {
                 *(opp.flags or []),
-                *(f for f, _ in flags if f.endswith("before_first_contact") or f == "missing_created_at"),
+                *(
+                    f
+                    for f, _ in flags
+                    if f.endswith("before_first_contact") or f == "missing_created_at"
+                ),
             }
         )
         return DealOutcome(opp, created, flags)
@@ -211,7 +231,8 @@ class DealWriter:
             return [
                 (
                     f"{opp.stage}_before_first_contact",
-                    f"deal {opp.stage} at {opp.closed_at.isoformat()} before the lead's first contact "
+                    f"deal {opp.stage} at {opp.closed_at.isoformat()} before the lead's first "
+                    "contact "
                     f"{first.isoformat()}",
                 )
             ]
@@ -219,7 +240,8 @@ class DealWriter:
             return [
                 (
                     "opportunity_before_first_contact",
-                    f"opportunity created {opp.created_at.isoformat()} before the lead's first contact "
+                    f"opportunity created {opp.created_at.isoformat()} before the lead's first "
+                    "contact "
                     f"{first.isoformat()}",
                 )
             ]

@@ -69,7 +69,9 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "flagged": self.flagged,
-            "rejects": [{"row": r.row, "field": r.field, "error": r.error} for r in self.rejects[:100]],
+            "rejects": [
+                {"row": r.row, "field": r.field, "error": r.error} for r in self.rejects[:100]
+            ],
         }
 
 
@@ -110,7 +112,9 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 class _ChunkWriter:
     """Writes one chunk of rows of one kind; collects what was taken, rejected and flagged."""
 
-    def __init__(self, kind: str, mapping: Mapping, ctx: IngestContext, summary: ImportSummary) -> None:
+    def __init__(
+        self, kind: str, mapping: Mapping, ctx: IngestContext, summary: ImportSummary
+    ) -> None:
         self.kind, self.mapping, self.ctx, self.summary = kind, mapping, ctx, summary
         self.rejects: list[RejectedRow] = []
         self.flags: list[tuple[int, str, str, str]] = []
@@ -118,7 +122,9 @@ class _ChunkWriter:
     def reject(self, row: Row, errors: list[FieldError]) -> None:
         for error in errors[:1]:
             message = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in errors)
-            self.rejects.append(RejectedRow(row.number, error.path or None, message, _json_safe(row.raw)))
+            self.rejects.append(
+                RejectedRow(row.number, error.path or None, message, _json_safe(row.raw))
+            )
 
     def write(self, rows: list[Row]) -> None:
         good = []
@@ -135,7 +141,9 @@ class _ChunkWriter:
         parsed = []
         for row in rows:
             fields, extra = self.mapping.apply(row.data)
-            item, errors = validate_lead(fields, self.ctx, custom=extra, crm_source=self.mapping.source_system)
+            item, errors = validate_lead(
+                fields, self.ctx, custom=extra, crm_source=self.mapping.source_system
+            )
             if item is None:
                 self.reject(row, errors)
             else:
@@ -158,7 +166,14 @@ class _ChunkWriter:
                 try:
                     props = json.loads(props)
                 except json.JSONDecodeError as exc:
-                    self.reject(row, [FieldError("properties", f"not valid JSON: {exc.msg} at column {exc.colno}")])
+                    self.reject(
+                        row,
+                        [
+                            FieldError(
+                                "properties", f"not valid JSON: {exc.msg} at column {exc.colno}"
+                            )
+                        ],
+                    )
                     continue
             properties = {**extra, **(props if isinstance(props, dict) else {})}
             if props is not None and not isinstance(props, dict):
@@ -171,31 +186,44 @@ class _ChunkWriter:
             item["properties"] = properties
             items.append(item)
             numbers.append(row)
-        result = ingest_activities(self.ctx, items, path="row", default_source=self.mapping.source_system or "import")
+        result = ingest_activities(
+            self.ctx, items, path="row", default_source=self.mapping.source_system or "import"
+        )
         for reject in result.rejected:
-            errors = [FieldError(e.path.split(".", 1)[1] if "." in e.path else "", e.message) for e in reject.errors]
+            errors = [
+                FieldError(e.path.split(".", 1)[1] if "." in e.path else "", e.message)
+                for e in reject.errors
+            ]
             self.reject(numbers[reject.index], errors)
         self.summary.taken += result.accepted
         self.summary.unchanged += result.duplicates
 
     def _write_deals(self, rows: list[Row]) -> None:
-        writer = self.ctx.cache.setdefault("deal_writer", DealWriter(self.ctx, create_users=self.mapping.create_users))
+        writer = self.ctx.cache.setdefault(
+            "deal_writer", DealWriter(self.ctx, create_users=self.mapping.create_users)
+        )
         for row in rows:
             fields, extra = self.mapping.apply(row.data)
-            item, errors = validate_deal(fields, extra, self.ctx, source_system=self.mapping.source_system)
+            item, errors = validate_deal(
+                fields, extra, self.ctx, source_system=self.mapping.source_system
+            )
             if item is None:
                 self.reject(row, errors)
                 continue
             outcome = writer.upsert(item)
             self._count(True)
             for flag, message in outcome.flags:
-                self.flags.append((row.number, flag, message, f"opportunity:{outcome.opportunity.id}"))
+                self.flags.append(
+                    (row.number, flag, message, f"opportunity:{outcome.opportunity.id}")
+                )
 
     def _write_campaign_members(self, rows: list[Row]) -> None:
         writer = MemberWriter(self.ctx)
         for row in rows:
             fields, _extra = self.mapping.apply(row.data)
-            item, errors = validate_member(fields, self.ctx, source_system=self.mapping.source_system)
+            item, errors = validate_member(
+                fields, self.ctx, source_system=self.mapping.source_system
+            )
             if item is None:
                 self.reject(row, errors)
                 continue
@@ -220,9 +248,17 @@ class _ChunkWriter:
         if job_id is None:
             return
         for r in self.rejects:
-            session.add(ImportReject(job_id=job_id, row_number=r.row, raw=r.raw, field=r.field, error=r.error))
+            session.add(
+                ImportReject(
+                    job_id=job_id, row_number=r.row, raw=r.raw, field=r.field, error=r.error
+                )
+            )
         for number, flag, message, entity in self.flags:
-            session.add(ImportFlag(job_id=job_id, row_number=number, flag=flag, message=message, entity=entity))
+            session.add(
+                ImportFlag(
+                    job_id=job_id, row_number=number, flag=flag, message=message, entity=entity
+                )
+            )
 
 
 def run_import(
@@ -249,7 +285,12 @@ def run_import(
         session = factory()
         try:
             ctx = IngestContext.from_settings(
-                session, settings, now, actor_kind="import", actor_ref="dry-run", date_order=date_order
+                session,
+                settings,
+                now,
+                actor_kind="import",
+                actor_ref="dry-run",
+                date_order=date_order,
             )
             for chunk in _chunks(rows, settings.import_chunk_size):
                 writer = _ChunkWriter(kind, mapping, ctx, summary)
@@ -288,11 +329,19 @@ def run_import(
         for chunk in _chunks(rows, settings.import_chunk_size):
             before = _counts(summary)
 
-            def write_chunk(session: Session, chunk: list[Row] = chunk, before: tuple[Any, ...] = before) -> None:
-                # A retry (a concurrent writer won a race) starts again from the counts before this chunk.
+            def write_chunk(
+                session: Session, chunk: list[Row] = chunk, before: tuple[Any, ...] = before
+            ) -> None:
+                # A retry (a concurrent writer won a race) starts again from the counts before this
+                # chunk.
                 _restore(summary, before)
                 ctx = IngestContext.from_settings(
-                    session, settings, now, actor_kind="import", actor_ref=str(summary.job_id), date_order=date_order
+                    session,
+                    settings,
+                    now,
+                    actor_kind="import",
+                    actor_ref=str(summary.job_id),
+                    date_order=date_order,
                 )
                 ctx.cache.update({k: v for k, v in cache.items() if k in ("activity_types",)})
                 writer = _ChunkWriter(kind, mapping, ctx, summary)
@@ -307,7 +356,9 @@ def run_import(
                 progress(summary.total, size)
     except Exception as exc:
         with factory() as session, session.begin():
-            _update_job(session, summary, clock.now(), state="failed", error=f"{type(exc).__name__}: {exc}")
+            _update_job(
+                session, summary, clock.now(), state="failed", error=f"{type(exc).__name__}: {exc}"
+            )
         raise
     with factory() as session, session.begin():
         _update_job(session, summary, clock.now(), state="done")
@@ -315,8 +366,15 @@ def run_import(
 
 
 def _counts(summary: ImportSummary) -> tuple[Any, ...]:
-    return (summary.total, summary.taken, summary.unchanged, summary.rejected, summary.flagged,
-            len(summary.rejects), len(summary.flags))  # fmt: skip
+    return (
+        summary.total,
+        summary.taken,
+        summary.unchanged,
+        summary.rejected,
+        summary.flagged,
+        len(summary.rejects),
+        len(summary.flags),
+    )
 
 
 def _restore(summary: ImportSummary, counts: tuple[Any, ...]) -> None:
@@ -335,7 +393,11 @@ def _update_job(
 ) -> None:
     job = session.get(ImportJob, summary.job_id)
     assert job is not None
-    job.rows_total, job.rows_taken, job.rows_unchanged = summary.total, summary.taken, summary.unchanged
+    job.rows_total, job.rows_taken, job.rows_unchanged = (
+        summary.total,
+        summary.taken,
+        summary.unchanged,
+    )
     job.rows_rejected, job.rows_flagged = summary.rejected, summary.flagged
     if state:
         job.state = state
@@ -345,5 +407,7 @@ def _update_job(
 
 
 def rejects_of(session: Session, job_id: int) -> list[ImportReject]:
-    stmt = select(ImportReject).where(ImportReject.job_id == job_id).order_by(ImportReject.row_number)
+    stmt = (
+        select(ImportReject).where(ImportReject.job_id == job_id).order_by(ImportReject.row_number)
+    )
     return list(session.scalars(stmt))

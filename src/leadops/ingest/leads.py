@@ -81,19 +81,28 @@ def validate_lead(
     known = set(LeadInput.__dataclass_fields__) | {"external_id", "full_name", "campaign"}
     for name in fields:
         if name not in known:
-            err(name, f"unknown field; lead fields are {sorted(known - {'custom', 'crm_id', 'crm_source'})}")
+            err(
+                name,
+                "unknown field; lead fields are "
+                f"{sorted(known - {'custom', 'crm_id', 'crm_source'})}",
+            )
     out.email = reader.read("email", lambda v: normalize_email(str(v)))
     out.crm_id = clean_text(fields.get("external_id") or fields.get("crm_id"))
     if out.crm_id is not None and out.crm_source is None:
         out.crm_source = clean_text(fields.get("crm_source")) or "import"
     if out.email is None and out.crm_id is None and not reader.failed("email"):
-        err("email", "missing: a lead needs an e-mail address (or an external_id from its source system)")
+        err(
+            "email",
+            "missing: a lead needs an e-mail address (or an external_id from its source system)",
+        )
     for name in TEXT_FIELDS:
         setattr(out, name, clean_text(fields.get(name)))
     full_name = clean_text(fields.get("full_name"))
     if full_name and not (out.first_name or out.last_name):
         parts = full_name.replace("\u3000", " ").split(None, 1)
-        out.last_name, out.first_name = (parts[0], parts[1]) if len(parts) == 2 else (parts[0], None)
+        out.last_name, out.first_name = (
+            (parts[0], parts[1]) if len(parts) == 2 else (parts[0], None)
+        )
     out.domain = clean_text(fields.get("domain"))
     out.industry = clean_text(fields.get("industry"))
     out.owner = clean_text(fields.get("owner"))
@@ -101,7 +110,11 @@ def validate_lead(
     if raw_pref is not None:
         found = find_prefecture(raw_pref)
         if found is None:
-            err("prefecture", f"unknown prefecture {raw_pref!r}; use a name (大阪府, 大阪, Osaka) or JIS code 1-47")
+            err(
+                "prefecture",
+                f"unknown prefecture {raw_pref!r}; use a name (大阪府, 大阪, Osaka) or JIS code "
+                "1-47",
+            )
         else:
             out.prefecture = found.name
     out.employees = reader.read("employees", parse_int)
@@ -144,12 +157,16 @@ class LeadWriter:
         emails = sorted({i.email for i in items if i.email and i.email not in self.by_email})
         crm = sorted({(i.crm_source, i.crm_id) for i in items if i.crm_id and i.crm_source})
         for start in range(0, len(emails), 500):
-            for lead in session.scalars(select(Lead).where(Lead.email.in_(emails[start : start + 500]))):
+            for lead in session.scalars(
+                select(Lead).where(Lead.email.in_(emails[start : start + 500]))
+            ):
                 self._remember(lead)
         self.absent.update(e for e in emails if e not in self.by_email)
         crm = [key for key in crm if key not in self.by_crm]
         for start in range(0, len(crm), 300):
-            stmt = select(Lead).where(tuple_(Lead.crm_source, Lead.crm_id).in_(crm[start : start + 300]))
+            stmt = select(Lead).where(
+                tuple_(Lead.crm_source, Lead.crm_id).in_(crm[start : start + 300])
+            )
             for lead in session.scalars(stmt):
                 self._remember(lead)
         domains = {d for i in items if (d := company_domain(i.email, i.domain))}
@@ -165,7 +182,11 @@ class LeadWriter:
 
     def _find(self, item: LeadInput) -> tuple[Lead | None, Lead | None]:
         by_email = self.by_email.get(item.email) if item.email else None
-        by_crm = self.by_crm.get((item.crm_source, item.crm_id)) if item.crm_id and item.crm_source else None
+        by_crm = (
+            self.by_crm.get((item.crm_source, item.crm_id))
+            if item.crm_id and item.crm_source
+            else None
+        )
         if item.email and by_email is None and item.email not in self.absent:
             by_email = self.ctx.session.scalar(select(Lead).where(Lead.email == item.email))
         return by_email, by_crm
@@ -173,7 +194,9 @@ class LeadWriter:
     def find_user(self, ref: str) -> User | None:
         if ref not in self.users:
             self.users[ref] = self.ctx.session.scalar(
-                select(User).where(or_(User.email == ref.lower(), User.external_ref == ref, User.name == ref))
+                select(User).where(
+                    or_(User.email == ref.lower(), User.external_ref == ref, User.name == ref)
+                )
             )
         return self.users[ref]
 
@@ -239,7 +262,9 @@ class LeadWriter:
             if merged != lead.custom:
                 lead.custom = merged
                 changed = True
-        facts = CompanyFacts(item.company, item.domain, item.employees, item.industry, item.prefecture)
+        facts = CompanyFacts(
+            item.company, item.domain, item.employees, item.industry, item.prefecture
+        )
         if item.company or item.domain or item.email:
             account = self.accounts.resolve(facts, item.email or lead.email)
             if account is not None and (account.id is None or account.id != lead.account_id):
@@ -251,10 +276,20 @@ class LeadWriter:
         if item.owner:
             user = self.find_user(item.owner)
             if user is None:
-                flags.append(("unknown_owner", f"owner {item.owner!r} is not a leadops user; lead left unassigned"))
+                flags.append(
+                    (
+                        "unknown_owner",
+                        f"owner {item.owner!r} is not a leadops user; lead left unassigned",
+                    )
+                )
             elif lead.owner_id != user.id:
                 self._event(lead, "owner", _ref(lead.owner_id), str(user.id), self.ctx.now)
-                lead.owner_id, lead.team_id, lead.assigned_at, changed = user.id, user.team_id, self.ctx.now, True
+                lead.owner_id, lead.team_id, lead.assigned_at, changed = (
+                    user.id,
+                    user.team_id,
+                    self.ctx.now,
+                    True,
+                )
         return changed
 
     def finish(self) -> None:
@@ -307,7 +342,8 @@ _HISTORY = (Activity, LeadEvent, Touch, Task, Opportunity, LeadAssignment)
 
 
 def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
-    """Move all of ``loser``'s history onto ``winner``. The loser stays as a pointer, never deleted."""
+    """Move all of ``loser``'s history onto ``winner``. The loser stays as a pointer, never
+    deleted."""
     session = ctx.session
     session.flush()
     for model in _HISTORY:
@@ -316,10 +352,21 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
     winner_campaigns = select(CampaignMember.campaign_id).where(CampaignMember.lead_id == winner.id)
     session.execute(
         update(CampaignMember)
-        .where(CampaignMember.lead_id == loser.id, CampaignMember.campaign_id.not_in(winner_campaigns))
+        .where(
+            CampaignMember.lead_id == loser.id, CampaignMember.campaign_id.not_in(winner_campaigns)
+        )
         .values(lead_id=winner.id)
     )
-    for name in (*TEXT_FIELDS, "prefecture", "region", "account_id", "owner_id", "team_id", "crm_source", "crm_id"):
+    for name in (
+        *TEXT_FIELDS,
+        "prefecture",
+        "region",
+        "account_id",
+        "owner_id",
+        "team_id",
+        "crm_source",
+        "crm_id",
+    ):
         if getattr(winner, name) is None and getattr(loser, name) is not None:
             value = getattr(loser, name)
             if name in ("crm_source", "crm_id"):
@@ -328,14 +375,21 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
             setattr(winner, name, value)
     winner.custom = {**(loser.custom or {}), **(winner.custom or {})}
     winner.created_at = min(winner.created_at, loser.created_at)
-    if loser.last_activity_at and (winner.last_activity_at is None or loser.last_activity_at > winner.last_activity_at):
+    if loser.last_activity_at and (
+        winner.last_activity_at is None or loser.last_activity_at > winner.last_activity_at
+    ):
         winner.last_activity_at = loser.last_activity_at
     loser.merged_into_id = winner.id
-    # Its history grew: drop the lines both had under the active rules; the next evaluation replays it.
+    # Its history grew: drop the lines both had under the active rules; the next evaluation replays
+    # it.
     from leadops.rules.service import active_rules
 
     version = active_rules(session, ctx.now).version
-    session.execute(delete(ScoreLedger).where(ScoreLedger.lead_id == winner.id, ScoreLedger.rules_version == version))
+    session.execute(
+        delete(ScoreLedger).where(
+            ScoreLedger.lead_id == winner.id, ScoreLedger.rules_version == version
+        )
+    )
     winner.scored_version = None
     loser.email = None
     loser.crm_id = None

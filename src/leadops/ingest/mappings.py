@@ -1,7 +1,8 @@
 """Column mappings: how a file's columns become leadops fields.
 
 Presets cover Salesforce, HubSpot and Marketo exports (English and Japanese headers); a YAML file
-describes anything else. Columns no mapping names are kept as custom fields / properties, never lost.
+describes anything else. Columns no mapping names are kept as custom fields / properties, never
+lost.
 """
 
 from __future__ import annotations
@@ -18,22 +19,60 @@ KINDS = ("leads", "events", "deals", "campaign-members")
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "leads": (
-        "email", "external_id", "first_name", "last_name", "full_name", "company", "domain", "title",
-        "department", "phone", "prefecture", "source", "campaign", "created_at", "employees", "industry",
-        "owner", "status",
+        "email",
+        "external_id",
+        "first_name",
+        "last_name",
+        "full_name",
+        "company",
+        "domain",
+        "title",
+        "department",
+        "phone",
+        "prefecture",
+        "source",
+        "campaign",
+        "created_at",
+        "employees",
+        "industry",
+        "owner",
+        "status",
     ),
     "events": (
-        "email", "lead_external_id", "type", "occurred_at", "source", "external_id", "campaign", "channel",
+        "email",
+        "lead_external_id",
+        "type",
+        "occurred_at",
+        "source",
+        "external_id",
+        "campaign",
+        "channel",
         "properties",
     ),
     "deals": (
-        "external_id", "lead_email", "lead_external_id", "account", "name", "owner", "sdr", "stage", "amount",
-        "created_at", "closed_at", "lost_reason",
+        "external_id",
+        "lead_email",
+        "lead_external_id",
+        "account",
+        "name",
+        "owner",
+        "sdr",
+        "stage",
+        "amount",
+        "created_at",
+        "closed_at",
+        "lost_reason",
     ),
     "campaign-members": (
-        "campaign", "campaign_type", "email", "lead_external_id", "status", "responded_at", "cost",
+        "campaign",
+        "campaign_type",
+        "email",
+        "lead_external_id",
+        "status",
+        "responded_at",
+        "cost",
     ),
-}  # fmt: skip
+}
 
 _LEAD_PRESETS: dict[str, dict[str, list[str]]] = {
     "salesforce": {
@@ -182,7 +221,8 @@ def preset(name: str, kind: str) -> Mapping:
     if name not in tables:
         kinds = [k for k, t in (("leads", _LEAD_PRESETS), ("deals", _DEAL_PRESETS)) if name in t]
         raise MappingError(
-            f"there is no {name!r} preset for {kind}; presets for {kind}: {sorted(tables) or 'none'}"
+            f"there is no {name!r} preset for {kind}; presets for {kind}: "
+            f"{sorted(tables) or 'none'}"
             + (f" ({name} has presets for {', '.join(kinds)})" if kinds else "")
         )
     columns = {key: [*names, key] for key, names in tables[name].items()}
@@ -199,7 +239,16 @@ def load_mapping_file(path: Path, kind: str) -> Mapping:
         raise MappingError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(document, dict):
         raise MappingError(f"{path}: a mapping file is a YAML object with 'columns:'")
-    allowed = {"kind", "columns", "custom", "constants", "values", "source_system", "date_order", "create_users"}
+    allowed = {
+        "kind",
+        "columns",
+        "custom",
+        "constants",
+        "values",
+        "source_system",
+        "date_order",
+        "create_users",
+    }
     unknown = sorted(set(document) - allowed)
     if unknown:
         raise MappingError(f"{path}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
@@ -209,7 +258,9 @@ def load_mapping_file(path: Path, kind: str) -> Mapping:
     columns: dict[str, list[str]] = {}
     for name, value in (document.get("columns") or {}).items():
         if name not in FIELDS[kind]:
-            raise MappingError(f"{path}: columns.{name}: not a field of {kind}; fields are {list(FIELDS[kind])}")
+            raise MappingError(
+                f"{path}: columns.{name}: not a field of {kind}; fields are {list(FIELDS[kind])}"
+            )
         if isinstance(value, str):
             columns[name] = [value]
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -222,7 +273,9 @@ def load_mapping_file(path: Path, kind: str) -> Mapping:
     values = document.get("values") or {}
     for name, table in values.items():
         if name not in FIELDS[kind] or not isinstance(table, dict):
-            raise MappingError(f"{path}: values.{name}: expected a field of {kind} with a table of values")
+            raise MappingError(
+                f"{path}: values.{name}: expected a field of {kind} with a table of values"
+            )
     date_order = document.get("date_order")
     if date_order not in (None, "ymd", "mdy", "dmy"):
         raise MappingError(f"{path}: date_order: expected ymd, mdy or dmy, got {date_order!r}")
@@ -249,5 +302,7 @@ def resolve_mapping(spec: str | None, kind: str) -> Mapping:
         return preset(spec.lower(), kind)
     path = Path(spec)
     if not path.exists():
-        raise MappingError(f"--mapping {spec!r}: not a preset ({', '.join(PRESETS)}) and no such file")
+        raise MappingError(
+            f"--mapping {spec!r}: not a preset ({', '.join(PRESETS)}) and no such file"
+        )
     return load_mapping_file(path, kind)

@@ -37,14 +37,18 @@ def validate_member(
         reader.error("campaign", "missing: the campaign's name")
     ctype = clean_text(fields.get("campaign_type"))
     if ctype is not None and ctype not in CAMPAIGN_TYPES:
-        reader.error("campaign_type", f"unknown campaign type {ctype!r}; types are {list(CAMPAIGN_TYPES)}")
+        reader.error(
+            "campaign_type", f"unknown campaign type {ctype!r}; types are {list(CAMPAIGN_TYPES)}"
+        )
     email = reader.read("email", lambda v: normalize_email(str(v)))
     ext = clean_text(fields.get("lead_external_id"))
     if email is None and ext is None and not reader.errors:
         reader.error("email", "missing: the member's e-mail (or lead_external_id)")
     status = clean_text(fields.get("status")) or "responded"
     if status not in MEMBER_STATUSES:
-        reader.error("status", f"unknown member status {status!r}; statuses are {list(MEMBER_STATUSES)}")
+        reader.error(
+            "status", f"unknown member status {status!r}; statuses are {list(MEMBER_STATUSES)}"
+        )
     responded_at = reader.read("responded_at", ctx.parse_time)
     cost = reader.read("cost", parse_float)
     errors = reader.errors
@@ -66,7 +70,9 @@ class MemberWriter:
             select(Campaign).where(Campaign.name == item.campaign)
         )
         if campaign is None:
-            campaign = Campaign(name=item.campaign, type=item.campaign_type or "other", created_at=self.ctx.now)
+            campaign = Campaign(
+                name=item.campaign, type=item.campaign_type or "other", created_at=self.ctx.now
+            )
             self.ctx.session.add(campaign)
             self.ctx.session.flush()
         if item.cost is not None:
@@ -84,14 +90,20 @@ class MemberWriter:
         else:
             assert item.lead_key is not None
             found = session.scalar(
-                select(Lead).where(Lead.crm_source == item.lead_key[0], Lead.crm_id == item.lead_key[1])
+                select(Lead).where(
+                    Lead.crm_source == item.lead_key[0], Lead.crm_id == item.lead_key[1]
+                )
             )
             if found is None:
-                return False, FieldError("lead_external_id", f"no lead has external id {item.lead_key[1]!r}")
+                return False, FieldError(
+                    "lead_external_id", f"no lead has external id {item.lead_key[1]!r}"
+                )
             lead = found
         campaign = self._campaign(item)
         member = session.scalar(
-            select(CampaignMember).where(CampaignMember.campaign_id == campaign.id, CampaignMember.lead_id == lead.id)
+            select(CampaignMember).where(
+                CampaignMember.campaign_id == campaign.id, CampaignMember.lead_id == lead.id
+            )
         )
         if lead.first_campaign_id is None:
             lead.first_campaign_id = campaign.id
@@ -107,6 +119,8 @@ class MemberWriter:
             )
             return True, None
         member.status = item.status
-        if item.responded_at and (member.first_responded_at is None or item.responded_at < member.first_responded_at):
+        if item.responded_at and (
+            member.first_responded_at is None or item.responded_at < member.first_responded_at
+        ):
             member.first_responded_at = item.responded_at
         return False, None

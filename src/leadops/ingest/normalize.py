@@ -13,26 +13,89 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 FREE_MAIL_DOMAINS = frozenset(
     {
-        "gmail.com", "googlemail.com", "yahoo.co.jp", "ymail.ne.jp", "yahoo.com", "yahoo.ne.jp",
-        "outlook.jp", "outlook.com", "hotmail.com", "hotmail.co.jp", "live.jp", "live.com", "msn.com",
-        "icloud.com", "me.com", "mac.com", "aol.com", "docomo.ne.jp", "ezweb.ne.jp", "au.com",
-        "softbank.ne.jp", "i.softbank.jp", "nifty.com", "biglobe.ne.jp", "ocn.ne.jp", "so-net.ne.jp",
-        "excite.co.jp", "mail.com", "gmx.com", "gmx.net", "proton.me", "protonmail.com", "yandex.com",
-        "qq.com", "163.com", "zoho.com",
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.co.jp",
+        "ymail.ne.jp",
+        "yahoo.com",
+        "yahoo.ne.jp",
+        "outlook.jp",
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.co.jp",
+        "live.jp",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "docomo.ne.jp",
+        "ezweb.ne.jp",
+        "au.com",
+        "softbank.ne.jp",
+        "i.softbank.jp",
+        "nifty.com",
+        "biglobe.ne.jp",
+        "ocn.ne.jp",
+        "so-net.ne.jp",
+        "excite.co.jp",
+        "mail.com",
+        "gmx.com",
+        "gmx.net",
+        "proton.me",
+        "protonmail.com",
+        "yandex.com",
+        "qq.com",
+        "163.com",
+        "zoho.com",
     }
-)  # fmt: skip
+)
 
 # Legal forms stripped from company names, longest first so "Co., Ltd." goes before "Ltd.".
 _LEGAL_FORMS = sorted(
     [
-        "株式会社", "(株)", "有限会社", "(有)", "合同会社", "(同)", "合資会社", "(資)", "合名会社", "(名)",
-        "一般社団法人", "(一社)", "一般財団法人", "(一財)", "co., ltd.", "co.,ltd.", "co. ltd.", "co.ltd.",
-        "co., ltd", "co.,ltd", "company limited", "corporation", "incorporated", "limited", "inc.", "inc",
-        "corp.", "corp", "ltd.", "ltd", "llc", "l.l.c.", "k.k.", "g.k.", "gmbh", "co.", "plc",
+        "株式会社",
+        "(株)",
+        "有限会社",
+        "(有)",
+        "合同会社",
+        "(同)",
+        "合資会社",
+        "(資)",
+        "合名会社",
+        "(名)",
+        "一般社団法人",
+        "(一社)",
+        "一般財団法人",
+        "(一財)",
+        "co., ltd.",
+        "co.,ltd.",
+        "co. ltd.",
+        "co.ltd.",
+        "co., ltd",
+        "co.,ltd",
+        "company limited",
+        "corporation",
+        "incorporated",
+        "limited",
+        "inc.",
+        "inc",
+        "corp.",
+        "corp",
+        "ltd.",
+        "ltd",
+        "llc",
+        "l.l.c.",
+        "k.k.",
+        "g.k.",
+        "gmbh",
+        "co.",
+        "plc",
     ],
     key=len,
     reverse=True,
-)  # fmt: skip
+)
 _NAME_PUNCT_RE = re.compile(r"[\s\.,・･\-‐‑–—_'\"’“”()（）\[\]「」『』/]+")
 
 
@@ -103,17 +166,28 @@ _JA_DATE_RE = re.compile(
     r"(?:\s*[(（][^)）]*[)）])?"
     r"(?:\s*(?P<H>\d{1,2})(?:時|:)(?:\s*(?P<M>\d{1,2})分?)?(?:\s*(?P<S>\d{1,2})秒?)?)?$"
 )
-_ERA_SHORT_RE = re.compile(r"^(?P<era>[RHSrhs])(?P<ey>\d{1,2})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})$")
+_ERA_SHORT_RE = re.compile(
+    r"^(?P<era>[RHSrhs])(?P<ey>\d{1,2})[./](?P<m>\d{1,2})[./](?P<d>\d{1,2})$"
+)
 _NUMERIC_RE = re.compile(
     r"^(?P<a>\d{1,4})[/.\-](?P<b>\d{1,2})[/.\-](?P<c>\d{1,4})"
     r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?\s*(?P<ampm>[ap]\.?m\.?)?)?$",
     re.IGNORECASE,
 )
-_TEXT_FORMATS = ("%b %d, %Y", "%d %b %Y", "%B %d, %Y", "%d %B %Y", "%b %d, %Y %H:%M", "%d %b %Y %H:%M")
+_TEXT_FORMATS = (
+    "%b %d, %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%d %B %Y",
+    "%b %d, %Y %H:%M",
+    "%d %b %Y %H:%M",
+)
 DATE_HINT = "expected e.g. 2024-04-01, 2024/04/01 10:00, 2024年4月1日 or 令和6年4月1日"
 
 
-def _build(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+def _build(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     return datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - made aware by the caller
 
 
@@ -126,7 +200,9 @@ def _parse_naive(text: str, date_order: str) -> datetime | None:
             year = _ERAS[m["era"]] + era_year
         else:
             year = int(m["y"])
-        return _build(year, int(m["m"]), int(m["d"]), int(m["H"] or 0), int(m["M"] or 0), int(m["S"] or 0))
+        return _build(
+            year, int(m["m"]), int(m["d"]), int(m["H"] or 0), int(m["M"] or 0), int(m["S"] or 0)
+        )
     m = _ERA_SHORT_RE.match(text)
     if m:
         return _build(_ERAS[m["era"].lower()] + int(m["ey"]), int(m["m"]), int(m["d"]))
@@ -191,7 +267,10 @@ def parse_datetime(value: object, *, tz: tzinfo, date_order: str = "mdy") -> dat
 def check_not_future(at: datetime, now: datetime, tolerance: timedelta) -> None:
     if at > now + tolerance:
         hours = tolerance.total_seconds() / 3600
-        raise ValueError(f"{at.isoformat()} is in the future (more than {hours:g} h after now, {now.isoformat()})")
+        raise ValueError(
+            f"{at.isoformat()} is in the future (more than {hours:g} h after now, "
+            f"{now.isoformat()})"
+        )
 
 
 def parse_int(value: object) -> int | None:

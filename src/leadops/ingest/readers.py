@@ -130,7 +130,9 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Iterator[Row]:
         raise FileFormatError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
-            raise FileFormatError(f"{path.name}: no sheet {sheet!r}; sheets are {workbook.sheetnames}")
+            raise FileFormatError(
+                f"{path.name}: no sheet {sheet!r}; sheets are {workbook.sheetnames}"
+            )
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
         rows = worksheet.iter_rows(values_only=True)
         try:
@@ -139,7 +141,9 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Iterator[Row]:
             return
         columns = [normalize_header(str(h)) if h is not None else "" for h in header]
         for number, values in enumerate(rows, start=2):
-            if values is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            if values is None or all(
+                v is None or (isinstance(v, str) and not v.strip()) for v in values
+            ):
                 continue
             data = {
                 (columns[i] if i < len(columns) and columns[i] else f"column {i + 1}"): v
@@ -167,16 +171,29 @@ def read_jsonl(path: Path, encoding: str) -> Iterator[Row]:
             text, bad_at = _clean(line.rstrip("\r\n"))
             if bad_at is not None:
                 yield Row(
-                    number, {}, f"bytes that are not valid {encoding} at character {bad_at + 1}", raw={"line": text}
+                    number,
+                    {},
+                    f"bytes that are not valid {encoding} at character {bad_at + 1}",
+                    raw={"line": text},
                 )
                 continue
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield Row(number, {}, f"not valid JSON: {exc.msg} at column {exc.colno}", raw={"line": text})
+                yield Row(
+                    number,
+                    {},
+                    f"not valid JSON: {exc.msg} at column {exc.colno}",
+                    raw={"line": text},
+                )
                 continue
             if not isinstance(value, dict):
-                yield Row(number, {}, f"expected a JSON object, got {type(value).__name__}", raw={"line": text})
+                yield Row(
+                    number,
+                    {},
+                    f"expected a JSON object, got {type(value).__name__}",
+                    raw={"line": text},
+                )
                 continue
             yield Row(number, value, raw=value)
 
@@ -204,11 +221,15 @@ def file_kind(path: Path) -> str:
     if suffix in {".jsonl", ".ndjson", ".json"}:
         return "jsonl"
     if suffix == ".xls":
-        raise FileFormatError(f"{path.name}: the old .xls format is not supported; save it as .xlsx or CSV")
+        raise FileFormatError(
+            f"{path.name}: the old .xls format is not supported; save it as .xlsx or CSV"
+        )
     raise FileFormatError(f"{path.name}: unknown file type {suffix!r}; use {SUPPORTED}")
 
 
-def read_rows(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> tuple[str | None, Iterator[Row]]:
+def read_rows(
+    path: Path, *, encoding: str | None = None, sheet: str | None = None
+) -> tuple[str | None, Iterator[Row]]:
     """The detected (or given) encoding and an iterator over the file's rows."""
     if not path.exists():
         raise FileFormatError(f"{path}: no such file")

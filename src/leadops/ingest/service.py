@@ -20,7 +20,9 @@ from leadops.leads import lead_as_dict
 from leadops.models import ImportJob, ImportReject
 
 
-def upsert_lead(session: Session, settings: Settings, now: Any, data: dict[str, Any]) -> dict[str, Any]:
+def upsert_lead(
+    session: Session, settings: Settings, now: Any, data: dict[str, Any]
+) -> dict[str, Any]:
     ctx = IngestContext.from_settings(session, settings, now, actor_kind="api")
     item, errors = validate_lead(data, ctx, crm_source=data.get("crm_source"))
     if item is None:
@@ -37,7 +39,9 @@ def upsert_lead(session: Session, settings: Settings, now: Any, data: dict[str, 
     }
 
 
-def upsert_leads(session: Session, settings: Settings, now: Any, items: list[Any]) -> dict[str, Any]:
+def upsert_leads(
+    session: Session, settings: Settings, now: Any, items: list[Any]
+) -> dict[str, Any]:
     ctx = IngestContext.from_settings(session, settings, now, actor_kind="api")
     parsed, rejected = [], []
     for index, raw in enumerate(items):
@@ -65,20 +69,36 @@ def upsert_leads(session: Session, settings: Settings, now: Any, items: list[Any
     }
 
 
-def store_activities(session: Session, settings: Settings, now: Any, items: list[Any]) -> dict[str, Any]:
-    result = ingest_activities(IngestContext.from_settings(session, settings, now, actor_kind="api"), items)
+def store_activities(
+    session: Session, settings: Settings, now: Any, items: list[Any]
+) -> dict[str, Any]:
+    result = ingest_activities(
+        IngestContext.from_settings(session, settings, now, actor_kind="api"), items
+    )
     rejected = [r.as_dict() for r in result.rejected]
     record_rejects(session, now, "api-activities", items, rejected)
     return {**result.as_dict(), "good": result.accepted + result.duplicates}
 
 
-def record_rejects(session: Session, now: Any, kind: str, items: list[Any], rejected: list[dict[str, Any]]) -> None:
+def record_rejects(
+    session: Session, now: Any, kind: str, items: list[Any], rejected: list[dict[str, Any]]
+) -> None:
     """Rejected API items are kept like rejected file rows: nothing sent is silently lost."""
     if not rejected:
         return
-    job = ImportJob(kind=kind, state="done", dry_run=False, actor="api", started_at=now, finished_at=now,
-                    rows_total=len(items), rows_taken=len(items) - len(rejected), rows_unchanged=0,
-                    rows_rejected=len(rejected), rows_flagged=0)  # fmt: skip
+    job = ImportJob(
+        kind=kind,
+        state="done",
+        dry_run=False,
+        actor="api",
+        started_at=now,
+        finished_at=now,
+        rows_total=len(items),
+        rows_taken=len(items) - len(rejected),
+        rows_unchanged=0,
+        rows_rejected=len(rejected),
+        rows_flagged=0,
+    )
     session.add(job)
     session.flush()
     for reject in rejected:

@@ -1,4 +1,5 @@
-"""Alembic environment: the schema exists only through these migrations, on SQLite and PostgreSQL."""
+"""Alembic environment: the schema exists only through these migrations, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 

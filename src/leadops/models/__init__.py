@@ -9,7 +9,14 @@ from leadops.models.campaigns import Campaign, CampaignMember
 from leadops.models.leads import Lead, LeadAssignment, LeadEvent
 from leadops.models.opportunities import Opportunity, OpportunityEvent
 from leadops.models.org import OutOfOffice, RoutingCredit, Team, User
-from leadops.models.system import ForecastModel, ImportFlag, ImportJob, ImportReject, Notification, RulesVersion
+from leadops.models.system import (
+    ForecastModel,
+    ImportFlag,
+    ImportJob,
+    ImportReject,
+    Notification,
+    RulesVersion,
+)
 
 __all__ = [
     "ACTIVITY_TYPES",

@@ -1,7 +1,7 @@
 """Signed-in sessions, API tokens and saved views: what a person or a program uses to reach leadops.
 
-Secrets are never stored: a session cookie and an API token are random strings shown once; the tables
-keep only their SHA-256 (``token_hash``), so a copy of the database lets nobody in.
+Secrets are never stored: a session cookie and an API token are random strings shown once; the
+tables keep only their SHA-256 (``token_hash``), so a copy of the database lets nobody in.
 """
 
 from __future__ import annotations

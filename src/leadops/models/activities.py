@@ -65,7 +65,8 @@ class ScoreLedger(Base):
 
     __tablename__ = "score_ledger"
     __table_args__ = (
-        # One line per (lead, rules version, rule, cause): a retried sweep or rescore cannot add it twice.
+        # One line per (lead, rules version, rule, cause): a retried sweep or rescore cannot add it
+        # twice.
         UniqueConstraint("lead_id", "rules_version", "rule_id", "line_key"),
         Index("ix_score_ledger_lead_at", "lead_id", "at"),
         Index("ix_score_ledger_version_at", "rules_version", "at"),
@@ -73,7 +74,9 @@ class ScoreLedger(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
-    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="SET NULL"))
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="SET NULL")
+    )
     rule_id: Mapped[str] = mapped_column(String(200))
     rules_version: Mapped[int] = mapped_column(Integer)
     score_group: Mapped[str] = mapped_column(String(50), default="behavior")

@@ -20,7 +20,15 @@ CAMPAIGN_TYPES = (
     "ads",
     "email",
 )
-MEMBER_STATUSES = ("sent", "registered", "attended", "no_show", "booth_visit", "downloaded", "responded")
+MEMBER_STATUSES = (
+    "sent",
+    "registered",
+    "attended",
+    "no_show",
+    "booth_visit",
+    "downloaded",
+    "responded",
+)
 
 
 class Campaign(Base):

@@ -88,12 +88,22 @@ class Lead(Base):
 
 
 #: The columns bulk writers fill for a lead event.
-LEAD_EVENT_COLUMNS = ("lead_id", "at", "kind", "from_value", "to_value", "reason", "actor_kind", "actor_ref",
-                      "rules_version")  # fmt: skip
+LEAD_EVENT_COLUMNS = (
+    "lead_id",
+    "at",
+    "kind",
+    "from_value",
+    "to_value",
+    "reason",
+    "actor_kind",
+    "actor_ref",
+    "rules_version",
+)
 
 
 class LeadEvent(Base):
-    """One change of a lead's state: dwell time, cohorts, recycle reasons and forecasts read these."""
+    """One change of a lead's state: dwell time, cohorts, recycle reasons and forecasts read
+    these."""
 
     __tablename__ = "lead_events"
     __table_args__ = (

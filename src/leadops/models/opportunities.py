@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from leadops.models.base import Base, BigId, Json, UTCDateTime
 
-DEFAULT_STAGES = ("to_contact", "contacted", "follow_up", "proposal_draft", "proposal_sent", "won", "lost")
+DEFAULT_STAGES = (
+    "to_contact",
+    "contacted",
+    "follow_up",
+    "proposal_draft",
+    "proposal_sent",
+    "won",
+    "lost",
+)
 CLOSED_STAGES = ("won", "lost")
 
 
@@ -24,7 +32,9 @@ class Opportunity(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     #: The inside-sales rep who set the appointment.

@@ -99,9 +99,9 @@ class ImportFlag(Base):
 
 
 class ForecastModel(Base):
-    """A learned forecast model, kept so that the forecast report does not replay the history each time.
-    ``key`` names what it was learned from (the day, the closed statuses and a fingerprint of the history
-    before the month); the worker learns the day's model once."""
+    """A learned forecast model, kept so that the forecast report does not replay the history each
+    time. ``key`` names what it was learned from (the day, the closed statuses and a fingerprint of
+    the history before the month); the worker learns the day's model once."""
 
     __tablename__ = "forecast_models"
 

@@ -12,9 +12,10 @@ __all__ = ["REPORTS", "ReportParams", "ReportResult", "run_report"]
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a report builds its rows: a report allocates up to hundreds of
-    thousands of small lists and tuples, none of them in cycles, and each collection pass would walk them
-    all again (a third of a large report's time). Reference counting still frees memory as usual."""
+    """No cyclic garbage collection while a report builds its rows: a report allocates up to
+    hundreds of thousands of small lists and tuples, none of them in cycles, and each collection
+    pass would walk them all again (a third of a large report's time). Reference counting still
+    frees memory as usual."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -1,9 +1,9 @@
 """What every report shares: its parameters (range, period, attribution), its result (named columns,
 rows, notes, anomalies), periods in the configured time zone, and the table of reports by name.
 
-Reports read the history (lead events, opportunities, touches) with plain SELECTs that work on SQLite
-and PostgreSQL alike; dates are bucketed into periods in Python, in the configured time zone, so a
-month is a Tokyo month on both databases.
+Reports read the history (lead events, opportunities, touches) with plain SELECTs that work on
+SQLite and PostgreSQL alike; dates are bucketed into periods in Python, in the configured time zone,
+so a month is a Tokyo month on both databases.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 
 @dataclass(frozen=True)
 class ReportParams:
-    """``start`` inclusive, ``end`` exclusive, both aware; ``by``: attribute outcomes to the period they
-    happened in, or to the cohort (acquisition period) of their lead (seed 004)."""
+    """``start`` inclusive, ``end`` exclusive, both aware; ``by``: attribute outcomes to the period
+    they happened in, or to the cohort (acquisition period) of their lead (seed 004)."""
 
     start: datetime | None = None
     end: datetime | None = None
@@ -42,11 +42,17 @@ class ReportParams:
     def __post_init__(self) -> None:
         errors = []
         if self.period not in PERIODS:
-            errors.append(FieldError("period", f"expected one of {', '.join(PERIODS)}, got {self.period!r}"))
+            errors.append(
+                FieldError("period", f"expected one of {', '.join(PERIODS)}, got {self.period!r}")
+            )
         if self.by not in ("period", "cohort"):
             errors.append(FieldError("by", f"expected period or cohort, got {self.by!r}"))
         if self.threshold < 1:
-            errors.append(FieldError("threshold", f"expected a whole number of points ≥ 1, got {self.threshold}"))
+            errors.append(
+                FieldError(
+                    "threshold", f"expected a whole number of points ≥ 1, got {self.threshold}"
+                )
+            )
         if self.start and self.end and self.start >= self.end:
             errors.append(FieldError("to", "the end of the range must come after its start"))
         if errors:
@@ -59,8 +65,14 @@ class ReportParams:
 
     def in_range(self, column: Any) -> list[Any]:
         """SQL conditions keeping ``column`` (a time) within [start, end)."""
-        return [c for c in (column >= self.start if self.start is not None else None,
-                            column < self.end if self.end is not None else None) if c is not None]  # fmt: skip
+        return [
+            c
+            for c in (
+                column >= self.start if self.start is not None else None,
+                column < self.end if self.end is not None else None,
+            )
+            if c is not None
+        ]
 
     @property
     def moment(self) -> datetime:
@@ -100,14 +112,16 @@ class ReportResult:
     rows: list[list[Any]]
     definition: str
     notes: list[str] = field(default_factory=list)
-    #: Rows that look wrong in the data (e.g. a deal won before its lead's first contact): shown, not hidden.
+    #: Rows that look wrong in the data (e.g. a deal won before its lead's first contact): shown,
+    #: not hidden.
     anomalies: list[dict[str, Any]] = field(default_factory=list)
     #: Extra tables (a cohort's rates, a funnel's conversions), each with its columns and rows.
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def localize(self, tz: ZoneInfo) -> None:
-        """Times in the report's time zone (what its reader's calendar says), in every table. A column holds
-        one kind of value: it is a time column when its first value that is not None is an aware time."""
+        """Times in the report's time zone (what its reader's calendar says), in every table. A
+        column holds one kind of value: it is a time column when its first value that is not None is
+        an aware time."""
         for rows in [self.rows, *(s["rows"] for s in self.sections.values())]:
             if not rows:
                 continue
@@ -124,11 +138,21 @@ class ReportResult:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def to_json(self) -> dict[str, Any]:
-        return {"report": self.name, "definition": self.definition, "columns": self.columns,
-                "rows": self.as_dicts(), "notes": self.notes, "anomalies": self.anomalies,
-                "sections": {name: {"columns": t["columns"],
-                                    "rows": [dict(zip(t["columns"], row, strict=True)) for row in t["rows"]]}
-                             for name, t in self.sections.items()}}  # fmt: skip
+        return {
+            "report": self.name,
+            "definition": self.definition,
+            "columns": self.columns,
+            "rows": self.as_dicts(),
+            "notes": self.notes,
+            "anomalies": self.anomalies,
+            "sections": {
+                name: {
+                    "columns": t["columns"],
+                    "rows": [dict(zip(t["columns"], row, strict=True)) for row in t["rows"]],
+                }
+                for name, t in self.sections.items()
+            },
+        }
 
 
 ReportFn = Callable[[Session, ReportParams], ReportResult]
@@ -189,7 +213,8 @@ def report_params(
     backtest: bool = False,
 ) -> ReportParams:
     """Report parameters from user input: dates (inclusive) or times in the configured time zone;
-    ``as_of`` replaces "now" (a date means the start of the next day: the report as that day closed)."""
+    ``as_of`` replaces "now" (a date means the start of the next day: the report as that day
+    closed)."""
     from leadops.ingest.normalize import parse_datetime
 
     def moment(value: str | None, name: str, *, end_of_day: bool) -> datetime | None:
@@ -203,6 +228,13 @@ def report_params(
             at = datetime.combine(at.astimezone(tz).date() + timedelta(days=1), time(), tzinfo=tz)
         return at
 
-    return ReportParams(start=moment(start, "from", end_of_day=False), end=moment(end, "to", end_of_day=True),
-                        period=period, by=by, tz=tz, now=moment(as_of, "as_of", end_of_day=True) or now,
-                        threshold=threshold, backtest=backtest)  # fmt: skip
+    return ReportParams(
+        start=moment(start, "from", end_of_day=False),
+        end=moment(end, "to", end_of_day=True),
+        period=period,
+        by=by,
+        tz=tz,
+        now=moment(as_of, "as_of", end_of_day=True) or now,
+        threshold=threshold,
+        backtest=backtest,
+    )

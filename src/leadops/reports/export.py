@@ -32,7 +32,9 @@ def _xlsx_cell(value: Any) -> Any:
     if isinstance(value, dict | list):
         return str(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.replace(tzinfo=None)  # Excel has no time zones: the wall time of the report's zone
+        return value.replace(
+            tzinfo=None
+        )  # Excel has no time zones: the wall time of the report's zone
     return value
 
 

@@ -1,5 +1,5 @@
-"""Reports an IS manager works from each morning: dwell, recycle-reasons, tasks, new-leads, score-jumps.
-Their definitions are in docs/reports.md."""
+"""Reports an IS manager works from each morning: dwell, recycle-reasons, tasks, new-leads,
+score-jumps. Their definitions are in docs/reports.md."""
 
 from __future__ import annotations
 
@@ -30,23 +30,41 @@ UNASSIGNED = "(unassigned)"
 
 
 def _emails(session: Session) -> dict[int, str]:
-    return {uid: email or name or f"user {uid}" for uid, email, name in session.execute(
-        select(User.id, User.email, User.name))}  # fmt: skip
+    return {
+        uid: email or name or f"user {uid}"
+        for uid, email, name in session.execute(select(User.id, User.email, User.name))
+    }
 
 
 def _created_in(params: ReportParams) -> list[Any]:
     return [Lead.merged_into_id.is_(None), *params.in_range(Lead.created_at)]
 
 
-@report("dwell", "days in the current status per lead; mean and median per status; leads past their deadline")
+@report(
+    "dwell",
+    "days in the current status per lead; mean and median per status; leads past their deadline",
+)
 def dwell(session: Session, params: ReportParams) -> ReportResult:
     now = params.moment
     emails = _emails(session)
     since = utc_moment(func.coalesce(Lead.status_changed_at, Lead.created_at))
-    rows = session.connection().execute(
-        select(Lead.id, Lead.email, Lead.owner_id, Lead.status, Lead.touch_stage, since, Lead.next_due_at)
-        .where(*_created_in(params)).order_by(Lead.id)
-    ).all()  # fmt: skip
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Lead.id,
+                Lead.email,
+                Lead.owner_id,
+                Lead.status,
+                Lead.touch_stage,
+                since,
+                Lead.next_due_at,
+            )
+            .where(*_created_in(params))
+            .order_by(Lead.id)
+        )
+        .all()
+    )
     per_status: dict[str, list[float]] = defaultdict(list)
     stale_per_status: Counter[str] = Counter()
     leads: list[list[Any]] = []
@@ -59,38 +77,84 @@ def dwell(session: Session, params: ReportParams) -> ReportResult:
         leads.append([lead_id, email, person, status, stage, entered, days])
         if due is not None and due < now:
             stale_per_status[status] += 1
-            stale.append([lead_id, email, person, status, stage, due, round((now - due).total_seconds() / 3600, 1)])
+            stale.append(
+                [
+                    lead_id,
+                    email,
+                    person,
+                    status,
+                    stage,
+                    due,
+                    round((now - due).total_seconds() / 3600, 1),
+                ]
+            )
     stale.sort(key=lambda r: (-r[6], r[0]))
-    summary = [[status, len(values), mean(values), median(values), max(values), stale_per_status[status]]
-               for status, values in sorted(per_status.items())]  # fmt: skip
+    summary = [
+        [status, len(values), mean(values), median(values), max(values), stale_per_status[status]]
+        for status, values in sorted(per_status.items())
+    ]
     return ReportResult(
-        "dwell", ["status", "leads", "mean_days", "median_days", "max_days", "past_deadline"], summary,
-        "Leads (created in the range, not merged) by current status: days since they entered it (the last "
-        "status change, else creation) up to now. Past deadline: the cadence's next deadline (first touch, next "
+        "dwell",
+        ["status", "leads", "mean_days", "median_days", "max_days", "past_deadline"],
+        summary,
+        "Leads (created in the range, not merged) by current status: days since they entered it "
+        "(the last "
+        "status change, else creation) up to now. Past deadline: the cadence's next deadline "
+        "(first touch, next "
         "touch or reply) has passed without the touch.",
         sections={
-            "past_deadline": {"columns": ["lead_id", "email", "owner", "status", "touch_stage", "due_at",
-                                          "hours_overdue"], "rows": stale},
-            "leads": {"columns": ["lead_id", "email", "owner", "status", "touch_stage", "since", "days"],
-                      "rows": leads},
+            "past_deadline": {
+                "columns": [
+                    "lead_id",
+                    "email",
+                    "owner",
+                    "status",
+                    "touch_stage",
+                    "due_at",
+                    "hours_overdue",
+                ],
+                "rows": stale,
+            },
+            "leads": {
+                "columns": ["lead_id", "email", "owner", "status", "touch_stage", "since", "days"],
+                "rows": leads,
+            },
         },
-    )  # fmt: skip
+    )
 
 
 @report("recycle-reasons", "leads sent to recycled: from which status and touch stage, and why")
 def recycle_reasons(session: Session, params: ReportParams) -> ReportResult:
-    # The touch stage just before the move: the lead's last touch_stage event up to then (lead/time index).
+    # The touch stage just before the move: the lead's last touch_stage event up to then (lead/time
+    # index).
     before = aliased(LeadEvent)
     stage_then = (
-        select(before.to_value).where(before.lead_id == LeadEvent.lead_id, before.kind == "touch_stage",
-                                      before.at <= LeadEvent.at)
-        .order_by(before.at.desc(), before.id.desc()).limit(1).scalar_subquery()
-    )  # fmt: skip
+        select(before.to_value)
+        .where(
+            before.lead_id == LeadEvent.lead_id,
+            before.kind == "touch_stage",
+            before.at <= LeadEvent.at,
+        )
+        .order_by(before.at.desc(), before.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     recycled = session.execute(
-        select(LeadEvent.lead_id, LeadEvent.at, LeadEvent.from_value, LeadEvent.reason, Lead.created_at, stage_then)
+        select(
+            LeadEvent.lead_id,
+            LeadEvent.at,
+            LeadEvent.from_value,
+            LeadEvent.reason,
+            Lead.created_at,
+            stage_then,
+        )
         .join(Lead, Lead.id == LeadEvent.lead_id)
-        .where(LeadEvent.kind == "status", LeadEvent.to_value == "recycled", Lead.merged_into_id.is_(None))
-    ).all()  # fmt: skip
+        .where(
+            LeadEvent.kind == "status",
+            LeadEvent.to_value == "recycled",
+            Lead.merged_into_id.is_(None),
+        )
+    ).all()
     cohort_mode = params.by == "cohort"
     chosen = [r for r in recycled if params.within(r[4] if cohort_mode else r[1])]
     cells: Counter[tuple[str, str, str, str]] = Counter()
@@ -99,43 +163,67 @@ def recycle_reasons(session: Session, params: ReportParams) -> ReportResult:
         label = params.bucket(created if cohort_mode else at)
         cells[(label, reason or "(no reason)", from_status or "(none)", stage or "untouched")] += 1
         totals[label] += 1
-    rows = [[label, reason, status, stage, count, rate(count, totals[label])]
-            for (label, reason, status, stage), count in sorted(cells.items())]  # fmt: skip
+    rows = [
+        [label, reason, status, stage, count, rate(count, totals[label])]
+        for (label, reason, status, stage), count in sorted(cells.items())
+    ]
     by_reason: Counter[str] = Counter()
     for (_, reason, _, _), count in cells.items():
         by_reason[reason] += count
     everything = sum(by_reason.values())
     return ReportResult(
-        "recycle-reasons", ["period", "reason", "from_status", "from_touch_stage", "leads", "share"], rows,
-        "Every move to the recycled status (a status event) in the range, by the period it happened in (by=period) "
-        "or the period its lead was acquired (by=cohort): the reason given, the status it left and the touch "
-        "stage the lead had reached then. A lead recycled twice counts twice. Share: of the period's recycles.",
-        sections={"by_reason": {"columns": ["reason", "leads", "share"],
-                                "rows": [[r, n, rate(n, everything)] for r, n in by_reason.most_common()]}},
-    )  # fmt: skip
+        "recycle-reasons",
+        ["period", "reason", "from_status", "from_touch_stage", "leads", "share"],
+        rows,
+        "Every move to the recycled status (a status event) in the range, by the period it "
+        "happened in (by=period) "
+        "or the period its lead was acquired (by=cohort): the reason given, the status it left and "
+        "the touch "
+        "stage the lead had reached then. A lead recycled twice counts twice. Share: of the "
+        "period's recycles.",
+        sections={
+            "by_reason": {
+                "columns": ["reason", "leads", "share"],
+                "rows": [[r, n, rate(n, everything)] for r, n in by_reason.most_common()],
+            }
+        },
+    )
 
 
-@report("tasks", "per owner: open, done and overdue tasks, SLA compliance, median hours to the first touch")
+@report(
+    "tasks",
+    "per owner: open, done and overdue tasks, SLA compliance, median hours to the first touch",
+)
 def tasks(session: Session, params: ReportParams) -> ReportResult:
     now = params.moment
     emails = _emails(session)
     per_owner: dict[str, Counter[str]] = defaultdict(Counter)
     for owner_id, state, due, completed in session.execute(
-        select(Task.owner_id, Task.state, Task.due_at, Task.completed_at).where(*params.in_range(Task.created_at))
+        select(Task.owner_id, Task.state, Task.due_at, Task.completed_at).where(
+            *params.in_range(Task.created_at)
+        )
     ):
         counts = per_owner[emails.get(owner_id, UNASSIGNED) if owner_id else UNASSIGNED]
         counts[state] += 1
         if state == "open" and due is not None and due < now:
             counts["overdue"] += 1
         if state == "done":
-            counts["on_time" if due is None or completed is None or completed <= due else "late"] += 1
-    # Speed to lead: hours from a lead's creation to its first touch, credited to whoever made that touch.
-    first = select(Touch.lead_id, func.min(Touch.at).label("first_at")).group_by(Touch.lead_id).subquery()
+            counts[
+                "on_time" if due is None or completed is None or completed <= due else "late"
+            ] += 1
+    # Speed to lead: hours from a lead's creation to its first touch, credited to whoever made that
+    # touch.
+    first = (
+        select(Touch.lead_id, func.min(Touch.at).label("first_at"))
+        .group_by(Touch.lead_id)
+        .subquery()
+    )
     touch_rows = session.execute(
         select(Touch.user_id, Lead.created_at, first.c.first_at)
         .join(first, (first.c.lead_id == Touch.lead_id) & (first.c.first_at == Touch.at))
-        .join(Lead, Lead.id == Touch.lead_id).where(*_created_in(params))
-    ).all()  # fmt: skip
+        .join(Lead, Lead.id == Touch.lead_id)
+        .where(*_created_in(params))
+    ).all()
     speed: dict[str, list[float]] = defaultdict(list)
     for user, created, first_at in touch_rows:
         speed[emails.get(user, UNASSIGNED) if user else UNASSIGNED].append(
@@ -146,39 +234,70 @@ def tasks(session: Session, params: ReportParams) -> ReportResult:
         c = per_owner[owner]
         judged = c["done"] + c["overdue"]
         hours = speed.get(owner, [])
-        rows.append([owner, c["open"], c["done"], c["cancelled"], c["overdue"], c["on_time"], c["late"],
-                     rate(c["on_time"], judged), round(statistics.median(hours), 1) if hours else None,
-                     len(hours)])  # fmt: skip
+        rows.append(
+            [
+                owner,
+                c["open"],
+                c["done"],
+                c["cancelled"],
+                c["overdue"],
+                c["on_time"],
+                c["late"],
+                rate(c["on_time"], judged),
+                round(statistics.median(hours), 1) if hours else None,
+                len(hours),
+            ]
+        )
     return ReportResult(
         "tasks",
-        ["owner", "open", "done", "cancelled", "overdue", "done_on_time", "done_late", "sla_compliance",
-         "first_touch_hours_median", "first_touches"], rows,
-        "Tasks (approach requests) created in the range, by their owner. Overdue: open past its due time now. "
-        "SLA compliance: done by the due time ÷ (done + overdue); cancelled and open-not-yet-due tasks are not "
-        "judged. First touch: hours from a lead's creation (leads created in the range) to its first touch, "
+        [
+            "owner",
+            "open",
+            "done",
+            "cancelled",
+            "overdue",
+            "done_on_time",
+            "done_late",
+            "sla_compliance",
+            "first_touch_hours_median",
+            "first_touches",
+        ],
+        rows,
+        "Tasks (approach requests) created in the range, by their owner. Overdue: open past its "
+        "due time now. "
+        "SLA compliance: done by the due time ÷ (done + overdue); cancelled and open-not-yet-due "
+        "tasks are not "
+        "judged. First touch: hours from a lead's creation (leads created in the range) to its "
+        "first touch, "
         "credited to the person who made it (median, and how many leads).",
-    )  # fmt: skip
+    )
 
 
 @report("new-leads", "created today by source, this week by score band, this month by status")
 def new_leads(session: Session, params: ReportParams) -> ReportResult:
     today = params.today()
     week_start = today - timedelta(days=today.weekday())
-    windows = [("today", day_start(today, params.tz), "source"),
-               ("this_week", day_start(week_start, params.tz), "score_band"),
-               ("this_month", day_start(today.replace(day=1), params.tz), "status")]  # fmt: skip
+    windows = [
+        ("today", day_start(today, params.tz), "source"),
+        ("this_week", day_start(week_start, params.tz), "score_band"),
+        ("this_month", day_start(today.replace(day=1), params.tz), "status"),
+    ]
     earliest = min(start for _, start, _ in windows)
     end = day_start(today + timedelta(days=1), params.tz)
     leads = session.execute(
-        select(Lead.id, Lead.email, Lead.company, Lead.source, Lead.score, Lead.status, Lead.created_at)
+        select(
+            Lead.id, Lead.email, Lead.company, Lead.source, Lead.score, Lead.status, Lead.created_at
+        )
         .where(Lead.merged_into_id.is_(None), Lead.created_at >= earliest, Lead.created_at < end)
         .order_by(Lead.created_at, Lead.id)
-    ).all()  # fmt: skip
+    ).all()
     rules = active_rules(session, params.moment)
     labels, low = {}, 0
     for item in rules.document.temperature.bands:  # "warm (40–99)": the band with its scores
         labels[item.name] = (
-            f"{item.name} ({low}–{item.below - 1})" if item.below is not None else f"{item.name} ({low}+)"
+            f"{item.name} ({low}–{item.below - 1})"
+            if item.below is not None
+            else f"{item.name} ({low}+)"
         )
         low = item.below if item.below is not None else low
 
@@ -189,42 +308,75 @@ def new_leads(session: Session, params: ReportParams) -> ReportResult:
     sections: dict[str, dict[str, Any]] = {}
     for window, start, dimension in windows:
         chosen = [r for r in leads if r[6] >= start]
-        group = {"source": lambda r: r[3] or "(blank)", "score_band": lambda r: band(r[4]),
-                 "status": lambda r: r[5]}[dimension]  # fmt: skip
+        group = {
+            "source": lambda r: r[3] or "(blank)",
+            "score_band": lambda r: band(r[4]),
+            "status": lambda r: r[5],
+        }[dimension]
         counts = Counter(group(r) for r in chosen)
         rows.extend([window, dimension, value, count] for value, count in sorted(counts.items()))
-        listed = sorted(chosen, key=lambda r: (-r[4], r[0])) if dimension == "score_band" else \
-            sorted(chosen, key=lambda r: (group(r), r[6], r[0]))  # fmt: skip
-        sections[window] = {"columns": ["lead_id", "email", "company", dimension, "score", "created_at"],
-                            "rows": [[r[0], r[1], r[2], group(r), r[4], r[6]] for r in listed]}  # fmt: skip
+        listed = (
+            sorted(chosen, key=lambda r: (-r[4], r[0]))
+            if dimension == "score_band"
+            else sorted(chosen, key=lambda r: (group(r), r[6], r[0]))
+        )
+        sections[window] = {
+            "columns": ["lead_id", "email", "company", dimension, "score", "created_at"],
+            "rows": [[r[0], r[1], r[2], group(r), r[4], r[6]] for r in listed],
+        }
     return ReportResult(
-        "new-leads", ["window", "by", "value", "leads"], rows,
-        "Leads created today, this week (from Monday) and this month, up to now in the configured time zone: "
-        "today's by source, this week's by score band (the rules' temperature bands), this month's by current "
-        "status; each window also lists its leads (this week's highest score first). --from/--to do not apply.",
+        "new-leads",
+        ["window", "by", "value", "leads"],
+        rows,
+        "Leads created today, this week (from Monday) and this month, up to now in the configured "
+        "time zone: "
+        "today's by source, this week's by score band (the rules' temperature bands), this month's "
+        "by current "
+        "status; each window also lists its leads (this week's highest score first). --from/--to "
+        "do not apply.",
         sections=sections,
-    )  # fmt: skip
+    )
 
 
-@report("score-jumps", "leads whose score rose by at least N (default 10) since the previous day, by date and status")
+@report(
+    "score-jumps",
+    "leads whose score rose by at least N (default 10) since the previous day, by date and status",
+)
 def score_jumps(session: Session, params: ReportParams) -> ReportResult:
     today = params.today()
-    last = (params.end - timedelta(microseconds=1)).astimezone(params.tz).date() if params.end else today
+    last = (
+        (params.end - timedelta(microseconds=1)).astimezone(params.tz).date()
+        if params.end
+        else today
+    )
     first = params.start.astimezone(params.tz).date() if params.start else last - timedelta(days=6)
     if (last - first).days > 366:
-        raise ValidationFailed([FieldError("from", "score-jumps covers at most a year of days at a time")])
+        raise ValidationFailed(
+            [FieldError("from", "score-jumps covers at most a year of days at a time")]
+        )
     rules = active_rules(session, params.moment)
     found = jumps_between(session, rules, first, last, params.tz, min_rise=params.threshold)
-    rows = [[day.isoformat(), j.status, j.lead_id, j.email, j.rise, j.score]
-            for day in sorted(found, reverse=True) for j in found[day]]  # fmt: skip
+    rows = [
+        [day.isoformat(), j.status, j.lead_id, j.email, j.rise, j.score]
+        for day in sorted(found, reverse=True)
+        for j in found[day]
+    ]
     per_day_status = Counter((r[0], r[1]) for r in rows)
     return ReportResult(
-        "score-jumps", ["date", "status", "lead_id", "email", "rise", "score_now"], rows,
-        f"For each day of the range (default: the last 7 days up to today), leads whose score rose by at least "
-        f"{params.threshold} points during that day (since the end of the previous day), from the score ledger of "
-        "the active rules version, days in the configured time zone; newest day first, biggest rise first. "
+        "score-jumps",
+        ["date", "status", "lead_id", "email", "rise", "score_now"],
+        rows,
+        "For each day of the range (default: the last 7 days up to today), leads whose score rose "
+        "by at least "
+        f"{params.threshold} points during that day (since the end of the previous day), from the "
+        "score ledger of "
+        "the active rules version, days in the configured time zone; newest day first, biggest "
+        "rise first. "
         "Status is the lead's status now.",
-        sections={"by_date_status": {"columns": ["date", "status", "leads"],
-                                     "rows": [[d, s, n] for (d, s), n in sorted(per_day_status.items(),
-                                                                                reverse=True)]}},
-    )  # fmt: skip
+        sections={
+            "by_date_status": {
+                "columns": ["date", "status", "leads"],
+                "rows": [[d, s, n] for (d, s), n in sorted(per_day_status.items(), reverse=True)],
+            }
+        },
+    )

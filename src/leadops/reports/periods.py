@@ -1,9 +1,10 @@
 """Periods in SQL: the local period a stored UTC time falls in, computed by the database.
 
-Reports group by the first day of the period (day, ISO week from Monday, month, quarter, year) in the
-configured time zone. PostgreSQL converts with its own zone database (``timezone(zone, at)``). SQLite has
-no zones: the UTC offset is chosen by a ``CASE`` over the zone's transitions (from Python's zone data,
-newest first so recent rows decide fast), which is exact for every zone, with or without summer time.
+Reports group by the first day of the period (day, ISO week from Monday, month, quarter, year) in
+the configured time zone. PostgreSQL converts with its own zone database (``timezone(zone, at)``).
+SQLite has no zones: the UTC offset is chosen by a ``CASE`` over the zone's transitions (from
+Python's zone data, newest first so recent rows decide fast), which is exact for every zone, with or
+without summer time.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ FIRST_YEAR = 1970
 
 @lru_cache(maxsize=32)
 def transitions(zone: str, last_year: int) -> tuple[tuple[datetime, int], ...]:
-    """(UTC moment, offset in minutes from then on) for each change of the zone's offset, oldest first,
-    starting with the offset in force at the start of ``FIRST_YEAR``."""
+    """(UTC moment, offset in minutes from then on) for each change of the zone's offset, oldest
+    first, starting with the offset in force at the start of ``FIRST_YEAR``."""
     tz = ZoneInfo(zone)
 
     def offset(at: datetime) -> int:
@@ -61,13 +62,16 @@ def _sqlite_offset(column: Any, params: ReportParams) -> Any:
     if len(changes) == 1:
         return literal(_modifier(changes[0][1]))
     newest_first = list(reversed(changes))
-    whens = [(column >= literal(at, UTCDateTime), literal(_modifier(minutes))) for at, minutes in newest_first[:-1]]
+    whens = [
+        (column >= literal(at, UTCDateTime), literal(_modifier(minutes)))
+        for at, minutes in newest_first[:-1]
+    ]
     return case(*whens, else_=literal(_modifier(newest_first[-1][1])))
 
 
 def period_key(session: Session, column: Any, params: ReportParams) -> Any:
-    """SQL: the first day of the local period ``column`` falls in (a date on PostgreSQL, text on SQLite;
-    :func:`period_of` reads either)."""
+    """SQL: the first day of the local period ``column`` falls in (a date on PostgreSQL, text on
+    SQLite; :func:`period_of` reads either)."""
     if session.get_bind().dialect.name == "postgresql":
         local = func.timezone(params.tz.key, column)
         return cast(func.date_trunc(params.period, local), Date)

@@ -64,7 +64,10 @@ def org_from_data(raw: Any) -> OrgDocument:
     try:
         document = OrgDocument.model_validate(raw)
     except ValidationError as exc:
-        errors = [FieldError(".".join(str(p) for p in e["loc"]) or "(document)", e["msg"]) for e in exc.errors()]
+        errors = [
+            FieldError(".".join(str(p) for p in e["loc"]) or "(document)", e["msg"])
+            for e in exc.errors()
+        ]
         raise ValidationFailed(errors) from None
     teams = {t.name for t in document.teams}
     problems = []
@@ -74,20 +77,27 @@ def org_from_data(raw: Any) -> OrgDocument:
         except ValueError as exc:
             problems.append(FieldError(f"users.{index}.email", str(exc)))
         if user.team is not None and user.team not in teams:
-            problems.append(FieldError(f"users.{index}.team", f"no team {user.team!r} in this document"))
+            problems.append(
+                FieldError(f"users.{index}.team", f"no team {user.team!r} in this document")
+            )
     emails = {normalize_email(u.email) for u in document.users if "@" in u.email}
     for index, team in enumerate(document.teams):
         if team.parent is not None and team.parent not in teams:
-            problems.append(FieldError(f"teams.{index}.parent", f"no team {team.parent!r} in this document"))
+            problems.append(
+                FieldError(f"teams.{index}.parent", f"no team {team.parent!r} in this document")
+            )
         if team.manager is not None and normalize_email(team.manager) not in emails:
-            problems.append(FieldError(f"teams.{index}.manager", f"no user {team.manager!r} in this document"))
+            problems.append(
+                FieldError(f"teams.{index}.manager", f"no user {team.manager!r} in this document")
+            )
     if problems:
         raise ValidationFailed(problems)
     return document
 
 
 def _moment(value: date | datetime, tz: Any, *, end: bool) -> datetime:
-    """A time as given, or a date's start (``from``) or the start of the day after it (``to``, inclusive)."""
+    """A time as given, or a date's start (``from``) or the start of the day after it (``to``,
+    inclusive)."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
     return datetime.combine(value + timedelta(days=1) if end else value, time(), tzinfo=tz)
@@ -117,7 +127,12 @@ def apply_org(session: Session, document: OrgDocument, *, now: datetime, tz: Any
             session.add(user)
             users[email] = user
             created["users"] += 1
-        user.name, user.role, user.active, user.locale = item.name, item.role, item.active, item.locale
+        user.name, user.role, user.active, user.locale = (
+            item.name,
+            item.role,
+            item.active,
+            item.locale,
+        )
         user.team_id = teams[item.team].id if item.team else None
         user.routing_weight, user.capacity = item.weight, item.capacity
     session.flush()
@@ -127,8 +142,14 @@ def apply_org(session: Session, document: OrgDocument, *, now: datetime, tz: Any
         user = users[normalize_email(item.email)]
         session.execute(delete(OutOfOffice).where(OutOfOffice.user_id == user.id))
         for away in item.out_of_office:
-            session.add(OutOfOffice(user_id=user.id, starts_at=_moment(away.start, tz, end=False),
-                                    ends_at=_moment(away.end, tz, end=True), note=away.note))  # fmt: skip
+            session.add(
+                OutOfOffice(
+                    user_id=user.id,
+                    starts_at=_moment(away.start, tz, end=False),
+                    ends_at=_moment(away.end, tz, end=True),
+                    note=away.note,
+                )
+            )
     for team_in in document.teams:
         manager = users[normalize_email(team_in.manager)] if team_in.manager else None
         teams[team_in.name].manager_id = manager.id if manager else None
@@ -147,14 +168,27 @@ def describe_org(session: Session) -> list[dict[str, Any]]:
     for team in session.scalars(select(Team).order_by(Team.id)):
         manager = by_id.get(team.manager_id) if team.manager_id else None
         parent = session.get(Team, team.parent_id) if team.parent_id else None
-        out.append({
-            "team": team.name, "kind": team.kind, "parent": parent.name if parent else None,
-            "manager": manager.email if manager else None,
-            "members": [
-                {"email": u.email, "name": u.name, "role": u.role, "weight": u.routing_weight, "capacity": u.capacity,
-                 "active": u.active,
-                 "out_of_office": [(p.starts_at, p.ends_at, p.note) for p in away.get(u.id, [])]}
-                for u in users if u.team_id == team.id
-            ],
-        })  # fmt: skip
+        out.append(
+            {
+                "team": team.name,
+                "kind": team.kind,
+                "parent": parent.name if parent else None,
+                "manager": manager.email if manager else None,
+                "members": [
+                    {
+                        "email": u.email,
+                        "name": u.name,
+                        "role": u.role,
+                        "weight": u.routing_weight,
+                        "capacity": u.capacity,
+                        "active": u.active,
+                        "out_of_office": [
+                            (p.starts_at, p.ends_at, p.note) for p in away.get(u.id, [])
+                        ],
+                    }
+                    for u in users
+                    if u.team_id == team.id
+                ],
+            }
+        )
     return out

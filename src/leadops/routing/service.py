@@ -6,10 +6,11 @@ When it runs: a lead with no owner is routed as soon as it is scored (on ingest,
 ``leadops route``); a lead whose level changes is routed again and moves only if the rules now name
 another team (a handoff, seed 001 STEP4). Leads in a closed status and merged leads are left alone.
 
-Concurrency: the chosen teams' rows are locked (PostgreSQL ``FOR NO KEY UPDATE``, in id order, after the
-leads' own locks) before the roster, open-lead counts and round-robin credits are read, so routers in
-any number of processes share one exact round-robin sequence. On SQLite the single writer lock does
-the same; a router that read a stale snapshot fails to write and its unit of work is retried.
+Concurrency: the chosen teams' rows are locked (PostgreSQL ``FOR NO KEY UPDATE``, in id order, after
+the leads' own locks) before the roster, open-lead counts and round-robin credits are read, so
+routers in any number of processes share one exact round-robin sequence. On SQLite the single writer
+lock does the same; a router that read a stale snapshot fails to write and its unit of work is
+retried.
 """
 
 from __future__ import annotations
@@ -27,7 +28,17 @@ from leadops.cadence.calendar import add_hours
 from leadops.db import insert_for
 from leadops.errors import Forbidden, LeadopsError, NotFound
 from leadops.ingest.bulk import insert_plain
-from leadops.models import Account, Lead, LeadAssignment, LeadEvent, Opportunity, OutOfOffice, RoutingCredit, Team, User
+from leadops.models import (
+    Account,
+    Lead,
+    LeadAssignment,
+    LeadEvent,
+    Opportunity,
+    OutOfOffice,
+    RoutingCredit,
+    Team,
+    User,
+)
 from leadops.models.base import table_of
 from leadops.models.leads import LEAD_EVENT_COLUMNS
 from leadops.models.opportunities import CLOSED_STAGES
@@ -39,8 +50,18 @@ from leadops.rules.schema import RoutingRule
 
 #: Roles that take leads from a team's strategy; managers take them only through their queue.
 MEMBER_ROLES = ("member", "marketing")
-ASSIGNMENT_COLUMNS = ("lead_id", "at", "team_id", "user_id", "rule_id", "strategy", "reason", "candidates",
-                      "actor_kind", "actor_ref")  # fmt: skip
+ASSIGNMENT_COLUMNS = (
+    "lead_id",
+    "at",
+    "team_id",
+    "user_id",
+    "rule_id",
+    "strategy",
+    "reason",
+    "candidates",
+    "actor_kind",
+    "actor_ref",
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +101,11 @@ class RouteOutcome:
 
 def needs_owner(values: Mapping[str, Any], closed: frozenset[str]) -> bool:
     """An open, unmerged lead without an owner."""
-    return values.get("owner_id") is None and values.get("merged_into_id") is None and values["status"] not in closed
+    return (
+        values.get("owner_id") is None
+        and values.get("merged_into_id") is None
+        and values["status"] not in closed
+    )
 
 
 def first_match(rules: CompiledRules, fields: Mapping[str, Any]) -> RoutingRule | None:
@@ -114,7 +139,8 @@ class _UserRow:
 
 @dataclass
 class _Roster:
-    """Everything strategies look at, read once per batch under the teams' locks, kept current in memory."""
+    """Everything strategies look at, read once per batch under the teams' locks, kept current in
+    memory."""
 
     teams: dict[str, _TeamRow]
     teams_by_id: dict[int, _TeamRow]
@@ -132,17 +158,24 @@ class _Roster:
     def candidate(self, user: _UserRow, team_id: int) -> Candidate:
         won, lost = self.closed_deals.get(user.id, (0, 0))
         return Candidate(
-            user_id=user.id, active=user.active, weight=user.weight, capacity=user.capacity,
-            open_leads=self.open_leads.get(user.id, 0), away=tuple(self.away.get(user.id, ())), won=won, lost=lost,
+            user_id=user.id,
+            active=user.active,
+            weight=user.weight,
+            capacity=user.capacity,
+            open_leads=self.open_leads.get(user.id, 0),
+            away=tuple(self.away.get(user.id, ())),
+            won=won,
+            lost=lost,
             round_robin_credit=self.credits.get((team_id, user.id), 0.0),
-        )  # fmt: skip
+        )
 
     def manager_of(self, team: _TeamRow) -> int | None:
         return manager_of(team.id, self.teams_by_id)
 
 
 def manager_of(team_id: int | None, teams: Mapping[int, Any]) -> int | None:
-    """The team's manager, else the nearest parent team's (``teams``: rows with manager_id and parent_id)."""
+    """The team's manager, else the nearest parent team's (``teams``: rows with manager_id and
+    parent_id)."""
     seen: set[int] = set()
     current = teams.get(team_id) if team_id is not None else None
     while current is not None and current.id not in seen:
@@ -154,26 +187,53 @@ def manager_of(team_id: int | None, teams: Mapping[int, Any]) -> int | None:
     return None
 
 
-def _load_roster(session: Session, names: set[str], rules: CompiledRules, now: datetime,
-                 plan: Sequence[tuple[ToRoute, RoutingRule | None]]) -> _Roster:  # fmt: skip
+def _load_roster(
+    session: Session,
+    names: set[str],
+    rules: CompiledRules,
+    now: datetime,
+    plan: Sequence[tuple[ToRoute, RoutingRule | None]],
+) -> _Roster:
     all_teams = [
         _TeamRow(*row)
-        for row in session.execute(select(Team.id, Team.name, Team.kind, Team.manager_id, Team.parent_id))
+        for row in session.execute(
+            select(Team.id, Team.name, Team.kind, Team.manager_id, Team.parent_id)
+        )
     ]
     teams = {t.name: t for t in all_teams if t.name in names}
     if teams and session.connection().dialect.name == "postgresql":
         ids = sorted(t.id for t in teams.values())
-        session.execute(select(Team.id).where(Team.id.in_(ids)).order_by(Team.id).with_for_update(key_share=True))
+        session.execute(
+            select(Team.id)
+            .where(Team.id.in_(ids))
+            .order_by(Team.id)
+            .with_for_update(key_share=True)
+        )
     team_ids = [t.id for t in teams.values()]
     strategies = {rule.strategy for _, rule in plan if rule is not None}
-    account_ids = sorted({item.account_id for item, rule in plan if item.account_id and rule is not None
-                          and rule.strategy == "account_owner"})  # fmt: skip
+    account_ids = sorted(
+        {
+            item.account_id
+            for item, rule in plan
+            if item.account_id and rule is not None and rule.strategy == "account_owner"
+        }
+    )
     account_owners = _account_owners(session, account_ids) if account_ids else {}
-    user_cols = (User.id, User.email, User.name, User.team_id, User.role, User.active, User.routing_weight,
-                 User.capacity)  # fmt: skip
+    user_cols = (
+        User.id,
+        User.email,
+        User.name,
+        User.team_id,
+        User.role,
+        User.active,
+        User.routing_weight,
+        User.capacity,
+    )
     users: dict[int, _UserRow] = {}
     if team_ids:
-        for row in session.execute(select(*user_cols).where(User.team_id.in_(team_ids), User.role.in_(MEMBER_ROLES))):
+        for row in session.execute(
+            select(*user_cols).where(User.team_id.in_(team_ids), User.role.in_(MEMBER_ROLES))
+        ):
             users[row[0]] = _UserRow(*row)
     extra = set(account_owners.values()) - set(users)
     if extra:
@@ -191,7 +251,11 @@ def _load_roster(session: Session, names: set[str], rules: CompiledRules, now: d
         open_leads = dict(
             session.execute(  # type: ignore[arg-type]
                 select(Lead.owner_id, func.count())
-                .where(Lead.owner_id.in_(ids), Lead.merged_into_id.is_(None), Lead.status.not_in(rules.closed_statuses))
+                .where(
+                    Lead.owner_id.in_(ids),
+                    Lead.merged_into_id.is_(None),
+                    Lead.status.not_in(rules.closed_statuses),
+                )
                 .group_by(Lead.owner_id)
             ).all()
         )
@@ -214,14 +278,29 @@ def _load_roster(session: Session, names: set[str], rules: CompiledRules, now: d
     credits: dict[tuple[int, int], float] = {}
     assigned: dict[tuple[int, int], int] = {}
     if team_ids:
-        stored = select(RoutingCredit.team_id, RoutingCredit.user_id, RoutingCredit.credit, RoutingCredit.assigned)
-        for team_id, user_id, credit, count in session.execute(stored.where(RoutingCredit.team_id.in_(team_ids))):
+        stored = select(
+            RoutingCredit.team_id,
+            RoutingCredit.user_id,
+            RoutingCredit.credit,
+            RoutingCredit.assigned,
+        )
+        for team_id, user_id, credit, count in session.execute(
+            stored.where(RoutingCredit.team_id.in_(team_ids))
+        ):
             credits[(team_id, user_id)] = credit
             assigned[(team_id, user_id)] = count
     return _Roster(
-        teams=teams, teams_by_id={t.id: t for t in all_teams}, members=members, users=users, open_leads=open_leads,
-        away=away, closed_deals=closed_deals, credits=credits, assigned=assigned, account_owners=account_owners,
-    )  # fmt: skip
+        teams=teams,
+        teams_by_id={t.id: t for t in all_teams},
+        members=members,
+        users=users,
+        open_leads=open_leads,
+        away=away,
+        closed_deals=closed_deals,
+        credits=credits,
+        assigned=assigned,
+        account_owners=account_owners,
+    )
 
 
 def _account_owners(session: Session, account_ids: Sequence[int]) -> dict[int, int]:
@@ -242,7 +321,9 @@ def _account_owners(session: Session, account_ids: Sequence[int]) -> dict[int, i
             if account_id is not None and owner_id is not None:
                 owners[account_id] = owner_id
         for account_id, owner_id in session.execute(
-            select(Account.id, Account.owner_id).where(Account.id.in_(part), Account.owner_id.isnot(None))
+            select(Account.id, Account.owner_id).where(
+                Account.id.in_(part), Account.owner_id.isnot(None)
+            )
         ):
             if owner_id is not None:
                 owners[account_id] = owner_id
@@ -257,14 +338,27 @@ class _Writes:
     notes: list[Note] = field(default_factory=list)
 
 
-def route(session: Session, rules: CompiledRules, now: datetime, items: Sequence[ToRoute], *,
-          actor_kind: str = "rule", actor_ref: str | None = None) -> RouteOutcome:  # fmt: skip
-    """Route these leads (their rows must already be locked by the caller). See the module docstring."""
+def route(
+    session: Session,
+    rules: CompiledRules,
+    now: datetime,
+    items: Sequence[ToRoute],
+    *,
+    actor_kind: str = "rule",
+    actor_ref: str | None = None,
+) -> RouteOutcome:
+    """Route these leads (their rows must already be locked by the caller). See the module
+    docstring."""
     outcome = RouteOutcome()
     if not items:
         return outcome
-    plan = [(item, item.rule or first_match(rules, item.fields)) for item in sorted(items, key=lambda i: i.lead_id)]
-    roster = _load_roster(session, {rule.team for _, rule in plan if rule is not None}, rules, now, plan)
+    plan = [
+        (item, item.rule or first_match(rules, item.fields))
+        for item in sorted(items, key=lambda i: i.lead_id)
+    ]
+    roster = _load_roster(
+        session, {rule.team for _, rule in plan if rule is not None}, rules, now, plan
+    )
     writes = _Writes()
     admins: list[int] | None = None
     for item, rule in plan:
@@ -273,7 +367,10 @@ def route(session: Session, rules: CompiledRules, now: datetime, items: Sequence
         if rule is None:
             problem = "no routing rule matches the lead"
         elif team is None:
-            problem = f"team {rule.team!r} of rule {rule.id} is not in the organisation (leadops org apply)"
+            problem = (
+                f"team {rule.team!r} of rule {rule.id} is not in the organisation (leadops "
+                "org apply)"
+            )
         elif item.handoff and item.team_id == team.id:
             outcome.unchanged += 1
             continue
@@ -283,12 +380,29 @@ def route(session: Session, rules: CompiledRules, now: datetime, items: Sequence
             outcome.problems[problem] = outcome.problems.get(problem, 0) + 1
             rule_id, strategy = (rule.id, rule.strategy) if rule else (None, None)
             writes.assignments.append(
-                (item.lead_id, now, None, None, rule_id, strategy, problem, [], actor_kind, actor_ref)
+                (
+                    item.lead_id,
+                    now,
+                    None,
+                    None,
+                    rule_id,
+                    strategy,
+                    problem,
+                    [],
+                    actor_kind,
+                    actor_ref,
+                )
             )
             if admins is None:
-                admins = list(session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))))
-            writes.notes += [Note(a, "routing_failed", f"routing-failed:{problem}:{a}", {"problem": problem})
-                             for a in admins]  # fmt: skip
+                admins = list(
+                    session.scalars(
+                        select(User.id).where(User.role == "admin", User.active.is_(True))
+                    )
+                )
+            writes.notes += [
+                Note(a, "routing_failed", f"routing-failed:{problem}:{a}", {"problem": problem})
+                for a in admins
+            ]
             continue
         _assign(roster, rules, now, item, rule, team, writes, outcome, actor_kind, actor_ref)
     writes.assignments = _without_repeated_failures(session, writes.assignments)
@@ -296,9 +410,11 @@ def route(session: Session, rules: CompiledRules, now: datetime, items: Sequence
     return outcome
 
 
-def _without_repeated_failures(session: Session, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """A lead that still cannot be routed for the reason already recorded last gets no new row each time
-    it is scored; a new reason, or a success, is recorded."""
+def _without_repeated_failures(
+    session: Session, rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """A lead that still cannot be routed for the reason already recorded last gets no new row each
+    time it is scored; a new reason, or a success, is recorded."""
     failed = sorted({row[0] for row in rows if row[3] is None})
     if not failed:
         return rows
@@ -314,21 +430,41 @@ def _without_repeated_failures(session: Session, rows: list[tuple[Any, ...]]) ->
     return [row for row in rows if row[3] is not None or last.get(row[0]) != (None, row[6])]
 
 
-def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute, rule: RoutingRule, team: _TeamRow,
-            writes: _Writes, outcome: RouteOutcome, actor_kind: str, actor_ref: str | None) -> None:  # fmt: skip
+def _assign(
+    roster: _Roster,
+    rules: CompiledRules,
+    now: datetime,
+    item: ToRoute,
+    rule: RoutingRule,
+    team: _TeamRow,
+    writes: _Writes,
+    outcome: RouteOutcome,
+    actor_kind: str,
+    actor_ref: str | None,
+) -> None:
     members = [u for u in roster.members.get(team.id, []) if u.id != item.exclude]
     account_owner = None
     if item.account_id is not None:
-        account_owner = roster.new_account_owners.get(item.account_id, roster.account_owners.get(item.account_id))
+        account_owner = roster.new_account_owners.get(
+            item.account_id, roster.account_owners.get(item.account_id)
+        )
     pool = [roster.candidate(u, team.id) for u in members]
-    if rule.strategy == "account_owner" and account_owner is not None and account_owner not in {u.id for u in members}:
+    if (
+        rule.strategy == "account_owner"
+        and account_owner is not None
+        and account_owner not in {u.id for u in members}
+    ):
         outsider = roster.users.get(account_owner)
         if outsider is not None:  # the company's owner sits in another team: one company, one owner
             pool.append(roster.candidate(outsider, team.id))
     fields = item.fields
     employees = fields.get("account.employees")
-    facts = LeadFacts(employees=employees if isinstance(employees, int) else None, score=int(fields.get("score") or 0),
-                      account_owner_id=account_owner, fields=fields)  # fmt: skip
+    facts = LeadFacts(
+        employees=employees if isinstance(employees, int) else None,
+        score=int(fields.get("score") or 0),
+        account_owner_id=account_owner,
+        fields=fields,
+    )
     if item.to_manager:
         choice = Choice(None, "reassigned too often for the same reason: the manager's queue")
     else:
@@ -349,8 +485,14 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
             outcome.problems[reason] = outcome.problems.get(reason, 0) + 1
         else:
             outcome.to_manager += 1
-            writes.notes.append(Note(owner_id, "manager_queue", f"manager-queue:{item.lead_id}:{now.isoformat()}",
-                                     _payload(item, team, rule, choice.reason)))  # fmt: skip
+            writes.notes.append(
+                Note(
+                    owner_id,
+                    "manager_queue",
+                    f"manager-queue:{item.lead_id}:{now.isoformat()}",
+                    _payload(item, team, rule, choice.reason),
+                )
+            )
     else:
         roster.open_leads[owner_id] = roster.open_leads.get(owner_id, 0) + 1
         if owner_id in member_ids:
@@ -360,14 +502,32 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
         else:
             chosen = roster.users[owner_id]
             new_team = chosen.team_id if chosen.team_id is not None else team.id
-        if item.account_id is not None and account_owner is None and rule.strategy == "account_owner":
+        if (
+            item.account_id is not None
+            and account_owner is None
+            and rule.strategy == "account_owner"
+        ):
             roster.new_account_owners[item.account_id] = owner_id
     candidates = [_candidate_json(roster, c.user_id, choice) for c in pool]
     if item.exclude is not None and item.exclude in roster.users:
-        candidates.append(_candidate_json(roster, item.exclude, choice) | {"result": "the owner it is taken from"})
+        candidates.append(
+            _candidate_json(roster, item.exclude, choice) | {"result": "the owner it is taken from"}
+        )
     rule_reason = f"{rule.id}: {reason}"
-    writes.assignments.append((item.lead_id, now, new_team, owner_id, rule.id, rule.strategy, reason, candidates,
-                               actor_kind, actor_ref))  # fmt: skip
+    writes.assignments.append(
+        (
+            item.lead_id,
+            now,
+            new_team,
+            owner_id,
+            rule.id,
+            rule.strategy,
+            reason,
+            candidates,
+            actor_kind,
+            actor_ref,
+        )
+    )
     if owner_id is None:
         return
     if item.owner_id is not None:
@@ -375,28 +535,72 @@ def _assign(roster: _Roster, rules: CompiledRules, now: datetime, item: ToRoute,
     else:
         outcome.assigned += 1
     if new_team != item.team_id:
-        writes.events.append((item.lead_id, now, "team", _ref(item.team_id), str(new_team), rule_reason, "rule",
-                              rule.id, rules.version))  # fmt: skip
+        writes.events.append(
+            (
+                item.lead_id,
+                now,
+                "team",
+                _ref(item.team_id),
+                str(new_team),
+                rule_reason,
+                "rule",
+                rule.id,
+                rules.version,
+            )
+        )
     if owner_id != item.owner_id:
-        writes.events.append((item.lead_id, now, "owner", _ref(item.owner_id), str(owner_id), rule_reason, "rule",
-                              rule.id, rules.version))  # fmt: skip
-    writes.leads.append({"lid": item.lead_id, "owner_id": owner_id, "team_id": new_team, "assigned_at": now,
-                         "next_due_at": first_deadline(rules, fields, now)})  # fmt: skip
+        writes.events.append(
+            (
+                item.lead_id,
+                now,
+                "owner",
+                _ref(item.owner_id),
+                str(owner_id),
+                rule_reason,
+                "rule",
+                rule.id,
+                rules.version,
+            )
+        )
+    writes.leads.append(
+        {
+            "lid": item.lead_id,
+            "owner_id": owner_id,
+            "team_id": new_team,
+            "assigned_at": now,
+            "next_due_at": first_deadline(rules, fields, now),
+        }
+    )
     payload = _payload(item, team, rule, reason)
     stamp = f"{item.lead_id}:{now.isoformat()}"
     if choice.user_id is not None:
         template = "lead_handed_over" if item.owner_id is not None else "lead_assigned"
         writes.notes.append(Note(owner_id, template, f"{template}:{stamp}:{owner_id}", payload))
     if item.owner_id is not None and item.owner_id != owner_id:
-        writes.notes.append(Note(item.owner_id, "lead_handed_off", f"lead_handed_off:{stamp}:{item.owner_id}", payload))
+        writes.notes.append(
+            Note(
+                item.owner_id,
+                "lead_handed_off",
+                f"lead_handed_off:{stamp}:{item.owner_id}",
+                payload,
+            )
+        )
     if account_owner is not None and account_owner != owner_id:
-        writes.notes.append(Note(account_owner, "account_lead_assigned",
-                                 f"account_lead_assigned:{stamp}:{account_owner}", payload))  # fmt: skip
+        writes.notes.append(
+            Note(
+                account_owner,
+                "account_lead_assigned",
+                f"account_lead_assigned:{stamp}:{account_owner}",
+                payload,
+            )
+        )
 
 
-def first_deadline(rules: CompiledRules, fields: Mapping[str, Any], now: datetime) -> datetime | None:
-    """The first-touch deadline of a lead just given to someone: only an untouched lead being worked has one;
-    a touched lead keeps the deadline of its touch stage."""
+def first_deadline(
+    rules: CompiledRules, fields: Mapping[str, Any], now: datetime
+) -> datetime | None:
+    """The first-touch deadline of a lead just given to someone: only an untouched lead being worked
+    has one; a touched lead keeps the deadline of its touch stage."""
     if fields.get("status") not in rules.worked_statuses:
         return None
     if fields.get("touch_stage", "untouched") != "untouched":
@@ -417,8 +621,15 @@ def _with_user_ids(options: Mapping[str, Any], roster: _Roster) -> Mapping[str, 
 
 def _payload(item: ToRoute, team: _TeamRow, rule: RoutingRule, reason: str) -> dict[str, Any]:
     fields = item.fields
-    return {"lead_id": item.lead_id, "email": fields.get("email"), "company": fields.get("company"),
-            "level": fields.get("level"), "team": team.name, "rule": rule.id, "reason": reason}  # fmt: skip
+    return {
+        "lead_id": item.lead_id,
+        "email": fields.get("email"),
+        "company": fields.get("company"),
+        "level": fields.get("level"),
+        "team": team.name,
+        "rule": rule.id,
+        "reason": reason,
+    }
 
 
 def _candidate_json(roster: _Roster, user_id: int, choice: Choice) -> dict[str, Any]:
@@ -449,23 +660,31 @@ def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) ->
                 next_due_at=bindparam("next_due_at"),
                 reminded_due_at=None,
                 escalated_due_at=None,
-            )  # fmt: skip
+            )
         )
         session.execute(stmt, writes.leads)
     insert_plain(session, "lead_events", LEAD_EVENT_COLUMNS, writes.events)
     insert_plain(session, "lead_assignments", ASSIGNMENT_COLUMNS, writes.assignments)
     if roster.touched_credits:
         rows = [
-            {"team_id": t, "user_id": u, "credit": roster.credits.get((t, u), 0.0),
-             "assigned": roster.assigned.get((t, u), 0), "updated_at": now}
+            {
+                "team_id": t,
+                "user_id": u,
+                "credit": roster.credits.get((t, u), 0.0),
+                "assigned": roster.assigned.get((t, u), 0),
+                "updated_at": now,
+            }
             for t, u in sorted(roster.touched_credits)
-        ]  # fmt: skip
+        ]
         stmt_credit = insert_for(session)(table_of(RoutingCredit))
         stmt_credit = stmt_credit.on_conflict_do_update(
             index_elements=["team_id", "user_id"],
-            set_={"credit": stmt_credit.excluded.credit, "assigned": stmt_credit.excluded.assigned,
-                  "updated_at": stmt_credit.excluded.updated_at},
-        )  # fmt: skip
+            set_={
+                "credit": stmt_credit.excluded.credit,
+                "assigned": stmt_credit.excluded.assigned,
+                "updated_at": stmt_credit.excluded.updated_at,
+            },
+        )
         session.execute(stmt_credit, rows)
     if roster.new_account_owners:
         accounts = table_of(Account)
@@ -478,8 +697,14 @@ def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) ->
     enqueue(session, writes.notes, now)
 
 
-def route_unassigned(factory: sessionmaker[Session], now: datetime, *, chunk: int = 1000,
-                     actor_kind: str = "system", actor_ref: str | None = None) -> RouteOutcome:  # fmt: skip
+def route_unassigned(
+    factory: sessionmaker[Session],
+    now: datetime,
+    *,
+    chunk: int = 1000,
+    actor_kind: str = "system",
+    actor_ref: str | None = None,
+) -> RouteOutcome:
     """Route every open lead that has no owner (after an import without routing, or `org apply`)."""
     from leadops.db import run_in_transaction
     from leadops.rules.service import active_rules
@@ -487,10 +712,17 @@ def route_unassigned(factory: sessionmaker[Session], now: datetime, *, chunk: in
     total = RouteOutcome()
     with factory() as session:
         rules = active_rules(session, now)
-        ids = list(session.scalars(
-            select(Lead.id).where(Lead.owner_id.is_(None), Lead.merged_into_id.is_(None),
-                                  Lead.status.not_in(rules.closed_statuses)).order_by(Lead.id)
-        ))  # fmt: skip
+        ids = list(
+            session.scalars(
+                select(Lead.id)
+                .where(
+                    Lead.owner_id.is_(None),
+                    Lead.merged_into_id.is_(None),
+                    Lead.status.not_in(rules.closed_statuses),
+                )
+                .order_by(Lead.id)
+            )
+        )
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
 
@@ -499,75 +731,134 @@ def route_unassigned(factory: sessionmaker[Session], now: datetime, *, chunk: in
 
             rules = active_rules(session, now)
             rows = load_leads(session, part, lock=True)
-            items = [to_route(row.values, row.fields) for row in rows.values() if needs_owner(row.values,
-                     rules.closed_statuses)]  # fmt: skip
+            items = [
+                to_route(row.values, row.fields)
+                for row in rows.values()
+                if needs_owner(row.values, rules.closed_statuses)
+            ]
             return route(session, rules, now, items, actor_kind=actor_kind, actor_ref=actor_ref)
 
         total.add(run_in_transaction(factory, work))
     return total
 
 
-def to_route(values: Mapping[str, Any], fields: Mapping[str, Any], *, handoff: bool = False) -> ToRoute:
-    return ToRoute(lead_id=values["id"], fields=fields, owner_id=values.get("owner_id"), team_id=values.get("team_id"),
-                   account_id=values.get("account_id"), handoff=handoff)  # fmt: skip
+def to_route(
+    values: Mapping[str, Any], fields: Mapping[str, Any], *, handoff: bool = False
+) -> ToRoute:
+    return ToRoute(
+        lead_id=values["id"],
+        fields=fields,
+        owner_id=values.get("owner_id"),
+        team_id=values.get("team_id"),
+        account_id=values.get("account_id"),
+        handoff=handoff,
+    )
 
 
-def reassign(session: Session, lead: Lead, to: User, *, by: User, reason: str, now: datetime) -> LeadAssignment | None:
-    """A manager moves a lead to another person, with a reason. Returns None when it already is theirs."""
+def reassign(
+    session: Session, lead: Lead, to: User, *, by: User, reason: str, now: datetime
+) -> LeadAssignment | None:
+    """A manager moves a lead to another person, with a reason. Returns None when it already is
+    theirs."""
     reason = (reason or "").strip()
     if not reason:
         raise LeadopsError("a reassignment needs a reason")
     if lead.merged_into_id is not None:
-        raise NotFound(f"lead {lead.id} was merged into lead {lead.merged_into_id}; reassign that one")
+        raise NotFound(
+            f"lead {lead.id} was merged into lead {lead.merged_into_id}; reassign that one"
+        )
     if not to.active:
         raise LeadopsError(f"{to.email} is inactive and cannot take leads")
     if by.role != "admin":
         managed = {tid for tid in (lead.team_id, to.team_id) if tid is not None}
         teams = session.scalars(select(Team).where(Team.id.in_(managed))).all() if managed else []
         if by.role != "manager" or not any(t.manager_id == by.id for t in teams):
-            raise Forbidden(f"{by.email} may not reassign this lead: only an admin or the manager of the lead's "
-                            "team or of the new owner's team can")  # fmt: skip
+            raise Forbidden(
+                f"{by.email} may not reassign this lead: only an admin or the manager of the "
+                "lead's "
+                "team or of the new owner's team can"
+            )
     if lead.owner_id == to.id:
         return None
     old_owner, old_team = lead.owner_id, lead.team_id
     new_team = to.team_id if to.team_id is not None else lead.team_id
     for kind, old, new in (("team", old_team, new_team), ("owner", old_owner, to.id)):
         if old != new:
-            session.add(LeadEvent(lead_id=lead.id, at=now, kind=kind, from_value=_ref(old), to_value=_ref(new),
-                                  reason=reason, actor_kind="user", actor_ref=str(by.id)))  # fmt: skip
+            session.add(
+                LeadEvent(
+                    lead_id=lead.id,
+                    at=now,
+                    kind=kind,
+                    from_value=_ref(old),
+                    to_value=_ref(new),
+                    reason=reason,
+                    actor_kind="user",
+                    actor_ref=str(by.id),
+                )
+            )
     lead.owner_id, lead.team_id, lead.assigned_at = to.id, new_team, now
-    if lead.touch_stage == "untouched" and lead.next_due_at is not None:  # the new owner gets the full time
+    if (
+        lead.touch_stage == "untouched" and lead.next_due_at is not None
+    ):  # the new owner gets the full time
         from leadops.rules.service import active_rules
 
         cadence = active_rules(session, now).document.cadence
         lead.next_due_at = add_hours(now, cadence.first_touch_hours, cadence)
         lead.reminded_due_at = lead.escalated_due_at = None
-    record = LeadAssignment(lead_id=lead.id, at=now, team_id=new_team, user_id=to.id, rule_id=None, strategy="manual",
-                            reason=reason, candidates=[], actor_kind="user", actor_ref=str(by.id))  # fmt: skip
+    record = LeadAssignment(
+        lead_id=lead.id,
+        at=now,
+        team_id=new_team,
+        user_id=to.id,
+        rule_id=None,
+        strategy="manual",
+        reason=reason,
+        candidates=[],
+        actor_kind="user",
+        actor_ref=str(by.id),
+    )
     session.add(record)
     session.flush()
-    payload = {"lead_id": lead.id, "email": lead.email, "company": lead.company, "by": by.email, "reason": reason}
+    payload = {
+        "lead_id": lead.id,
+        "email": lead.email,
+        "company": lead.company,
+        "by": by.email,
+        "reason": reason,
+    }
     notes = [Note(to.id, "lead_assigned", f"reassign:{record.id}:{to.id}", payload)]
     if old_owner is not None:
-        notes.append(Note(old_owner, "lead_reassigned_away", f"reassign:{record.id}:{old_owner}", payload))
+        notes.append(
+            Note(old_owner, "lead_reassigned_away", f"reassign:{record.id}:{old_owner}", payload)
+        )
     enqueue(session, notes, now)
     return record
 
 
 def assignments_of(session: Session, lead_id: int) -> list[dict[str, Any]]:
     """The lead's routing decisions, newest first, for explain views."""
-    team_names: dict[int, str] = {tid: name for tid, name in session.execute(select(Team.id, Team.name))}
-    users = {uid: (email, name) for uid, email, name in session.execute(select(User.id, User.email, User.name))}
+    team_names: dict[int, str] = {
+        tid: name for tid, name in session.execute(select(Team.id, Team.name))
+    }
+    users = {
+        uid: (email, name)
+        for uid, email, name in session.execute(select(User.id, User.email, User.name))
+    }
     rows = session.scalars(
-        select(LeadAssignment).where(LeadAssignment.lead_id == lead_id)
+        select(LeadAssignment)
+        .where(LeadAssignment.lead_id == lead_id)
         .order_by(LeadAssignment.at.desc(), LeadAssignment.id.desc())
-    )  # fmt: skip
+    )
     return [
         {
-            "at": a.at, "team": team_names.get(a.team_id) if a.team_id else None,
-            "user": users.get(a.user_id, (None, None))[0] if a.user_id else None, "rule": a.rule_id,
-            "strategy": a.strategy, "reason": a.reason, "candidates": a.candidates,
+            "at": a.at,
+            "team": team_names.get(a.team_id) if a.team_id else None,
+            "user": users.get(a.user_id, (None, None))[0] if a.user_id else None,
+            "rule": a.rule_id,
+            "strategy": a.strategy,
+            "reason": a.reason,
+            "candidates": a.candidates,
             "actor": f"{a.actor_kind}:{a.actor_ref}" if a.actor_ref else a.actor_kind,
         }
         for a in rows
-    ]  # fmt: skip
+    ]

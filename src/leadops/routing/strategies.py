@@ -54,7 +54,9 @@ class Choice:
         return self.user_id is None
 
 
-def eligible(candidates: Sequence[Candidate], at: datetime) -> tuple[list[Candidate], dict[int, str]]:
+def eligible(
+    candidates: Sequence[Candidate], at: datetime
+) -> tuple[list[Candidate], dict[int, str]]:
     """The people who can take a lead at ``at``, and why each other one cannot."""
     ok: list[Candidate] = []
     skipped: dict[int, str] = {}
@@ -75,8 +77,8 @@ def eligible(candidates: Sequence[Candidate], at: datetime) -> tuple[list[Candid
 def round_robin(
     pool: Sequence[Candidate], lead: LeadFacts, options: Mapping[str, Any]
 ) -> tuple[Candidate, str, dict[int, float]]:
-    """Smooth weighted round robin: every eligible rep earns its weight in credit, the richest is chosen
-    and pays the total weight of the eligible reps."""
+    """Smooth weighted round robin: every eligible rep earns its weight in credit, the richest is
+    chosen and pays the total weight of the eligible reps."""
     total = sum(c.weight for c in pool)
     credits = {c.user_id: c.round_robin_credit for c in pool}
     for c in pool:
@@ -93,21 +95,31 @@ def least_loaded(
         return c.open_leads / c.capacity if c.capacity else float(c.open_leads)
 
     chosen = min(pool, key=lambda c: (load(c), c.user_id))
-    return chosen, f"least loaded ({chosen.open_leads} open / capacity {chosen.capacity or '∞'})", {}
+    return (
+        chosen,
+        f"least loaded ({chosen.open_leads} open / capacity {chosen.capacity or '∞'})",
+        {},
+    )
 
 
 def _bands(
     pool: Sequence[Candidate], value: float | None, options: Mapping[str, Any], what: str
 ) -> tuple[Candidate, str, dict[int, float]]:
-    """``options.bands``: [{max: 10, user: ID}, {min: 11, max: 50, user: ID}, {min: 51, user: ID}]."""
+    """``options.bands``: [{max: 10, user: ID}, {min: 11, max: 50, user: ID}, {min: 51, user:
+    ID}]."""
     by_id = {c.user_id: c for c in pool}
     if value is not None:
         for band in options.get("bands", []):
             low, high = band.get("min"), band.get("max")
-            if (low is None or value >= low) and (high is None or value <= high) and band.get("user") in by_id:
+            if (
+                (low is None or value >= low)
+                and (high is None or value <= high)
+                and band.get("user") in by_id
+            ):
                 return (
                     by_id[band["user"]],
-                    f"{what} {value:g} in band {low if low is not None else ''}–{high if high is not None else ''}",
+                    f"{what} {value:g} in band "
+                    f"{low if low is not None else ''}–{high if high is not None else ''}",
                     {},
                 )
     chosen, reason, passes = round_robin(pool, LeadFacts(), options)
@@ -132,7 +144,8 @@ def by_score(
 def by_win_rate(
     pool: Sequence[Candidate], lead: LeadFacts, options: Mapping[str, Any]
 ) -> tuple[Candidate, str, dict[int, float]]:
-    """The best win rate among reps with at least ``min_closed`` (default 10) closed deals; else round robin."""
+    """The best win rate among reps with at least ``min_closed`` (default 10) closed deals; else
+    round robin."""
     minimum = int(options.get("min_closed", 10))
     rated = [c for c in pool if c.won + c.lost >= minimum]
     if not rated:
@@ -154,7 +167,9 @@ def account_owner(
     return chosen, f"the account has no eligible owner: {reason}", passes
 
 
-Strategy = Callable[[Sequence[Candidate], LeadFacts, Mapping[str, Any]], tuple[Candidate, str, dict[int, float]]]
+Strategy = Callable[
+    [Sequence[Candidate], LeadFacts, Mapping[str, Any]], tuple[Candidate, str, dict[int, float]]
+]
 
 STRATEGIES: dict[str, Strategy] = {
     "round_robin": round_robin,
@@ -166,8 +181,13 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
-def choose(strategy: str, candidates: Sequence[Candidate], lead: LeadFacts, at: datetime,
-           options: Mapping[str, Any] | None = None) -> Choice:  # fmt: skip
+def choose(
+    strategy: str,
+    candidates: Sequence[Candidate],
+    lead: LeadFacts,
+    at: datetime,
+    options: Mapping[str, Any] | None = None,
+) -> Choice:
     """Pick the person for a lead, or the manager's queue when nobody can take it."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; strategies are {', '.join(STRATEGIES)}")
@@ -180,4 +200,6 @@ def choose(strategy: str, candidates: Sequence[Candidate], lead: LeadFacts, at: 
 
 def with_credit(candidate: Candidate, credits: Mapping[int, float]) -> Candidate:
     """The candidate after a choice: its round-robin credit as the choice left it."""
-    return replace(candidate, round_robin_credit=credits.get(candidate.user_id, candidate.round_robin_credit))
+    return replace(
+        candidate, round_robin_credit=credits.get(candidate.user_id, candidate.round_robin_credit)
+    )

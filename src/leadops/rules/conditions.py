@@ -5,7 +5,8 @@ A condition is a mapping:
 - ``{field: NAME, OP: VALUE, ...}``: a field of the lead (``title``, ``account.employees``,
   ``custom.利用中のMAシステム``, ``email_domain``, ``free_mail`` …);
 - ``{event: TYPE, property: {NAME: {OP: VALUE}}}``: an activity of that type (whose properties
-  match); on a lead it means "the lead has such an activity", in a scoring rule "this activity is one";
+  match); on a lead it means "the lead has such an activity", in a scoring rule "this activity is
+  one";
 - ``{property: {NAME: {OP: VALUE}}}``: the current activity's properties (scoring rules);
 - ``{all: [...]}``, ``{any: [...]}``, ``{not: {...}}``.
 
@@ -26,16 +27,43 @@ COMBINATORS = ("all", "any", "not")
 
 #: Lead fields a condition may name, with the kind of value each holds.
 LEAD_FIELDS: dict[str, str] = {
-    "email": "text", "email_domain": "text", "free_mail": "bool", "first_name": "text", "last_name": "text",
-    "company": "text", "title": "text", "department": "text", "phone": "text", "prefecture": "text",
-    "region": "text", "source": "text", "status": "text", "status_reason": "text", "lifecycle_stage": "text",
-    "touch_stage": "text", "score": "number", "behavior_score": "number", "fit_score": "number", "level": "number",
-    "temperature": "text", "is_valid": "bool", "has_company": "bool", "bounced": "bool", "owner": "text",
-    "team": "text", "campaign": "text", "created_at": "time",
-    "account.name": "text", "account.domain": "text", "account.employees": "number", "account.industry": "text",
-    "account.prefecture": "text", "account.region": "text", "account.owner": "text",
+    "email": "text",
+    "email_domain": "text",
+    "free_mail": "bool",
+    "first_name": "text",
+    "last_name": "text",
+    "company": "text",
+    "title": "text",
+    "department": "text",
+    "phone": "text",
+    "prefecture": "text",
+    "region": "text",
+    "source": "text",
+    "status": "text",
+    "status_reason": "text",
+    "lifecycle_stage": "text",
+    "touch_stage": "text",
+    "score": "number",
+    "behavior_score": "number",
+    "fit_score": "number",
+    "level": "number",
+    "temperature": "text",
+    "is_valid": "bool",
+    "has_company": "bool",
+    "bounced": "bool",
+    "owner": "text",
+    "team": "text",
+    "campaign": "text",
+    "created_at": "time",
+    "account.name": "text",
+    "account.domain": "text",
+    "account.employees": "number",
+    "account.industry": "text",
+    "account.prefecture": "text",
+    "account.region": "text",
+    "account.owner": "text",
     "account.has_open_opportunity": "bool",
-}  # fmt: skip
+}
 
 
 class ConditionError(ValueError):
@@ -84,7 +112,8 @@ def _comparable(value: Any) -> Any:
 
 
 def _op(name: str, arg: Any, path: str) -> Test:
-    """One operator as a test on a value. ``None`` (absent) fails every test but ``exists: false``/``ne``."""
+    """One operator as a test on a value. ``None`` (absent) fails every test but ``exists:
+    false``/``ne``."""
     if name == "eq":
         return lambda v: v is not None and (v == arg or _comparable(v) == _comparable(arg))
     if name == "ne":
@@ -148,7 +177,9 @@ def _tests(spec: Mapping[str, Any], path: str) -> list[Test]:
 
 def _property_matcher(spec: Any, path: str) -> Callable[[Mapping[str, Any]], bool]:
     if not isinstance(spec, Mapping) or not spec:
-        raise ConditionError(path, "expected property names with operators, e.g. {form: {eq: inquiry}}")
+        raise ConditionError(
+            path, "expected property names with operators, e.g. {form: {eq: inquiry}}"
+        )
     checks: list[tuple[str, list[Test]]] = []
     for name, ops in spec.items():
         if not isinstance(ops, Mapping):
@@ -159,7 +190,8 @@ def _property_matcher(spec: Any, path: str) -> Callable[[Mapping[str, Any]], boo
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The names a condition may use: activity types (built-in plus the users' own) and lead fields."""
+    """The names a condition may use: activity types (built-in plus the users' own) and lead
+    fields."""
 
     activity_types: frozenset[str]
     fields: Mapping[str, str] = field(default_factory=lambda: LEAD_FIELDS)
@@ -168,20 +200,25 @@ class Vocabulary:
 ActivityMatcher = Callable[[tuple[str, Mapping[str, Any]]], bool]
 
 
-def compile_condition(spec: Any, vocab: Vocabulary, path: str = "when",
-                      leaves: list[ActivityMatcher] | None = None) -> Predicate:  # fmt: skip
+def compile_condition(
+    spec: Any, vocab: Vocabulary, path: str = "when", leaves: list[ActivityMatcher] | None = None
+) -> Predicate:
     """Turn a condition mapping into a predicate on Facts, or raise ConditionError naming the path.
 
     With ``leaves``, each event condition appends its activity matcher there and, on a lead, reads
     whether it is met from ``Facts.seen`` (the numbers of leaves some activity has matched), so a
     lead's history need not be scanned: "has such an activity" only ever turns true."""
     if not isinstance(spec, Mapping) or not spec:
-        raise ConditionError(path, "expected a condition: field/event/property with operators, or all/any/not")
+        raise ConditionError(
+            path, "expected a condition: field/event/property with operators, or all/any/not"
+        )
     keys = set(spec)
     combinators = keys & set(COMBINATORS)
     if combinators:
         if len(keys) != 1:
-            raise ConditionError(path, f"'{next(iter(combinators))}' must stand alone in its mapping")
+            raise ConditionError(
+                path, f"'{next(iter(combinators))}' must stand alone in its mapping"
+            )
         name = next(iter(combinators))
         arg = spec[name]
         if name == "not":
@@ -189,7 +226,10 @@ def compile_condition(spec: Any, vocab: Vocabulary, path: str = "when",
             return lambda facts: not inner(facts)
         if not isinstance(arg, list) or not arg:
             raise ConditionError(f"{path}.{name}", "expected a non-empty list of conditions")
-        parts = [compile_condition(item, vocab, f"{path}.{name}[{i}]", leaves) for i, item in enumerate(arg)]
+        parts = [
+            compile_condition(item, vocab, f"{path}.{name}[{i}]", leaves)
+            for i, item in enumerate(arg)
+        ]
         if name == "all":
             return lambda facts: all(p(facts) for p in parts)
         return lambda facts: any(p(facts) for p in parts)
@@ -197,31 +237,42 @@ def compile_condition(spec: Any, vocab: Vocabulary, path: str = "when",
         return _field_condition(spec, vocab, path)
     if "event" in keys or "property" in keys:
         return _event_condition(spec, vocab, path, leaves)
-    raise ConditionError(path, f"unknown keys {sorted(keys)}; a condition has field, event, property, all, any or not")
+    raise ConditionError(
+        path,
+        f"unknown keys {sorted(keys)}; a condition has field, event, property, all, any or not",
+    )
 
 
 def _field_condition(spec: Mapping[str, Any], vocab: Vocabulary, path: str) -> Predicate:
     name = spec["field"]
     if not isinstance(name, str) or not (name in vocab.fields or name.startswith("custom.")):
         known = ", ".join(sorted(vocab.fields))
-        raise ConditionError(f"{path}.field", f"unknown field {name!r}; fields are {known}, or custom.NAME")
+        raise ConditionError(
+            f"{path}.field", f"unknown field {name!r}; fields are {known}, or custom.NAME"
+        )
     extra = {k: v for k, v in spec.items() if k != "field"}
     unknown = [k for k in extra if k not in OPERATORS]
     if unknown:
-        raise ConditionError(f"{path}.{unknown[0]}", f"unknown operator; operators are {', '.join(OPERATORS)}")
+        raise ConditionError(
+            f"{path}.{unknown[0]}", f"unknown operator; operators are {', '.join(OPERATORS)}"
+        )
     tests = _tests(extra, path)
     return lambda facts: all(t(facts.value(name)) for t in tests)
 
 
-def _event_condition(spec: Mapping[str, Any], vocab: Vocabulary, path: str,
-                     leaves: list[ActivityMatcher] | None) -> Predicate:  # fmt: skip
+def _event_condition(
+    spec: Mapping[str, Any], vocab: Vocabulary, path: str, leaves: list[ActivityMatcher] | None
+) -> Predicate:
     unknown = [k for k in spec if k not in ("event", "property")]
     if unknown:
-        raise ConditionError(f"{path}.{unknown[0]}", "an event condition has only 'event' and 'property'")
+        raise ConditionError(
+            f"{path}.{unknown[0]}", "an event condition has only 'event' and 'property'"
+        )
     type_ = spec.get("event")
     if type_ is not None and type_ not in vocab.activity_types:
         raise ConditionError(
-            f"{path}.event", f"unknown activity type {type_!r}; types are {', '.join(sorted(vocab.activity_types))}"
+            f"{path}.event",
+            f"unknown activity type {type_!r}; types are {', '.join(sorted(vocab.activity_types))}",
         )
     props = _property_matcher(spec["property"], f"{path}.property") if "property" in spec else None
 
@@ -264,7 +315,9 @@ def event_types_in(spec: Any) -> set[str]:
             found.add(spec["event"])
         for key in COMBINATORS:
             value = spec.get(key)
-            items: Iterable[Any] = value if isinstance(value, list) else [value] if value is not None else []
+            items: Iterable[Any] = (
+                value if isinstance(value, list) else [value] if value is not None else []
+            )
             for item in items:
                 found |= event_types_in(item)
     return found

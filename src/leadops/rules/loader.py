@@ -1,5 +1,6 @@
-"""Reading a rules document: YAML → validated model → compiled rules, with errors that say
-where (path and line) and what is wrong, e.g. ``scoring.behavior[3].points: expected a number, line 41``."""
+"""Reading a rules document: YAML → validated model → compiled rules, with errors that say where
+(path and line) and what is wrong, e.g. ``scoring.behavior[3].points: expected a number, line 41``.
+"""
 
 from __future__ import annotations
 
@@ -46,8 +47,10 @@ class RulesInvalid(RuleError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         text = "\n".join(str(p) for p in problems)
-        super().__init__(f"the rules document has {len(problems)} error(s):\n{text}",
-                         detail=[p.as_dict() for p in problems])  # fmt: skip
+        super().__init__(
+            f"the rules document has {len(problems)} error(s):\n{text}",
+            detail=[p.as_dict() for p in problems],
+        )
 
 
 @dataclass
@@ -103,7 +106,11 @@ class CompiledRules:
         return self.document.temperature.bands[-1].name
 
     def region_map(self) -> dict[str, str]:
-        return {pref: region for region, prefs in self.document.routing.regions.items() for pref in prefs}
+        return {
+            pref: region
+            for region, prefs in self.document.routing.regions.items()
+            for pref in prefs
+        }
 
 
 def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
@@ -147,37 +154,53 @@ def _message(error: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def load_rules(text: str, *, version: int = 0, activity_types: frozenset[str] | None = None) -> CompiledRules:
+def load_rules(
+    text: str, *, version: int = 0, activity_types: frozenset[str] | None = None
+) -> CompiledRules:
     """Parse, validate and compile a rules document. Raises RulesInvalid listing every problem."""
     try:
         node = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise RulesInvalid([Problem("(document)", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]) from None
+        raise RulesInvalid(
+            [Problem("(document)", f"not valid YAML: {getattr(exc, 'problem', exc)}", line)]
+        ) from None
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _lines(node, (), lines)
     raw = yaml.safe_load(text) or {}
     if not isinstance(raw, dict):
-        raise RulesInvalid([Problem("(document)", "a rules document is a YAML mapping (scoring:, levels: …)", 1)])
+        raise RulesInvalid(
+            [Problem("(document)", "a rules document is a YAML mapping (scoring:, levels: …)", 1)]
+        )
     try:
         document = RulesDocument.model_validate(raw)
     except ValidationError as exc:
-        problems = [Problem(_format(e["loc"]), _message(e), _line_of(tuple(e["loc"]), lines)) for e in exc.errors()]
+        problems = [
+            Problem(_format(e["loc"]), _message(e), _line_of(tuple(e["loc"]), lines))
+            for e in exc.errors()
+        ]
         problems += _condition_problems(raw, lines, activity_types or frozenset(ACTIVITY_TYPES))
         raise RulesInvalid(sorted(problems, key=lambda p: (p.line or 0, p.path))) from None
     return _compile(document, text, version, lines, activity_types or frozenset(ACTIVITY_TYPES))
 
 
 _CONDITION_LISTS = (
-    ("scoring", "behavior"), ("scoring", "fit"), ("levels",), ("validity",), ("routing", "rules"),
+    ("scoring", "behavior"),
+    ("scoring", "fit"),
+    ("levels",),
+    ("validity",),
+    ("routing", "rules"),
     ("approach_requests",),
-)  # fmt: skip
+)
 
 
-def _condition_problems(raw: dict[str, Any], lines: dict[tuple[Any, ...], int], types: frozenset[str]) -> list[Problem]:
-    """Condition errors in a document that failed schema validation, so one pass shows everything."""
+def _condition_problems(
+    raw: dict[str, Any], lines: dict[tuple[Any, ...], int], types: frozenset[str]
+) -> list[Problem]:
+    """Condition errors in a document that failed schema validation, so one pass shows
+    everything."""
     vocab = Vocabulary(activity_types=types)
     problems = []
     for keys in _CONDITION_LISTS:
@@ -190,12 +213,18 @@ def _condition_problems(raw: dict[str, Any], lines: dict[tuple[Any, ...], int], 
                 try:
                     compile_condition(item["when"], vocab, path)
                 except ConditionError as exc:
-                    problems.append(Problem(exc.path, exc.message, _line_of(_parse_path(exc.path), lines)))
+                    problems.append(
+                        Problem(exc.path, exc.message, _line_of(_parse_path(exc.path), lines))
+                    )
     return problems
 
 
 def _compile(
-    document: RulesDocument, text: str, version: int, lines: dict[tuple[Any, ...], int], types: frozenset[str]
+    document: RulesDocument,
+    text: str,
+    version: int,
+    lines: dict[tuple[Any, ...], int],
+    types: frozenset[str],
 ) -> CompiledRules:
     vocab = Vocabulary(activity_types=types)
     problems: list[Problem] = []
@@ -205,7 +234,9 @@ def _compile(
 
     class_leaves: list[ActivityMatcher] = []
 
-    def compile_at(spec: Any, path: str, leaves: list[ActivityMatcher] | None = None) -> Predicate | None:
+    def compile_at(
+        spec: Any, path: str, leaves: list[ActivityMatcher] | None = None
+    ) -> Predicate | None:
         try:
             return compile_condition(spec, vocab, path, leaves)
         except ConditionError as exc:
@@ -224,18 +255,23 @@ def _compile(
             seen.add(rule.id)
             group = rule.group or kind
             if group not in groups:
-                problem(f"{path}.group", f"unknown score group {group!r}; groups are {sorted(groups)}")
+                problem(
+                    f"{path}.group", f"unknown score group {group!r}; groups are {sorted(groups)}"
+                )
             if rule.disqualify is not None:
                 if kind != "fit":
                     problem(f"{path}.disqualify", "only fit rules can disqualify")
                 elif statuses and rule.disqualify not in statuses:
                     problem(
-                        f"{path}.disqualify", f"unknown status {rule.disqualify!r}; statuses are {sorted(statuses)}"
+                        f"{path}.disqualify",
+                        f"unknown status {rule.disqualify!r}; statuses are {sorted(statuses)}",
                     )
             if kind == "fit" and (rule.cap or rule.expires_after_days or rule.repeat != "every"):
                 problem(path, "fit rules describe who the lead is: no cap, repeat or expiry")
             if kind == "fit" and event_types_in(rule.when):
-                problem(f"{path}.when", "fit rules look at fields, not events (use a behavior rule)")
+                problem(
+                    f"{path}.when", "fit rules look at fields, not events (use a behavior rule)"
+                )
             predicate = compile_at(rule.when, f"{path}.when")
             if predicate is not None:
                 compiled[kind].append(CompiledRule(rule, group, predicate, kind))
@@ -244,7 +280,9 @@ def _compile(
             problem(f"scoring.decay[{index}].group", f"unknown score group {decay.group!r}")
     bands = document.temperature.bands
     if not bands or bands[-1].below is not None:
-        problem("temperature.bands", "the last band must have no 'below' (it holds every higher score)")
+        problem(
+            "temperature.bands", "the last band must have no 'below' (it holds every higher score)"
+        )
     limits = [b.below for b in bands[:-1]]
     if any(b is None for b in limits) or limits != sorted(limits):  # type: ignore[type-var]
         problem("temperature.bands", "bands must go up: each 'below' higher than the one before")
@@ -260,7 +298,12 @@ def _compile(
             validity.append((validity_rule.id, validity_rule.reason or validity_rule.id, predicate))
     routing: list[tuple[str, Predicate | None]] = []
     for index, route in enumerate(document.routing.rules):
-        routing.append((route.id, compile_at(route.when, f"routing.rules[{index}].when") if route.when else None))
+        routing.append(
+            (
+                route.id,
+                compile_at(route.when, f"routing.rules[{index}].when") if route.when else None,
+            )
+        )
     approach = []
     for index, request in enumerate(document.approach_requests):
         predicate = compile_at(request.when, f"approach_requests[{index}].when")
@@ -268,25 +311,42 @@ def _compile(
             approach.append((request.id, predicate))
     for stage in ("inquiry", "mql"):
         if stage not in document.lifecycle.stages:
-            problem("lifecycle.stages", f"the stages must include {stage!r} (the MQL rule moves inquiry → mql)")
+            problem(
+                "lifecycle.stages",
+                f"the stages must include {stage!r} (the MQL rule moves inquiry → mql)",
+            )
     for index, status in enumerate(document.statuses):
         for target in status.to or []:
             if target not in statuses:
-                problem(f"statuses[{index}].to", f"unknown status {target!r}; statuses are {sorted(statuses)}")
+                problem(
+                    f"statuses[{index}].to",
+                    f"unknown status {target!r}; statuses are {sorted(statuses)}",
+                )
     for index, deadline in enumerate(document.cadence.deadlines):
         if deadline.stage not in ("touch_1", "touch_2", "touch_3", "touch_4"):
-            problem(f"cadence.deadlines[{index}].stage", f"expected touch_1 … touch_4, got {deadline.stage!r}")
+            problem(
+                f"cadence.deadlines[{index}].stage",
+                f"expected touch_1 … touch_4, got {deadline.stage!r}",
+            )
     if problems:
         raise RulesInvalid(problems)
     return CompiledRules(
-        version=version, document=document, text=text, behavior=compiled["behavior"], fit=compiled["fit"],
-        decay=list(document.scoring.decay), totals=frozenset(g.name for g in document.scoring.groups if g.total),
+        version=version,
+        document=document,
+        text=text,
+        behavior=compiled["behavior"],
+        fit=compiled["fit"],
+        decay=list(document.scoring.decay),
+        totals=frozenset(g.name for g in document.scoring.groups if g.total),
         levels=sorted(levels, key=lambda item: -item[0]),
         level_types=frozenset(t for lv in document.levels for t in event_types_in(lv.when)),
-        validity=validity, validity_types=frozenset(t for v in document.validity for t in event_types_in(v.when)),
-        routing=routing, approach=approach, class_leaves=class_leaves,
+        validity=validity,
+        validity_types=frozenset(t for v in document.validity for t in event_types_in(v.when)),
+        routing=routing,
+        approach=approach,
+        class_leaves=class_leaves,
         behavior_by_type=_by_type(compiled["behavior"]),
-    )  # fmt: skip
+    )
 
 
 def _by_type(rules: list[CompiledRule]) -> dict[str | None, list[CompiledRule]]:

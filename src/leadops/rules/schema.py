@@ -7,7 +7,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RULE_ID = r"^[a-z0-9][a-z0-9_\-]*$"
-ROUTING_STRATEGIES = ("round_robin", "least_loaded", "by_field", "by_score", "by_win_rate", "account_owner", "manager")
+ROUTING_STRATEGIES = (
+    "round_robin",
+    "least_loaded",
+    "by_field",
+    "by_score",
+    "by_win_rate",
+    "account_owner",
+    "manager",
+)
 
 
 class Strict(BaseModel):
@@ -29,13 +37,17 @@ class Cap(Strict):
 class ScoringRule(Strict):
     id: str = Field(pattern=RULE_ID)
     description: str | None = None
-    group: str | None = Field(None, description="Score group; behavior rules default to 'behavior', fit to 'fit'.")
+    group: str | None = Field(
+        None, description="Score group; behavior rules default to 'behavior', fit to 'fit'."
+    )
     when: dict[str, Any]
     points: int = 0
     repeat: Literal["every", "once"] = "every"
     cap: Cap | None = None
     expires_after_days: int | None = Field(None, gt=0)
-    disqualify: str | None = Field(None, description="Fit rules only: the status a matching lead is put in.")
+    disqualify: str | None = Field(
+        None, description="Fit rules only: the status a matching lead is put in."
+    )
 
 
 class DecayRule(Strict):
@@ -46,7 +58,9 @@ class DecayRule(Strict):
 
 
 class Scoring(Strict):
-    groups: list[ScoreGroup] = Field(default_factory=lambda: [ScoreGroup(name="behavior"), ScoreGroup(name="fit")])
+    groups: list[ScoreGroup] = Field(
+        default_factory=lambda: [ScoreGroup(name="behavior"), ScoreGroup(name="fit")]
+    )
     behavior: list[ScoringRule] = Field(default_factory=list)
     fit: list[ScoringRule] = Field(default_factory=list)
     decay: list[DecayRule] = Field(default_factory=list)
@@ -54,7 +68,9 @@ class Scoring(Strict):
 
 class Band(Strict):
     name: str = Field(pattern=RULE_ID)
-    below: int | None = Field(None, description="Scores under this are in the band; the last band has none.")
+    below: int | None = Field(
+        None, description="Scores under this are in the band; the last band has none."
+    )
 
 
 class Temperature(Strict):
@@ -84,7 +100,9 @@ class ValidityRule(Strict):
 
 class RoutingRule(Strict):
     id: str = Field(pattern=RULE_ID)
-    when: dict[str, Any] | None = Field(None, description="No condition: the rule matches every lead.")
+    when: dict[str, Any] | None = Field(
+        None, description="No condition: the rule matches every lead."
+    )
     team: str
     strategy: str = "round_robin"
     options: dict[str, Any] = Field(default_factory=dict)
@@ -93,12 +111,16 @@ class RoutingRule(Strict):
     @classmethod
     def known_strategy(cls, value: str) -> str:
         if value not in ROUTING_STRATEGIES:
-            raise ValueError(f"unknown strategy {value!r}; strategies are {', '.join(ROUTING_STRATEGIES)}")
+            raise ValueError(
+                f"unknown strategy {value!r}; strategies are {', '.join(ROUTING_STRATEGIES)}"
+            )
         return value
 
 
 class Routing(Strict):
-    regions: dict[str, list[str]] = Field(default_factory=dict, description="Business regions by prefecture.")
+    regions: dict[str, list[str]] = Field(
+        default_factory=dict, description="Business regions by prefecture."
+    )
     rules: list[RoutingRule] = Field(default_factory=list)
 
 
@@ -112,13 +134,19 @@ class Cadence(Strict):
     first_touch_hours: float = Field(48, gt=0)
     deadlines: list[Deadline] = Field(default_factory=list)
     reply_grace_hours: float = Field(48, ge=0)
-    remind_before_hours: float = Field(4, ge=0, description="A reminder this long before the first-touch deadline.")
-    business_hours: bool = Field(False, description="Count durations on the business calendar, not the wall clock.")
+    remind_before_hours: float = Field(
+        4, ge=0, description="A reminder this long before the first-touch deadline."
+    )
+    business_hours: bool = Field(
+        False, description="Count durations on the business calendar, not the wall clock."
+    )
     timezone: str = Field("Asia/Tokyo", description="The business calendar's time zone.")
     business_day_start: int = Field(9, ge=0, le=23)
     business_day_end: int = Field(18, ge=1, le=24)
     max_reassignments: int = Field(1, ge=0)
-    recycle_team: str = Field("マーケティング部", description="Where a lead recycled for no connect goes (nurture).")
+    recycle_team: str = Field(
+        "マーケティング部", description="Where a lead recycled for no connect goes (nurture)."
+    )
 
 
 class ApproachRequest(Strict):
@@ -134,7 +162,9 @@ class Status(Strict):
     label_ja: str
     label_en: str
     reason_required: bool = False
-    to: list[str] | None = Field(None, description="The statuses a lead may move to from this one; none: any.")
+    to: list[str] | None = Field(
+        None, description="The statuses a lead may move to from this one; none: any."
+    )
 
 
 class RulesDocument(Strict):
@@ -142,7 +172,7 @@ class RulesDocument(Strict):
     temperature: Temperature = Field(
         default_factory=lambda: Temperature(
             bands=[Band(name="cold", below=40), Band(name="warm", below=100), Band(name="hot")]
-        )  # fmt: skip
+        )
     )
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     levels: list[LevelRule] = Field(default_factory=list)

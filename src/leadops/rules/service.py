@@ -35,15 +35,23 @@ def ensure_rules(session: Session, now: datetime) -> RulesVersion:
     if active is not None:
         return active
     latest = session.scalar(select(func.max(RulesVersion.version))) or 0
-    version = RulesVersion(version=latest + 1, document=default_rules_text(), author="leadops",
-                           comment="the default rules (seeds 000-004)", created_at=now, active=True)  # fmt: skip
+    version = RulesVersion(
+        version=latest + 1,
+        document=default_rules_text(),
+        author="leadops",
+        comment="the default rules (seeds 000-004)",
+        created_at=now,
+        active=True,
+    )
     session.add(version)
     session.flush()
     return version
 
 
 def active_rules(session: Session, now: datetime) -> CompiledRules:
-    row = session.execute(select(RulesVersion.version, RulesVersion.document).where(RulesVersion.active)).first()
+    row = session.execute(
+        select(RulesVersion.version, RulesVersion.document).where(RulesVersion.active)
+    ).first()
     if row is None:
         created = ensure_rules(session, now)
         version, text = created.version, created.document
@@ -55,24 +63,36 @@ def active_rules(session: Session, now: datetime) -> CompiledRules:
     return _CACHE[key]
 
 
-def apply_rules(session: Session, text: str, *, author: str | None, comment: str | None, now: datetime) -> RulesVersion:
+def apply_rules(
+    session: Session, text: str, *, author: str | None, comment: str | None, now: datetime
+) -> RulesVersion:
     """Store ``text`` as the next version and make it active (after validating it)."""
     validate(session, text)
     ensure_rules(session, now)
     latest = session.scalar(select(func.max(RulesVersion.version))) or 0
     session.execute(update(RulesVersion).where(RulesVersion.active).values(active=False))
-    version = RulesVersion(version=latest + 1, document=text, author=author, comment=comment, created_at=now,
-                           active=True)  # fmt: skip
+    version = RulesVersion(
+        version=latest + 1,
+        document=text,
+        author=author,
+        comment=comment,
+        created_at=now,
+        active=True,
+    )
     session.add(version)
     session.flush()
     return version
 
 
 def get_version(session: Session, number: int | None) -> RulesVersion:
-    stmt = select(RulesVersion).where(RulesVersion.active if number is None else RulesVersion.version == number)
+    stmt = select(RulesVersion).where(
+        RulesVersion.active if number is None else RulesVersion.version == number
+    )
     found = session.scalar(stmt)
     if found is None:
-        raise NotFound(f"no rules version {number}" if number is not None else "no active rules version")
+        raise NotFound(
+            f"no rules version {number}" if number is not None else "no active rules version"
+        )
     return found
 
 
@@ -83,7 +103,9 @@ def list_versions(session: Session) -> list[RulesVersion]:
 def diff_versions(session: Session, a: int, b: int) -> str:
     old, new = get_version(session, a), get_version(session, b)
     lines = difflib.unified_diff(
-        old.document.splitlines(keepends=True), new.document.splitlines(keepends=True),
-        fromfile=f"rules v{a}", tofile=f"rules v{b}",
-    )  # fmt: skip
+        old.document.splitlines(keepends=True),
+        new.document.splitlines(keepends=True),
+        fromfile=f"rules v{a}",
+        tofile=f"rules v{b}",
+    )
     return "".join(lines)

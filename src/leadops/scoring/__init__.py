@@ -1,1 +1,2 @@
-"""Scoring: the pure engine (engine.py) and the service that runs it on ingest, rescore and sweeps."""
+"""Scoring: the pure engine (engine.py) and the service that runs it on ingest, rescore and
+sweeps."""

@@ -69,12 +69,18 @@ class ScoreState:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "groups": self.groups, "clock": _iso(self.clock) if self.clock else None, "timed": self.clock_timed,
-            "anchor": _iso(self.anchor) if self.anchor else None, "decay": self.decay_steps,
-            "fired": sorted(self.fired), "recent": {k: [[_iso(a), d] for a, d in v] for k, v in self.recent.items()},
-            "expiries": [[_iso(a), r, g, d, i] for a, r, g, d, i in self.expiries], "fit": self.fit,
-            "fit_changes": self.fit_changes, "seen": sorted(self.seen),
-        }  # fmt: skip
+            "groups": self.groups,
+            "clock": _iso(self.clock) if self.clock else None,
+            "timed": self.clock_timed,
+            "anchor": _iso(self.anchor) if self.anchor else None,
+            "decay": self.decay_steps,
+            "fired": sorted(self.fired),
+            "recent": {k: [[_iso(a), d] for a, d in v] for k, v in self.recent.items()},
+            "expiries": [[_iso(a), r, g, d, i] for a, r, g, d, i in self.expiries],
+            "fit": self.fit,
+            "fit_changes": self.fit_changes,
+            "seen": sorted(self.seen),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> ScoreState:
@@ -87,8 +93,12 @@ class ScoreState:
             anchor=_dt(data["anchor"]) if data.get("anchor") else None,
             decay_steps=dict(data.get("decay") or {}),
             fired=set(data.get("fired") or []),
-            recent={k: [(_dt(a), int(d)) for a, d in v] for k, v in (data.get("recent") or {}).items()},
-            expiries=[(_dt(a), r, g, int(d), int(i)) for a, r, g, d, i in data.get("expiries") or []],
+            recent={
+                k: [(_dt(a), int(d)) for a, d in v] for k, v in (data.get("recent") or {}).items()
+            },
+            expiries=[
+                (_dt(a), r, g, int(d), int(i)) for a, r, g, d, i in data.get("expiries") or []
+            ],
             fit={k: int(v) for k, v in (data.get("fit") or {}).items()},
             fit_changes={k: int(v) for k, v in (data.get("fit_changes") or {}).items()},
             seen=set(data.get("seen") or []),
@@ -108,8 +118,17 @@ class Scorer:
         self.rules = rules
         self.totals = rules.totals
 
-    def _line(self, state: ScoreState, rule_id: str, group: str, delta: int, at: datetime,
-              activity_id: int | None, key: str, reason: str) -> Line:  # fmt: skip
+    def _line(
+        self,
+        state: ScoreState,
+        rule_id: str,
+        group: str,
+        delta: int,
+        at: datetime,
+        activity_id: int | None,
+        key: str,
+        reason: str,
+    ) -> Line:
         state.groups[group] = state.groups.get(group, 0) + delta
         return Line(rule_id, group, delta, at, activity_id, key, reason, state.total(self.totals))
 
@@ -132,16 +151,31 @@ class Scorer:
                 if delta:
                     assert state.anchor is not None
                     key = f"d:{rule.id}:{_iso(state.anchor)}:{steps}"
-                    reason = f"{rule.percent:g}% decay after {rule.every_days * steps} days without activity"
-                    lines.append(self._line(state, rule.id, rule.group, delta, at, None, key, reason))
+                    reason = (
+                        f"{rule.percent:g}% decay after {rule.every_days * steps} days "
+                        "without activity"
+                    )
+                    lines.append(
+                        self._line(state, rule.id, rule.group, delta, at, None, key, reason)
+                    )
             else:
                 state.expiries.remove(payload)
                 _, rule_id, group, points, activity_id = payload
                 current = state.groups.get(group, 0)
                 delta = -min(points, max(current, 0)) if points > 0 else -points
                 if delta:
-                    lines.append(self._line(state, rule_id, group, delta, at, activity_id, f"x:{activity_id}",
-                                            "points expired"))  # fmt: skip
+                    lines.append(
+                        self._line(
+                            state,
+                            rule_id,
+                            group,
+                            delta,
+                            at,
+                            activity_id,
+                            f"x:{activity_id}",
+                            "points expired",
+                        )
+                    )
             state.clock, state.clock_timed = at, True
         return lines
 
@@ -152,7 +186,14 @@ class Scorer:
                 if state.groups.get(rule.group, 0) <= 0:
                     continue
                 steps = state.decay_steps.get(rule.id, 0)
-                candidates.append((state.anchor + timedelta(days=rule.every_days * (steps + 1)), order, "decay", rule))
+                candidates.append(
+                    (
+                        state.anchor + timedelta(days=rule.every_days * (steps + 1)),
+                        order,
+                        "decay",
+                        rule,
+                    )
+                )
         for expiry in state.expiries:
             candidates.append((expiry[0], 1000, "expiry", expiry))
         if not candidates:
@@ -160,7 +201,9 @@ class Scorer:
         at, _, kind, payload = min(candidates, key=lambda c: (c[0], c[1]))
         return at, kind, payload
 
-    def score_activity(self, state: ScoreState, activity: ScoredActivity, fields: Mapping[str, Any]) -> list[Line]:
+    def score_activity(
+        self, state: ScoreState, activity: ScoredActivity, fields: Mapping[str, Any]
+    ) -> list[Line]:
         lines = self.advance(state, activity.at, inclusive=False)
         seen_as = (activity.type, activity.properties)
         for leaf, matcher in enumerate(self.rules.class_leaves):
@@ -186,8 +229,18 @@ class Scorer:
                 continue
             state.fired.add(rule.id)
             reason = rule.description or rule.id
-            lines.append(self._line(state, rule.id, compiled.group, delta, activity.at, activity.id,
-                                    f"a:{activity.id}", reason))  # fmt: skip
+            lines.append(
+                self._line(
+                    state,
+                    rule.id,
+                    compiled.group,
+                    delta,
+                    activity.at,
+                    activity.id,
+                    f"a:{activity.id}",
+                    reason,
+                )
+            )
             if rule.expires_after_days:
                 due = activity.at + timedelta(days=rule.expires_after_days)
                 state.expiries.append((due, rule.id, compiled.group, delta, activity.id))
@@ -199,7 +252,8 @@ class Scorer:
     def score_fit(
         self, state: ScoreState, fields: Mapping[str, Any], at: datetime
     ) -> tuple[list[Line], list[tuple[str, str]]]:
-        """Fit lines for the lead as it is now, and the (rule, status) of any disqualifying rule that matches."""
+        """Fit lines for the lead as it is now, and the (rule, status) of any disqualifying rule
+        that matches."""
         facts = Facts(fields=fields)
         lines: list[Line] = []
         disqualify: list[tuple[str, str]] = []
@@ -213,13 +267,24 @@ class Scorer:
             if want != have:
                 state.fit[rule.id] = want
                 change = state.fit_changes[rule.id] = state.fit_changes.get(rule.id, 0) + 1
-                reason = (rule.description or rule.id) if matched else f"no longer: {rule.description or rule.id}"
-                lines.append(self._line(state, rule.id, compiled.group, want - have, at, None,
-                                        f"f:{change}", reason))  # fmt: skip
+                reason = (
+                    (rule.description or rule.id)
+                    if matched
+                    else f"no longer: {rule.description or rule.id}"
+                )
+                lines.append(
+                    self._line(
+                        state, rule.id, compiled.group, want - have, at, None, f"f:{change}", reason
+                    )
+                )
         return lines, disqualify
 
     def replay(
-        self, fields: Mapping[str, Any], activities: Sequence[ScoredActivity], created_at: datetime, now: datetime
+        self,
+        fields: Mapping[str, Any],
+        activities: Sequence[ScoredActivity],
+        created_at: datetime,
+        now: datetime,
     ) -> tuple[ScoreState, list[Line]]:
         """The whole ledger of one lead under these rules, from nothing, as of ``now``."""
         state = ScoreState()

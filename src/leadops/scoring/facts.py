@@ -1,4 +1,5 @@
-"""Loading what the rules look at: a lead's fields (with its account, owner and team) and activities."""
+"""Loading what the rules look at: a lead's fields (with its account, owner and team) and
+activities."""
 
 from __future__ import annotations
 
@@ -19,12 +20,41 @@ from leadops.models.opportunities import CLOSED_STAGES
 from leadops.scoring.engine import ScoredActivity
 
 LEAD_COLUMNS = (
-    "id", "email", "first_name", "last_name", "company", "title", "department", "phone", "prefecture", "region",
-    "source", "status", "status_reason", "lifecycle_stage", "touch_stage", "score", "behavior_score", "fit_score",
-    "level", "temperature", "is_valid", "created_at", "custom", "account_id", "group_scores", "score_state",
-    "scored_version", "last_activity_at", "status_changed_at", "score_due_at", "owner_id", "team_id", "merged_into_id",
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "department",
+    "phone",
+    "prefecture",
+    "region",
+    "source",
+    "status",
+    "status_reason",
+    "lifecycle_stage",
+    "touch_stage",
+    "score",
+    "behavior_score",
+    "fit_score",
+    "level",
+    "temperature",
+    "is_valid",
+    "created_at",
+    "custom",
+    "account_id",
+    "group_scores",
+    "score_state",
+    "scored_version",
+    "last_activity_at",
+    "status_changed_at",
+    "score_due_at",
+    "owner_id",
+    "team_id",
+    "merged_into_id",
     "next_due_at",
-)  # fmt: skip
+)
 
 
 @dataclass
@@ -34,9 +64,10 @@ class LeadRow:
 
 
 def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict[int, LeadRow]:
-    """Leads with their account, owner, team and first campaign, locked on PostgreSQL in id order, so two
-    writers never deadlock. The lock is FOR NO KEY UPDATE (what an UPDATE of non-key columns takes): it
-    does not wait for the key-share locks that inserting activities (their foreign key) holds on a lead."""
+    """Leads with their account, owner, team and first campaign, locked on PostgreSQL in id order,
+    so two writers never deadlock. The lock is FOR NO KEY UPDATE (what an UPDATE of non-key columns
+    takes): it does not wait for the key-share locks that inserting activities (their foreign key)
+    holds on a lead."""
     owner, account_owner = aliased(User), aliased(User)
     out: dict[int, LeadRow] = {}
     for part in chunked(sorted(lead_ids), 500):
@@ -53,7 +84,7 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
                 owner.email.label("owner_email"),
                 Team.name.label("team_name"),
                 Campaign.name.label("campaign_name"),
-            )  # fmt: skip
+            )
             .outerjoin(Account, Account.id == Lead.account_id)
             .outerjoin(account_owner, account_owner.id == Account.owner_id)
             .outerjoin(owner, owner.id == Lead.owner_id)
@@ -65,8 +96,9 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
         connection = session.connection()
         if lock and connection.dialect.name == "postgresql":
             stmt = stmt.with_for_update(of=Lead, key_share=True)
-        # The ids are integers from the database, so they can be rendered into the statement; the rows
-        # come back from the driver untouched and are converted here once (the hot path of ingest).
+        # The ids are integers from the database, so they can be rendered into the statement; the
+        # rows come back from the driver untouched and are converted here once (the hot path of
+        # ingest).
         sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
         result = connection.exec_driver_sql(sql)
         names = list(result.keys())
@@ -75,14 +107,21 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
             row = _convert(dict(zip(names, raw, strict=True)), sqlite)
             values = {c: row[c] for c in LEAD_COLUMNS}
             joined = {
-                "account.name": row["a_name"], "account.domain": row["a_domain"],
-                "account.employees": row["a_employees"], "account.industry": row["a_industry"],
-                "account.prefecture": row["a_prefecture"], "account.region": row["a_region"],
-                "account.owner": row["a_owner"], "owner": row["owner_email"], "team": row["team_name"],
+                "account.name": row["a_name"],
+                "account.domain": row["a_domain"],
+                "account.employees": row["a_employees"],
+                "account.industry": row["a_industry"],
+                "account.prefecture": row["a_prefecture"],
+                "account.region": row["a_region"],
+                "account.owner": row["a_owner"],
+                "owner": row["owner_email"],
+                "team": row["team_name"],
                 "campaign": row["campaign_name"],
-            }  # fmt: skip
+            }
             out[row["id"]] = LeadRow(values, joined)
-    open_opps = _accounts_with_open_opportunities(session, {r.values["account_id"] for r in out.values()})
+    open_opps = _accounts_with_open_opportunities(
+        session, {r.values["account_id"] for r in out.values()}
+    )
     for lead_row in out.values():
         lead_row.fields = {**_fields(lead_row.values, open_opps), **lead_row.fields}
     return out
@@ -130,19 +169,22 @@ def _fields(values: dict[str, Any], open_opps: set[int]) -> dict[str, Any]:
     return fields
 
 
-def load_activities(session: Session, lead_ids: Sequence[int], types: Iterable[str] | None = None
-                    ) -> dict[int, list[ScoredActivity]]:  # fmt: skip
+def load_activities(
+    session: Session, lead_ids: Sequence[int], types: Iterable[str] | None = None
+) -> dict[int, list[ScoredActivity]]:
     """Activities of these leads (optionally only of some types), in time order."""
     out: dict[int, list[ScoredActivity]] = defaultdict(list)
     wanted = sorted(types) if types is not None else None
     if wanted == []:
         return out
     for part in chunked(sorted(lead_ids), 500):
-        stmt = select(Activity.lead_id, Activity.id, Activity.type, Activity.occurred_at, Activity.properties).where(
-            Activity.lead_id.in_(part)
-        )
+        stmt = select(
+            Activity.lead_id, Activity.id, Activity.type, Activity.occurred_at, Activity.properties
+        ).where(Activity.lead_id.in_(part))
         if wanted is not None:
             stmt = stmt.where(Activity.type.in_(wanted))
-        for lead_id, activity_id, type_, at, props in session.execute(stmt.order_by(Activity.occurred_at, Activity.id)):
+        for lead_id, activity_id, type_, at, props in session.execute(
+            stmt.order_by(Activity.occurred_at, Activity.id)
+        ):
             out[lead_id].append(ScoredActivity(activity_id, type_, at, props or {}))
     return out

@@ -1,5 +1,6 @@
 """ECharts options for the reports a person would rather look at than read. Each takes the report's
-own rows (the table under the chart shows the same numbers) and returns a JSON-ready option, or None."""
+own rows (the table under the chart shows the same numbers) and returns a JSON-ready option, or
+None."""
 
 from __future__ import annotations
 
@@ -26,10 +27,23 @@ def funnel(result: ReportResult, t: Translator) -> Chart | None:
     return {
         "color": PALETTE,
         "tooltip": {"trigger": "item", "formatter": "{b}: {c}"},
-        "series": [{"type": "funnel", "sort": "none", "left": "10%", "width": "80%", "minSize": "8%",
-                    "label": {"show": True, "position": "inside", "formatter": "{b}  {c}", "color": "#fff"},
-                    "data": data}],
-    }  # fmt: skip
+        "series": [
+            {
+                "type": "funnel",
+                "sort": "none",
+                "left": "10%",
+                "width": "80%",
+                "minSize": "8%",
+                "label": {
+                    "show": True,
+                    "position": "inside",
+                    "formatter": "{b}  {c}",
+                    "color": "#fff",
+                },
+                "data": data,
+            }
+        ],
+    }
 
 
 def cohort(result: ReportResult, t: Translator) -> Chart | None:
@@ -38,19 +52,50 @@ def cohort(result: ReportResult, t: Translator) -> Chart | None:
         return None
     cohorts = sorted({str(r["cohort"]) for r in rows})
     periods = sorted({str(r["outcome_period"]) for r in rows})
-    data = [[periods.index(str(r["outcome_period"])), cohorts.index(str(r["cohort"])),
-             round(100 * (r["rate"] or 0), 1)] for r in rows]  # fmt: skip
+    data = [
+        [
+            periods.index(str(r["outcome_period"])),
+            cohorts.index(str(r["cohort"])),
+            round(100 * (r["rate"] or 0), 1),
+        ]
+        for r in rows
+    ]
     return {
         "tooltip": {"position": "top"},
         "grid": {"left": 80, "right": 20, "top": 30, "bottom": 80},
-        "xAxis": {"type": "category", "data": periods, "name": t.gettext("Appointment month"), "nameLocation": "middle",
-                  "nameGap": 30, "splitArea": {"show": True}},
-        "yAxis": {"type": "category", "data": cohorts, "name": t.gettext("Cohort"), "splitArea": {"show": True}},
-        "visualMap": {"min": 0, "max": max(d[2] for d in data) or 1, "calculable": True, "orient": "horizontal",
-                      "left": "center", "bottom": 0, "inRange": {"color": ["#f1f5f9", "#0b5cad"]}, "text": ["%", ""]},
-        "series": [{"type": "heatmap", "name": t.gettext("appointment rate %"), "data": data,
-                    "label": {"show": True, "formatter": "{@[2]}%"}}],
-    }  # fmt: skip
+        "xAxis": {
+            "type": "category",
+            "data": periods,
+            "name": t.gettext("Appointment month"),
+            "nameLocation": "middle",
+            "nameGap": 30,
+            "splitArea": {"show": True},
+        },
+        "yAxis": {
+            "type": "category",
+            "data": cohorts,
+            "name": t.gettext("Cohort"),
+            "splitArea": {"show": True},
+        },
+        "visualMap": {
+            "min": 0,
+            "max": max(d[2] for d in data) or 1,
+            "calculable": True,
+            "orient": "horizontal",
+            "left": "center",
+            "bottom": 0,
+            "inRange": {"color": ["#f1f5f9", "#0b5cad"]},
+            "text": ["%", ""],
+        },
+        "series": [
+            {
+                "type": "heatmap",
+                "name": t.gettext("appointment rate %"),
+                "data": data,
+                "label": {"show": True, "formatter": "{@[2]}%"},
+            }
+        ],
+    }
 
 
 def dwell(result: ReportResult, t: Translator) -> Chart | None:
@@ -62,12 +107,21 @@ def dwell(result: ReportResult, t: Translator) -> Chart | None:
         "tooltip": {"trigger": "axis"},
         "legend": {},
         "grid": {"left": 60, "right": 20, "top": 40, "bottom": 60},
-        "xAxis": {"type": "category", "data": [t.gettext(str(r["status"])) for r in rows],
-                  "axisLabel": {"interval": 0, "rotate": 20}},
+        "xAxis": {
+            "type": "category",
+            "data": [t.gettext(str(r["status"])) for r in rows],
+            "axisLabel": {"interval": 0, "rotate": 20},
+        },
         "yAxis": {"type": "value", "name": t.gettext("days")},
-        "series": [{"type": "bar", "name": t.gettext("median days"), "data": [r["median_days"] for r in rows]},
-                   {"type": "bar", "name": t.gettext("mean days"), "data": [r["mean_days"] for r in rows]}],
-    }  # fmt: skip
+        "series": [
+            {
+                "type": "bar",
+                "name": t.gettext("median days"),
+                "data": [r["median_days"] for r in rows],
+            },
+            {"type": "bar", "name": t.gettext("mean days"), "data": [r["mean_days"] for r in rows]},
+        ],
+    }
 
 
 def forecast(result: ReportResult, t: Translator) -> Chart | None:
@@ -75,8 +129,10 @@ def forecast(result: ReportResult, t: Translator) -> Chart | None:
     if not rows:
         return None
     months = [str(r["month"]) for r in rows]
-    interval = [{"yAxis": rows[-1]["low_80"], "name": t.gettext("80% low")},
-                {"yAxis": rows[-1]["high_80"], "name": t.gettext("80% high")}]  # fmt: skip
+    interval = [
+        {"yAxis": rows[-1]["low_80"], "name": t.gettext("80% low")},
+        {"yAxis": rows[-1]["high_80"], "name": t.gettext("80% high")},
+    ]
     has_actual = "actual" in result.columns
 
     def series(key: str, label: str) -> dict[str, Any]:
@@ -93,15 +149,25 @@ def forecast(result: ReportResult, t: Translator) -> Chart | None:
     }
     if has_actual:
         chart["series"] = [
-            {"type": "bar", "name": t.gettext("forecast"), "data": [r.get("expected") for r in rows]},
+            {
+                "type": "bar",
+                "name": t.gettext("forecast"),
+                "data": [r.get("expected") for r in rows],
+            },
             {"type": "bar", "name": t.gettext("actual"), "data": [r.get("actual") for r in rows]},
         ]
         return chart
-    chart["series"] = [series("booked", t.gettext("booked")), series("from_open_leads", t.gettext("from open leads")),
-                       series("from_new_leads", t.gettext("from new leads"))]  # fmt: skip
-    chart["series"][-1]["markLine"] = {"symbol": "none", "lineStyle": {"type": "dashed", "color": "#c2255c"},
-                                       "label": {"formatter": "{b}: {c}", "position": "insideEndTop"},
-                                       "data": interval}  # fmt: skip
+    chart["series"] = [
+        series("booked", t.gettext("booked")),
+        series("from_open_leads", t.gettext("from open leads")),
+        series("from_new_leads", t.gettext("from new leads")),
+    ]
+    chart["series"][-1]["markLine"] = {
+        "symbol": "none",
+        "lineStyle": {"type": "dashed", "color": "#c2255c"},
+        "label": {"formatter": "{b}: {c}", "position": "insideEndTop"},
+        "data": interval,
+    }
     top = max([rows[-1]["high_80"] or 0, *(r.get("expected") or 0 for r in rows)])
     chart["yAxis"]["max"] = math.ceil(top * 1.1) if top else None
     return chart
@@ -111,19 +177,33 @@ def pipeline(result: ReportResult, t: Translator) -> Chart | None:
     rows = _rows(result)
     if not rows:
         return None
-    bars = [{"value": r["opportunities"], "itemStyle": {"color": "#c2255c" if r.get("bottleneck") else PALETTE[0]}}
-            for r in rows]  # fmt: skip
+    bars = [
+        {
+            "value": r["opportunities"],
+            "itemStyle": {"color": "#c2255c" if r.get("bottleneck") else PALETTE[0]},
+        }
+        for r in rows
+    ]
     return {
         "tooltip": {"trigger": "axis"},
         "legend": {},
         "grid": {"left": 60, "right": 60, "top": 40, "bottom": 40},
         "xAxis": {"type": "category", "data": [str(r["stage"]) for r in rows]},
-        "yAxis": [{"type": "value", "name": t.gettext("opportunities")},
-                  {"type": "value", "name": t.gettext("days"), "position": "right"}],
-        "series": [{"type": "bar", "name": t.gettext("opportunities"), "data": bars},
-                   {"type": "line", "yAxisIndex": 1, "name": t.gettext("mean days in stage"),
-                    "data": [r["mean_days_in_stage"] for r in rows], "color": PALETTE[2]}],
-    }  # fmt: skip
+        "yAxis": [
+            {"type": "value", "name": t.gettext("opportunities")},
+            {"type": "value", "name": t.gettext("days"), "position": "right"},
+        ],
+        "series": [
+            {"type": "bar", "name": t.gettext("opportunities"), "data": bars},
+            {
+                "type": "line",
+                "yAxisIndex": 1,
+                "name": t.gettext("mean days in stage"),
+                "data": [r["mean_days_in_stage"] for r in rows],
+                "color": PALETTE[2],
+            },
+        ],
+    }
 
 
 CHARTS: dict[str, Callable[[ReportResult, Translator], Chart | None]] = {

@@ -66,7 +66,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         if wants_html(request):
-            fields = [FieldError(".".join(str(p) for p in e["loc"][1:]) or "form", e["msg"]) for e in errors]
+            fields = [
+                FieldError(".".join(str(p) for p in e["loc"][1:]) or "form", e["msg"])
+                for e in errors
+            ]
             return error_page(request, ValidationFailed(fields), 422)
         for error in errors:
             if error.get("type") == "json_invalid":
@@ -74,17 +77,26 @@ def install_error_handlers(app: FastAPI) -> None:
                 position = int(error["loc"][1]) if len(error["loc"]) > 1 else 0
                 line, column = _line_column(body, position)
                 reason = (error.get("ctx") or {}).get("error", "JSON decode error")
-                where = {"message": f"request body is not valid JSON: {reason}", "line": line, "column": column}
+                where = {
+                    "message": f"request body is not valid JSON: {reason}",
+                    "line": line,
+                    "column": column,
+                }
                 return JSONResponse(error_body("invalid_json", where), status_code=400)
         detail = [
-            {"path": ".".join(str(p) for p in error["loc"] if p != "body") or "body", "message": error["msg"]}
+            {
+                "path": ".".join(str(p) for p in error["loc"] if p != "body") or "body",
+                "message": error["msg"],
+            }
             for error in errors
         ]
         return JSONResponse(error_body("validation_failed", detail), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
         if wants_html(request) and not request.url.path.startswith("/static/"):
             return error_page(request, LeadopsError(str(exc.detail)), exc.status_code)
         return JSONResponse(error_body(code, exc.detail), status_code=exc.status_code)
@@ -133,7 +145,10 @@ class BodySizeLimit:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

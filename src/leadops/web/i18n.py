@@ -73,13 +73,17 @@ class Translator:
     def number(self, value: float | int | None, digits: int = 0) -> str:
         if value is None:
             return ""
-        return numbers.format_decimal(round(value, digits), locale=self._babel, decimal_quantization=False)
+        return numbers.format_decimal(
+            round(value, digits), locale=self._babel, decimal_quantization=False
+        )
 
     def relative(self, value: datetime | None, now: datetime) -> str:
         """ "in 3 hours" / "2 days ago", in the locale."""
         if value is None:
             return ""
-        return dates.format_timedelta(value - now, add_direction=True, threshold=1.5, locale=self._babel)
+        return dates.format_timedelta(
+            value - now, add_direction=True, threshold=1.5, locale=self._babel
+        )
 
 
 def negotiate(accept_language: str | None) -> str | None:
@@ -134,7 +138,14 @@ def update_catalogs(locales: Iterable[str] = LOCALES) -> dict[str, int]:
             catalog.add(message, old.get(message, ""), locations=found[message])
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
-            write_po(handle, catalog, width=120, omit_header=False, include_previous=False, sort_output=True)
+            write_po(
+                handle,
+                catalog,
+                width=120,
+                omit_header=False,
+                include_previous=False,
+                sort_output=True,
+            )
         missing[locale] = sum(1 for m in found if not old.get(m))
     messages.cache_clear()
     return missing

@@ -1,5 +1,5 @@
-"""Rendering pages: the template environment, what every page knows (user, locale, CSRF token, menu),
-and domain errors shown as a page, an HTMX message or a redirect to the sign-in page."""
+"""Rendering pages: the template environment, what every page knows (user, locale, CSRF token,
+menu), and domain errors shown as a page, an HTMX message or a redirect to the sign-in page."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def principal_of(request: Request) -> Principal | None:
 
 
 def locale_of(request: Request) -> str:
-    """The query's ?lang=, else the signed-in user's preference, else the cookie, else the browser's."""
+    """The query's ?lang=, else the signed-in user's preference, else the cookie, else the
+    browser's."""
     asked = request.query_params.get("lang")
     if asked in LOCALES:
         return asked
@@ -69,10 +70,16 @@ def translator(request: Request) -> Translator:
     return Translator(locale_of(request), runtime.settings.tz)
 
 
-def render(request: Request, template: str, /, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, /, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     t = translator(request)
     principal = principal_of(request)
-    menu = [(path, label) for path, label, permission in MENU if principal is not None and principal.can(permission)]
+    menu = [
+        (path, label)
+        for path, label, permission in MENU
+        if principal is not None and principal.can(permission)
+    ]
     runtime: Runtime = request.app.state.runtime
     base = {
         "_": t.gettext,
@@ -85,7 +92,9 @@ def render(request: Request, template: str, /, status_code: int = 200, **context
         "path": request.url.path,
         "now": runtime.clock.now(),
     }
-    return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+    return templates.TemplateResponse(
+        request, template, {**base, **context}, status_code=status_code
+    )
 
 
 def wants_html(request: Request) -> bool:
@@ -93,12 +102,14 @@ def wants_html(request: Request) -> bool:
 
 
 def error_page(request: Request, exc: LeadopsError, status_code: int) -> Response:
-    """A domain error on a page: to the sign-in page when not signed in; a message in place for HTMX;
-    else an error page that says what was wrong."""
+    """A domain error on a page: to the sign-in page when not signed in; a message in place for
+    HTMX; else an error page that says what was wrong."""
     if isinstance(exc, NotSignedIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.headers.get("hx-request") == "true":
-            return Response(status_code=204, headers={"HX-Redirect": f"/signin?next={quote(target)}"})
+            return Response(
+                status_code=204, headers={"HX-Redirect": f"/signin?next={quote(target)}"}
+            )
         return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
     if request.headers.get("hx-request") == "true":
         response = render(request, "_message.html", status_code=status_code, error=exc)

@@ -2,8 +2,8 @@
 
 Every page and API route names one permission with ``Depends(require("…"))``; the roles allowed to
 use each permission are in ``PERMISSIONS``. A request signed in with the session cookie that changes
-something must carry the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``).
-An API token with the ``read`` scope may only read.
+something must carry the session's CSRF token (form field ``csrf_token`` or header
+``X-CSRF-Token``). An API token with the ``read`` scope may only read.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ EVERYONE = frozenset({"admin", "manager", "member", "marketing"})
 #: permission -> the roles that have it, and what it lets them do (said in the 403 message).
 PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "read": (EVERYONE, "read leads and reports"),
-    "work": (frozenset({"admin", "manager", "member"}), "log touches, change statuses and book appointments"),
+    "work": (
+        frozenset({"admin", "manager", "member"}),
+        "log touches, change statuses and book appointments",
+    ),
     "manage": (frozenset({"admin", "manager"}), "see the team board, reassign and route leads"),
     "ingest": (frozenset({"admin", "marketing"}), "create leads and activities or import files"),
     "rules": (frozenset({"admin", "marketing"}), "change the rules"),
@@ -86,7 +89,9 @@ def identify(runtime: Runtime, request: Request) -> Principal | None:
 
 
 def _principal(user: User, via: str, **how: Any) -> Principal:
-    return Principal(user.id, user.email or "", user.name, user.role, user.team_id, user.locale, via, **how)
+    return Principal(
+        user.id, user.email or "", user.name, user.role, user.team_id, user.locale, via, **how
+    )
 
 
 async def check_csrf(request: Request, expected: str) -> None:
@@ -97,19 +102,24 @@ async def check_csrf(request: Request, expected: str) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, expected):
-        raise Forbidden("the form's security token is missing or out of date; reload the page and try again",
-                        detail="csrf")  # fmt: skip
+        raise Forbidden(
+            "the form's security token is missing or out of date; reload the page and try again",
+            detail="csrf",
+        )
 
 
 def require(permission: str) -> Any:
-    """A dependency that lets the request through only for a signed-in user whose role has ``permission``."""
+    """A dependency that lets the request through only for a signed-in user whose role has
+    ``permission``."""
     roles, what = PERMISSIONS[permission]
 
     async def dependency(request: Request) -> Principal:
         runtime: Runtime = request.app.state.runtime
         principal = await run_in_threadpool(identify, runtime, request)
         if principal is None:
-            raise NotSignedIn("sign in first (a session cookie, or an API token as 'Authorization: Bearer …')")
+            raise NotSignedIn(
+                "sign in first (a session cookie, or an API token as 'Authorization: Bearer …')"
+            )
         unsafe = request.method not in SAFE_METHODS
         if unsafe and principal.via == "session":
             assert principal.csrf_token is not None

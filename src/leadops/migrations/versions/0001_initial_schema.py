@@ -95,7 +95,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("parent_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("manager_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "manager_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["parent_id"], ["teams.id"], name=op.f("fk_teams_parent_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
@@ -153,7 +155,9 @@ def upgrade() -> None:
         sa.Column("team_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=True),
-        sa.Column("routing_weight", sa.Numeric(precision=8, scale=3, asdecimal=False), nullable=False),
+        sa.Column(
+            "routing_weight", sa.Numeric(precision=8, scale=3, asdecimal=False), nullable=False
+        ),
         sa.Column("locale", sa.String(length=10), nullable=False),
         sa.Column("password_hash", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -186,18 +190,24 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_accounts_owner_id_users")),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_accounts_owner_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("domain", name=op.f("uq_accounts_domain")),
     )
     with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_accounts_normalized_name"), ["normalized_name"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_accounts_normalized_name"), ["normalized_name"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_accounts_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
         "notifications",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("recipient_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "recipient_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("address", sa.String(length=500), nullable=True),
         sa.Column("template", sa.String(length=100), nullable=False),
@@ -213,13 +223,19 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("dedup_key", sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(["recipient_id"], ["users.id"], name=op.f("fk_notifications_recipient_id_users")),
+        sa.ForeignKeyConstraint(
+            ["recipient_id"], ["users.id"], name=op.f("fk_notifications_recipient_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("dedup_key", name=op.f("uq_notifications_dedup_key")),
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.create_index("ix_notifications_pending", ["sent_at", "next_attempt_at"], unique=False)
-        batch_op.create_index("ix_notifications_recipient", ["recipient_id", "channel", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_notifications_pending", ["sent_at", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_notifications_recipient", ["recipient_id", "channel", "created_at"], unique=False
+        )
 
     op.create_table(
         "out_of_office",
@@ -229,12 +245,17 @@ def upgrade() -> None:
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_out_of_office_user_id_users"), ondelete="CASCADE"
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_out_of_office_user_id_users"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_out_of_office")),
     )
     with op.batch_alter_table("out_of_office", schema=None) as batch_op:
-        batch_op.create_index("ix_out_of_office_user_period", ["user_id", "starts_at", "ends_at"], unique=False)
+        batch_op.create_index(
+            "ix_out_of_office_user_period", ["user_id", "starts_at", "ends_at"], unique=False
+        )
 
     op.create_table(
         "leads",
@@ -245,14 +266,18 @@ def upgrade() -> None:
         sa.Column("first_name", sa.String(length=200), nullable=True),
         sa.Column("last_name", sa.String(length=200), nullable=True),
         sa.Column("company", sa.String(length=300), nullable=True),
-        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("title", sa.String(length=300), nullable=True),
         sa.Column("department", sa.String(length=300), nullable=True),
         sa.Column("phone", sa.String(length=50), nullable=True),
         sa.Column("prefecture", sa.String(length=10), nullable=True),
         sa.Column("region", sa.String(length=20), nullable=True),
         sa.Column("source", sa.String(length=100), nullable=True),
-        sa.Column("first_campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "first_campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column(
             "custom",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -283,12 +308,20 @@ def upgrade() -> None:
         sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_touch_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("merged_into_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_leads_account_id_accounts")),
-        sa.ForeignKeyConstraint(
-            ["first_campaign_id"], ["campaigns.id"], name=op.f("fk_leads_first_campaign_id_campaigns")
+        sa.Column(
+            "merged_into_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.ForeignKeyConstraint(["merged_into_id"], ["leads.id"], name=op.f("fk_leads_merged_into_id_leads")),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_leads_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["first_campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_leads_first_campaign_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"], ["leads.id"], name=op.f("fk_leads_merged_into_id_leads")
+        ),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_leads_owner_id_users")),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_leads_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_leads")),
@@ -301,7 +334,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_leads_next_due_at", ["next_due_at"], unique=False)
         batch_op.create_index("ix_leads_owner_status", ["owner_id", "status"], unique=False)
         batch_op.create_index("ix_leads_source_created", ["source", "created_at"], unique=False)
-        batch_op.create_index("ix_leads_status_touch_stage", ["status", "touch_stage"], unique=False)
+        batch_op.create_index(
+            "ix_leads_status_touch_stage", ["status", "touch_stage"], unique=False
+        )
         batch_op.create_index("ix_leads_team_status", ["team_id", "status"], unique=False)
 
     op.create_table(
@@ -311,7 +346,9 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=50), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("channel", sa.String(length=50), nullable=True),
         sa.Column(
             "properties",
@@ -320,22 +357,32 @@ def upgrade() -> None:
         ),
         sa.Column("source_system", sa.String(length=50), nullable=False),
         sa.Column("external_id", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name=op.f("fk_activities_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_activities_campaign_id_campaigns")
+        ),
         sa.ForeignKeyConstraint(
             ["lead_id"], ["leads.id"], name=op.f("fk_activities_lead_id_leads"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_activities")),
-        sa.UniqueConstraint("source_system", "external_id", name=op.f("uq_activities_source_system_external_id")),
+        sa.UniqueConstraint(
+            "source_system", "external_id", name=op.f("uq_activities_source_system_external_id")
+        ),
     )
     with op.batch_alter_table("activities", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_activities_campaign_id"), ["campaign_id"], unique=False)
-        batch_op.create_index("ix_activities_lead_occurred", ["lead_id", "occurred_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_activities_campaign_id"), ["campaign_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_activities_lead_occurred", ["lead_id", "occurred_at"], unique=False
+        )
         batch_op.create_index("ix_activities_type_occurred", ["type", "occurred_at"], unique=False)
 
     op.create_table(
         "campaign_members",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("lead_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("status", sa.String(length=30), nullable=False),
         sa.Column("first_responded_at", sa.DateTime(timezone=True), nullable=True),
@@ -347,10 +394,15 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["lead_id"], ["leads.id"], name=op.f("fk_campaign_members_lead_id_leads"), ondelete="CASCADE"
+            ["lead_id"],
+            ["leads.id"],
+            name=op.f("fk_campaign_members_lead_id_leads"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_members")),
-        sa.UniqueConstraint("campaign_id", "lead_id", name=op.f("uq_campaign_members_campaign_id_lead_id")),
+        sa.UniqueConstraint(
+            "campaign_id", "lead_id", name=op.f("uq_campaign_members_campaign_id_lead_id")
+        ),
     )
     with op.batch_alter_table("campaign_members", schema=None) as batch_op:
         batch_op.create_index("ix_campaign_members_lead", ["lead_id"], unique=False)
@@ -373,10 +425,17 @@ def upgrade() -> None:
         sa.Column("actor_kind", sa.String(length=10), nullable=False),
         sa.Column("actor_ref", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
-            ["lead_id"], ["leads.id"], name=op.f("fk_lead_assignments_lead_id_leads"), ondelete="CASCADE"
+            ["lead_id"],
+            ["leads.id"],
+            name=op.f("fk_lead_assignments_lead_id_leads"),
+            ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_lead_assignments_team_id_teams")),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_lead_assignments_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], name=op.f("fk_lead_assignments_team_id_teams")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_lead_assignments_user_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lead_assignments")),
     )
     with op.batch_alter_table("lead_assignments", schema=None) as batch_op:
@@ -407,7 +466,9 @@ def upgrade() -> None:
         "opportunities",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("lead_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("owner_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("sdr_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("name", sa.String(length=300), nullable=True),
@@ -429,17 +490,30 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_opportunities_account_id_accounts")),
         sa.ForeignKeyConstraint(
-            ["lead_id"], ["leads.id"], name=op.f("fk_opportunities_lead_id_leads"), ondelete="SET NULL"
+            ["account_id"], ["accounts.id"], name=op.f("fk_opportunities_account_id_accounts")
         ),
-        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_opportunities_owner_id_users")),
-        sa.ForeignKeyConstraint(["sdr_id"], ["users.id"], name=op.f("fk_opportunities_sdr_id_users")),
+        sa.ForeignKeyConstraint(
+            ["lead_id"],
+            ["leads.id"],
+            name=op.f("fk_opportunities_lead_id_leads"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_opportunities_owner_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["sdr_id"], ["users.id"], name=op.f("fk_opportunities_sdr_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opportunities")),
-        sa.UniqueConstraint("crm_source", "crm_id", name=op.f("uq_opportunities_crm_source_crm_id")),
+        sa.UniqueConstraint(
+            "crm_source", "crm_id", name=op.f("uq_opportunities_crm_source_crm_id")
+        ),
     )
     with op.batch_alter_table("opportunities", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_opportunities_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_opportunities_account_id"), ["account_id"], unique=False
+        )
         batch_op.create_index("ix_opportunities_closed_at", ["closed_at"], unique=False)
         batch_op.create_index("ix_opportunities_created_at", ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_opportunities_lead_id"), ["lead_id"], unique=False)
@@ -461,7 +535,9 @@ def upgrade() -> None:
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("dedup_key", sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_tasks_lead_id_leads"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["lead_id"], ["leads.id"], name=op.f("fk_tasks_lead_id_leads"), ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_tasks_owner_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
         sa.UniqueConstraint("dedup_key", name=op.f("uq_tasks_dedup_key")),
@@ -481,7 +557,9 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=20), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("external_id", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_touches_lead_id_leads"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["lead_id"], ["leads.id"], name=op.f("fk_touches_lead_id_leads"), ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_touches_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_touches")),
         sa.UniqueConstraint("external_id", name=op.f("uq_touches_external_id")),
@@ -493,7 +571,9 @@ def upgrade() -> None:
     op.create_table(
         "opportunity_events",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("opportunity_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "opportunity_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("from_stage", sa.String(length=40), nullable=True),
         sa.Column("to_stage", sa.String(length=40), nullable=False),
@@ -508,13 +588,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opportunity_events")),
     )
     with op.batch_alter_table("opportunity_events", schema=None) as batch_op:
-        batch_op.create_index("ix_opportunity_events_opp_at", ["opportunity_id", "at"], unique=False)
+        batch_op.create_index(
+            "ix_opportunity_events_opp_at", ["opportunity_id", "at"], unique=False
+        )
 
     op.create_table(
         "score_ledger",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("lead_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("activity_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "activity_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("rule_id", sa.String(length=200), nullable=False),
         sa.Column("rules_version", sa.Integer(), nullable=False),
         sa.Column("score_group", sa.String(length=50), nullable=False),
@@ -528,7 +612,10 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["lead_id"], ["leads.id"], name=op.f("fk_score_ledger_lead_id_leads"), ondelete="CASCADE"
+            ["lead_id"],
+            ["leads.id"],
+            name=op.f("fk_score_ledger_lead_id_leads"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_score_ledger")),
     )
@@ -545,7 +632,10 @@ def upgrade() -> None:
     )
     op.bulk_insert(
         activity_types,
-        [{"name": name, "label_ja": ja, "label_en": en, "builtin": True} for name, ja, en in BUILTIN_ACTIVITY_TYPES],
+        [
+            {"name": name, "label_ja": ja, "label_en": en, "builtin": True}
+            for name, ja, en in BUILTIN_ACTIVITY_TYPES
+        ],
     )
 
 

@@ -40,7 +40,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_leads_score_due_at"), ["score_due_at"], unique=False)
 
     with op.batch_alter_table("score_ledger", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("line_key", sa.String(length=200), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("line_key", sa.String(length=200), nullable=False, server_default="")
+        )
         batch_op.drop_index(batch_op.f("ix_score_ledger_at"))
         batch_op.create_index("ix_score_ledger_version_at", ["rules_version", "at"], unique=False)
         batch_op.create_unique_constraint(
@@ -51,7 +53,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("score_ledger", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_score_ledger_lead_id_rules_version_rule_id_line_key"), type_="unique")
+        batch_op.drop_constraint(
+            batch_op.f("uq_score_ledger_lead_id_rules_version_rule_id_line_key"), type_="unique"
+        )
         batch_op.drop_index("ix_score_ledger_version_at")
         batch_op.create_index(batch_op.f("ix_score_ledger_at"), ["at"], unique=False)
         batch_op.drop_column("line_key")

@@ -19,7 +19,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reminded_due_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("escalated_due_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("escalated_due_at", sa.DateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:

@@ -24,8 +24,10 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=300), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
-            "body", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
-        ),  # fmt: skip
+            "body",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_forecast_models")),
         sa.UniqueConstraint("key", name=op.f("uq_forecast_models_key")),
     )

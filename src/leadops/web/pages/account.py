@@ -32,10 +32,19 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _signin_page(request: Request, next_: str, status_code: int = 200, error: str | None = None) -> HTMLResponse:
+def _signin_page(
+    request: Request, next_: str, status_code: int = 200, error: str | None = None
+) -> HTMLResponse:
     token = request.cookies.get(SIGNIN_COOKIE) or auth.new_secret()
-    response = render(request, "signin.html", status_code=status_code, signin_csrf=token, next=next_,
-                      signin_error=error, email=request.query_params.get("email", ""))  # fmt: skip
+    response = render(
+        request,
+        "signin.html",
+        status_code=status_code,
+        signin_csrf=token,
+        next=next_,
+        signin_error=error,
+        email=request.query_params.get("email", ""),
+    )
     response.set_cookie(SIGNIN_COOKIE, token, httponly=True, samesite="strict", path="/signin")
     lang = request.query_params.get("lang")
     if lang in LOCALES:
@@ -60,16 +69,29 @@ def signin(
     expected = request.cookies.get(SIGNIN_COOKIE, "")
     t = translator(request)
     if not expected or not hmac.compare_digest(expected, csrf_token):
-        return _signin_page(request, _safe_next(next), 403, t.gettext("The sign-in form expired. Please try again."))
+        return _signin_page(
+            request, _safe_next(next), 403, t.gettext("The sign-in form expired. Please try again.")
+        )
     now = runtime.clock.now()
     with runtime.factory() as session, session.begin():
         user = auth.authenticate(session, email, password)
         if user is None:
-            return _signin_page(request, _safe_next(next), 401, t.gettext("Wrong e-mail or password."))
-        secret, _row = auth.start_session(session, user, now=now, hours=runtime.settings.session_hours)
+            return _signin_page(
+                request, _safe_next(next), 401, t.gettext("Wrong e-mail or password.")
+            )
+        secret, _row = auth.start_session(
+            session, user, now=now, hours=runtime.settings.session_hours
+        )
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax", secure=runtime.settings.cookie_secure,
-                        max_age=int(runtime.settings.session_hours * 3600), path="/")  # fmt: skip
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=runtime.settings.cookie_secure,
+        max_age=int(runtime.settings.session_hours * 3600),
+        path="/",
+    )
     response.delete_cookie(SIGNIN_COOKIE, path="/signin")
     return response
 
@@ -88,7 +110,9 @@ async def set_locale(request: Request, runtime: RuntimeDep, caller: Reader) -> R
     form = await request.form()
     locale = str(form.get("locale", ""))
     if locale not in LOCALES:
-        raise ValidationFailed([FieldError("locale", f"expected one of {', '.join(LOCALES)}, got {locale!r}")])
+        raise ValidationFailed(
+            [FieldError("locale", f"expected one of {', '.join(LOCALES)}, got {locale!r}")]
+        )
     with runtime.factory() as session, session.begin():
         session.get_one(User, caller.user_id).locale = locale
     target = _safe_next(str(form.get("next", "/")))
@@ -102,8 +126,9 @@ def notifications_page(request: Request, session: SessionDep, caller: Reader) ->
 
 
 @router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)
-def notification_read(request: Request, notification_id: int, session: SessionDep, runtime: RuntimeDep,
-                      caller: Reader) -> HTMLResponse:  # fmt: skip
+def notification_read(
+    request: Request, notification_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader
+) -> HTMLResponse:
     note = session.get(Notification, notification_id)
     if note is None or note.recipient_id != caller.user_id or note.channel != "in_app":
         raise NotFound(f"no notification {notification_id} in your inbox")
@@ -115,12 +140,21 @@ def notification_read(request: Request, notification_id: int, session: SessionDe
 
 def _settings_context(session: Session, caller: Principal) -> dict[str, Any]:
     tokens = session.scalars(
-        select(ApiToken).where(ApiToken.user_id == caller.user_id).order_by(ApiToken.created_at.desc())
+        select(ApiToken)
+        .where(ApiToken.user_id == caller.user_id)
+        .order_by(ApiToken.created_at.desc())
     ).all()
     away = session.scalars(
-        select(OutOfOffice).where(OutOfOffice.user_id == caller.user_id).order_by(OutOfOffice.starts_at.desc())
+        select(OutOfOffice)
+        .where(OutOfOffice.user_id == caller.user_id)
+        .order_by(OutOfOffice.starts_at.desc())
     ).all()
-    context: dict[str, Any] = {"tokens": tokens, "away": away, "scopes": auth.TOKEN_SCOPES, "roles": auth.ROLES}
+    context: dict[str, Any] = {
+        "tokens": tokens,
+        "away": away,
+        "scopes": auth.TOKEN_SCOPES,
+        "roles": auth.ROLES,
+    }
     if caller.role == "admin":
         context["users"] = session.scalars(select(User).order_by(User.role, User.email)).all()
         context["teams"] = {t.id: t for t in session.scalars(select(Team).order_by(Team.name))}
@@ -133,18 +167,26 @@ def settings_page(request: Request, session: SessionDep, caller: Reader) -> HTML
 
 
 @router.post("/settings/tokens", response_class=HTMLResponse)
-def token_create(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
-                 name: Annotated[str, Form()] = "",
-                 scope: Annotated[str, Form()] = "read") -> HTMLResponse:  # fmt: skip
+def token_create(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Reader,
+    name: Annotated[str, Form()] = "",
+    scope: Annotated[str, Form()] = "read",
+) -> HTMLResponse:
     user = session.get_one(User, caller.user_id)
     secret, _row = auth.create_token(session, user, name=name, scope=scope, now=runtime.clock.now())
     return render(request, "settings.html", new_token=secret, **_settings_context(session, caller))
 
 
 @router.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def token_revoke(request: Request, token_id: int, session: SessionDep, runtime: RuntimeDep,
-                 caller: Reader) -> HTMLResponse:  # fmt: skip
-    auth.revoke_token(session, token_id, user=session.get_one(User, caller.user_id), now=runtime.clock.now())
+def token_revoke(
+    request: Request, token_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader
+) -> HTMLResponse:
+    auth.revoke_token(
+        session, token_id, user=session.get_one(User, caller.user_id), now=runtime.clock.now()
+    )
     return render(request, "settings.html", **_settings_context(session, caller))
 
 
@@ -156,33 +198,63 @@ def _local_time(value: str, field: str, runtime: Runtime) -> datetime:
 
 
 @router.post("/settings/away", response_class=HTMLResponse)
-def away_add(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
-             starts: Annotated[str, Form()] = "", ends: Annotated[str, Form()] = "",
-             note: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
+def away_add(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Reader,
+    starts: Annotated[str, Form()] = "",
+    ends: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> HTMLResponse:
     start, end = _local_time(starts, "starts", runtime), _local_time(ends, "ends", runtime)
     if end <= start:
         raise ValidationFailed([FieldError("ends", "the end must come after the start")])
-    session.add(OutOfOffice(user_id=caller.user_id, starts_at=start, ends_at=end, note=note.strip() or None))
+    session.add(
+        OutOfOffice(user_id=caller.user_id, starts_at=start, ends_at=end, note=note.strip() or None)
+    )
     session.flush()
     return render(request, "settings.html", **_settings_context(session, caller))
 
 
 @router.post("/settings/users", response_class=HTMLResponse)
-def user_add(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Admin,
-             email: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
-             role: Annotated[str, Form()] = "member", team: Annotated[str, Form()] = "",
-             password: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
-    user, created = auth.add_user(session, email, password=password, role=role, name=name.strip() or None,
-                                  team=team or None, now=runtime.clock.now())  # fmt: skip
+def user_add(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Admin,
+    email: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "member",
+    team: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    user, created = auth.add_user(
+        session,
+        email,
+        password=password,
+        role=role,
+        name=name.strip() or None,
+        team=team or None,
+        now=runtime.clock.now(),
+    )
     t = translator(request)
-    done = t.gettext("Account created: %(email)s", email=user.email or "") if created else t.gettext(
-        "Account updated: %(email)s", email=user.email or "")  # fmt: skip
+    done = (
+        t.gettext("Account created: %(email)s", email=user.email or "")
+        if created
+        else t.gettext("Account updated: %(email)s", email=user.email or "")
+    )
     return render(request, "settings.html", done=done, **_settings_context(session, caller))
 
 
 @router.post("/settings/users/{user_id}/active", response_class=HTMLResponse)
-def user_active(request: Request, user_id: int, session: SessionDep, caller: Admin,
-                active: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
+def user_active(
+    request: Request,
+    user_id: int,
+    session: SessionDep,
+    caller: Admin,
+    active: Annotated[str, Form()] = "",
+) -> HTMLResponse:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")

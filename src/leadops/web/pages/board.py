@@ -21,8 +21,13 @@ BREACH_LIMIT = 100
 
 
 @router.get("/board", response_class=HTMLResponse)
-def board_page(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Manager,
-               team: int | None = None) -> HTMLResponse:  # fmt: skip
+def board_page(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Manager,
+    team: int | None = None,
+) -> HTMLResponse:
     """A manager sees their own team first; ``?team=`` picks another (0: every team)."""
     now = runtime.clock.now()
     rules = active_rules(session, now)
@@ -31,9 +36,10 @@ def board_page(request: Request, session: SessionDep, runtime: RuntimeDep, calle
         managed = [t.id for t in teams if t.manager_id == caller.user_id]
         team = managed[0] if managed else (caller.team_id or 0)
     members = session.scalars(
-        select(User).where(User.active.is_(True), User.team_id == team if team else User.team_id.isnot(None))
+        select(User)
+        .where(User.active.is_(True), User.team_id == team if team else User.team_id.isnot(None))
         .order_by(User.team_id, User.name)
-    ).all()  # fmt: skip
+    ).all()
     member_ids = [m.id for m in members]
     by_status: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_stage: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -42,26 +48,52 @@ def board_page(request: Request, session: SessionDep, runtime: RuntimeDep, calle
             select(Lead.owner_id, Lead.status, Lead.touch_stage, func.count())
             .where(Lead.merged_into_id.is_(None), Lead.owner_id.in_(member_ids))
             .group_by(Lead.owner_id, Lead.status, Lead.touch_stage)
-        )  # fmt: skip
+        )
         for owner, status, stage, n in counts:
             assert owner is not None
             by_status[owner][status] += n
             if status in rules.worked_statuses:
                 by_stage[owner][stage] += n
-    open_owned = (Lead.merged_into_id.is_(None), Lead.owner_id.in_(member_ids or [-1]),
-                  Lead.status.in_(rules.worked_statuses))  # fmt: skip
+    open_owned = (
+        Lead.merged_into_id.is_(None),
+        Lead.owner_id.in_(member_ids or [-1]),
+        Lead.status.in_(rules.worked_statuses),
+    )
     breaches = session.scalars(
-        select(Lead).where(*open_owned, Lead.next_due_at < now).order_by(Lead.next_due_at).limit(BREACH_LIMIT)
+        select(Lead)
+        .where(*open_owned, Lead.next_due_at < now)
+        .order_by(Lead.next_due_at)
+        .limit(BREACH_LIMIT)
     ).all()
-    breach_count = session.scalar(select(func.count()).select_from(Lead).where(*open_owned, Lead.next_due_at < now))
+    breach_count = session.scalar(
+        select(func.count()).select_from(Lead).where(*open_owned, Lead.next_due_at < now)
+    )
     escalations = session.scalars(
-        select(Lead).where(*open_owned, Lead.escalated_due_at.isnot(None), Lead.escalated_due_at == Lead.next_due_at)
-        .order_by(Lead.next_due_at).limit(BREACH_LIMIT)
-    ).all()  # fmt: skip
+        select(Lead)
+        .where(
+            *open_owned,
+            Lead.escalated_due_at.isnot(None),
+            Lead.escalated_due_at == Lead.next_due_at,
+        )
+        .order_by(Lead.next_due_at)
+        .limit(BREACH_LIMIT)
+    ).all()
     t = translator(request)
     statuses = list(status_labels(rules, t.locale).items())
     names = {m.id: m.name for m in members}
-    return render(request, "board.html", teams=teams, team=team, members=members, statuses=statuses,
-                  stages=TOUCH_STAGES, by_status=by_status, by_stage=by_stage, breaches=breaches,
-                  breach_count=breach_count or 0, escalations=escalations, names=names,
-                  done=request.query_params.get("done") == "1")  # fmt: skip
+    return render(
+        request,
+        "board.html",
+        teams=teams,
+        team=team,
+        members=members,
+        statuses=statuses,
+        stages=TOUCH_STAGES,
+        by_status=by_status,
+        by_stage=by_stage,
+        breaches=breaches,
+        breach_count=breach_count or 0,
+        escalations=escalations,
+        names=names,
+        done=request.query_params.get("done") == "1",
+    )

@@ -1,5 +1,5 @@
-"""The lead list (seed 002's view: touch stage, company, name, score, MA system, activity summary) with
-filters, sorting, paging, saved views and a CSV export of what the filters select."""
+"""The lead list (seed 002's view: touch stage, company, name, score, MA system, activity summary)
+with filters, sorting, paging, saved views and a CSV export of what the filters select."""
 
 from __future__ import annotations
 
@@ -34,8 +34,20 @@ MA_SYSTEM_KEYS = ("利用中のMAシステム", "ma_system", "MA System")
 PAGE_SIZE = 50
 CSV_LIMIT = 100_000
 #: The query parameters that make up a view (what a saved view keeps).
-FILTER_KEYS = ("stage", "status", "level", "team", "owner", "source", "min_score", "max_score", "created_from",
-               "created_to", "q", "sort")  # fmt: skip
+FILTER_KEYS = (
+    "stage",
+    "status",
+    "level",
+    "team",
+    "owner",
+    "source",
+    "min_score",
+    "max_score",
+    "created_from",
+    "created_to",
+    "q",
+    "sort",
+)
 
 
 def activity_summaries(session: Session, lead_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -63,34 +75,52 @@ def _int(values: Mapping[str, str], key: str, errors: list[FieldError]) -> int |
         return None
 
 
-def _day(values: Mapping[str, str], key: str, runtime: Runtime, errors: list[FieldError]) -> datetime | None:
+def _day(
+    values: Mapping[str, str], key: str, runtime: Runtime, errors: list[FieldError]
+) -> datetime | None:
     raw = values.get(key, "").strip()
     if not raw:
         return None
     try:
         tz = runtime.settings.tz
-        return datetime.combine(parse_datetime(raw, tz=tz, date_order="ymd").astimezone(tz).date(), time(0), tzinfo=tz)
+        return datetime.combine(
+            parse_datetime(raw, tz=tz, date_order="ymd").astimezone(tz).date(), time(0), tzinfo=tz
+        )
     except ValueError as exc:
         errors.append(FieldError(key, str(exc)))
         return None
 
 
-def lead_filter(values: Mapping[str, str], runtime: Runtime, *, limit: int, offset: int) -> LeadFilter:
+def lead_filter(
+    values: Mapping[str, str], runtime: Runtime, *, limit: int, offset: int
+) -> LeadFilter:
     """The list's query parameters as a LeadFilter; every bad one is named."""
     errors: list[FieldError] = []
     stage = values.get("stage") or None
     if stage is not None and stage not in TOUCH_STAGES:
-        errors.append(FieldError("stage", f"expected one of {', '.join(TOUCH_STAGES)}, got {stage!r}"))
+        errors.append(
+            FieldError("stage", f"expected one of {', '.join(TOUCH_STAGES)}, got {stage!r}")
+        )
     sort = values.get("sort") or "-created"
     if sort.lstrip("-") not in SORTS:
         errors.append(FieldError("sort", f"expected one of {', '.join(SORTS)}, got {sort!r}"))
     created_to = _day(values, "created_to", runtime, errors)
-    flt = LeadFilter(touch_stage=stage, status=values.get("status") or None, owner_id=_int(values, "owner", errors),
-                     source=values.get("source") or None, q=values.get("q") or None, limit=limit, offset=offset,
-                     level=_int(values, "level", errors), team_id=_int(values, "team", errors),
-                     min_score=_int(values, "min_score", errors), max_score=_int(values, "max_score", errors),
-                     created_from=_day(values, "created_from", runtime, errors),
-                     created_before=created_to + timedelta(days=1) if created_to else None, sort=sort)  # fmt: skip
+    flt = LeadFilter(
+        touch_stage=stage,
+        status=values.get("status") or None,
+        owner_id=_int(values, "owner", errors),
+        source=values.get("source") or None,
+        q=values.get("q") or None,
+        limit=limit,
+        offset=offset,
+        level=_int(values, "level", errors),
+        team_id=_int(values, "team", errors),
+        min_score=_int(values, "min_score", errors),
+        max_score=_int(values, "max_score", errors),
+        created_from=_day(values, "created_from", runtime, errors),
+        created_before=created_to + timedelta(days=1) if created_to else None,
+        sort=sort,
+    )
     if errors:
         raise ValidationFailed(errors)
     return flt
@@ -101,42 +131,85 @@ def _filters(request: Request) -> dict[str, str]:
 
 
 @router.get("/leads", response_class=HTMLResponse)
-def leads_page(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
-               page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:  # fmt: skip
+def leads_page(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Reader,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
     filters = _filters(request)
     flt = lead_filter(filters, runtime, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total, items = list_leads(session, flt)
     counts = dict(
         session.execute(
-            select(Lead.touch_stage, func.count()).where(Lead.merged_into_id.is_(None)).group_by(Lead.touch_stage)
+            select(Lead.touch_stage, func.count())
+            .where(Lead.merged_into_id.is_(None))
+            .group_by(Lead.touch_stage)
         ).all()
     )
     summaries = activity_summaries(session, [item["id"] for item in items])
     rows: list[dict[str, Any]] = []
     for item in items:
         custom = item["custom"] or {}
-        rows.append({**item, "ma_system": next((custom[k] for k in MA_SYSTEM_KEYS if custom.get(k)), ""),
-                     "activities": sorted(summaries.get(item["id"], {}).items(), key=lambda kv: -kv[1])})  # fmt: skip
+        rows.append(
+            {
+                **item,
+                "ma_system": next((custom[k] for k in MA_SYSTEM_KEYS if custom.get(k)), ""),
+                "activities": sorted(summaries.get(item["id"], {}).items(), key=lambda kv: -kv[1]),
+            }
+        )
     now = runtime.clock.now()
     rules = active_rules(session, now)
-    views = session.scalars(select(SavedView).where(SavedView.user_id == caller.user_id).order_by(SavedView.name))
+    views = session.scalars(
+        select(SavedView).where(SavedView.user_id == caller.user_id).order_by(SavedView.name)
+    )
     without_stage = {k: v for k, v in filters.items() if k != "stage"}
     return render(
-        request, "leads.html", rows=rows, filters=filters, stages=TOUCH_STAGES, counts=counts,
-        all_count=sum(counts.values()), total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        request,
+        "leads.html",
+        rows=rows,
+        filters=filters,
+        stages=TOUCH_STAGES,
+        counts=counts,
+        all_count=sum(counts.values()),
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
         status_label=status_labels(rules, locale_of(request)),
         teams=session.execute(select(Team.id, Team.name).order_by(Team.name)).all(),
-        owners=session.execute(select(User.id, User.name).where(User.team_id.isnot(None)).order_by(User.name)).all(),
-        sources=[s for (s,) in session.execute(select(Lead.source).distinct().order_by(Lead.source)) if s],
-        sorts=list(SORTS), views=list(views), query=urlencode(filters), stage_query=urlencode(without_stage),
-    )  # fmt: skip
+        owners=session.execute(
+            select(User.id, User.name).where(User.team_id.isnot(None)).order_by(User.name)
+        ).all(),
+        sources=[
+            s for (s,) in session.execute(select(Lead.source).distinct().order_by(Lead.source)) if s
+        ],
+        sorts=list(SORTS),
+        views=list(views),
+        query=urlencode(filters),
+        stage_query=urlencode(without_stage),
+    )
 
 
 def _csv_rows(session: Session, flt: LeadFilter) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
-    columns = ["id", "touch_stage", "company", "last_name", "first_name", "email", "score", "level", "status",
-               "owner", "source", "prefecture", "created_at", "last_activity_at"]  # fmt: skip
+    columns = [
+        "id",
+        "touch_stage",
+        "company",
+        "last_name",
+        "first_name",
+        "email",
+        "score",
+        "level",
+        "status",
+        "owner",
+        "source",
+        "prefecture",
+        "created_at",
+        "last_activity_at",
+    ]
     writer.writerow(columns)
     offset = 0
     while True:
@@ -157,21 +230,34 @@ def leads_csv(request: Request, session: SessionDep, runtime: RuntimeDep) -> Str
     """The leads the filters select, as UTF-8 CSV with a BOM (Excel opens it as Unicode)."""
     flt = lead_filter(_filters(request), runtime, limit=2000, offset=0)
     body = ["\ufeff", *_csv_rows(session, flt)]
-    return StreamingResponse(iter(body), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="leads.csv"'})  # fmt: skip
+    return StreamingResponse(
+        iter(body),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="leads.csv"'},
+    )
 
 
 @router.post("/leads/views", response_model=None)
-def save_view(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
-              name: Annotated[str, Form()] = "", query: Annotated[str, Form()] = "") -> RedirectResponse:  # fmt: skip
+def save_view(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Reader,
+    name: Annotated[str, Form()] = "",
+    query: Annotated[str, Form()] = "",
+) -> RedirectResponse:
     """Save the current filters under a name (the same name again replaces them)."""
     if not name.strip():
         raise ValidationFailed([FieldError("name", "give the view a name")])
     filters = {k: v for k, v in parse_qsl(query) if k in FILTER_KEYS and v}
     lead_filter(filters, runtime, limit=1, offset=0)  # refuse a view that would not open
-    view = session.scalar(select(SavedView).where(SavedView.user_id == caller.user_id, SavedView.name == name.strip()))
+    view = session.scalar(
+        select(SavedView).where(SavedView.user_id == caller.user_id, SavedView.name == name.strip())
+    )
     if view is None:
-        view = SavedView(user_id=caller.user_id, name=name.strip()[:200], created_at=runtime.clock.now())
+        view = SavedView(
+            user_id=caller.user_id, name=name.strip()[:200], created_at=runtime.clock.now()
+        )
         session.add(view)
     view.filters = filters
     session.flush()

@@ -1,6 +1,6 @@
-"""Report pages: every report with its filters, its definition, a table, a chart where a person would
-rather look than read (funnel, cohort heat map, dwell, forecast with its interval, pipeline), and the
-CSV / XLSX downloads of the API."""
+"""Report pages: every report with its filters, its definition, a table, a chart where a person
+would rather look than read (funnel, cohort heat map, dwell, forecast with its interval, pipeline),
+and the CSV / XLSX downloads of the API."""
 
 from __future__ import annotations
 
@@ -26,23 +26,48 @@ ROW_LIMIT = 500
 @router.get("/reports", response_class=HTMLResponse, dependencies=[require("read")])
 def reports_index(request: Request) -> HTMLResponse:
     t = translator(request)
-    return render(request, "reports.html", reports=sorted((n, t.gettext(s.summary)) for n, s in REPORTS.items()))
+    return render(
+        request,
+        "reports.html",
+        reports=sorted((n, t.gettext(s.summary)) for n, s in REPORTS.items()),
+    )
 
 
 @router.get("/reports/{name}", response_class=HTMLResponse, dependencies=[require("read")])
-def report_page(request: Request, name: str, session: SessionDep, runtime: RuntimeDep,
-                threshold: Annotated[int, Query(ge=0)] = 10) -> HTMLResponse:  # fmt: skip
+def report_page(
+    request: Request,
+    name: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    threshold: Annotated[int, Query(ge=0)] = 10,
+) -> HTMLResponse:
     if name not in REPORTS:
         raise NotFound(f"no report {name!r}; reports are {', '.join(sorted(REPORTS))}")
     values = {k: v for k in FILTERS if (v := request.query_params.get(k, "").strip())}
-    params = report_params(values.get("from"), values.get("to"), values.get("period", "month"),
-                           values.get("by", "period"), runtime.settings.tz, runtime.clock.now(),
-                           as_of=values.get("as_of"), threshold=threshold,
-                           backtest=values.get("backtest") == "1")  # fmt: skip
+    params = report_params(
+        values.get("from"),
+        values.get("to"),
+        values.get("period", "month"),
+        values.get("by", "period"),
+        runtime.settings.tz,
+        runtime.clock.now(),
+        as_of=values.get("as_of"),
+        threshold=threshold,
+        backtest=values.get("backtest") == "1",
+    )
     result = run_report(session, name, params)
     result.localize(runtime.settings.tz)
     t = translator(request)
     query = urlencode(values)
-    return render(request, "report.html", name=name, title=t.gettext(REPORTS[name].summary), result=result,
-                  values=values, rows=result.rows[:ROW_LIMIT], chart=chart_for(result, t), query=query,
-                  reports=sorted(REPORTS))  # fmt: skip
+    return render(
+        request,
+        "report.html",
+        name=name,
+        title=t.gettext(REPORTS[name].summary),
+        result=result,
+        values=values,
+        rows=result.rows[:ROW_LIMIT],
+        chart=chart_for(result, t),
+        query=query,
+        reports=sorted(REPORTS),
+    )

@@ -21,27 +21,55 @@ router = APIRouter(include_in_schema=False)
 def _diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
     """Unified diff lines with their kind (add, del, hunk, same) for colouring."""
     out = []
-    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), old_name, new_name, lineterm=""):
-        kind = ("hunk" if line.startswith("@@") else "add" if line.startswith("+") else
-                "del" if line.startswith("-") else "same")  # fmt: skip
+    for line in difflib.unified_diff(
+        old.splitlines(), new.splitlines(), old_name, new_name, lineterm=""
+    ):
+        kind = (
+            "hunk"
+            if line.startswith("@@")
+            else "add"
+            if line.startswith("+")
+            else "del"
+            if line.startswith("-")
+            else "same"
+        )
         out.append((kind, line))
     return out
 
 
 @router.get("/rules", response_class=HTMLResponse)
-def rules_page(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader,
-               version: int | None = None) -> HTMLResponse:  # fmt: skip
+def rules_page(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Reader,
+    version: int | None = None,
+) -> HTMLResponse:
     active = ensure_rules(session, runtime.clock.now())
     shown = get_version(session, version) if version is not None else active
-    return render(request, "rules.html", active=active, shown=shown, versions=list_versions(session),
-                  draft=shown.document, lines=shown.document.splitlines(), applied=request.query_params.get("applied"),
-                  diff=_diff(active.document, shown.document, f"v{active.version}", f"v{shown.version}")
-                  if shown.version != active.version else [])  # fmt: skip
+    return render(
+        request,
+        "rules.html",
+        active=active,
+        shown=shown,
+        versions=list_versions(session),
+        draft=shown.document,
+        lines=shown.document.splitlines(),
+        applied=request.query_params.get("applied"),
+        diff=_diff(active.document, shown.document, f"v{active.version}", f"v{shown.version}")
+        if shown.version != active.version
+        else [],
+    )
 
 
 @router.post("/rules/check", response_class=HTMLResponse)
-def rules_check(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Editor,
-                document: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
+def rules_check(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Editor,
+    document: Annotated[str, Form()] = "",
+) -> HTMLResponse:
     """Check a draft: its errors, each with its line, or that it is valid and how it differs."""
     active = ensure_rules(session, runtime.clock.now())
     problems: list[Problem] = []
@@ -54,15 +82,37 @@ def rules_check(request: Request, session: SessionDep, runtime: RuntimeDep, call
 
 
 @router.post("/rules/apply", response_model=None)
-def rules_apply(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Editor,
-                document: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "") -> Response:  # fmt: skip
-    """Apply the draft as the next version. A draft with errors is shown again with them, not applied."""
+def rules_apply(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Editor,
+    document: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    """Apply the draft as the next version. A draft with errors is shown again with them, not
+    applied."""
     active = ensure_rules(session, runtime.clock.now())
     try:
-        version = apply_rules(session, document, author=caller.email, comment=comment.strip() or None,
-                              now=runtime.clock.now())  # fmt: skip
+        version = apply_rules(
+            session,
+            document,
+            author=caller.email,
+            comment=comment.strip() or None,
+            now=runtime.clock.now(),
+        )
     except RulesInvalid as exc:
-        return render(request, "rules.html", status_code=422, active=active, shown=active,
-                      versions=list_versions(session), draft=document, lines=active.document.splitlines(),
-                      problems=exc.problems, diff=[], applied=None)  # fmt: skip
+        return render(
+            request,
+            "rules.html",
+            status_code=422,
+            active=active,
+            shown=active,
+            versions=list_versions(session),
+            draft=document,
+            lines=active.document.splitlines(),
+            problems=exc.problems,
+            diff=[],
+            applied=None,
+        )
     return RedirectResponse(f"/rules?applied={version.version}", status_code=303)

@@ -10,7 +10,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.cadence.service import CHANNELS, OUTCOMES, book_appointment, change_status, log_touch, next_statuses
+from leadops.cadence.service import (
+    CHANNELS,
+    OUTCOMES,
+    book_appointment,
+    change_status,
+    log_touch,
+    next_statuses,
+)
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.leads import QueueItem, lead_detail, my_queue
 from leadops.models import Lead, ScoreLedger, Task, Team, Touch, User
@@ -32,12 +39,19 @@ QUICK_TOUCHES = (
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue_page(request: Request, session: SessionDep, runtime: RuntimeDep, caller: Worker) -> HTMLResponse:
+def queue_page(
+    request: Request, session: SessionDep, runtime: RuntimeDep, caller: Worker
+) -> HTMLResponse:
     now = runtime.clock.now()
     rules = active_rules(session, now)
     items = my_queue(session, caller.user_id, rules.worked_statuses)
-    return render(request, "queue.html", items=items, quick=QUICK_TOUCHES, overdue=sum(
-        1 for i in items if i.due_at is not None and i.due_at < now))  # fmt: skip
+    return render(
+        request,
+        "queue.html",
+        items=items,
+        quick=QUICK_TOUCHES,
+        overdue=sum(1 for i in items if i.due_at is not None and i.due_at < now),
+    )
 
 
 def _lead(session: Session, lead_id: int) -> Lead:
@@ -48,69 +62,144 @@ def _lead(session: Session, lead_id: int) -> Lead:
 
 
 @router.post("/leads/{lead_id:int}/touch", response_class=HTMLResponse)
-def touch_action(request: Request, lead_id: int, session: SessionDep, runtime: RuntimeDep, caller: Worker,
-                 channel: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
-                 note: Annotated[str, Form()] = "", view: Annotated[str, Form()] = "lead") -> HTMLResponse:  # fmt: skip
+def touch_action(
+    request: Request,
+    lead_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Worker,
+    channel: Annotated[str, Form()] = "",
+    outcome: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    view: Annotated[str, Form()] = "lead",
+) -> HTMLResponse:
     """Log a touch as the signed-in rep; answers with the queue row or the lead page's summary."""
     now = runtime.clock.now()
     lead = _lead(session, lead_id)
-    result = log_touch(session, active_rules(session, now), lead, user=session.get_one(User, caller.user_id),
-                       channel=channel, outcome=outcome, at=now, now=now, note=note.strip() or None)  # fmt: skip
+    result = log_touch(
+        session,
+        active_rules(session, now),
+        lead,
+        user=session.get_one(User, caller.user_id),
+        channel=channel,
+        outcome=outcome,
+        at=now,
+        now=now,
+        note=note.strip() or None,
+    )
     t = translator(request)
-    done = t.gettext("Touch logged: %(before)s → %(after)s", before=t.gettext(result.stage_before),
-                     after=t.gettext(result.stage_after))  # fmt: skip
+    done = t.gettext(
+        "Touch logged: %(before)s → %(after)s",
+        before=t.gettext(result.stage_before),
+        after=t.gettext(result.stage_after),
+    )
     if view == "queue":
-        tasks = list(session.scalars(select(Task).where(Task.lead_id == lead.id, Task.state == "open")))
+        tasks = list(
+            session.scalars(select(Task).where(Task.lead_id == lead.id, Task.state == "open"))
+        )
         item = QueueItem(lead, lead.next_due_at, tasks)
         return render(request, "_queue_row.html", item=item, quick=QUICK_TOUCHES, done=done)
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
 
 @router.post("/leads/{lead_id:int}/status", response_class=HTMLResponse)
-def status_action(request: Request, lead_id: int, session: SessionDep, runtime: RuntimeDep, caller: Worker,
-                  status: Annotated[str, Form()] = "",
-                  reason: Annotated[str, Form()] = "") -> HTMLResponse:  # fmt: skip
+def status_action(
+    request: Request,
+    lead_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Worker,
+    status: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
     now = runtime.clock.now()
     lead = _lead(session, lead_id)
     rules = active_rules(session, now)
-    change = change_status(session, rules, lead, status, reason=reason, now=now, actor_kind="user",
-                           actor_ref=str(caller.user_id))  # fmt: skip
+    change = change_status(
+        session,
+        rules,
+        lead,
+        status,
+        reason=reason,
+        now=now,
+        actor_kind="user",
+        actor_ref=str(caller.user_id),
+    )
     t = translator(request)
     labels = status_labels(rules, t.locale)
-    done = t.gettext("Status: %(before)s → %(after)s", before=labels.get(change.before, change.before),
-                     after=labels.get(change.after, change.after))  # fmt: skip
+    done = t.gettext(
+        "Status: %(before)s → %(after)s",
+        before=labels.get(change.before, change.before),
+        after=labels.get(change.after, change.after),
+    )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
 
 @router.post("/leads/{lead_id:int}/appointment", response_class=HTMLResponse)
-def appointment_action(request: Request, lead_id: int, session: SessionDep, runtime: RuntimeDep, caller: Worker,
-                       name: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "",
-                       view: Annotated[str, Form()] = "lead") -> HTMLResponse:  # fmt: skip
+def appointment_action(
+    request: Request,
+    lead_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Worker,
+    name: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    view: Annotated[str, Form()] = "lead",
+) -> HTMLResponse:
     now = runtime.clock.now()
     lead = _lead(session, lead_id)
-    booking = book_appointment(session, active_rules(session, now), lead, user=session.get_one(User, caller.user_id),
-                               now=now, name=name, note=note.strip() or None)  # fmt: skip
+    booking = book_appointment(
+        session,
+        active_rules(session, now),
+        lead,
+        user=session.get_one(User, caller.user_id),
+        now=now,
+        name=name,
+        note=note.strip() or None,
+    )
     t = translator(request)
-    done = (t.gettext("Appointment booked.") if booking.created
-            else t.gettext("The lead already has an open appointment."))  # fmt: skip
+    done = (
+        t.gettext("Appointment booked.")
+        if booking.created
+        else t.gettext("The lead already has an open appointment.")
+    )
     if view == "queue":
         item = QueueItem(lead, None, [])
-        return render(request, "_queue_row.html", item=item, quick=QUICK_TOUCHES, done=done, booked=True)
+        return render(
+            request, "_queue_row.html", item=item, quick=QUICK_TOUCHES, done=done, booked=True
+        )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
 
 @router.post("/leads/{lead_id:int}/reassign", response_class=HTMLResponse)
-def reassign_action(request: Request, lead_id: int, session: SessionDep, runtime: RuntimeDep, caller: Manager,
-                    to: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-                    view: Annotated[str, Form()] = "lead") -> HTMLResponse:  # fmt: skip
+def reassign_action(
+    request: Request,
+    lead_id: int,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Manager,
+    to: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    view: Annotated[str, Form()] = "lead",
+) -> HTMLResponse:
     lead = _lead(session, lead_id)
     target = session.get(User, int(to)) if to.isdigit() else None
     if target is None:
         raise ValidationFailed([FieldError("to", "choose the person who takes the lead")])
-    record = reassign(session, lead, target, by=session.get_one(User, caller.user_id), reason=reason.strip(),
-                      now=runtime.clock.now())  # fmt: skip
+    record = reassign(
+        session,
+        lead,
+        target,
+        by=session.get_one(User, caller.user_id),
+        reason=reason.strip(),
+        now=runtime.clock.now(),
+    )
     t = translator(request)
-    done = t.gettext("Reassigned to %(name)s.", name=target.name) if record else t.gettext("No change.")
+    done = (
+        t.gettext("Reassigned to %(name)s.", name=target.name)
+        if record
+        else t.gettext("No change.")
+    )
     if view == "board":
         return HTMLResponse("", headers={"HX-Redirect": "/board?done=1"})
     return lead_view(request, session, runtime, caller, lead.id, done=done)
@@ -120,30 +209,72 @@ def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dic
     """Activities, score lines, history events and touches of one lead, newest first."""
     items: list[dict[str, Any]] = []
     for a in detail["activities"][:300]:
-        items.append({"at": a["occurred_at"], "kind": "activity", "title": a["type"], "detail": a["properties"],
-                      "source": a["source"]})  # fmt: skip
+        items.append(
+            {
+                "at": a["occurred_at"],
+                "kind": "activity",
+                "title": a["type"],
+                "detail": a["properties"],
+                "source": a["source"],
+            }
+        )
     for e in detail["events"][:300]:
-        items.append({"at": e["at"], "kind": "event", "title": e["kind"], "from": e["from"], "to": e["to"],
-                      "reason": e["reason"], "actor": e["actor"]})  # fmt: skip
+        items.append(
+            {
+                "at": e["at"],
+                "kind": "event",
+                "title": e["kind"],
+                "from": e["from"],
+                "to": e["to"],
+                "reason": e["reason"],
+                "actor": e["actor"],
+            }
+        )
     touches = session.execute(
-        select(Touch, User.name).outerjoin(User, User.id == Touch.user_id).where(Touch.lead_id == lead_id)
-        .order_by(Touch.at.desc()).limit(300)
-    )  # fmt: skip
+        select(Touch, User.name)
+        .outerjoin(User, User.id == Touch.user_id)
+        .where(Touch.lead_id == lead_id)
+        .order_by(Touch.at.desc())
+        .limit(300)
+    )
     for touch, author in touches:
-        items.append({"at": touch.at, "kind": "touch", "title": f"{touch.channel}: {touch.outcome}",
-                      "actor": author or "", "note": touch.note})  # fmt: skip
+        items.append(
+            {
+                "at": touch.at,
+                "kind": "touch",
+                "title": f"{touch.channel}: {touch.outcome}",
+                "actor": author or "",
+                "note": touch.note,
+            }
+        )
     ledger = session.scalars(
-        select(ScoreLedger).where(ScoreLedger.lead_id == lead_id).order_by(ScoreLedger.at.desc()).limit(300)
+        select(ScoreLedger)
+        .where(ScoreLedger.lead_id == lead_id)
+        .order_by(ScoreLedger.at.desc())
+        .limit(300)
     )
     for line in ledger:
-        items.append({"at": line.at, "kind": "score", "title": line.rule_id, "points": line.delta,
-                      "reason": line.reason})  # fmt: skip
+        items.append(
+            {
+                "at": line.at,
+                "kind": "score",
+                "title": line.rule_id,
+                "points": line.delta,
+                "reason": line.reason,
+            }
+        )
     items.sort(key=lambda i: i["at"], reverse=True)
     return items
 
 
-def lead_view(request: Request, session: Session, runtime: Runtime, caller: Principal, lead_id: int,
-              done: str | None = None) -> HTMLResponse:  # fmt: skip
+def lead_view(
+    request: Request,
+    session: Session,
+    runtime: Runtime,
+    caller: Principal,
+    lead_id: int,
+    done: str | None = None,
+) -> HTMLResponse:
     now = runtime.clock.now()
     lead = _lead(session, lead_id)
     detail = lead_detail(session, str(lead.id))
@@ -152,15 +283,30 @@ def lead_view(request: Request, session: Session, runtime: Runtime, caller: Prin
     people: list[tuple[int, str, str]] = []
     if caller.can("manage"):
         teams = dict(session.execute(select(Team.id, Team.name)).all())
-        staff = select(User).where(User.active.is_(True), User.team_id.isnot(None)).order_by(User.team_id, User.name)
+        staff = (
+            select(User)
+            .where(User.active.is_(True), User.team_id.isnot(None))
+            .order_by(User.team_id, User.name)
+        )
         people = [(u.id, u.name, teams.get(u.team_id or 0, "")) for u in session.scalars(staff)]
-    return render(request, "lead.html", lead=lead, info=detail["lead"], items=timeline(session, lead.id, detail),
-                  labels=status_labels(rules, t.locale), targets=next_statuses(rules, lead.status),
-                  reason_required={s.name for s in rules.document.statuses
-                                                                   if s.reason_required},
-                  channels=CHANNELS, outcomes=OUTCOMES, people=people, done=done)  # fmt: skip
+    return render(
+        request,
+        "lead.html",
+        lead=lead,
+        info=detail["lead"],
+        items=timeline(session, lead.id, detail),
+        labels=status_labels(rules, t.locale),
+        targets=next_statuses(rules, lead.status),
+        reason_required={s.name for s in rules.document.statuses if s.reason_required},
+        channels=CHANNELS,
+        outcomes=OUTCOMES,
+        people=people,
+        done=done,
+    )
 
 
 @router.get("/leads/{lead_id:int}", response_class=HTMLResponse)
-def lead_page(request: Request, lead_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader) -> HTMLResponse:
+def lead_page(
+    request: Request, lead_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader
+) -> HTMLResponse:
     return lead_view(request, session, runtime, caller, lead_id)
