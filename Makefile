@@ -37,6 +37,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Add new strings of the web app to the ja/en catalogs (translations already made are kept).
 i18n: install

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, update
 
 from common import analyze, backend_of, bench_org, insert_in_chunks, on_fresh_database
-from leadops.ingest.bulk import insert_plain
+from leadops.db import insert_plain
 from leadops.models import Campaign, Lead, Opportunity, User
 from leadops.reports import REPORTS, ReportParams, run_report
 from leadops.reports.forecast import stored_model

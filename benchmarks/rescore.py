@@ -19,12 +19,12 @@ from sqlalchemy import insert, text
 from common import backend_of, fresh_database
 from leadops.clock import FixedClock
 from leadops.config import Settings
-from leadops.ingest.bulk import insert_plain
+from leadops.db import insert_plain
 from leadops.models import Lead
 from leadops.models.base import table_of
+from leadops.pipeline import rescore_all
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
-from leadops.scoring.service import rescore_all
 
 POINTS = {
     "content_download": 10,

@@ -24,10 +24,10 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from common import analyze, backend_of, bench_org, insert_in_chunks, on_fresh_database
 from leadops.ingest.prefectures import PREFECTURES
+from leadops.lifecycle.handoff import route_unassigned
 from leadops.models import Account, Lead, LeadAssignment, User
 from leadops.models.base import table_of
 from leadops.routing.org import apply_org, parse_org
-from leadops.routing.service import route_unassigned
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 

@@ -14,7 +14,7 @@ from leadops.models import Lead, Team, User
 from leadops.runtime import Runtime
 from leadops.web.app import create_app
 from leadops.web.security import SESSION_COOKIE
-from tests.factories import make_lead
+from tests.factories import give, make_lead
 
 PASSWORD = "correct horse battery"
 EMAILS = {
@@ -68,7 +68,7 @@ def build_org(session: Session, runtime: Runtime, *, leads: int = 3) -> Org:
             company=f"株式会社顧客{i}",
             last_name=f"顧客{i}",
         )
-        lead.owner_id, lead.team_id, lead.status = users["member"], team.id, "lead"
+        give(session, runtime, lead, owner_id=users["member"], team_id=team.id)
         lead.next_due_at = now - timedelta(hours=1 + i)
         ids.append(lead.id)
     session.commit()

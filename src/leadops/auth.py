@@ -16,9 +16,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from leadops.errors import FieldError, NotFound, ValidationFailed
-from leadops.ingest.normalize import normalize_email
+from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from leadops.models import ApiToken, Team, User, WebSession
+from leadops.normalize import normalize_email
+from leadops.routing.service import manager_of
 
 ROLES = ("admin", "manager", "member", "marketing")
 MIN_PASSWORD_LENGTH = 10
@@ -230,3 +231,30 @@ def revoke_token(session: Session, token_id: int, *, user: User, now: datetime) 
     if row.revoked_at is None:
         row.revoked_at = now
     return row
+
+
+# --- acting for others -------------------------------------------------------------------------
+
+
+def may_act_for(session: Session, actor: User, target: User) -> bool:
+    """Whom a user may name as the one who did something (``by``): an admin anyone, a manager the
+    members of the teams they manage (a team without a manager of its own belongs to the nearest
+    manager above it), everyone else only themselves."""
+    if actor.id == target.id or actor.role == "admin":
+        return True
+    if actor.role != "manager" or target.team_id is None:
+        return False
+    teams = {t.id: t for t in session.scalars(select(Team))}
+    return manager_of(target.team_id, teams) == actor.id
+
+
+def act_for(session: Session, actor: User, target: User) -> User:
+    """``target`` when ``actor`` may act for them, else Forbidden naming both."""
+    if not may_act_for(session, actor, target):
+        who = target.email or target.name
+        if actor.role == "manager":
+            rule = "a manager acts only for themselves and the members of the teams they manage"
+        else:
+            rule = f"the {actor.role} role acts only for itself"
+        raise Forbidden(f"{actor.email} may not act for {who}: {rule}")
+    return target

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from leadops.errors import LeadopsError
 from leadops.ingest.mappings import MappingError, resolve_mapping
@@ -384,20 +385,22 @@ def lead_reassign(
     reason: Annotated[str, typer.Option("--reason", help="Why; recorded with the change.")],
 ) -> None:
     """Move a lead to another person (managers and admins), with a reason that is recorded."""
+    from leadops.db import run_in_transaction
     from leadops.leads import find_lead, find_user
-    from leadops.routing.service import reassign
+    from leadops.lifecycle.door import Actor, Door
+    from leadops.lifecycle.handoff import reassign
+    from leadops.rules.service import active_rules
 
-    with runtime() as rt, rt.factory() as session, session.begin():
-        lead = find_lead(session, ref)
-        record = reassign(
-            session,
-            lead,
-            find_user(session, to),
-            by=find_user(session, by),
-            reason=reason,
-            now=rt.clock.now(),
-        )
-    if record is None:
+    def work(session: Session) -> bool:
+        now = rt.clock.now()
+        manager = find_user(session, by)
+        door = Door(session, active_rules(session, now), now, Actor.user(manager.id))
+        lead_id, target = find_lead(session, ref).id, find_user(session, to)
+        return reassign(door, lead_id, target, by=manager, reason=reason) is not None
+
+    with runtime() as rt:
+        changed = run_in_transaction(rt.factory, work)
+    if not changed:
         console.print(f"{ref} already belongs to {to}; nothing changed")
     else:
         console.print(f"{ref} reassigned to {to} ({reason})")
@@ -407,7 +410,7 @@ def lead_reassign(
 def route_command() -> None:
     """Route every open lead that has no owner yet (e.g. after `org apply` or an import made
     before it)."""
-    from leadops.routing.service import route_unassigned
+    from leadops.lifecycle.handoff import route_unassigned
 
     with runtime() as rt:
         outcome = route_unassigned(rt.factory, rt.clock.now(), actor_ref="cli")
@@ -465,8 +468,8 @@ def rules_apply(
     comment: Annotated[str | None, typer.Option(help="Why.")] = None,
 ) -> None:
     """Store the document as a new version, make it active, and rescore every lead under it."""
+    from leadops.pipeline import rescore_all
     from leadops.rules.service import apply_rules
-    from leadops.scoring.service import rescore_all
 
     with runtime() as rt:
         now = rt.clock.now()
@@ -664,24 +667,21 @@ def status_command(
 ) -> None:
     """Change a lead's status, as the rules' transition table allows; recorded with the actor and
     reason."""
-    from leadops.cadence.service import change_status
+    from leadops.cadence.service import StatusChange, change_status
+    from leadops.db import run_in_transaction
     from leadops.leads import find_lead, find_user
+    from leadops.lifecycle.door import Actor
     from leadops.rules.service import active_rules
 
-    with runtime() as rt, rt.factory() as session, session.begin():
+    def work(session: Session) -> StatusChange:
         now = rt.clock.now()
-        lead = find_lead(session, ref)
-        actor = find_user(session, by) if by else None
-        change = change_status(
-            session,
-            active_rules(session, now),
-            lead,
-            status,
-            reason=reason,
-            now=now,
-            actor_kind="user" if actor else "cli",
-            actor_ref=str(actor.id) if actor else None,
-        )
+        lead_id = find_lead(session, ref).id
+        actor = Actor.user(find_user(session, by).id) if by else Actor("cli")
+        rules = active_rules(session, now)
+        return change_status(session, rules, lead_id, status, reason=reason, now=now, actor=actor)
+
+    with runtime() as rt:
+        change = run_in_transaction(rt.factory, work)
     message = (
         f"{ref}: {change.before} → {change.after}"
         if change.changed
@@ -710,24 +710,24 @@ def touch_command(
     ] = None,
 ) -> None:
     """Log a touch (a call, an e-mail …): the touch stage moves on and the next deadline is set."""
-    from leadops.cadence.service import log_touch, touch_author
-    from leadops.ingest.normalize import parse_datetime
+    from leadops.cadence.service import TouchResult, log_touch, touch_author
+    from leadops.db import run_in_transaction
     from leadops.leads import find_lead
+    from leadops.normalize import parse_datetime
     from leadops.rules.service import active_rules
 
-    with runtime() as rt, rt.factory() as session, session.begin():
+    def work(session: Session) -> TouchResult:
         now = rt.clock.now()
         try:
             when = parse_datetime(at, tz=rt.settings.tz) if at else now
         except ValueError as exc:
             raise LeadopsError(f"--at: {exc}") from None
         lead = find_lead(session, ref)
-        user = touch_author(session, lead, by)
-        result = log_touch(
+        return log_touch(
             session,
             active_rules(session, now),
-            lead,
-            user=user,
+            lead.id,
+            user=touch_author(session, lead, by),
             channel=channel,
             outcome=outcome,
             at=when,
@@ -735,6 +735,9 @@ def touch_command(
             note=note,
             external_id=touch_id,
         )
+
+    with runtime() as rt:
+        result = run_in_transaction(rt.factory, work)
         tz = rt.settings.tz
     due = (
         f", next touch due {result.next_due_at.astimezone(tz):%Y-%m-%d %H:%M}"
@@ -878,7 +881,7 @@ def worker(
     now and then, or once at a given time."""
     import time as time_module
 
-    from leadops.ingest.normalize import parse_datetime
+    from leadops.normalize import parse_datetime
     from leadops.worker import run_once
 
     with runtime() as rt:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,7 +75,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+def session_scope(factory: Callable[[], Session]) -> Iterator[Session]:
     """The edge of a unit of work: commit when the block ends, roll back on error."""
     session = factory()
     try:
@@ -185,3 +187,59 @@ def run_in_transaction(
                 raise
         time.sleep(0.01 * attempt * attempt)
     raise AssertionError("unreachable")
+
+
+# --- bulk writes -----------------------------------------------------------------------------
+
+
+def sqlite_time(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DATETIME stores (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC), so raw
+    and ORM writes compare alike as text."""
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    return text if value.microsecond else text + ".000000"
+
+
+def json_text(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
+def insert_plain(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Append rows that cannot conflict (their writer holds the lead's lock): COPY on PostgreSQL,
+    multi-row INSERT on SQLite. Datetimes must be aware; dicts are written as JSON."""
+    if not rows:
+        return
+    connection = session.connection()
+    dbapi: Any = connection.connection.dbapi_connection
+    assert dbapi is not None
+    if connection.dialect.name == "postgresql":
+        with (
+            dbapi.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([json_text(v) if isinstance(v, dict | list) else v for v in row])
+        return
+    per_statement = max(1, 30_000 // len(columns))
+    marks = "(" + ", ".join("?" * len(columns)) + ")"
+    cursor = dbapi.cursor()
+    try:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = [
+                sqlite_time(v)
+                if isinstance(v, datetime)
+                else json_text(v)
+                if isinstance(v, dict | list)
+                else v
+                for row in chunk
+                for v in row
+            ]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                f"{', '.join([marks] * len(chunk))}",
+                values,
+            )
+    finally:
+        cursor.close()

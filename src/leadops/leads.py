@@ -10,8 +10,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from leadops.errors import FieldError, NotFound, ValidationFailed
-from leadops.ingest.normalize import normalize_email
 from leadops.models import Account, Activity, Lead, LeadEvent, Task, Team, User
+from leadops.normalize import normalize_email
 
 
 def _by_ref(session: Session, model: Any, ref: str, external: Any) -> Any:

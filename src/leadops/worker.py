@@ -9,10 +9,10 @@ from datetime import datetime
 from leadops.cadence.sweep import SlaOutcome, sweep_sla
 from leadops.db import run_in_transaction
 from leadops.delivery import DeliveryReport, deliver
+from leadops.pipeline import sweep_due
 from leadops.reports.forecast import stored_model
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
-from leadops.scoring.service import sweep_due
 
 BATCH = 2000
 

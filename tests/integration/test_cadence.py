@@ -15,6 +15,7 @@ from leadops.clock import FixedClock
 from leadops.errors import InvalidTransition, ValidationFailed
 from leadops.ingest.activities import ingest_activities
 from leadops.leads import find_lead
+from leadops.lifecycle.door import Actor
 from leadops.models import Lead, LeadEvent, Notification, Task, Team, User
 from leadops.routing.org import apply_org, parse_org
 from leadops.rules.service import active_rules
@@ -83,7 +84,7 @@ def touch(
     result = log_touch(
         session,
         active_rules(session, when),
-        lead,
+        lead.id,
         user=user,
         channel="call",
         outcome=outcome,
@@ -208,21 +209,27 @@ def test_statuses_follow_the_transition_table_with_reasons(
     rules = active_rules(session, runtime.clock.now())
     now = runtime.clock.now()
     with pytest.raises(ValidationFailed, match="needs a reason"):
-        change_status(session, rules, lead, "disqualified_sales", reason=None, now=now)
+        change_status(session, rules, lead.id, "disqualified_sales", reason=None, now=now)
     with pytest.raises(ValidationFailed, match="unknown status"):
-        change_status(session, rules, lead, "won", reason=None, now=now)
+        change_status(session, rules, lead.id, "won", reason=None, now=now)
     change_status(
-        session, rules, lead, "disqualified_sales", reason="competitor", now=now, actor_ref="7"
+        session,
+        rules,
+        lead.id,
+        "disqualified_sales",
+        reason="competitor",
+        now=now,
+        actor=Actor.user(7),
     )
     with pytest.raises(InvalidTransition, match="from disqualified_sales it can go to new"):
-        change_status(session, rules, lead, "lead", reason=None, now=now)
+        change_status(session, rules, lead.id, "lead", reason=None, now=now)
     assert (
-        change_status(session, rules, lead, "disqualified_sales", reason="x", now=now).changed
+        change_status(session, rules, lead.id, "disqualified_sales", reason="x", now=now).changed
         is False
     )
     with pytest.raises(InvalidTransition, match="move it back"):
         log_touch(
-            session, rules, lead, user=None, channel="call", outcome="no_answer", at=now, now=now
+            session, rules, lead.id, user=None, channel="call", outcome="no_answer", at=now, now=now
         )
     event = session.execute(
         select(LeadEvent.reason, LeadEvent.actor_kind, LeadEvent.actor_ref).where(
@@ -243,7 +250,7 @@ def test_a_connect_stops_the_cadence_and_a_resent_touch_changes_nothing(
     first = log_touch(
         session,
         rules,
-        lead,
+        lead.id,
         user=None,
         channel="email",
         outcome="sent",
@@ -254,7 +261,7 @@ def test_a_connect_stops_the_cadence_and_a_resent_touch_changes_nothing(
     again = log_touch(
         session,
         rules,
-        lead,
+        lead.id,
         user=None,
         channel="email",
         outcome="sent",
@@ -267,7 +274,7 @@ def test_a_connect_stops_the_cadence_and_a_resent_touch_changes_nothing(
         log_touch(
             session,
             rules,
-            lead,
+            lead.id,
             user=None,
             channel="fax",
             outcome="maybe",
@@ -276,7 +283,7 @@ def test_a_connect_stops_the_cadence_and_a_resent_touch_changes_nothing(
         )
     assert {e.path for e in bad.value.errors} == {"channel", "outcome", "at"}
     result = log_touch(
-        session, rules, lead, user=None, channel="call", outcome="connected", at=now, now=now
+        session, rules, lead.id, user=None, channel="call", outcome="connected", at=now, now=now
     )
     assert (result.stage_after, lead.next_due_at) == ("connected", None)
 

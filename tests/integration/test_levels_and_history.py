@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from leadops.ingest.activities import ingest_activities
 from leadops.leads import find_lead
 from leadops.models import Lead, LeadEvent, ScoreLedger
+from leadops.pipeline import rescore_all
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.scoring.queries import score_at, score_jumps
-from leadops.scoring.service import rescore_all
 from leadops.worker import run_once
 from tests.conftest import JST, NOW
 from tests.factories import ingest_context

@@ -30,7 +30,7 @@ from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.worker import run_once
 from tests.conftest import JST, NOW
-from tests.factories import make_lead
+from tests.factories import force_state, make_lead
 
 
 def lead(session: Session, runtime: Runtime, n: int, created: datetime, **fields: Any) -> Lead:
@@ -88,9 +88,9 @@ def test_dwell_counts_days_in_the_current_status_and_lists_leads_past_their_dead
     a = lead(session, runtime, 1, NOW - timedelta(days=10))
     b = lead(session, runtime, 2, NOW - timedelta(days=6))
     c = lead(session, runtime, 3, NOW - timedelta(days=3))
-    a.status, a.status_changed_at = "lead", NOW - timedelta(days=4)
-    b.status, b.status_changed_at = "lead", NOW - timedelta(days=2)
-    c.status_changed_at = None  # never changed: dwell counts from creation
+    force_state(session, a, status="lead", status_changed_at=NOW - timedelta(days=4))
+    force_state(session, b, status="lead", status_changed_at=NOW - timedelta(days=2))
+    force_state(session, c, status_changed_at=None)  # never changed: dwell counts from creation
     c.next_due_at = NOW - timedelta(hours=5)
     b.next_due_at = NOW + timedelta(hours=5)
     session.commit()
@@ -122,12 +122,12 @@ def test_recycle_reasons_name_the_status_and_touch_stage_left(
     leads = [lead(session, runtime, n, NOW - timedelta(days=30)) for n in range(4)]
     start = NOW - timedelta(days=20)
     for n, row in enumerate(leads):
-        change_status(session, rules, row, "lead", reason=None, now=start)
+        change_status(session, rules, row.id, "lead", reason=None, now=start)
         for k in range(n):  # lead n reaches touch_n
             log_touch(
                 session,
                 rules,
-                row,
+                row.id,
                 user=rep,
                 channel="call",
                 outcome="no_answer",
@@ -137,36 +137,33 @@ def test_recycle_reasons_name_the_status_and_touch_stage_left(
     change_status(
         session,
         rules,
-        leads[0],
+        leads[0].id,
         "recycled",
         reason="timing",
         now=start + timedelta(days=1),
-        nurture=False,
     )
     change_status(
         session,
         rules,
-        leads[2],
+        leads[2].id,
         "recycled",
         reason="no_connect",
         now=start + timedelta(days=2),
-        nurture=False,
     )
     change_status(
         session,
         rules,
-        leads[3],
+        leads[3].id,
         "recycled",
         reason="no_connect",
         now=start + timedelta(days=3),
-        nurture=False,
     )
     # Back to work and touched after the recycle: that does not change what the lead left.
-    change_status(session, rules, leads[3], "lead", reason=None, now=start + timedelta(days=4))
+    change_status(session, rules, leads[3].id, "lead", reason=None, now=start + timedelta(days=4))
     log_touch(
         session,
         rules,
-        leads[3],
+        leads[3].id,
         user=rep,
         channel="call",
         outcome="connected",
@@ -437,7 +434,7 @@ def touch_2_months(session: Session, runtime: Runtime) -> None:
         for k in range(open_count + booked_before):
             row = lead(session, runtime, n, month_start - timedelta(days=20))
             n += 1
-            row.status, row.touch_stage = "lead", "touch_2"
+            force_state(session, row, status="lead", touch_stage="touch_2")
             event(session, row.id, month_start - timedelta(days=19), "status", "new", "lead")
             event(
                 session,
@@ -466,7 +463,7 @@ def touch_2_months(session: Session, runtime: Runtime) -> None:
                     "lead",
                     "disqualified_sales",
                 )
-                row.status = "disqualified_sales"
+                force_state(session, row, status="disqualified_sales")
             if k < booked_later or k >= open_count:
                 when = (
                     snapshot + timedelta(days=5) if k < open_count else snapshot - timedelta(days=2)
@@ -538,7 +535,7 @@ def test_forecast_reads_todays_leads_and_keeps_the_days_model(
     assert session.scalar(select(func.count()).select_from(ForecastModel)) == 1
     # A lead of September, imported late: the history the model learned from changed.
     late = lead(session, runtime, 999, datetime(2026, 9, 2, tzinfo=JST))
-    late.status = "disqualified_sales"
+    force_state(session, late, status="disqualified_sales")
     session.commit()
     _, learned = stored_model(session, now, JST, closed)
     assert learned is True

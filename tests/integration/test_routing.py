@@ -3,7 +3,7 @@ off."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 import leadops.rules
 from leadops.errors import Forbidden, LeadopsError
 from leadops.ingest.activities import ingest_activities
+from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.handoff import reassign, route_unassigned
 from leadops.models import (
     Account,
     Lead,
@@ -26,8 +28,8 @@ from leadops.models import (
     User,
 )
 from leadops.routing.org import apply_org, parse_org
-from leadops.routing.service import assignments_of, reassign, route_unassigned
-from leadops.rules.service import apply_rules
+from leadops.routing.service import assignments_of
+from leadops.rules.service import active_rules, apply_rules
 from leadops.runtime import Runtime
 from tests.conftest import JST, NOW
 from tests.factories import ingest_context, make_lead
@@ -296,51 +298,24 @@ def test_manual_reassign_by_a_manager_is_recorded_and_checked(
     session.commit()
     before = owner_of(session, lead)
     target = next(e for e in ("is1@x.jp", "is2@x.jp") if e != before)
+
+    def move(by: str, reason: str, at: datetime) -> LeadAssignment | None:
+        manager = user(session, by)
+        door = Door(session, active_rules(session, at), at, Actor.user(manager.id))
+        return reassign(door, lead.id, user(session, target), by=manager, reason=reason)
+
     with pytest.raises(Forbidden, match="may not reassign"):
-        reassign(
-            session, lead, user(session, target), by=user(session, "is3@x.jp"), reason="x", now=NOW
-        )
+        move("is3@x.jp", "x", NOW)
     with pytest.raises(Forbidden):
-        reassign(
-            session,
-            lead,
-            user(session, target),
-            by=user(session, "osaka-boss@x.jp"),
-            reason="x",
-            now=NOW,
-        )
+        move("osaka-boss@x.jp", "x", NOW)
     with pytest.raises(LeadopsError, match="needs a reason"):
-        reassign(
-            session,
-            lead,
-            user(session, target),
-            by=user(session, "is-boss@x.jp"),
-            reason=" ",
-            now=NOW,
-        )
-    record = reassign(
-        session,
-        lead,
-        user(session, target),
-        by=user(session, "is-boss@x.jp"),
-        reason="顧客の希望",
-        now=NOW + timedelta(hours=1),
-    )
+        move("is-boss@x.jp", " ", NOW)
+    record = move("is-boss@x.jp", "顧客の希望", NOW + timedelta(hours=1))
     session.commit()
     assert record is not None
     assert record.strategy == "manual"
     assert owner_of(session, lead) == target
-    assert (
-        reassign(
-            session,
-            lead,
-            user(session, target),
-            by=user(session, "is-boss@x.jp"),
-            reason="again",
-            now=NOW + timedelta(hours=2),
-        )
-        is None
-    )
+    assert move("is-boss@x.jp", "again", NOW + timedelta(hours=2)) is None
     owner_event = session.execute(
         select(LeadEvent.reason, LeadEvent.actor_kind, LeadEvent.actor_ref)
         .where(LeadEvent.lead_id == lead.id, LeadEvent.kind == "owner")

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from leadops.leads import find_lead
 from leadops.models import Lead, LeadEvent, ScoreLedger
+from leadops.pipeline import rescore_all
 from leadops.rules.loader import default_rules_text
 from leadops.rules.service import active_rules, apply_rules
 from leadops.runtime import Runtime
 from leadops.scoring.queries import explain
-from leadops.scoring.service import rescore_all
 from leadops.worker import run_once
 from tests.conftest import NOW
 

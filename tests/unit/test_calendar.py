@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadops.cadence.calendar import add_hours, is_business_day
+from leadops.rules.calendar import add_hours, is_business_day
 from leadops.rules.schema import Cadence
 
 JST = ZoneInfo("Asia/Tokyo")

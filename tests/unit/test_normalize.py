@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leadops.ingest.accounts import company_domain
-from leadops.ingest.normalize import (
+from leadops.normalize import (
     check_not_future,
     is_free_mail,
     normalize_company,

@@ -20,24 +20,21 @@ UPDATE SKIP LOCKED``, so any number of workers can sweep at once without doing a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from leadops.cadence.service import (
-    cancel_open_tasks,
-    change_status,
-    stage_deadline_hours,
-    to_nurture,
-)
 from leadops.db import claim_rows
+from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.handoff import route
+from leadops.lifecycle.machine import stage_deadline_hours
 from leadops.models import Lead, LeadAssignment, Task, Team, User
 from leadops.notify import Note, enqueue
-from leadops.routing.service import manager_of, route, to_route
+from leadops.routing.service import manager_of, to_route
 from leadops.rules.loader import CompiledRules
 from leadops.rules.schema import RoutingRule
 
@@ -79,62 +76,37 @@ def sweep_sla(
         Lead.owner_id.isnot(None),
         Lead.merged_into_id.is_(None),
     )
-    due = _claim(
-        session,
-        select(Lead).where(
-            *live,
-            Lead.next_due_at <= now,
-            or_(
-                Lead.touch_stage.in_(("untouched", "touch_4")),
-                Lead.escalated_due_at.is_(None),
-                Lead.escalated_due_at != Lead.next_due_at,
-            ),
+    due = select(Lead.id).where(
+        *live,
+        Lead.next_due_at <= now,
+        or_(
+            Lead.touch_stage.in_(("untouched", "touch_4")),
+            Lead.escalated_due_at.is_(None),
+            Lead.escalated_due_at != Lead.next_due_at,
         ),
-        limit,
     )
+    due = due.order_by(Lead.next_due_at, Lead.id).limit(limit)
+    ids = list(session.scalars(claim_rows(session, due, key_share=True)))
     teams = {t.id: t for t in session.scalars(select(Team))}
-    untouched = [lead for lead in due if lead.touch_stage == "untouched"]
-    if untouched:
-        _reassign_untouched(session, rules, now, untouched, teams, outcome)
     notes: list[Note] = []
-    recycled: list[Lead] = []
-    for lead in due:
-        if lead.touch_stage in ("touch_1", "touch_2", "touch_3"):
-            stamp = f"{lead.id}:{lead.next_due_at.isoformat() if lead.next_due_at else ''}"
-            payload = _payload(lead, "touch deadline passed")
-            notes.append(Note(lead.owner_id, "touch_overdue", f"touch_overdue:{stamp}", payload))  # type: ignore[arg-type]
-            manager = manager_of(lead.team_id, teams)
-            if manager is not None:
-                notes.append(Note(manager, "escalation", f"escalation:{stamp}:{manager}", payload))
-            lead.escalated_due_at = lead.next_due_at
+    door = Door(session, rules, now, Actor("rule", SLA_RULE))
+    rows = door.lock(ids)
+    untouched = [i for i in ids if rows[i].values["touch_stage"] == "untouched"]
+    if untouched:
+        _reassign_untouched(door, untouched, teams, notes, outcome)
+    for lead_id in ids:
+        values = rows[lead_id].values
+        if values["touch_stage"] in ("touch_1", "touch_2", "touch_3"):
+            _escalate(door, lead_id, teams, notes)
             outcome.escalated += 1
-        elif lead.touch_stage == "touch_4":
-            owner = lead.owner_id
-            change_status(
-                session,
-                rules,
-                lead,
-                "recycled",
-                reason="no_connect",
-                now=now,
-                actor_kind="rule",
-                actor_ref="cadence-no-connect",
-                nurture=False,
-            )
-            if owner is not None:
-                notes.append(
-                    Note(
-                        owner,
-                        "lead_recycled",
-                        f"lead_recycled:{lead.id}:{now.isoformat()}",
-                        _payload(lead, "no connect after touch 4"),
-                    )
-                )
-            recycled.append(lead)
+        elif values["touch_stage"] == "touch_4":
+            payload = _payload(values, "no connect after touch 4")
+            who = Actor("rule", "cadence-no-connect")
+            door.move(lead_id, "status", "recycled", reason="no_connect", actor=who)
+            key = f"lead_recycled:{lead_id}:{now.isoformat()}"
+            notes.append(Note(values["owner_id"], "lead_recycled", key, payload))
             outcome.recycled += 1
-    if recycled:
-        cancel_open_tasks(session, [lead.id for lead in recycled], now)
-        to_nurture(session, rules, recycled, now, "recycled: no_connect")
+    door.flush()
     outcome.reminded += _remind(session, rules, now, live, limit, notes)
     _sweep_tasks(session, rules, now, limit, teams, notes, outcome)
     session.flush()
@@ -142,28 +114,46 @@ def sweep_sla(
     return outcome
 
 
-def _payload(lead: Lead, why: str) -> dict[str, Any]:
+def _escalate(door: Door, lead_id: int, teams: dict[int, Team], notes: list[Note]) -> None:
+    """A touch deadline has passed: the owner is reminded and the manager told, once per
+    deadline."""
+    values = door.state(lead_id)
+    stamp = f"{lead_id}:{values['next_due_at'].isoformat()}"
+    payload = _payload(values, "touch deadline passed")
+    notes.append(Note(values["owner_id"], "touch_overdue", f"touch_overdue:{stamp}", payload))
+    manager = manager_of(values["team_id"], teams)
+    if manager is not None:
+        notes.append(Note(manager, "escalation", f"escalation:{stamp}:{manager}", payload))
+    door.set_columns(lead_id, escalated_due_at=values["next_due_at"])
+
+
+def _values(lead: Lead) -> dict[str, Any]:
+    names = ("id", "email", "company", "touch_stage", "next_due_at")
+    return {name: getattr(lead, name) for name in names}
+
+
+def _payload(values: Mapping[str, Any], why: str) -> dict[str, Any]:
+    due = values["next_due_at"]
     return {
-        "lead_id": lead.id,
-        "email": lead.email,
-        "company": lead.company,
-        "touch_stage": lead.touch_stage,
-        "due_at": lead.next_due_at.isoformat() if lead.next_due_at else None,
+        "lead_id": values["id"],
+        "email": values["email"],
+        "company": values["company"],
+        "touch_stage": values["touch_stage"],
+        "due_at": due.isoformat() if due else None,
         "why": why,
     }
 
 
 def _reassign_untouched(
-    session: Session,
-    rules: CompiledRules,
-    now: datetime,
-    leads: Sequence[Lead],
+    door: Door,
+    ids: Sequence[int],
     teams: dict[int, Team],
+    notes: list[Note],
     outcome: SlaOutcome,
 ) -> None:
-    from leadops.scoring.facts import load_leads
-
-    ids = [lead.id for lead in leads]
+    """Untouched past the first-touch deadline: to another member of the team (the manager is
+    told), or to the manager once it was reassigned ``max_reassignments`` times for this."""
+    session, rules, now = door.session, door.rules, door.now
     earlier = dict(
         session.execute(
             select(LeadAssignment.lead_id, func.count())
@@ -171,46 +161,27 @@ def _reassign_untouched(
             .group_by(LeadAssignment.lead_id)
         ).all()
     )
-    rows = load_leads(session, ids, lock=True)
     items = []
-    notes = []
     hours = rules.document.cadence.first_touch_hours
-    for lead in leads:
-        team = teams.get(lead.team_id) if lead.team_id is not None else None
+    for lead_id in ids:
+        values = door.state(lead_id)
+        team = teams.get(values["team_id"]) if values["team_id"] is not None else None
         if team is None:
             continue
-        too_often = earlier.get(lead.id, 0) >= rules.document.cadence.max_reassignments
+        too_often = earlier.get(lead_id, 0) >= rules.document.cadence.max_reassignments
         rule = RoutingRule(id=SLA_RULE, team=team.name, strategy="round_robin")
-        items.append(
-            replace(
-                to_route(
-                    rows[lead.id].values, {**rows[lead.id].fields, "touch_stage": "untouched"}
-                ),
-                rule=rule,
-                exclude=lead.owner_id,
-                to_manager=too_often,
-            )
-        )
-        payload = _payload(lead, f"untouched {hours:g} h after assignment")
-        stamp = f"{lead.id}:{now.isoformat()}"
-        manager = manager_of(lead.team_id, teams)
+        item = to_route(values, door.fields(lead_id))
+        items.append(replace(item, rule=rule, exclude=values["owner_id"], to_manager=too_often))
+        payload = _payload(values, f"untouched {hours:g} h after assignment")
+        manager = manager_of(values["team_id"], teams)
         if manager is not None and not too_often:
-            notes.append(
-                Note(manager, "sla_reassigned", f"sla_reassigned:{stamp}:{manager}", payload)
-            )
+            key = f"sla_reassigned:{lead_id}:{now.isoformat()}:{manager}"
+            notes.append(Note(manager, "sla_reassigned", key, payload))
         if too_often:
             outcome.to_manager += 1
         else:
             outcome.reassigned += 1
-    route(session, rules, now, items, actor_kind="rule", actor_ref=SLA_RULE)
-    enqueue(session, notes, now)
-    session.execute(
-        update(Task)
-        .where(Task.lead_id.in_(ids), Task.state == "open")
-        .values(owner_id=select(Lead.owner_id).where(Lead.id == Task.lead_id).scalar_subquery())
-    )
-    for lead in leads:
-        session.expire(lead)
+    route(door, items, actor_kind="rule", actor_ref=SLA_RULE)
 
 
 def _remind(
@@ -255,7 +226,7 @@ def _remind(
                 owner,
                 "touch_due_soon",
                 f"touch_due_soon:{lead.id}:{due.isoformat()}",
-                _payload(lead, "deadline soon"),
+                _payload(_values(lead), "deadline soon"),
             )
         )
         lead.reminded_due_at = lead.next_due_at

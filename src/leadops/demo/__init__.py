@@ -23,13 +23,13 @@ from leadops.errors import Conflict
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter
+from leadops.lifecycle.door import Actor, Door
 from leadops.models import (
     ActivityType,
     Base,
     CampaignMember,
     Lead,
     LeadAssignment,
-    LeadEvent,
     Opportunity,
     OpportunityEvent,
     OutOfOffice,
@@ -40,6 +40,7 @@ from leadops.models import (
     User,
 )
 from leadops.models.base import table_of
+from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 
 DAYS = 182
@@ -129,16 +130,20 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
         ctx = IngestContext.from_settings(
             session, rt.settings, now, actor_kind="import", actor_ref="demo"
         )
+        ctx_actor = Actor("import", "demo")
         ctx.routing = False  # the simulation below plays the team's routing history
         by_email = _create_leads(ctx, people)
         activities = _create_activities(ctx, rng, people, now)
         _create_members(session, people, by_email, now)
         session.expire_all()  # scoring wrote levels and scores with Core statements: reload them
         ooo = {o.user_id: (o.starts_at, o.ends_at) for o in session.scalars(select(OutOfOffice))}
-        simulation = Simulation(rng, org, now, ooo)
+        door = Door(session, active_rules(session, now), now, ctx_actor, consequences=False)
+        door.lock([lead.id for lead in by_email.values()])
+        simulation = Simulation(rng, org, now, ooo, door)
         for person in people:
             simulation.run(person, by_email[person.email])
         won = _write_history(session, simulation)
+        door.flush()
         session.flush()
         result = DemoResult(
             teams=len(org.teams),
@@ -185,6 +190,7 @@ def _create_leads(ctx: IngestContext, people: list) -> dict[str, Lead]:
     out: dict[str, Lead] = {}
     for person, item in zip(people, inputs, strict=True):
         lead = writer.upsert(item).lead
+        assert lead is not None  # the demo's leads have no status to refuse
         lead.first_campaign_id = person.campaign.id
         out[person.email] = lead
     writer.finish()
@@ -231,7 +237,6 @@ def _write_history(session: Session, simulation: Simulation) -> int:
     """Bulk-write what the simulation produced (Core inserts: no per-row flushes)."""
     history = simulation.history
     tables = (
-        (LeadEvent, history.events),
         (Touch, history.touches),
         (Task, history.tasks),
         (LeadAssignment, history.assignments),

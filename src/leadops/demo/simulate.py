@@ -11,6 +11,7 @@ from typing import Any
 from leadops.demo.people import Person
 from leadops.demo.world import Org
 from leadops.ingest.prefectures import KINKI
+from leadops.lifecycle.door import Actor, Door
 from leadops.models import Lead, User
 from leadops.routing.strategies import Candidate, Choice, LeadFacts, choose, with_credit
 
@@ -75,36 +76,20 @@ class History:
 
 
 class Simulation:
+    """Plays a team's half-year on the demo leads. Every change of a lead's state goes through the
+    door (in its replay mode: the consequences are what the simulation itself plays)."""
+
     def __init__(
-        self, rng: random.Random, org: Org, now: datetime, ooo: dict[int, tuple[datetime, datetime]]
+        self,
+        rng: random.Random,
+        org: Org,
+        now: datetime,
+        ooo: dict[int, tuple[datetime, datetime]],
+        door: Door,
     ) -> None:
-        self.rng, self.org, self.now = rng, org, now
+        self.rng, self.org, self.now, self.door = rng, org, now, door
         self.robins = {name: RoundRobin(users, ooo) for name, users in org.members.items()}
         self.history = History()
-
-    def event(
-        self,
-        lead: Lead,
-        at: datetime,
-        kind: str,
-        old: Any,
-        new: Any,
-        actor: str,
-        ref: str | None,
-        reason: str | None = None,
-    ) -> None:
-        self.history.events.append(
-            {
-                "lead_id": lead.id,
-                "at": at,
-                "kind": kind,
-                "from_value": _s(old),
-                "to_value": _s(new),
-                "reason": reason,
-                "actor_kind": actor,
-                "actor_ref": ref,
-            }
-        )
 
     def assign(
         self, lead: Lead, team_name: str, at: datetime, rule: str, exclude: int | None = None
@@ -112,9 +97,9 @@ class Simulation:
         team = self.org.teams[team_name]
         robin = self.robins[team_name]
         owner, choice = robin.pick(at, exclude)
-        if lead.team_id != team.id:
-            self.event(lead, at, "team", lead.team_id, team.id, "rule", rule)
-        self.event(lead, at, "owner", lead.owner_id, owner.id, "rule", rule)
+        who = Actor("rule", rule)
+        self.door.move(lead.id, "team", team.id, at=at, actor=who)
+        self.door.move(lead.id, "owner", owner.id, at=at, actor=who)
         self.history.assignments.append(
             {
                 "lead_id": lead.id,
@@ -129,7 +114,6 @@ class Simulation:
                 "actor_ref": rule,
             }
         )
-        lead.team_id, lead.owner_id, lead.assigned_at = team.id, owner.id, at
         return owner
 
     def set(
@@ -142,17 +126,15 @@ class Simulation:
         ref: str | None,
         reason: str | None = None,
     ) -> None:
-        old = getattr(lead, kind)
-        if old != value:
-            self.event(lead, at, kind, old, value, actor, ref, reason)
-            setattr(lead, kind, value)
-            if kind == "status":
-                lead.status_changed_at, lead.status_reason = at, reason
+        self.door.move(lead.id, kind, value, at=at, reason=reason, actor=Actor(actor, ref))
+
+    def due(self, lead: Lead, at: datetime | None) -> None:
+        self.door.set_columns(lead.id, next_due_at=at)
 
     def run(self, person: Person, lead: Lead) -> None:
         rng = self.rng
         # The level is the rules engine's, computed when the activities went in (seed 001's table).
-        person.level = lead.level
+        person.level = self.door.value(lead.id, "level")
         assigned = person.created_at + timedelta(minutes=rng.randint(3, 30))
         if person.level == 1:
             self.assign(lead, MARKETING, assigned, "level-1-marketing")
@@ -189,13 +171,13 @@ class Simulation:
         if delay > 48:
             breach = assigned + timedelta(hours=48)
             if breach > now:
-                lead.next_due_at = breach
+                self.due(lead, breach)
                 return
             owner = self.assign(lead, team, breach, "sla-untouched-48h", exclude=owner.id)
             assigned, delay = breach, rng.uniform(0.5, 20)
         at = assigned + timedelta(hours=delay)
         if at > now:
-            lead.next_due_at = assigned + timedelta(hours=48)
+            self.due(lead, assigned + timedelta(hours=48))
             return
         self._complete_task(lead, at)
         if rng.random() < 0.03:
@@ -216,15 +198,15 @@ class Simulation:
             self.touch(lead, owner, at, connected)
             stage = "connected" if connected else f"touch_{attempt}"
             self.set(lead, at, "touch_stage", stage, "user", str(owner.id))
-            lead.last_touch_at = at
+            self.door.set_columns(lead.id, last_touch_at=at)
             if connected:
-                lead.next_due_at = None
+                self.due(lead, None)
                 self.after_connect(person, lead, owner, at)
                 return
             if attempt == 4:
                 recycle_at = at + timedelta(hours=48)
                 if recycle_at > now:
-                    lead.next_due_at = recycle_at
+                    self.due(lead, recycle_at)
                     return
                 self.set(
                     lead,
@@ -236,12 +218,12 @@ class Simulation:
                     "no_connect",
                 )
                 self.assign(lead, MARKETING, recycle_at, "recycle-no-connect")
-                lead.next_due_at = None
+                self.due(lead, None)
                 return
             low, high = TOUCH_GAPS[attempt - 1]
             nxt = at + timedelta(hours=rng.uniform(low * 0.5, high * 1.15))
             if nxt > now:
-                lead.next_due_at = at + timedelta(hours=high)
+                self.due(lead, at + timedelta(hours=high))
                 return
             at = nxt
 
@@ -285,7 +267,10 @@ class Simulation:
             return
         if rng.random() < 0.7:
             self.set(lead, at, "lifecycle_stage", "sql", "user", str(owner.id), "IS qualified")
-        if lead.lifecycle_stage == "sql" and rng.random() < APPOINTMENT_RATE[person.level] / 0.7:
+        if (
+            self.door.value(lead.id, "lifecycle_stage") == "sql"
+            and rng.random() < APPOINTMENT_RATE[person.level] / 0.7
+        ):
             booked = at + timedelta(days=rng.uniform(0.5, 7))
             if booked <= now:
                 self.opportunity(person, lead, owner, booked)
@@ -347,7 +332,3 @@ class Simulation:
         if stage == "won" and closed is not None:
             self.set(lead, closed, "lifecycle_stage", "customer", "user", str(rep.id), "won")
             self.set(lead, closed, "status", "customer", "user", str(rep.id))
-
-
-def _s(value: Any) -> str | None:
-    return None if value is None else str(value)

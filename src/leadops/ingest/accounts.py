@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from leadops.ingest.context import IngestContext
-from leadops.ingest.normalize import email_domain, is_free_mail, normalize_company, normalize_domain
 from leadops.ingest.prefectures import region_of
 from leadops.models import Account
+from leadops.normalize import email_domain, is_free_mail, normalize_company, normalize_domain
 
 
 @dataclass

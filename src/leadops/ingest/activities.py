@@ -20,8 +20,12 @@ from leadops.db import chunked
 from leadops.errors import FieldError
 from leadops.ingest.bulk import insert_activity_rows
 from leadops.ingest.context import IngestContext
-from leadops.ingest.normalize import check_not_future, normalize_email
+from leadops.ingest.leads import LeadInput, LeadWriter
+from leadops.lifecycle.door import Actor
 from leadops.models import ActivityType, Campaign, Lead
+from leadops.normalize import check_not_future, normalize_email
+from leadops.pipeline import process
+from leadops.scoring.engine import ScoredActivity
 
 ITEM_FIELDS = frozenset(
     {
@@ -297,11 +301,8 @@ def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[In
 
 
 def score_inserted(ctx: IngestContext, inserted: list[InsertedActivity]) -> None:
-    """Score what was new, move each lead's last activity, update levels and validity."""
-    from leadops.rules.service import active_rules
-    from leadops.scoring.engine import ScoredActivity
-    from leadops.scoring.service import evaluate
-
+    """Score what was new, move each lead's last activity, update levels and validity, route and
+    open the approach requests (the pipeline)."""
     if not inserted:
         return
     by_lead: dict[int, list[ScoredActivity]] = {}
@@ -309,15 +310,13 @@ def score_inserted(ctx: IngestContext, inserted: list[InsertedActivity]) -> None
         by_lead.setdefault(act.lead_id, []).append(
             ScoredActivity(act.id, act.type, act.occurred_at, act.properties)
         )
-    rules = active_rules(ctx.session, ctx.now)
-    evaluate(
+    process(
         ctx.session,
-        rules,
+        ctx.rules(),
         ctx.now,
         sorted(by_lead),
         activities=by_lead,
-        actor_kind=ctx.actor_kind,
-        actor_ref=ctx.actor_ref,
+        actor=Actor(ctx.actor_kind, ctx.actor_ref),
         routing=ctx.routing,
     )
 
@@ -369,8 +368,6 @@ def _resolve_leads(
 
 def _create_leads(ctx: IngestContext, first_seen: dict[str, ActivityIn]) -> None:
     """Leads first known through an activity: created at that activity, with its source."""
-    from leadops.ingest.leads import LeadInput, LeadWriter
-
     writer = LeadWriter(ctx)
     inputs = [
         LeadInput(email=email, created_at=item.occurred_at, source=item.source)
@@ -379,7 +376,7 @@ def _create_leads(ctx: IngestContext, first_seen: dict[str, ActivityIn]) -> None
     writer.preload(inputs)
     for lead_input in inputs:
         writer.upsert(lead_input)
-    ctx.session.flush()
+    writer.record()  # scored with their activities, once those are in
 
 
 def _resolve_campaigns(ctx: IngestContext, items: list[ActivityIn]) -> dict[str, int]:

@@ -11,11 +11,12 @@ they inserted the same event.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session
+
+from leadops.db import json_text, sqlite_time
 
 COLUMNS = (
     "lead_id",
@@ -30,17 +31,6 @@ COLUMNS = (
 )
 SQLITE_ROWS_PER_STATEMENT = 2_000
 STAGE_TABLE = "leadops_activity_stage"
-
-
-def _sqlite_time(value: datetime) -> str:
-    """The text SQLAlchemy's SQLite DATETIME stores (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC), so raw
-    and ORM writes compare alike as text."""
-    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    return text if value.microsecond else text + ".000000"
-
-
-def json_text(value: Any) -> str:
-    return orjson.dumps(value).decode("utf-8")
 
 
 def insert_activity_rows(
@@ -65,12 +55,12 @@ def _sqlite(dbapi: Any, rows: Sequence[dict[str, Any]]) -> list[tuple[int, str, 
     for r in rows:
         at = r["received_at"]
         if at not in received:
-            received[at] = _sqlite_time(at)
+            received[at] = sqlite_time(at)
         values.append(
             (
                 r["lead_id"],
                 r["type"],
-                _sqlite_time(r["occurred_at"]),
+                sqlite_time(r["occurred_at"]),
                 received[at],
                 r["campaign_id"],
                 r["channel"],
@@ -127,45 +117,3 @@ def _postgresql(dbapi: Any, rows: Sequence[dict[str, Any]]) -> list[tuple[int, s
             "external_id"
         )
         return [(int(i), s, e) for i, s, e in cursor.fetchall()]
-
-
-def insert_plain(
-    session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Append rows that cannot conflict (their writer holds the lead's lock): COPY on PostgreSQL,
-    multi-row INSERT on SQLite. Datetimes must be aware; dicts are written as JSON."""
-    if not rows:
-        return
-    connection = session.connection()
-    dbapi: Any = connection.connection.dbapi_connection
-    assert dbapi is not None
-    if connection.dialect.name == "postgresql":
-        with (
-            dbapi.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row([json_text(v) if isinstance(v, dict | list) else v for v in row])
-        return
-    per_statement = max(1, 30_000 // len(columns))
-    marks = "(" + ", ".join("?" * len(columns)) + ")"
-    cursor = dbapi.cursor()
-    try:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            values = [
-                _sqlite_time(v)
-                if isinstance(v, datetime)
-                else json_text(v)
-                if isinstance(v, dict | list)
-                else v
-                for row in chunk
-                for v in row
-            ]
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                f"{', '.join([marks] * len(chunk))}",
-                values,
-            )
-    finally:
-        cursor.close()

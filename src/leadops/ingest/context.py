@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from leadops.config import Settings
 from leadops.errors import FieldError
-from leadops.ingest.normalize import check_not_future, parse_datetime
-
-if TYPE_CHECKING:
-    from leadops.rules.loader import CompiledRules
+from leadops.normalize import check_not_future, parse_datetime
+from leadops.rules.loader import CompiledRules
+from leadops.rules.service import active_rules
 
 T = TypeVar("T")
 
@@ -58,8 +57,6 @@ class IngestContext:
 
     def rules(self) -> CompiledRules:
         """The active rules (statuses, scoring …), looked up once per context."""
-        from leadops.rules.service import active_rules
-
         if "rules" not in self.cache:
             self.cache["rules"] = active_rules(self.session, self.now)
         rules: CompiledRules = self.cache["rules"]

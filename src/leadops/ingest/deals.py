@@ -14,10 +14,10 @@ from sqlalchemy import or_, select
 from leadops.errors import FieldError
 from leadops.ingest.accounts import AccountResolver, CompanyFacts
 from leadops.ingest.context import FieldReader, IngestContext
-from leadops.ingest.normalize import clean_text, normalize_email, parse_float
-from leadops.models import Lead, LeadEvent, Opportunity, OpportunityEvent, User
-from leadops.models.leads import LIFECYCLE_STAGES
+from leadops.lifecycle.door import Actor, Door
+from leadops.models import Lead, Opportunity, OpportunityEvent, User
 from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
+from leadops.normalize import clean_text, normalize_email, parse_float
 
 
 @dataclass
@@ -248,20 +248,16 @@ class DealWriter:
         return []
 
     def _advance_lifecycle(self, lead: Lead, target: str, opp: Opportunity) -> None:
-        """Lifecycle stages only move forward; the move is an event at the deal's date."""
-        if LIFECYCLE_STAGES.index(target) <= LIFECYCLE_STAGES.index(lead.lifecycle_stage):
+        """Lifecycle stages only move forward (the door refuses the rest); the move is an event at
+        the deal's date."""
+        ctx = self.ctx
+        door = Door(ctx.session, ctx.rules(), ctx.now, Actor(ctx.actor_kind, ctx.actor_ref))
+        door.lock([lead.id])
+        if door.value(lead.id, "lifecycle_stage") == target:
+            return
+        if not door.allows(lead.id, "lifecycle_stage", target):
             return
         at = opp.closed_at if target == "customer" and opp.closed_at else opp.created_at
-        self.ctx.session.add(
-            LeadEvent(
-                lead_id=lead.id,
-                at=at,
-                kind="lifecycle_stage",
-                from_value=lead.lifecycle_stage,
-                to_value=target,
-                reason=f"opportunity {opp.id} {opp.stage}",
-                actor_kind=self.ctx.actor_kind,
-                actor_ref=self.ctx.actor_ref,
-            )
-        )
-        lead.lifecycle_stage = target
+        reason = f"opportunity {opp.id} {opp.stage}"
+        door.move(lead.id, "lifecycle_stage", target, at=at, reason=reason)
+        door.flush()

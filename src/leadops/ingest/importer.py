@@ -151,6 +151,9 @@ class _ChunkWriter:
         writer.preload(item for _, item in parsed)
         for row, item in parsed:
             outcome = writer.upsert(item)
+            if outcome.refused is not None:
+                self.reject(row, outcome.errors())
+                continue
             self._count(outcome.changed)
             for flag, message in outcome.flags:
                 self.flags.append((row.number, flag, message, "lead"))

@@ -12,23 +12,25 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, tuple_, update
 
-from leadops.errors import FieldError
+from leadops.errors import FieldError, InvalidTransition, LeadopsError, ValidationFailed
 from leadops.ingest.accounts import AccountResolver, CompanyFacts, company_domain
 from leadops.ingest.context import FieldReader, IngestContext
-from leadops.ingest.normalize import clean_text, normalize_company, normalize_email, parse_int
 from leadops.ingest.prefectures import find_prefecture, region_of
+from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.machine import check_status
 from leadops.models import (
     Activity,
     CampaignMember,
     Lead,
     LeadAssignment,
-    LeadEvent,
     Opportunity,
     ScoreLedger,
     Task,
     Touch,
     User,
 )
+from leadops.normalize import clean_text, normalize_company, normalize_email, parse_int
+from leadops.pipeline import process
 
 TEXT_FIELDS = ("first_name", "last_name", "company", "title", "department", "phone", "source")
 
@@ -54,15 +56,26 @@ class LeadInput:
     industry: str | None = None
     owner: str | None = None
     status: str | None = None
+    status_reason: str | None = None
     custom: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class LeadOutcome:
-    lead: Lead
+    lead: Lead | None
     created: bool
     changed: bool
     flags: list[tuple[str, str]] = field(default_factory=list)
+    #: Why nothing of the input was taken (a status the transition table refuses).
+    refused: LeadopsError | None = None
+
+    def errors(self, prefix: str = "") -> list[FieldError]:
+        """The refusal as field errors (``prefix`` + the field's name)."""
+        if self.refused is None:
+            return []
+        if isinstance(self.refused, ValidationFailed):
+            return [FieldError(prefix + e.path, e.message) for e in self.refused.errors]
+        return [FieldError(prefix + "status", self.refused.message)]
 
 
 def validate_lead(
@@ -128,6 +141,7 @@ def validate_lead(
             err("status", f"unknown status {status!r}; statuses are {statuses}")
         else:
             out.status = status
+    out.status_reason = clean_text(fields.get("status_reason"))
     extra = fields.get("custom")
     if extra is not None:
         if isinstance(extra, dict):
@@ -150,6 +164,13 @@ class LeadWriter:
         self.absent: set[str] = set()
         #: Leads created or changed here, whose fit, validity and score finish() brings up to date.
         self.touched: list[Lead] = []
+        #: New leads and when they came to be: their first event, written by finish().
+        self.created: list[tuple[Lead, datetime]] = []
+        #: The statuses (with reasons) and owners the inputs give, moved through the door by
+        #: finish().
+        self.statuses: dict[Lead, tuple[str, str | None]] = {}
+        self.owners: dict[Lead, int] = {}
+        self.owner_teams: dict[int, int | None] = {}
 
     def preload(self, inputs: Iterable[LeadInput]) -> None:
         items = list(inputs)
@@ -201,12 +222,19 @@ class LeadWriter:
         return self.users[ref]
 
     def upsert(self, item: LeadInput) -> LeadOutcome:
+        """Create or update the lead of ``item``. A status the transition table refuses (or one
+        without its required reason) refuses the whole input: nothing of it is written."""
         by_email, by_crm = self._find(item)
+        lead = by_email or by_crm
+        if item.status:
+            try:
+                self._check_status(lead, item)
+            except (ValidationFailed, InvalidTransition) as exc:
+                return LeadOutcome(None, False, False, refused=exc)
         flags: list[tuple[str, str]] = []
         if by_email is not None and by_crm is not None and by_email.id != by_crm.id:
             merge_leads(self.ctx, winner=by_email, loser=by_crm)
             flags.append(("merged", f"lead {by_crm.id} merged into {by_email.id} (same person)"))
-        lead = by_email or by_crm
         created = lead is None
         if lead is None:
             at = item.created_at or self.ctx.now
@@ -217,17 +245,9 @@ class LeadWriter:
                 updated_at=self.ctx.now,
                 custom={},
                 flags=[],
-                lifecycle_stage="inquiry",
-                status="new",
-                touch_stage="untouched",
-                score=0,
-                behavior_score=0,
-                fit_score=0,
-                temperature="cold",
-                is_valid=True,
             )
             self.ctx.session.add(lead)
-            self._event(lead, "created", None, "new", at)
+            self.created.append((lead, at))
         changed = self._apply(lead, item, flags)
         if changed and not created:
             lead.updated_at = self.ctx.now
@@ -235,6 +255,21 @@ class LeadWriter:
             self.touched.append(lead)
         self._remember(lead)
         return LeadOutcome(lead, created, changed or created, flags)
+
+    def _status_of(self, lead: Lead | None) -> str:
+        if lead is None:
+            return "new"
+        return self.statuses.get(lead, (None, None))[0] or lead.status or "new"
+
+    def _check_status(self, lead: Lead | None, item: LeadInput) -> None:
+        assert item.status is not None
+        check_status(
+            self.ctx.rules(),
+            self._status_of(lead),
+            item.status,
+            item.status_reason,
+            reason_field="status_reason",
+        )
 
     def _apply(self, lead: Lead, item: LeadInput, flags: list[tuple[str, str]]) -> bool:
         changed = False
@@ -270,80 +305,74 @@ class LeadWriter:
             if account is not None and (account.id is None or account.id != lead.account_id):
                 lead.account = account
                 changed = True
-        if item.status and item.status != lead.status:
-            self._event(lead, "status", lead.status, item.status, self.ctx.now)
-            lead.status, lead.status_changed_at, changed = item.status, self.ctx.now, True
-        if item.owner:
-            user = self.find_user(item.owner)
-            if user is None:
-                flags.append(
-                    (
-                        "unknown_owner",
-                        f"owner {item.owner!r} is not a leadops user; lead left unassigned",
-                    )
-                )
-            elif lead.owner_id != user.id:
-                self._event(lead, "owner", _ref(lead.owner_id), str(user.id), self.ctx.now)
-                lead.owner_id, lead.team_id, lead.assigned_at, changed = (
-                    user.id,
-                    user.team_id,
-                    self.ctx.now,
-                    True,
-                )
-        return changed
+        if item.status and item.status != self._status_of(lead):
+            self.statuses[lead] = (item.status, item.status_reason)
+            changed = True
+        return self._apply_owner(lead, item, flags) or changed
+
+    def _apply_owner(self, lead: Lead, item: LeadInput, flags: list[tuple[str, str]]) -> bool:
+        if not item.owner:
+            return False
+        user = self.find_user(item.owner)
+        if user is None:
+            message = f"owner {item.owner!r} is not a leadops user; lead left unassigned"
+            flags.append(("unknown_owner", message))
+            return False
+        if self.owners.get(lead, lead.owner_id) == user.id:
+            return False
+        self.owners[lead] = user.id
+        self.owner_teams[user.id] = user.team_id
+        return True
 
     def finish(self) -> None:
-        """Flush, then score fit rules and re-check validity for every lead created or changed."""
-        from leadops.rules.service import active_rules
-        from leadops.scoring.service import evaluate
+        """Record what changed (``record``), then score fit rules, re-check validity and route
+        every lead created or changed (the pipeline)."""
+        ids = self.record()
+        if ids:
+            process(
+                self.ctx.session,
+                self.ctx.rules(),
+                self.ctx.now,
+                ids,
+                refit=True,
+                actor=Actor(self.ctx.actor_kind, self.ctx.actor_ref),
+                routing=self.ctx.routing,
+            )
 
+    def record(self) -> list[int]:
+        """Flush; record the new leads and the statuses and owners given, through the door.
+        Returns the ids of the leads created or changed."""
         if not self.touched:
-            return
+            return []
         session = self.ctx.session
         session.flush()
+        door = Door(
+            session, self.ctx.rules(), self.ctx.now, Actor(self.ctx.actor_kind, self.ctx.actor_ref)
+        )
+        for lead, at in self.created:
+            door.created(lead.id, at)
+        door.lock(sorted({lead.id for lead in [*self.statuses, *self.owners]}))
+        for lead, (status, reason) in self.statuses.items():
+            door.move(lead.id, "status", status, reason=reason, reason_field="status_reason")
+        for lead, owner_id in self.owners.items():
+            door.move(lead.id, "team", self.owner_teams[owner_id])
+            door.move(lead.id, "owner", owner_id)
+        door.flush()
         ids = sorted({lead.id for lead in self.touched})
-        self.touched = []
-        evaluate(
-            session,
-            active_rules(session, self.ctx.now),
-            self.ctx.now,
-            ids,
-            refit=True,
-            actor_kind=self.ctx.actor_kind,
-            actor_ref=self.ctx.actor_ref,
-            routing=self.ctx.routing,
-        )
-        for lead_id in ids:
-            lead = session.get(Lead, lead_id)
-            if lead is not None:
-                session.expire(lead)
-
-    def _event(self, lead: Lead, kind: str, old: str | None, new: str | None, at: datetime) -> None:
-        self.ctx.session.add(
-            LeadEvent(
-                lead=lead,
-                at=at,
-                kind=kind,
-                from_value=old,
-                to_value=new,
-                actor_kind=self.ctx.actor_kind,
-                actor_ref=self.ctx.actor_ref,
-            )
-        )
-
-
-def _ref(value: int | None) -> str | None:
-    return None if value is None else str(value)
+        self.touched, self.created, self.statuses, self.owners = [], [], {}, {}
+        return ids
 
 
 # Score ledger lines are not moved: the merged lead keeps its own (it points at the winner) and the
-# winner is replayed from the combined activities.
-_HISTORY = (Activity, LeadEvent, Touch, Task, Opportunity, LeadAssignment)
+# winner is replayed from the combined activities. Its state events stay with it too: they are the
+# history of its own state, and the winner's chain of events stays unbroken.
+_HISTORY = (Activity, Touch, Task, Opportunity, LeadAssignment)
 
 
 def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
-    """Move all of ``loser``'s history onto ``winner``. The loser stays as a pointer, never
-    deleted."""
+    """Move ``loser``'s activities, touches, tasks, opportunities, assignments and campaign
+    memberships onto ``winner``; fields the winner lacks come from the loser. The loser stays as a
+    pointer, never deleted, with its own history."""
     session = ctx.session
     session.flush()
     for model in _HISTORY:
@@ -357,16 +386,7 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
         )
         .values(lead_id=winner.id)
     )
-    for name in (
-        *TEXT_FIELDS,
-        "prefecture",
-        "region",
-        "account_id",
-        "owner_id",
-        "team_id",
-        "crm_source",
-        "crm_id",
-    ):
+    for name in (*TEXT_FIELDS, "prefecture", "region", "account_id", "crm_source", "crm_id"):
         if getattr(winner, name) is None and getattr(loser, name) is not None:
             value = getattr(loser, name)
             if name in ("crm_source", "crm_id"):
@@ -380,31 +400,18 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
     ):
         winner.last_activity_at = loser.last_activity_at
     loser.merged_into_id = winner.id
-    # Its history grew: drop the lines both had under the active rules; the next evaluation replays
-    # it.
-    from leadops.rules.service import active_rules
-
-    version = active_rules(session, ctx.now).version
+    # Its history grew: drop the lines both had under the active rules; the next evaluation
+    # replays it.
+    rules = ctx.rules()
     session.execute(
         delete(ScoreLedger).where(
-            ScoreLedger.lead_id == winner.id, ScoreLedger.rules_version == version
+            ScoreLedger.lead_id == winner.id, ScoreLedger.rules_version == rules.version
         )
     )
     winner.scored_version = None
     loser.email = None
     loser.crm_id = None
     loser.crm_source = None
-    loser.status = "merged"
-    session.flush()
-    session.add(
-        LeadEvent(
-            lead_id=winner.id,
-            at=ctx.now,
-            kind="merged",
-            from_value=str(loser.id),
-            to_value=str(winner.id),
-            reason="duplicate lead merged",
-            actor_kind=ctx.actor_kind,
-            actor_ref=ctx.actor_ref,
-        )
-    )
+    door = Door(session, rules, ctx.now, Actor(ctx.actor_kind, ctx.actor_ref))
+    door.merge(winner.id, loser.id)
+    door.flush()

@@ -37,6 +37,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "industry",
         "owner",
         "status",
+        "status_reason",
     ),
     "events": (
         "email",

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from leadops.errors import FieldError
 from leadops.ingest.context import FieldReader, IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter
-from leadops.ingest.normalize import clean_text, normalize_email, parse_float
 from leadops.models import Campaign, CampaignMember, Lead
 from leadops.models.campaigns import CAMPAIGN_TYPES, MEMBER_STATUSES
+from leadops.normalize import clean_text, normalize_email, parse_float
 
 
 @dataclass
@@ -84,7 +84,9 @@ class MemberWriter:
         """(created, error). A member whose lead is unknown by external id is an error."""
         session = self.ctx.session
         if item.email:
-            lead = self.leads.upsert(LeadInput(email=item.email, created_at=item.responded_at)).lead
+            given = self.leads.upsert(LeadInput(email=item.email, created_at=item.responded_at))
+            assert given.lead is not None  # nothing but an e-mail: never refused
+            lead = given.lead
             if lead.id is None:
                 session.flush()
         else:

@@ -15,7 +15,7 @@ from leadops.config import Settings
 from leadops.errors import ValidationFailed
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
-from leadops.ingest.leads import LeadWriter, validate_lead
+from leadops.ingest.leads import LeadInput, LeadWriter, validate_lead
 from leadops.leads import lead_as_dict
 from leadops.models import ImportJob, ImportReject
 
@@ -30,7 +30,11 @@ def upsert_lead(
     writer = LeadWriter(ctx)
     writer.preload([item])
     outcome = writer.upsert(item)
+    if outcome.refused is not None:
+        raise outcome.refused
     writer.finish()
+    assert outcome.lead is not None
+    session.refresh(outcome.lead)
     return {
         "created": outcome.created,
         "changed": outcome.changed,
@@ -43,29 +47,35 @@ def upsert_leads(
     session: Session, settings: Settings, now: Any, items: list[Any]
 ) -> dict[str, Any]:
     ctx = IngestContext.from_settings(session, settings, now, actor_kind="api")
-    parsed, rejected = [], []
+    parsed: list[tuple[int, LeadInput]] = []
+    rejected: list[dict[str, Any]] = []
     for index, raw in enumerate(items):
         crm_source = raw.get("crm_source") if isinstance(raw, dict) else None
         item, errors = validate_lead(raw, ctx, crm_source=crm_source, prefix=f"leads[{index}].")
         if item is None:
             rejected.append({"index": index, "errors": [e.as_dict() for e in errors]})
         else:
-            parsed.append(item)
+            parsed.append((index, item))
     writer = LeadWriter(ctx)
-    writer.preload(parsed)
+    writer.preload(item for _, item in parsed)
     created = changed = 0
-    for item in parsed:
+    for index, item in parsed:
         outcome = writer.upsert(item)
+        if outcome.refused is not None:
+            errors = outcome.errors(prefix=f"leads[{index}].")
+            rejected.append({"index": index, "errors": [e.as_dict() for e in errors]})
+            continue
         created += outcome.created
         changed += outcome.changed and not outcome.created
     writer.finish()
+    rejected.sort(key=lambda r: r["index"])
     record_rejects(session, now, "api-leads", items, rejected)
     return {
         "created": created,
         "updated": changed,
-        "unchanged": len(parsed) - created - changed,
+        "unchanged": len(items) - len(rejected) - created - changed,
         "rejected": rejected,
-        "good": len(parsed),
+        "good": len(items) - len(rejected),
     }
 
 

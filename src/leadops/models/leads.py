@@ -5,13 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from leadops.models.accounts import Account
 from leadops.models.base import Base, BigId, Json, UTCDateTime
 
 LIFECYCLE_STAGES = ("inquiry", "mql", "sql", "opportunity", "customer")
+#: A lead's state: written only by the door (``leadops.lifecycle``), with an event for each change;
+#: the ORM refuses to assign them (see ``_read_only``).
+STATE_COLUMNS = frozenset(
+    {
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "lifecycle_stage",
+        "touch_stage",
+        "owner_id",
+        "team_id",
+        "assigned_at",
+        "level",
+        "temperature",
+        "is_valid",
+    }
+)
 TOUCH_STAGES = ("untouched", "touch_1", "touch_2", "touch_3", "touch_4", "connected")
 
 
@@ -85,6 +102,21 @@ class Lead(Base):
 
     #: Write-side links so a lead, its new account and its events flush in one go.
     account: Mapped[Account | None] = relationship(lazy="select")
+
+
+class StateOutsideTheDoor(AttributeError):
+    """A lead's state assigned on the ORM object: a programming error (use the door)."""
+
+
+def _read_only(target: Lead, value: Any, old: Any, initiator: Any) -> Any:
+    raise StateOutsideTheDoor(
+        f"lead.{initiator.key} is the lead's state: change it through leadops.lifecycle's Door, "
+        "which checks the move and records its event"
+    )
+
+
+for _name in sorted(STATE_COLUMNS):
+    event.listen(getattr(Lead, _name), "set", _read_only)
 
 
 #: The columns bulk writers fill for a lead event.

@@ -4,6 +4,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from leadops.errors import NotFound
 from leadops.reports import deals, forecast, lead_reports, operations  # noqa: F401 (registers the reports)
 from leadops.reports.base import REPORTS, ReportParams, ReportResult
 
@@ -26,8 +27,6 @@ def collector_paused() -> Iterator[None]:
 
 
 def run_report(session: object, name: str, params: ReportParams) -> ReportResult:
-    from leadops.errors import NotFound
-
     spec = REPORTS.get(name)
     if spec is None:
         raise NotFound(f"no report {name!r}; reports are {', '.join(sorted(REPORTS))}")

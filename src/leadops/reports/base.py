@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from leadops.errors import FieldError, ValidationFailed
+from leadops.normalize import parse_datetime
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
@@ -215,7 +216,6 @@ def report_params(
     """Report parameters from user input: dates (inclusive) or times in the configured time zone;
     ``as_of`` replaces "now" (a date means the start of the next day: the report as that day
     closed)."""
-    from leadops.ingest.normalize import parse_datetime
 
     def moment(value: str | None, name: str, *, end_of_day: bool) -> datetime | None:
         if not value:

@@ -13,8 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from leadops.errors import FieldError, ValidationFailed
-from leadops.ingest.normalize import normalize_email
 from leadops.models import OutOfOffice, Team, User
+from leadops.normalize import normalize_email
 
 
 class _Strict(BaseModel):

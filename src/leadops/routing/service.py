@@ -1,6 +1,7 @@
 """Routing leads in the database: the rules choose a team (first match wins), the rule's strategy
 chooses the person (``routing.strategies``), and every decision is recorded as a ``lead_assignment``
-with the rule, the strategy, each candidate and why it was passed over.
+with the rule, the strategy, each candidate and why it was passed over. ``decide`` returns the
+decisions; the door (``leadops.lifecycle``) gives the leads to their new owners and teams.
 
 When it runs: a lead with no owner is routed as soon as it is scored (on ingest, in a rescore or by
 ``leadops route``); a lead whose level changes is routed again and moves only if the rules now name
@@ -22,17 +23,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from leadops.cadence.calendar import add_hours
-from leadops.db import insert_for
-from leadops.errors import Forbidden, LeadopsError, NotFound
-from leadops.ingest.bulk import insert_plain
+from leadops.db import insert_for, insert_plain
 from leadops.models import (
     Account,
     Lead,
     LeadAssignment,
-    LeadEvent,
     Opportunity,
     OutOfOffice,
     RoutingCredit,
@@ -40,7 +37,6 @@ from leadops.models import (
     User,
 )
 from leadops.models.base import table_of
-from leadops.models.leads import LEAD_EVENT_COLUMNS
 from leadops.models.opportunities import CLOSED_STAGES
 from leadops.notify import Note, enqueue
 from leadops.routing.strategies import Candidate, Choice, LeadFacts, choose
@@ -330,15 +326,26 @@ def _account_owners(session: Session, account_ids: Sequence[int]) -> dict[int, i
     return owners
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Who a lead goes to: the owner and team the door is asked to give it."""
+
+    lead_id: int
+    owner_id: int
+    team_id: int
+    rule_id: str
+    #: "rule-id: why" — recorded with the owner and team events.
+    reason: str
+
+
 @dataclass
 class _Writes:
-    leads: list[dict[str, Any]] = field(default_factory=list)
-    events: list[tuple[Any, ...]] = field(default_factory=list)
     assignments: list[tuple[Any, ...]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
 
 
-def route(
+def decide(
     session: Session,
     rules: CompiledRules,
     now: datetime,
@@ -346,12 +353,13 @@ def route(
     *,
     actor_kind: str = "rule",
     actor_ref: str | None = None,
-) -> RouteOutcome:
-    """Route these leads (their rows must already be locked by the caller). See the module
-    docstring."""
+) -> tuple[RouteOutcome, list[Decision]]:
+    """Choose an owner for each of these leads (their rows must already be locked by the caller),
+    record each decision with its candidates, the round-robin credits and the notifications, and
+    return the decisions for the door to carry out. See the module docstring."""
     outcome = RouteOutcome()
     if not items:
-        return outcome
+        return outcome, []
     plan = [
         (item, item.rule or first_match(rules, item.fields))
         for item in sorted(items, key=lambda i: i.lead_id)
@@ -360,54 +368,51 @@ def route(
         session, {rule.team for _, rule in plan if rule is not None}, rules, now, plan
     )
     writes = _Writes()
-    admins: list[int] | None = None
+    failures: list[tuple[ToRoute, RoutingRule | None, str]] = []
     for item, rule in plan:
-        problem = None
         team = roster.teams.get(rule.team) if rule is not None else None
         if rule is None:
-            problem = "no routing rule matches the lead"
+            failures.append((item, rule, "no routing rule matches the lead"))
         elif team is None:
-            problem = (
-                f"team {rule.team!r} of rule {rule.id} is not in the organisation (leadops "
-                "org apply)"
-            )
+            failures.append((item, rule, _missing_team(rule)))
         elif item.handoff and item.team_id == team.id:
             outcome.unchanged += 1
-            continue
-        if problem is not None or team is None or rule is None:
-            problem = problem or "no team"
-            outcome.unrouted += 1
-            outcome.problems[problem] = outcome.problems.get(problem, 0) + 1
-            rule_id, strategy = (rule.id, rule.strategy) if rule else (None, None)
-            writes.assignments.append(
-                (
-                    item.lead_id,
-                    now,
-                    None,
-                    None,
-                    rule_id,
-                    strategy,
-                    problem,
-                    [],
-                    actor_kind,
-                    actor_ref,
-                )
-            )
-            if admins is None:
-                admins = list(
-                    session.scalars(
-                        select(User.id).where(User.role == "admin", User.active.is_(True))
-                    )
-                )
-            writes.notes += [
-                Note(a, "routing_failed", f"routing-failed:{problem}:{a}", {"problem": problem})
-                for a in admins
-            ]
-            continue
-        _assign(roster, rules, now, item, rule, team, writes, outcome, actor_kind, actor_ref)
+        else:
+            _assign(roster, now, item, rule, team, writes, outcome, (actor_kind, actor_ref))
+    if failures:
+        _unroutable(session, now, failures, writes, outcome, (actor_kind, actor_ref))
     writes.assignments = _without_repeated_failures(session, writes.assignments)
     _write(session, roster, now, writes)
-    return outcome
+    return outcome, writes.decisions
+
+
+def _missing_team(rule: RoutingRule) -> str:
+    return f"team {rule.team!r} of rule {rule.id} is not in the organisation (leadops org apply)"
+
+
+def _unroutable(
+    session: Session,
+    now: datetime,
+    failures: Sequence[tuple[ToRoute, RoutingRule | None, str]],
+    writes: _Writes,
+    outcome: RouteOutcome,
+    actor: tuple[str, str | None],
+) -> None:
+    """Leads no rule or team can take: recorded, and the admins told (once per problem)."""
+    admins = list(
+        session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True)))
+    )
+    for item, rule, problem in failures:
+        outcome.unrouted += 1
+        outcome.problems[problem] = outcome.problems.get(problem, 0) + 1
+        rule_id, strategy = (rule.id, rule.strategy) if rule else (None, None)
+        writes.assignments.append(
+            (item.lead_id, now, None, None, rule_id, strategy, problem, [], *actor)
+        )
+        writes.notes += [
+            Note(a, "routing_failed", f"routing-failed:{problem}:{a}", {"problem": problem})
+            for a in admins
+        ]
 
 
 def _without_repeated_failures(
@@ -430,18 +435,19 @@ def _without_repeated_failures(
     return [row for row in rows if row[3] is not None or last.get(row[0]) != (None, row[6])]
 
 
-def _assign(
-    roster: _Roster,
-    rules: CompiledRules,
-    now: datetime,
-    item: ToRoute,
-    rule: RoutingRule,
-    team: _TeamRow,
-    writes: _Writes,
-    outcome: RouteOutcome,
-    actor_kind: str,
-    actor_ref: str | None,
-) -> None:
+@dataclass
+class _Pick:
+    """One lead's candidates, the strategy's choice and the company's owner, if any."""
+
+    members: list[_UserRow]
+    pool: list[Candidate]
+    choice: Choice
+    account_owner: int | None
+
+
+def _pick(
+    roster: _Roster, now: datetime, item: ToRoute, rule: RoutingRule, team: _TeamRow
+) -> _Pick:
     members = [u for u in roster.members.get(team.id, []) if u.id != item.exclude]
     account_owner = None
     if item.account_id is not None:
@@ -449,14 +455,11 @@ def _assign(
             item.account_id, roster.account_owners.get(item.account_id)
         )
     pool = [roster.candidate(u, team.id) for u in members]
-    if (
-        rule.strategy == "account_owner"
-        and account_owner is not None
-        and account_owner not in {u.id for u in members}
-    ):
-        outsider = roster.users.get(account_owner)
-        if outsider is not None:  # the company's owner sits in another team: one company, one owner
-            pool.append(roster.candidate(outsider, team.id))
+    outsider = roster.users.get(account_owner) if account_owner is not None else None
+    member_ids = {u.id for u in members}
+    if rule.strategy == "account_owner" and outsider is not None and outsider.id not in member_ids:
+        # The company's owner sits in another team: one company, one owner.
+        pool.append(roster.candidate(outsider, team.id))
     fields = item.fields
     employees = fields.get("account.employees")
     facts = LeadFacts(
@@ -469,64 +472,44 @@ def _assign(
         choice = Choice(None, "reassigned too often for the same reason: the manager's queue")
     else:
         choice = choose(rule.strategy, pool, facts, now, _with_user_ids(rule.options, roster))
-    member_ids = {u.id for u in members}
     for user_id, credit in choice.credits.items():
         if user_id in member_ids:
             roster.credits[(team.id, user_id)] = credit
             roster.touched_credits.add((team.id, user_id))
-    owner_id = choice.user_id
-    new_team = team.id
-    reason = choice.reason
+    return _Pick(members, pool, choice, account_owner)
+
+
+def _assign(
+    roster: _Roster,
+    now: datetime,
+    item: ToRoute,
+    rule: RoutingRule,
+    team: _TeamRow,
+    writes: _Writes,
+    outcome: RouteOutcome,
+    actor: tuple[str, str | None],
+) -> None:
+    pick = _pick(roster, now, item, rule, team)
+    owner_id, new_team, reason = pick.choice.user_id, team.id, pick.choice.reason
     if owner_id is None:
         owner_id = roster.manager_of(team)
         if owner_id is None:
-            reason = f"{choice.reason}, and team {team.name!r} has no manager"
+            reason = f"{reason}, and team {team.name!r} has no manager"
             outcome.unrouted += 1
             outcome.problems[reason] = outcome.problems.get(reason, 0) + 1
         else:
             outcome.to_manager += 1
-            writes.notes.append(
-                Note(
-                    owner_id,
-                    "manager_queue",
-                    f"manager-queue:{item.lead_id}:{now.isoformat()}",
-                    _payload(item, team, rule, choice.reason),
-                )
-            )
+            stamp = f"manager-queue:{item.lead_id}:{now.isoformat()}"
+            payload = _payload(item, team, rule, pick.choice.reason)
+            writes.notes.append(Note(owner_id, "manager_queue", stamp, payload))
     else:
-        roster.open_leads[owner_id] = roster.open_leads.get(owner_id, 0) + 1
-        if owner_id in member_ids:
-            key = (team.id, owner_id)
-            roster.assigned[key] = roster.assigned.get(key, 0) + 1
-            roster.touched_credits.add(key)
-        else:
-            chosen = roster.users[owner_id]
-            new_team = chosen.team_id if chosen.team_id is not None else team.id
-        if (
-            item.account_id is not None
-            and account_owner is None
-            and rule.strategy == "account_owner"
-        ):
-            roster.new_account_owners[item.account_id] = owner_id
-    candidates = [_candidate_json(roster, c.user_id, choice) for c in pool]
+        new_team = _count_assignment(roster, item, rule, team, pick, owner_id)
+    candidates = [_candidate_json(roster, c.user_id, pick.choice) for c in pick.pool]
     if item.exclude is not None and item.exclude in roster.users:
-        candidates.append(
-            _candidate_json(roster, item.exclude, choice) | {"result": "the owner it is taken from"}
-        )
-    rule_reason = f"{rule.id}: {reason}"
+        taken_from = _candidate_json(roster, item.exclude, pick.choice)
+        candidates.append(taken_from | {"result": "the owner it is taken from"})
     writes.assignments.append(
-        (
-            item.lead_id,
-            now,
-            new_team,
-            owner_id,
-            rule.id,
-            rule.strategy,
-            reason,
-            candidates,
-            actor_kind,
-            actor_ref,
-        )
+        (item.lead_id, now, new_team, owner_id, rule.id, rule.strategy, reason, candidates, *actor)
     )
     if owner_id is None:
         return
@@ -534,79 +517,52 @@ def _assign(
         outcome.handed_off += 1
     else:
         outcome.assigned += 1
-    if new_team != item.team_id:
-        writes.events.append(
-            (
-                item.lead_id,
-                now,
-                "team",
-                _ref(item.team_id),
-                str(new_team),
-                rule_reason,
-                "rule",
-                rule.id,
-                rules.version,
-            )
-        )
-    if owner_id != item.owner_id:
-        writes.events.append(
-            (
-                item.lead_id,
-                now,
-                "owner",
-                _ref(item.owner_id),
-                str(owner_id),
-                rule_reason,
-                "rule",
-                rule.id,
-                rules.version,
-            )
-        )
-    writes.leads.append(
-        {
-            "lid": item.lead_id,
-            "owner_id": owner_id,
-            "team_id": new_team,
-            "assigned_at": now,
-            "next_due_at": first_deadline(rules, fields, now),
-        }
+    writes.decisions.append(
+        Decision(item.lead_id, owner_id, new_team, rule.id, f"{rule.id}: {reason}")
     )
+    _notify(writes, now, item, team, rule, reason, owner_id, pick)
+
+
+def _count_assignment(
+    roster: _Roster, item: ToRoute, rule: RoutingRule, team: _TeamRow, pick: _Pick, owner_id: int
+) -> int:
+    """Keep the roster current for the next lead of the batch; returns the owner's team."""
+    new_team = team.id
+    roster.open_leads[owner_id] = roster.open_leads.get(owner_id, 0) + 1
+    if owner_id in {u.id for u in pick.members}:
+        key = (team.id, owner_id)
+        roster.assigned[key] = roster.assigned.get(key, 0) + 1
+        roster.touched_credits.add(key)
+    else:
+        chosen = roster.users[owner_id]
+        new_team = chosen.team_id if chosen.team_id is not None else team.id
+    if item.account_id is not None and pick.account_owner is None:
+        if rule.strategy == "account_owner":
+            roster.new_account_owners[item.account_id] = owner_id
+    return new_team
+
+
+def _notify(
+    writes: _Writes,
+    now: datetime,
+    item: ToRoute,
+    team: _TeamRow,
+    rule: RoutingRule,
+    reason: str,
+    owner_id: int,
+    pick: _Pick,
+) -> None:
     payload = _payload(item, team, rule, reason)
     stamp = f"{item.lead_id}:{now.isoformat()}"
-    if choice.user_id is not None:
+    if pick.choice.user_id is not None:
         template = "lead_handed_over" if item.owner_id is not None else "lead_assigned"
         writes.notes.append(Note(owner_id, template, f"{template}:{stamp}:{owner_id}", payload))
     if item.owner_id is not None and item.owner_id != owner_id:
-        writes.notes.append(
-            Note(
-                item.owner_id,
-                "lead_handed_off",
-                f"lead_handed_off:{stamp}:{item.owner_id}",
-                payload,
-            )
-        )
-    if account_owner is not None and account_owner != owner_id:
-        writes.notes.append(
-            Note(
-                account_owner,
-                "account_lead_assigned",
-                f"account_lead_assigned:{stamp}:{account_owner}",
-                payload,
-            )
-        )
-
-
-def first_deadline(
-    rules: CompiledRules, fields: Mapping[str, Any], now: datetime
-) -> datetime | None:
-    """The first-touch deadline of a lead just given to someone: only an untouched lead being worked
-    has one; a touched lead keeps the deadline of its touch stage."""
-    if fields.get("status") not in rules.worked_statuses:
-        return None
-    if fields.get("touch_stage", "untouched") != "untouched":
-        due: datetime | None = fields.get("next_due_at")
-        return due
-    return add_hours(now, rules.document.cadence.first_touch_hours, rules.document.cadence)
+        key = f"lead_handed_off:{stamp}:{item.owner_id}"
+        writes.notes.append(Note(item.owner_id, "lead_handed_off", key, payload))
+    if pick.account_owner is not None and pick.account_owner != owner_id:
+        key = f"account_lead_assigned:{stamp}:{pick.account_owner}"
+        writes.notes.append(Note(pick.account_owner, "account_lead_assigned", key, payload))
 
 
 def _with_user_ids(options: Mapping[str, Any], roster: _Roster) -> Mapping[str, Any]:
@@ -643,27 +599,7 @@ def _candidate_json(roster: _Roster, user_id: int, choice: Choice) -> dict[str, 
     return {"user_id": user_id, "email": user.email, "name": user.name, "result": result}
 
 
-def _ref(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) -> None:
-    if writes.leads:
-        table = table_of(Lead)
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("lid"))
-            .values(
-                owner_id=bindparam("owner_id"),
-                team_id=bindparam("team_id"),
-                assigned_at=bindparam("assigned_at"),
-                next_due_at=bindparam("next_due_at"),
-                reminded_due_at=None,
-                escalated_due_at=None,
-            )
-        )
-        session.execute(stmt, writes.leads)
-    insert_plain(session, "lead_events", LEAD_EVENT_COLUMNS, writes.events)
     insert_plain(session, "lead_assignments", ASSIGNMENT_COLUMNS, writes.assignments)
     if roster.touched_credits:
         rows = [
@@ -697,51 +633,6 @@ def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) ->
     enqueue(session, writes.notes, now)
 
 
-def route_unassigned(
-    factory: sessionmaker[Session],
-    now: datetime,
-    *,
-    chunk: int = 1000,
-    actor_kind: str = "system",
-    actor_ref: str | None = None,
-) -> RouteOutcome:
-    """Route every open lead that has no owner (after an import without routing, or `org apply`)."""
-    from leadops.db import run_in_transaction
-    from leadops.rules.service import active_rules
-
-    total = RouteOutcome()
-    with factory() as session:
-        rules = active_rules(session, now)
-        ids = list(
-            session.scalars(
-                select(Lead.id)
-                .where(
-                    Lead.owner_id.is_(None),
-                    Lead.merged_into_id.is_(None),
-                    Lead.status.not_in(rules.closed_statuses),
-                )
-                .order_by(Lead.id)
-            )
-        )
-    for start in range(0, len(ids), chunk):
-        part = ids[start : start + chunk]
-
-        def work(session: Session, part: list[int] = part) -> RouteOutcome:
-            from leadops.scoring.facts import load_leads
-
-            rules = active_rules(session, now)
-            rows = load_leads(session, part, lock=True)
-            items = [
-                to_route(row.values, row.fields)
-                for row in rows.values()
-                if needs_owner(row.values, rules.closed_statuses)
-            ]
-            return route(session, rules, now, items, actor_kind=actor_kind, actor_ref=actor_ref)
-
-        total.add(run_in_transaction(factory, work))
-    return total
-
-
 def to_route(
     values: Mapping[str, Any], fields: Mapping[str, Any], *, handoff: bool = False
 ) -> ToRoute:
@@ -753,86 +644,6 @@ def to_route(
         account_id=values.get("account_id"),
         handoff=handoff,
     )
-
-
-def reassign(
-    session: Session, lead: Lead, to: User, *, by: User, reason: str, now: datetime
-) -> LeadAssignment | None:
-    """A manager moves a lead to another person, with a reason. Returns None when it already is
-    theirs."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise LeadopsError("a reassignment needs a reason")
-    if lead.merged_into_id is not None:
-        raise NotFound(
-            f"lead {lead.id} was merged into lead {lead.merged_into_id}; reassign that one"
-        )
-    if not to.active:
-        raise LeadopsError(f"{to.email} is inactive and cannot take leads")
-    if by.role != "admin":
-        managed = {tid for tid in (lead.team_id, to.team_id) if tid is not None}
-        teams = session.scalars(select(Team).where(Team.id.in_(managed))).all() if managed else []
-        if by.role != "manager" or not any(t.manager_id == by.id for t in teams):
-            raise Forbidden(
-                f"{by.email} may not reassign this lead: only an admin or the manager of the "
-                "lead's "
-                "team or of the new owner's team can"
-            )
-    if lead.owner_id == to.id:
-        return None
-    old_owner, old_team = lead.owner_id, lead.team_id
-    new_team = to.team_id if to.team_id is not None else lead.team_id
-    for kind, old, new in (("team", old_team, new_team), ("owner", old_owner, to.id)):
-        if old != new:
-            session.add(
-                LeadEvent(
-                    lead_id=lead.id,
-                    at=now,
-                    kind=kind,
-                    from_value=_ref(old),
-                    to_value=_ref(new),
-                    reason=reason,
-                    actor_kind="user",
-                    actor_ref=str(by.id),
-                )
-            )
-    lead.owner_id, lead.team_id, lead.assigned_at = to.id, new_team, now
-    if (
-        lead.touch_stage == "untouched" and lead.next_due_at is not None
-    ):  # the new owner gets the full time
-        from leadops.rules.service import active_rules
-
-        cadence = active_rules(session, now).document.cadence
-        lead.next_due_at = add_hours(now, cadence.first_touch_hours, cadence)
-        lead.reminded_due_at = lead.escalated_due_at = None
-    record = LeadAssignment(
-        lead_id=lead.id,
-        at=now,
-        team_id=new_team,
-        user_id=to.id,
-        rule_id=None,
-        strategy="manual",
-        reason=reason,
-        candidates=[],
-        actor_kind="user",
-        actor_ref=str(by.id),
-    )
-    session.add(record)
-    session.flush()
-    payload = {
-        "lead_id": lead.id,
-        "email": lead.email,
-        "company": lead.company,
-        "by": by.email,
-        "reason": reason,
-    }
-    notes = [Note(to.id, "lead_assigned", f"reassign:{record.id}:{to.id}", payload)]
-    if old_owner is not None:
-        notes.append(
-            Note(old_owner, "lead_reassigned_away", f"reassign:{record.id}:{old_owner}", payload)
-        )
-    enqueue(session, notes, now)
-    return record
 
 
 def assignments_of(session: Session, lead_id: int) -> list[dict[str, Any]]:

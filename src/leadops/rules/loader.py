@@ -315,6 +315,20 @@ def _compile(
                 "lifecycle.stages",
                 f"the stages must include {stage!r} (the MQL rule moves inquiry → mql)",
             )
+    for index, move in enumerate(document.lifecycle.backward):
+        for name, stage in (("from", move.from_), ("to", move.to)):
+            if stage not in document.lifecycle.stages:
+                problem(
+                    f"lifecycle.backward[{index}].{name}",
+                    f"unknown stage {stage!r}; stages are {document.lifecycle.stages}",
+                )
+        stages = document.lifecycle.stages
+        if move.from_ in stages and move.to in stages:
+            if stages.index(move.to) >= stages.index(move.from_):
+                problem(
+                    f"lifecycle.backward[{index}]",
+                    f"{move.from_} → {move.to} is not a move back (stages move forward anyway)",
+                )
     for index, status in enumerate(document.statuses):
         for target in status.to or []:
             if target not in statuses:

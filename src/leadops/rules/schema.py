@@ -77,11 +77,23 @@ class Temperature(Strict):
     bands: list[Band]
 
 
+class LifecycleMove(Strict):
+    """A move back down the lifecycle that the rules allow (stages otherwise only move forward)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str
+
+
 class Lifecycle(Strict):
     mql_score: int = Field(100, description="A score at or above this makes the lead an MQL.")
     stages: list[str] = Field(
         default_factory=lambda: ["inquiry", "mql", "sql", "opportunity", "customer"],
         description="The lifecycle stages in order (リードステージ).",
+    )
+    backward: list[LifecycleMove] = Field(
+        default_factory=list,
+        description="Moves back to an earlier stage that are allowed (e.g. opportunity → sql).",
     )
 
 

@@ -1,10 +1,11 @@
 """Running the scoring engine against the database: on ingest, when leads change, in the decay
-sweep and in a full rescore. One function, ``evaluate``, does all four, so they cannot disagree.
+sweep and in a full rescore. One function, ``score_leads``, does all four, so they cannot
+disagree; the pipeline (``leadops.pipeline``) runs it and then routes.
 
-For each lead it locks the row (PostgreSQL: FOR UPDATE, in id order), carries the lead's scoring
-state forward (or replays its whole history when the state is from other rules or an activity
-arrives late), writes the ledger lines, and records every change of temperature, lifecycle stage,
-level, validity and (for a disqualifying fit rule) status as a lead event naming the rule.
+For each lead, locked by the door, it carries the lead's scoring state forward (or replays its
+whole history when the state is from other rules or an activity arrives late), writes the ledger
+lines, and moves temperature, lifecycle stage, level, validity and (for a disqualifying fit rule)
+status through the door, each move naming the rule that made it.
 """
 
 from __future__ import annotations
@@ -14,20 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
-from leadops.cadence.service import open_approach_requests
-from leadops.ingest.bulk import insert_plain
-from leadops.models import Lead, ScoreLedger
-from leadops.models.base import table_of
-from leadops.models.leads import LEAD_EVENT_COLUMNS
-from leadops.routing.service import RouteOutcome, ToRoute, needs_owner, route, to_route
+from leadops.db import chunked, insert_plain
+from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.facts import LeadRow
+from leadops.models import ScoreLedger
+from leadops.routing.service import ToRoute, needs_owner, to_route
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
-from leadops.rules.service import active_rules
 from leadops.scoring.engine import Line, ScoredActivity, Scorer, ScoreState
-from leadops.scoring.facts import LeadRow, load_activities, load_leads
+from leadops.scoring.facts import load_activities
 
 LEDGER_COLUMNS = (
     "lead_id",
@@ -40,43 +39,13 @@ LEDGER_COLUMNS = (
     "reason",
     "line_key",
 )
-UPDATED = (
-    "score",
-    "behavior_score",
-    "fit_score",
-    "group_scores",
-    "score_state",
-    "scored_version",
-    "score_due_at",
-    "temperature",
-    "lifecycle_stage",
-    "level",
-    "is_valid",
-    "status",
-    "status_reason",
-    "status_changed_at",
-    "last_activity_at",
-)
 
 
 @dataclass
-class Outcome:
+class Scored:
     leads: int = 0
     lines: int = 0
-    events: int = 0
     replayed: int = 0
-    routing: RouteOutcome = field(default_factory=RouteOutcome)
-    tasks: int = 0
-
-
-@dataclass
-class _Pending:
-    lines: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    updates: list[dict[str, Any]] = field(default_factory=list)
-    replayed: list[int] = field(default_factory=list)
-    #: Replayed leads that already have lines under this version (only those need deleting).
-    superseded: list[int] = field(default_factory=list)
     #: Leads to route once scored: no owner yet, or a level change that may hand them to another
     #: team.
     route: list[ToRoute] = field(default_factory=list)
@@ -84,26 +53,36 @@ class _Pending:
     arrivals: list[tuple[dict[str, Any], ScoredActivity]] = field(default_factory=list)
 
 
-def evaluate(
-    session: Session,
-    rules: CompiledRules,
-    now: datetime,
+@dataclass
+class _Run:
+    """What one call of ``score_leads`` knows and collects."""
+
+    door: Door
+    scorer: Scorer
+    result: Scored
+    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    #: Replayed leads that already have lines under this version (only those need deleting).
+    superseded: list[int] = field(default_factory=list)
+
+    @property
+    def rules(self) -> CompiledRules:
+        return self.door.rules
+
+
+def score_leads(
+    door: Door,
     lead_ids: Sequence[int],
     *,
     activities: Mapping[int, Sequence[ScoredActivity]] | None = None,
     refit: bool = False,
     sweep: bool = False,
     rescore: bool = False,
-    actor_kind: str = "rule",
-    actor_ref: str | None = None,
-    routing: bool = True,
-) -> Outcome:
-    """Bring these leads' scores, levels, validity and milestones up to date, then route the ones
-    that need an owner or changed level (unless ``routing`` is off). Idempotent at a fixed ``now``.
-    """
+) -> Scored:
+    """Bring these leads' scores, levels, validity and milestones up to date through ``door`` (the
+    caller flushes it). Idempotent at a fixed ``now``."""
     new = activities or {}
-    leads = load_leads(session, lead_ids, lock=True)
-    scorer = Scorer(rules)
+    rules = door.rules
+    leads = door.lock(lead_ids)
     states: dict[int, ScoreState | None] = {}
     for lead_id, row in leads.items():
         same = row.values["scored_version"] == rules.version
@@ -112,269 +91,171 @@ def evaluate(
             state = None
         states[lead_id] = state
     replay_ids = [lid for lid, st in states.items() if st is None]
-    history = load_activities(session, replay_ids) if replay_ids else {}
+    history = load_activities(door.session, replay_ids) if replay_ids else {}
     class_types = rules.level_types | rules.validity_types
-    pending = _Pending()
-    outcome = Outcome(leads=len(leads))
+    run = _Run(door, Scorer(rules), Scored(leads=len(leads)))
     for lead_id, row in leads.items():
         state = states[lead_id]
+        arrived = sorted(new.get(lead_id, ()), key=lambda a: (a.at, a.id))
         if state is None:
-            acts = history.get(lead_id, [])
-            _one(
-                scorer,
-                rules,
-                row,
-                None,
-                acts,
-                True,
-                now,
-                sweep=True,
-                refit=True,
-                pending=pending,
-                rescored=row.values["scored_version"] is not None,
-                actor=(actor_kind, actor_ref),
-                arrived=new.get(lead_id, ()),
-            )
-            pending.replayed.append(lead_id)
+            rescored = row.values["scored_version"] is not None
             if row.values["scored_version"] == rules.version:
-                pending.superseded.append(lead_id)
+                run.superseded.append(lead_id)
+            run.result.replayed += 1
+            _one(run, row, None, history.get(lead_id, []), True, arrived, rescored=rescored)
         else:
-            incoming = sorted(new.get(lead_id, ()), key=lambda a: (a.at, a.id))
-            classify = refit or any(a.type in class_types for a in incoming)
-            _one(
-                scorer,
-                rules,
-                row,
-                state,
-                incoming,
-                classify,
-                now,
-                sweep=sweep,
-                refit=refit,
-                pending=pending,
-                rescored=False,
-                actor=(actor_kind, actor_ref),
-                arrived=incoming,
-            )
-    _write(session, rules, pending)
-    outcome.lines, outcome.events, outcome.replayed = (
-        len(pending.lines),
-        len(pending.events),
-        len(pending.replayed),
-    )
-    if routing and pending.route:
-        outcome.routing = route(
-            session, rules, now, pending.route, actor_kind=actor_kind, actor_ref=actor_ref
-        )
-    if routing and pending.arrivals:
-        outcome.tasks = open_approach_requests(session, rules, now, pending.arrivals)
-    return outcome
+            classify = refit or any(a.type in class_types for a in arrived)
+            _one(run, row, state, arrived, classify, arrived, sweep=sweep, refit=refit)
+    _write_ledger(door.session, rules, run)
+    return run.result
 
 
 def _one(
-    scorer: Scorer,
-    rules: CompiledRules,
+    run: _Run,
     row: LeadRow,
     state: ScoreState | None,
     incoming: Sequence[ScoredActivity],
     classify: bool,
-    now: datetime,
+    arrived: Sequence[ScoredActivity],
     *,
-    sweep: bool,
-    refit: bool,
-    pending: _Pending,
-    rescored: bool,
-    actor: tuple[str, str | None],
-    arrived: Sequence[ScoredActivity] = (),
+    sweep: bool = True,
+    refit: bool = True,
+    rescored: bool = False,
 ) -> None:
-    values, fields = row.values, row.fields
+    door, rules = run.door, run.rules
+    values = row.values
     lead_id = values["id"]
-    before = {
-        k: values[k] for k in ("temperature", "lifecycle_stage", "level", "is_valid", "status")
-    }
-    update: dict[str, Any] = {k: values[k] for k in UPDATED}
-
-    def event(
-        kind: str, old: Any, new: Any, at: datetime, ref: str | None, reason: str | None = None
-    ) -> None:
-        pending.events.append(
-            {
-                "lead_id": lead_id,
-                "at": at,
-                "kind": kind,
-                "from_value": None if old is None else str(old),
-                "to_value": None if new is None else str(new),
-                "reason": reason,
-                "actor_kind": "rule",
-                "actor_ref": ref,
-                "rules_version": rules.version,
-            }
-        )
-
-    # Status first: a disqualifying fit rule changes what validity sees.
-    disqualify = [
-        (c.rule.id, c.rule.disqualify)
-        for c in rules.fit
-        if c.rule.disqualify and c.predicate(Facts(fields))
-    ]
-    if (
-        (refit or state is None)
-        and disqualify
-        and values["status"] not in rules.closed_statuses | {"merged"}
-    ):
-        rule_id, status = disqualify[0]
-        event("status", values["status"], status, now, rule_id, f"rule {rule_id}")
-        update.update(status=status, status_reason=rule_id, status_changed_at=now)
-        fields = {**fields, "status": status, "status_reason": rule_id}
-
+    level_before = values["level"]
+    if refit or state is None:
+        _disqualify(door, lead_id)
+    fields = door.fields(lead_id)
     if state is None:
-        state, lines = scorer.replay(fields, incoming, values["created_at"], now)
+        state, lines = run.scorer.replay(fields, incoming, values["created_at"], door.now)
     else:
-        lines = []
-        if refit:
-            fit_at = values["created_at"] if state.clock is None and not state.fit else now
-            lines += scorer.score_fit(state, fields, fit_at)[0]
-        for activity in incoming:
-            lines += scorer.score_activity(state, activity, fields)
-        if sweep:
-            lines += scorer.advance(state, now)
+        lines = _advance(run.scorer, state, fields, incoming, door.now, sweep=sweep, refit=refit)
     for line in lines:
-        pending.lines.append(
-            (
-                lead_id,
-                line.activity_id,
-                line.rule_id,
-                rules.version,
-                line.group,
-                line.delta,
-                line.at,
-                line.reason[:300],
-                line.key,
-            )
+        run.lines.append(
+            (lead_id, line.activity_id, line.rule_id, rules.version, line.group, line.delta)
+            + (line.at, line.reason[:300], line.key)
         )
-
+    run.result.lines += len(lines)
     score = state.total(rules.totals)
-    update.update(
-        score=score,
-        behavior_score=state.groups.get("behavior", 0),
-        fit_score=state.groups.get("fit", 0),
-        group_scores=dict(state.groups),
-        score_state=state.to_json(),
-        scored_version=rules.version,
-        score_due_at=_due_at(scorer, state),
-    )
+    columns: dict[str, Any] = {
+        "score": score,
+        "behavior_score": state.groups.get("behavior", 0),
+        "fit_score": state.groups.get("fit", 0),
+        "group_scores": dict(state.groups),
+        "score_state": state.to_json(),
+        "scored_version": rules.version,
+        "score_due_at": _due_at(run.scorer, state),
+    }
     latest = max((a.at for a in incoming), default=None)
     if latest is not None and (
         values["last_activity_at"] is None or latest > values["last_activity_at"]
     ):
-        update["last_activity_at"] = latest
-    fields = {
-        **fields,
-        "score": score,
-        "behavior_score": update["behavior_score"],
-        "fit_score": update["fit_score"],
-    }
-
-    _milestones(rules, lines, before, update, now, rescored, event)
+        columns["last_activity_at"] = latest
+    door.set_columns(lead_id, **columns)
+    _milestones(door, lead_id, lines, score, rescored)
     if classify:
-        at = latest if latest is not None else now
-        _classify(rules, fields, state, before, update, at, event)
-    pending.updates.append({"lid": lead_id, **update})
-    if values["merged_into_id"] is None and update["status"] not in rules.closed_statuses:
-        now_fields = {
-            **fields,
-            **{
-                k: update[k]
-                for k in ("level", "is_valid", "status", "temperature", "lifecycle_stage")
-            },
-        }
-        pending.arrivals.extend((now_fields, activity) for activity in arrived)
-        if needs_owner({**values, "status": update["status"]}, rules.closed_statuses):
-            pending.route.append(to_route(values, now_fields))
-        elif update["level"] != before["level"]:
-            pending.route.append(to_route(values, now_fields, handoff=True))
+        _classify(door, lead_id, state, latest if latest is not None else door.now)
+    _next_steps(run, lead_id, level_before, arrived)
+
+
+def _advance(
+    scorer: Scorer,
+    state: ScoreState,
+    fields: Mapping[str, Any],
+    incoming: Sequence[ScoredActivity],
+    now: datetime,
+    *,
+    sweep: bool,
+    refit: bool,
+) -> list[Line]:
+    lines: list[Line] = []
+    if refit:
+        fit_at = fields["created_at"] if state.clock is None and not state.fit else now
+        lines += scorer.score_fit(state, fields, fit_at)[0]
+    for activity in incoming:
+        lines += scorer.score_activity(state, activity, fields)
+    if sweep:
+        lines += scorer.advance(state, now)
+    return lines
+
+
+def _disqualify(door: Door, lead_id: int) -> None:
+    """A disqualifying fit rule moves the lead to its status first (validity sees that status)."""
+    rules = door.rules
+    fields = door.fields(lead_id)
+    if fields["status"] in rules.closed_statuses | {"merged"}:
+        return
+    for compiled in rules.fit:
+        target = compiled.rule.disqualify
+        if target and compiled.predicate(Facts(fields)):
+            if door.allows(lead_id, "status", target):
+                who = Actor("rule", compiled.rule.id)
+                door.move(lead_id, "status", target, reason=compiled.rule.id, actor=who)
+            return
+
+
+def _next_steps(
+    run: _Run, lead_id: int, level_before: int | None, arrived: Sequence[ScoredActivity]
+) -> None:
+    """What routing and approach requests will look at once the leads are scored."""
+    values = run.door.state(lead_id)
+    if values["merged_into_id"] is not None or values["status"] in run.rules.closed_statuses:
+        return
+    now_fields = run.door.fields(lead_id)
+    run.result.arrivals.extend((now_fields, activity) for activity in arrived)
+    if needs_owner(values, run.rules.closed_statuses):
+        run.result.route.append(to_route(values, now_fields))
+    elif values["level"] != level_before:
+        run.result.route.append(to_route(values, now_fields, handoff=True))
 
 
 def _milestones(
-    rules: CompiledRules,
-    lines: Sequence[Line],
-    before: dict[str, Any],
-    update: dict[str, Any],
-    now: datetime,
-    rescored: bool,
-    event: Any,
+    door: Door, lead_id: int, lines: Sequence[Line], score: int, rescored: bool
 ) -> None:
     """Temperature and MQL as the score moves: at the line that crossed, or at ``now`` for a
     rescore."""
-    temperature = before["temperature"]
+    rules = door.rules
     mql = rules.document.lifecycle.mql_score
-    lifecycle = before["lifecycle_stage"]
+
+    def reach_mql(at: datetime, rule: str | None, why: str) -> None:
+        if door.value(lead_id, "lifecycle_stage") != "mql":
+            if door.allows(lead_id, "lifecycle_stage", "mql"):
+                door.move(
+                    lead_id, "lifecycle_stage", "mql", at=at, reason=why, actor=Actor("rule", rule)
+                )
+
     if rescored:
-        final = rules.temperature(update["score"])
-        if final != temperature:
-            event(
-                "temperature",
-                temperature,
-                final,
-                now,
-                None,
-                f"rescore under rules v{rules.version}",
-            )
-            update["temperature"] = final
-        if lifecycle == "inquiry" and update["score"] >= mql:
-            event(
-                "lifecycle_stage",
-                lifecycle,
-                "mql",
-                now,
-                None,
-                f"score {update['score']} ≥ {mql} (rescore)",
-            )
-            update["lifecycle_stage"] = "mql"
+        band = rules.temperature(score)
+        why = f"rescore under rules v{rules.version}"
+        door.move(lead_id, "temperature", band, reason=why, actor=Actor("rule"))
+        if score >= mql:
+            reach_mql(door.now, None, f"score {score} ≥ {mql} (rescore)")
         return
     for line in lines:
         band = rules.temperature(line.total_after)
-        if band != temperature:
-            event(
-                "temperature", temperature, band, line.at, line.rule_id, f"score {line.total_after}"
-            )
-            temperature = band
-        if lifecycle == "inquiry" and line.total_after >= mql:
-            event(
-                "lifecycle_stage",
-                lifecycle,
-                "mql",
-                line.at,
-                line.rule_id,
-                f"score {line.total_after} ≥ {mql}",
-            )
-            lifecycle = "mql"
-    update["temperature"], update["lifecycle_stage"] = temperature, lifecycle
+        who = Actor("rule", line.rule_id)
+        door.move(
+            lead_id, "temperature", band, at=line.at, reason=f"score {line.total_after}", actor=who
+        )
+        if line.total_after >= mql:
+            reach_mql(line.at, line.rule_id, f"score {line.total_after} ≥ {mql}")
 
 
-def _classify(
-    rules: CompiledRules,
-    fields: dict[str, Any],
-    state: ScoreState,
-    before: dict[str, Any],
-    update: dict[str, Any],
-    at: datetime,
-    event: Any,
-) -> None:
-    facts = Facts(fields={**fields, "status": update["status"]}, seen=frozenset(state.seen))
+def _classify(door: Door, lead_id: int, state: ScoreState, at: datetime) -> None:
+    """The confidence level and validity the rules give the lead now."""
+    rules = door.rules
+    facts = Facts(fields=door.fields(lead_id), seen=frozenset(state.seen))
     level, level_rule = None, None
     for number, rule_id, predicate in rules.levels:
         if predicate(facts):
             level, level_rule = number, rule_id
             break
-    if level != before["level"]:
-        event("level", before["level"], level, at, level_rule, None)
-        update["level"] = level
+    door.move(lead_id, "level", level, at=at, actor=Actor("rule", level_rule))
     failed = next((reason for _, reason, predicate in rules.validity if not predicate(facts)), None)
-    valid = failed is None
-    if valid != before["is_valid"]:
-        event("validity", before["is_valid"], valid, at, None, failed)
-        update["is_valid"] = valid
+    door.move(lead_id, "validity", failed is None, at=at, reason=failed, actor=Actor("rule"))
 
 
 def _due_at(scorer: Scorer, state: ScoreState) -> datetime | None:
@@ -382,66 +263,11 @@ def _due_at(scorer: Scorer, state: ScoreState) -> datetime | None:
     return due[0] if due else None
 
 
-def _write(session: Session, rules: CompiledRules, pending: _Pending) -> None:
-    if pending.superseded:
-        for start in range(0, len(pending.superseded), 500):
-            part = pending.superseded[start : start + 500]
-            session.execute(
-                delete(ScoreLedger).where(
-                    ScoreLedger.rules_version == rules.version, ScoreLedger.lead_id.in_(part)
-                )
+def _write_ledger(session: Session, rules: CompiledRules, run: _Run) -> None:
+    for part in chunked(run.superseded):
+        session.execute(
+            delete(ScoreLedger).where(
+                ScoreLedger.rules_version == rules.version, ScoreLedger.lead_id.in_(part)
             )
-    insert_plain(session, "score_ledger", LEDGER_COLUMNS, pending.lines)
-    insert_plain(
-        session,
-        "lead_events",
-        LEAD_EVENT_COLUMNS,
-        [tuple(e[c] for c in LEAD_EVENT_COLUMNS) for e in pending.events],
-    )
-    if pending.updates:
-        table = table_of(Lead)
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("lid"))
-            .values({c: bindparam(c) for c in UPDATED})
         )
-        session.execute(stmt, pending.updates)
-
-
-def rescore_all(factory: sessionmaker[Session], now: datetime, *, chunk: int = 1000) -> Outcome:
-    """Every live lead recomputed from its history under the active rules, a chunk per
-    transaction."""
-    total = Outcome()
-    with factory() as session:
-        ids = list(
-            session.scalars(select(Lead.id).where(Lead.merged_into_id.is_(None)).order_by(Lead.id))
-        )
-    for start in range(0, len(ids), chunk):
-        with factory() as session, session.begin():
-            outcome = evaluate(
-                session, active_rules(session, now), now, ids[start : start + chunk], rescore=True
-            )
-        total.leads += outcome.leads
-        total.lines += outcome.lines
-        total.events += outcome.events
-        total.replayed += outcome.replayed
-        total.routing.add(outcome.routing)
-    return total
-
-
-def sweep_due(
-    session: Session, rules: CompiledRules, now: datetime, *, limit: int = 5000
-) -> Outcome:
-    """Decay and expiry lines that have fallen due by ``now``. Running it twice at the same
-    ``now`` adds nothing."""
-    ids = list(
-        session.scalars(
-            select(Lead.id)
-            .where(Lead.scored_version == rules.version, Lead.score_due_at <= now)
-            .order_by(Lead.score_due_at)
-            .limit(limit)
-        )
-    )
-    if not ids:
-        return Outcome()
-    return evaluate(session, rules, now, ids, sweep=True)
+    insert_plain(session, "score_ledger", LEDGER_COLUMNS, run.lines)

@@ -9,18 +9,24 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.cadence.service import book_appointment, change_status, log_touch, touch_author
+from leadops.auth import act_for
+from leadops.cadence.service import book_appointment, change_status, log_touch
 from leadops.db import run_in_transaction
 from leadops.delivery import inbox
 from leadops.errors import FieldError, Forbidden, NotFound, TooLarge, ValidationFailed
 from leadops.ingest import service
-from leadops.ingest.normalize import parse_datetime
 from leadops.leads import LeadFilter, find_lead, find_user, lead_detail, list_leads
-from leadops.models import ImportJob, ImportReject, Notification, User
+from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.handoff import reassign, route_unassigned
+from leadops.models import ActivityType, ImportJob, ImportReject, Notification, User
+from leadops.normalize import parse_datetime
+from leadops.reports import run_report
+from leadops.reports.base import report_params
+from leadops.reports.export import to_csv, to_xlsx
 from leadops.routing.org import apply_org, describe_org, org_from_data
-from leadops.routing.service import assignments_of, reassign, route_unassigned
+from leadops.routing.service import assignments_of
 from leadops.rules.service import active_rules
-from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
 from leadops.web.security import Manager, Principal, Reader, Worker, require
 
 router = APIRouter(prefix="/api/v1")
@@ -49,7 +55,12 @@ class LeadIn(BaseModel):
     employees: int | str | None = None
     industry: str | None = None
     owner: str | None = Field(None, description="The owner's e-mail or external id.")
-    status: str | None = None
+    status: str | None = Field(
+        None, description="A status the transition table allows from the lead's current one."
+    )
+    status_reason: str | None = Field(
+        None, description="Why; required for statuses that say so (recycled, disqualified_*)."
+    )
     custom: dict[str, Any] | None = Field(
         None, description="Custom fields, e.g. 利用中のMAシステム."
     )
@@ -87,15 +98,13 @@ class ActivityBatchIn(BaseModel):
 
 
 def acting_user(session: Session, caller: Principal, ref: str | None) -> User:
-    """The user a request acts as: the caller, or the one ``ref`` names when the caller is a manager
-    or an admin (an integration logging touches for its reps, a manager reading a member's inbox).
-    """
+    """The user a request acts as: the caller (an API token acts as its owner), or the one ``ref``
+    names when the caller may act for them (``auth.may_act_for``: an admin for anyone, a manager
+    for the members of the teams they manage)."""
+    me = session.get_one(User, caller.user_id)
     if ref is None:
-        return session.get_one(User, caller.user_id)
-    user = find_user(session, ref)
-    if user.id != caller.user_id and caller.role not in ("admin", "manager"):
-        raise Forbidden(f"the {caller.role} role may act only as itself, not as {ref}")
-    return user
+        return me
+    return act_for(session, me, find_user(session, ref))
 
 
 @router.get("/leads", tags=["leads"], dependencies=[require("read")])
@@ -198,8 +207,6 @@ def get_import_rejects(job_id: int, session: SessionDep) -> dict[str, Any]:
 
 @router.get("/activity-types", tags=["activities"], dependencies=[require("read")])
 def get_activity_types(session: SessionDep) -> list[dict[str, Any]]:
-    from leadops.models import ActivityType
-
     return [
         {"name": t.name, "label_ja": t.label_ja, "label_en": t.label_en, "builtin": t.builtin}
         for t in session.scalars(select(ActivityType).order_by(ActivityType.name))
@@ -230,18 +237,20 @@ def lead_routing(ref: str, session: SessionDep) -> list[dict[str, Any]]:
 
 @router.post("/leads/{ref}/reassign", tags=["routing"])
 def reassign_lead(
-    ref: str, body: ReassignIn, session: SessionDep, runtime: RuntimeDep, caller: Manager
+    ref: str, body: ReassignIn, session: WriteSessionDep, runtime: RuntimeDep, caller: Manager
 ) -> dict[str, Any]:
     """Move a lead to another person (a manager of either team, or an admin), with a recorded
     reason. Sending the same request again changes nothing (``changed: false``)."""
-    lead = find_lead(session, ref)
+    now = runtime.clock.now()
+    lead_id = find_lead(session, ref).id
     to = find_user(session, body.to)
     by = acting_user(session, caller, body.by)
-    record = reassign(session, lead, to, by=by, reason=body.reason, now=runtime.clock.now())
+    door = Door(session, active_rules(session, now), now, Actor.user(by.id))
+    record = reassign(door, lead_id, to, by=by, reason=body.reason)
     return {
-        "lead_id": lead.id,
+        "lead_id": lead_id,
         "owner": to.email,
-        "team_id": lead.team_id,
+        "team_id": door.state(lead_id)["team_id"],
         "changed": record is not None,
     }
 
@@ -296,8 +305,8 @@ class TouchIn(BaseModel):
     )
     by: str | None = Field(
         None,
-        description="The rep (e-mail or id); default: the signed-in user, or the lead's "
-        "owner for an API token.",
+        description="The rep (e-mail or id): yourself, or, for a manager, a member of a team "
+        "you manage; an admin may name anyone. Default: the caller (a token's owner).",
     )
     at: str | None = Field(None, description="When (ISO 8601); default: now.")
     note: str | None = None
@@ -308,24 +317,24 @@ class TouchIn(BaseModel):
 
 @router.post("/leads/{ref}/status", tags=["cadence"])
 def post_status(
-    ref: str, body: StatusIn, session: SessionDep, runtime: RuntimeDep, caller: Worker
+    ref: str, body: StatusIn, session: WriteSessionDep, runtime: RuntimeDep, caller: Worker
 ) -> dict[str, Any]:
-    """Change the lead's status as the transition table allows (409 when it does not)."""
+    """Change the lead's status as the transition table allows (409 when it does not). Sending the
+    same status again changes nothing (``changed: false``)."""
     now = runtime.clock.now()
-    lead = find_lead(session, ref)
+    lead_id = find_lead(session, ref).id
     actor = acting_user(session, caller, body.by)
     change = change_status(
         session,
         active_rules(session, now),
-        lead,
+        lead_id,
         body.status,
         reason=body.reason,
         now=now,
-        actor_kind="user",
-        actor_ref=str(actor.id),
+        actor=Actor.user(actor.id),
     )
     return {
-        "lead_id": lead.id,
+        "lead_id": lead_id,
         "from": change.before,
         "to": change.after,
         "changed": change.changed,
@@ -337,20 +346,15 @@ def post_touch(
     ref: str,
     body: TouchIn,
     response: Response,
-    session: SessionDep,
+    session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Worker,
 ) -> dict[str, Any]:
     """Log a touch; the touch stage moves on and the next deadline is set. 201, or 200 for a
     resent external_id."""
     now = runtime.clock.now()
-    lead = find_lead(session, ref)
-    # An integration's token without `by` logs the touch for the lead's owner, as before sign-ins
-    # existed.
-    integration = caller.via == "token" and body.by is None
-    user = (
-        touch_author(session, lead, None) if integration else acting_user(session, caller, body.by)
-    )
+    lead_id = find_lead(session, ref).id
+    user = acting_user(session, caller, body.by)
     try:
         at = parse_datetime(body.at, tz=runtime.settings.tz) if body.at else now
     except ValueError as exc:
@@ -358,7 +362,7 @@ def post_touch(
     result = log_touch(
         session,
         active_rules(session, now),
-        lead,
+        lead_id,
         user=user,
         channel=body.channel,
         outcome=body.outcome,
@@ -390,19 +394,19 @@ def post_appointment(
     ref: str,
     body: AppointmentIn,
     response: Response,
-    session: SessionDep,
+    session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Worker,
 ) -> dict[str, Any]:
     """Book an appointment: an opportunity whose creation is the appointment. 201; 200 with the same
     opportunity when the lead already has an open one."""
-    lead = find_lead(session, ref)
+    lead_id = find_lead(session, ref).id
     now = runtime.clock.now()
     user = acting_user(session, caller, body.by)
     booking = book_appointment(
         session,
         active_rules(session, now),
-        lead,
+        lead_id,
         user=user,
         now=now,
         name=body.name,
@@ -410,7 +414,7 @@ def post_appointment(
     )
     response.status_code = 201 if booking.created else 200
     return {
-        "lead_id": lead.id,
+        "lead_id": lead_id,
         "opportunity_id": booking.opportunity_id,
         "created": booking.created,
     }
@@ -426,8 +430,14 @@ def get_notifications(
     unread: Annotated[bool, Query(description="Only the unread ones.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
-    """A user's in-app notifications (the inbox), newest first."""
-    return inbox(session, acting_user(session, caller, user).id, unread_only=unread, limit=limit)
+    """Your in-app notifications (the inbox), newest first; an admin may read anyone's."""
+    recipient = caller.user_id
+    if user is not None:
+        named = find_user(session, user)
+        if named.id != caller.user_id and caller.role != "admin":
+            raise Forbidden(f"only admins read another user's inbox, not the {caller.role} role")
+        recipient = named.id
+    return inbox(session, recipient, unread_only=unread, limit=limit)
 
 
 @router.post("/notifications/{notification_id}/read", tags=["notifications"])
@@ -470,10 +480,6 @@ def get_report(
     backtest: Annotated[bool, Query(description="forecast: replay past months' forecasts")] = False,
 ) -> Any:
     """A report (definitions in docs/reports.md) as JSON, CSV or XLSX."""
-    from leadops.reports import run_report
-    from leadops.reports.base import report_params
-    from leadops.reports.export import to_csv, to_xlsx
-
     if format not in ("json", "csv", "xlsx"):
         raise ValidationFailed(
             [FieldError("format", f"expected json, csv or xlsx, got {format!r}")]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,5 +23,22 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A session for a request that changes something: on SQLite it takes the write lock first
+    (BEGIN IMMEDIATE, waiting its turn), so what it reads is what it writes against; on PostgreSQL
+    the rows it changes are locked by the services (the door locks the lead)."""
+    runtime = get_runtime(request)
+    factory: Callable[[], Session] = runtime.factory
+    if runtime.engine.dialect.name == "sqlite":
+        # The transaction begins at the handler's first statement, after authentication has read
+        # (and noted) the caller's token in its own short transaction.
+        factory = partial(
+            runtime.factory, bind=runtime.engine.execution_options(sqlite_immediate=True)
+        )
+    with session_scope(factory) as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

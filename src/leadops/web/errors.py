@@ -23,6 +23,7 @@ from leadops.errors import (
     TooLarge,
     ValidationFailed,
 )
+from leadops.web.render import error_page, wants_html
 
 STATUS = {
     NotFound: 404,
@@ -54,8 +55,6 @@ def _line_column(body: bytes, position: int) -> tuple[int, int]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    from leadops.web.render import error_page, wants_html
-
     @app.exception_handler(LeadopsError)
     async def domain_error(request: Request, exc: LeadopsError) -> Response:
         if wants_html(request):

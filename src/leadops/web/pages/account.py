@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from leadops import auth
 from leadops.delivery import inbox
 from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from leadops.ingest.normalize import parse_datetime
 from leadops.models import ApiToken, Notification, OutOfOffice, Team, User
+from leadops.normalize import parse_datetime
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.i18n import LOCALES

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leadops.errors import FieldError, NotFound, ValidationFailed
-from leadops.ingest.normalize import parse_datetime
 from leadops.leads import SORTS, LeadFilter, list_leads
 from leadops.models import Activity, Lead, SavedView, Team, User
 from leadops.models.leads import TOUCH_STAGES
+from leadops.normalize import parse_datetime
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep

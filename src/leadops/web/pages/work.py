@@ -16,15 +16,16 @@ from leadops.cadence.service import (
     book_appointment,
     change_status,
     log_touch,
-    next_statuses,
 )
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.leads import QueueItem, lead_detail, my_queue
+from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.handoff import reassign
+from leadops.lifecycle.machine import next_statuses
 from leadops.models import Lead, ScoreLedger, Task, Team, Touch, User
-from leadops.routing.service import reassign
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
-from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
 from leadops.web.render import N_, render, status_labels, translator
 from leadops.web.security import Manager, Principal, Reader, Worker
 
@@ -65,7 +66,7 @@ def _lead(session: Session, lead_id: int) -> Lead:
 def touch_action(
     request: Request,
     lead_id: int,
-    session: SessionDep,
+    session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Worker,
     channel: Annotated[str, Form()] = "",
@@ -79,7 +80,7 @@ def touch_action(
     result = log_touch(
         session,
         active_rules(session, now),
-        lead,
+        lead.id,
         user=session.get_one(User, caller.user_id),
         channel=channel,
         outcome=outcome,
@@ -106,7 +107,7 @@ def touch_action(
 def status_action(
     request: Request,
     lead_id: int,
-    session: SessionDep,
+    session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Worker,
     status: Annotated[str, Form()] = "",
@@ -116,14 +117,7 @@ def status_action(
     lead = _lead(session, lead_id)
     rules = active_rules(session, now)
     change = change_status(
-        session,
-        rules,
-        lead,
-        status,
-        reason=reason,
-        now=now,
-        actor_kind="user",
-        actor_ref=str(caller.user_id),
+        session, rules, lead.id, status, reason=reason, now=now, actor=Actor.user(caller.user_id)
     )
     t = translator(request)
     labels = status_labels(rules, t.locale)
@@ -139,7 +133,7 @@ def status_action(
 def appointment_action(
     request: Request,
     lead_id: int,
-    session: SessionDep,
+    session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Worker,
     name: Annotated[str, Form()] = "",
@@ -151,7 +145,7 @@ def appointment_action(
     booking = book_appointment(
         session,
         active_rules(session, now),
-        lead,
+        lead.id,
         user=session.get_one(User, caller.user_id),
         now=now,
         name=name,
@@ -175,7 +169,7 @@ def appointment_action(
 def reassign_action(
     request: Request,
     lead_id: int,
-    session: SessionDep,
+    session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Manager,
     to: Annotated[str, Form()] = "",
@@ -186,14 +180,10 @@ def reassign_action(
     target = session.get(User, int(to)) if to.isdigit() else None
     if target is None:
         raise ValidationFailed([FieldError("to", "choose the person who takes the lead")])
-    record = reassign(
-        session,
-        lead,
-        target,
-        by=session.get_one(User, caller.user_id),
-        reason=reason.strip(),
-        now=runtime.clock.now(),
-    )
+    now = runtime.clock.now()
+    door = Door(session, active_rules(session, now), now, Actor.user(caller.user_id))
+    by = session.get_one(User, caller.user_id)
+    record = reassign(door, lead.id, target, by=by, reason=reason.strip())
     t = translator(request)
     done = (
         t.gettext("Reassigned to %(name)s.", name=target.name)

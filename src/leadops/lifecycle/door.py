@@ -1,0 +1,359 @@
+"""The one door: every change of a lead's state goes through a ``Door``.
+
+A door belongs to one unit of work. It locks the leads it will change (PostgreSQL ``FOR NO KEY
+UPDATE``, in id order; SQLite's single writer does the same), checks each move against the state
+machine (``leadops.lifecycle.machine``), writes one ``lead_event`` per move — always the same shape:
+lead, at, kind, from, to, reason, actor, rules version — and carries out the consequences:
+
+- leaving the worked statuses stops the cadence (no deadline) and cancels the lead's open tasks;
+- ``recycled`` hands the lead to marketing nurture (round robin in the cadence's recycle team);
+- a new owner gets the full first-touch time on an untouched, worked lead, and the open tasks;
+- a touch stage sets the next deadline; the first touch, or a connect, completes the approach
+  requests; ``connected`` stops the cadence.
+
+Moves are kept in memory and written by ``flush``: the events in one statement, and one UPDATE per
+lead (many leads in one executemany), so a batch of thousands of leads costs a few statements.
+Other columns of the same leads (the score) may ride along with ``set_columns``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from leadops.db import chunked, insert_plain
+from leadops.lifecycle.facts import LeadRow, load_leads
+from leadops.lifecycle.machine import (
+    KINDS,
+    as_text,
+    check,
+    check_status,
+    lifecycle_allows,
+    next_statuses,
+    stage_deadline_hours,
+    touch_allows,
+)
+from leadops.models import Lead, Task
+from leadops.models.base import table_of
+from leadops.models.leads import LEAD_EVENT_COLUMNS, STATE_COLUMNS
+from leadops.routing.service import RouteOutcome, decide, to_route
+from leadops.rules.calendar import add_hours
+from leadops.rules.loader import CompiledRules
+from leadops.rules.schema import RoutingRule
+
+NURTURE_RULE = "recycle-to-nurture"
+#: Columns an ORM object of a lead reads again once the door holds the lead's lock: its state and
+#: its cadence, which another unit of work may have changed since the object was read.
+FRESH_COLUMNS = sorted(
+    STATE_COLUMNS | {"next_due_at", "reminded_due_at", "escalated_due_at", "last_touch_at"}
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: ``user`` (ref: user id), ``rule`` (rule id), ``system``, ``import``
+    (job), ``api``."""
+
+    kind: str
+    ref: str | None = None
+
+    @classmethod
+    def user(cls, user_id: int) -> Actor:
+        return cls("user", str(user_id))
+
+
+@dataclass
+class Flushed:
+    leads: int = 0
+    events: int = 0
+    #: Routing of the leads recycled into nurture.
+    nurture: RouteOutcome = field(default_factory=RouteOutcome)
+
+
+class NotLocked(RuntimeError):
+    """A move on a lead the door has not locked: a programming error, never the user's."""
+
+
+class Door:
+    def __init__(
+        self,
+        session: Session,
+        rules: CompiledRules,
+        now: datetime,
+        actor: Actor,
+        *,
+        consequences: bool = True,
+    ) -> None:
+        """``consequences`` off replays history recorded elsewhere (the demo's simulation): the
+        moves are checked and chained, their consequences are already part of that history."""
+        self.session, self.rules, self.now, self.actor = session, rules, now, actor
+        self.consequences = consequences
+        self.rows: dict[int, LeadRow] = {}
+        self._pending: dict[int, dict[str, Any]] = {}
+        self._events: list[tuple[Any, ...]] = []
+        self._cancel: set[int] = set()
+        self._complete: dict[int, datetime] = {}
+        self._retask: dict[int, int | None] = {}
+        self._nurture: dict[int, str | None] = {}
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def lock(self, lead_ids: Iterable[int]) -> dict[int, LeadRow]:
+        """Lock and read these leads (those not held yet); returns the rows of those that exist.
+        What the session had not flushed is flushed first, so the rows include it."""
+        wanted = sorted(set(lead_ids))
+        missing = [i for i in wanted if i not in self.rows]
+        if missing:
+            self.session.flush()
+            self.rows.update(load_leads(self.session, missing, lock=True))
+            self._expire({lead_id: FRESH_COLUMNS for lead_id in missing})
+        return {i: self.rows[i] for i in wanted if i in self.rows}
+
+    def state(self, lead_id: int) -> Mapping[str, Any]:
+        """The lead's columns as they stand with this door's moves."""
+        return self._row(lead_id).values
+
+    def value(self, lead_id: int, kind: str) -> Any:
+        return self._row(lead_id).values[KINDS[kind]]
+
+    def fields(self, lead_id: int) -> dict[str, Any]:
+        """What conditions see of the lead, with this door's moves."""
+        row = self._row(lead_id)
+        fields = row.fields
+        return {**fields, **{k: v for k, v in row.values.items() if k in fields}}
+
+    def allows(self, lead_id: int, kind: str, value: Any) -> bool:
+        """Whether the machine allows this move now (statuses: whatever their reason)."""
+        current = self.value(lead_id, kind)
+        if value == current:
+            return True
+        if kind == "status":
+            return value in next_statuses(self.rules, current)
+        if kind == "lifecycle_stage":
+            return lifecycle_allows(self.rules, current, value)
+        if kind == "touch_stage":
+            return touch_allows(current, value)
+        return kind in KINDS
+
+    def _row(self, lead_id: int) -> LeadRow:
+        row = self.rows.get(lead_id)
+        if row is None:
+            raise NotLocked(f"lead {lead_id} was not locked by this door (call lock first)")
+        return row
+
+    # --- moving ----------------------------------------------------------------------------------
+
+    def move(
+        self,
+        lead_id: int,
+        kind: str,
+        value: Any,
+        *,
+        at: datetime | None = None,
+        reason: str | None = None,
+        actor: Actor | None = None,
+        field: str = "status",
+        reason_field: str = "reason",
+    ) -> bool:
+        """Move one piece of a lead's state, if the machine allows it (else InvalidTransition or
+        ValidationFailed naming ``field``/``reason_field``). Returns whether anything changed."""
+        values = self._row(lead_id).values
+        column = KINDS[kind]
+        old = values[column]
+        if kind == "status":
+            reason = check_status(
+                self.rules, old, value, reason, field=field, reason_field=reason_field
+            )
+        else:
+            check(self.rules, kind, old, value)
+        if value == old:
+            return False
+        at = at or self.now
+        who = actor or self.actor
+        self._events.append(
+            (lead_id, at, kind, as_text(old), as_text(value), reason, who.kind, who.ref)
+            + (self.rules.version,)
+        )
+        self._set(lead_id, column, value)
+        if kind == "status":
+            self._set(lead_id, "status_reason", reason)
+            self._set(lead_id, "status_changed_at", at)
+        elif kind == "owner":
+            self._set(lead_id, "assigned_at", at)
+        if self.consequences:
+            self._consequences(lead_id, kind, old, value, at, reason)
+        return True
+
+    def merge(self, winner_id: int, loser_id: int) -> None:
+        """A duplicate merged into another lead: the loser's status becomes ``merged`` (outside the
+        transition table: a merged lead is only a pointer), the winner's history says so, and the
+        winner takes the owner and team the loser had if it had none."""
+        rows = self.lock([winner_id, loser_id])
+        winner, loser = rows[winner_id].values, rows[loser_id].values
+        why = f"lead {loser_id} merged into lead {winner_id}"
+        for kind in ("team", "owner"):
+            column = KINDS[kind]
+            if winner[column] is None and loser[column] is not None:
+                self.move(winner_id, kind, loser[column], reason=why)
+        who = self.actor
+        self._events.append(
+            (loser_id, self.now, "status", loser["status"], "merged", why, who.kind, who.ref)
+            + (self.rules.version,)
+        )
+        self._set(loser_id, "status", "merged")
+        self._set(loser_id, "status_reason", why)
+        self._set(loser_id, "status_changed_at", self.now)
+        self._stop_cadence(loser_id)
+        self._cancel.add(loser_id)
+        self._events.append(
+            (winner_id, self.now, "merged", str(loser_id), str(winner_id), "duplicate lead merged")
+            + (who.kind, who.ref, self.rules.version)
+        )
+
+    def created(self, lead_id: int, at: datetime, actor: Actor | None = None) -> None:
+        """A new lead: its first event, from nothing to its first status."""
+        who = actor or self.actor
+        row = (lead_id, at, "created", None, "new", None, who.kind, who.ref, self.rules.version)
+        self._events.append(row)
+
+    def complete_requests(self, lead_id: int, at: datetime) -> None:
+        """The lead's open approach requests are done (it was reached), with the next flush."""
+        self._row(lead_id)
+        self._complete.setdefault(lead_id, at)
+
+    def set_columns(self, lead_id: int, **values: Any) -> None:
+        """Other columns of a locked lead (score, deadlines …), written with its state."""
+        refused = sorted(set(values) & STATE_COLUMNS)
+        if refused:
+            raise ValueError(f"{', '.join(refused)}: lead state changes only through move()")
+        self._row(lead_id)
+        for column, value in values.items():
+            self._set(lead_id, column, value)
+
+    def _set(self, lead_id: int, column: str, value: Any) -> None:
+        self.rows[lead_id].values[column] = value
+        self._pending.setdefault(lead_id, {})[column] = value
+
+    def _consequences(
+        self, lead_id: int, kind: str, old: Any, new: Any, at: datetime, reason: str | None
+    ) -> None:
+        values = self.rows[lead_id].values
+        if kind == "status":
+            if new not in self.rules.worked_statuses:
+                self._stop_cadence(lead_id)
+                self._cancel.add(lead_id)
+            if new == "recycled":
+                self._nurture[lead_id] = reason
+        elif kind == "owner":
+            self._retask[lead_id] = new
+            if values["status"] not in self.rules.worked_statuses or new is None:
+                self._stop_cadence(lead_id)
+            elif values["touch_stage"] == "untouched":
+                self._deadline(lead_id, at, "untouched")
+        elif kind == "touch_stage":
+            if new == "connected":
+                self._stop_cadence(lead_id)
+            else:
+                self._deadline(lead_id, at, new)
+            if old == "untouched" or new == "connected":
+                self._complete.setdefault(lead_id, at)
+
+    def _stop_cadence(self, lead_id: int) -> None:
+        self.set_columns(lead_id, next_due_at=None, reminded_due_at=None, escalated_due_at=None)
+
+    def _deadline(self, lead_id: int, at: datetime, stage: str) -> None:
+        hours = stage_deadline_hours(self.rules, stage)
+        cadence = self.rules.document.cadence
+        due = add_hours(at, hours[0], cadence) if hours else None
+        self.set_columns(lead_id, next_due_at=due, reminded_due_at=None, escalated_due_at=None)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def flush(self) -> Flushed:
+        """Write the events and the leads' new columns, then carry out the consequences (tasks,
+        and routing recycled leads to nurture, whose moves are written in turn)."""
+        done = Flushed()
+        while self._events or self._pending or self._complete or self._cancel or self._retask:
+            done.events += len(self._events)
+            done.leads += len(self._pending)
+            written = self._write()
+            self._tasks()
+            self._expire(written)
+            if self._nurture:
+                done.nurture.add(self._route_to_nurture())
+        return done
+
+    def _write(self) -> dict[int, set[str]]:
+        self.session.flush()
+        insert_plain(self.session, "lead_events", LEAD_EVENT_COLUMNS, self._events)
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        written: dict[int, set[str]] = {}
+        for lead_id, columns in sorted(self._pending.items()):
+            key = tuple(sorted(columns))
+            groups.setdefault(key, []).append({"lid": lead_id, **columns})
+            written[lead_id] = set(key)
+        table = table_of(Lead)
+        for key, rows in groups.items():
+            stmt = update(table).where(table.c.id == bindparam("lid"))
+            self.session.execute(stmt.values({c: bindparam(c) for c in key}), rows)
+        self._events, self._pending = [], {}
+        return written
+
+    def _tasks(self) -> None:
+        tasks = table_of(Task)
+        open_tasks = tasks.c.state == "open"
+        for part in chunked(sorted(self._cancel)):
+            self.session.execute(
+                update(tasks)
+                .where(tasks.c.lead_id.in_(part), open_tasks)
+                .values(state="cancelled", completed_at=self.now)
+            )
+        for lead_id, at in sorted(self._complete.items()):
+            self.session.execute(
+                update(tasks)
+                .where(tasks.c.lead_id == lead_id, open_tasks, tasks.c.kind == "approach_request")
+                .values(state="done", completed_at=at)
+            )
+        for lead_id, owner_id in sorted(self._retask.items()):
+            self.session.execute(
+                update(tasks)
+                .where(tasks.c.lead_id == lead_id, open_tasks)
+                .values(owner_id=owner_id)
+            )
+        self._cancel, self._complete, self._retask = set(), {}, {}
+
+    def _route_to_nurture(self) -> RouteOutcome:
+        """Recycled leads go back to marketing nurture: round robin in the recycle team."""
+        recycled, self._nurture = self._nurture, {}
+        team = self.rules.document.cadence.recycle_team
+        rule = RoutingRule(id=NURTURE_RULE, team=team, strategy="round_robin")
+        outcome = RouteOutcome()
+        for reason in sorted({r or "" for r in recycled.values()}):
+            ids = [i for i, r in recycled.items() if (r or "") == reason]
+            items = [
+                replace(to_route(self.rows[i].values, self.fields(i), handoff=True), rule=rule)
+                for i in sorted(ids)
+            ]
+            found, decisions = decide(
+                self.session, self.rules, self.now, items, actor_ref=f"recycled: {reason}"
+            )
+            outcome.add(found)
+            for decision in decisions:
+                who = Actor("rule", decision.rule_id)
+                why = decision.reason
+                self.move(decision.lead_id, "team", decision.team_id, reason=why, actor=who)
+                self.move(decision.lead_id, "owner", decision.owner_id, reason=why, actor=who)
+        return outcome
+
+    def _expire(self, columns: Mapping[int, Iterable[str]]) -> None:
+        """ORM objects of these leads in the session read these columns again on next use."""
+        for lead_id, names in columns.items():
+            obj = self.session.identity_map.get(identity_key(Lead, lead_id))
+            if obj is not None:
+                self.session.expire(obj, sorted(names))

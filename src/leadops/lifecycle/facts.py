@@ -1,0 +1,181 @@
+"""Loading leads as the rules see them: a lead's columns and its fields (with its account,
+owner, team and first campaign), locked for the unit of work that changes them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
+
+from leadops.db import chunked
+from leadops.models import Account, Campaign, Lead, Opportunity, Team, User
+from leadops.models.opportunities import CLOSED_STAGES
+from leadops.normalize import is_free_mail
+
+LEAD_COLUMNS = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "department",
+    "phone",
+    "prefecture",
+    "region",
+    "source",
+    "status",
+    "status_reason",
+    "lifecycle_stage",
+    "touch_stage",
+    "score",
+    "behavior_score",
+    "fit_score",
+    "level",
+    "temperature",
+    "is_valid",
+    "created_at",
+    "custom",
+    "account_id",
+    "group_scores",
+    "score_state",
+    "scored_version",
+    "last_activity_at",
+    "status_changed_at",
+    "score_due_at",
+    "owner_id",
+    "team_id",
+    "merged_into_id",
+    "next_due_at",
+    "assigned_at",
+    "last_touch_at",
+    "reminded_due_at",
+    "escalated_due_at",
+)
+
+
+@dataclass
+class LeadRow:
+    values: dict[str, Any]  # the lead's columns
+    fields: dict[str, Any]  # what conditions see
+
+
+def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict[int, LeadRow]:
+    """Leads with their account, owner, team and first campaign, locked on PostgreSQL in id order,
+    so two writers never deadlock. The lock is FOR NO KEY UPDATE (what an UPDATE of non-key columns
+    takes): it does not wait for the key-share locks that inserting activities (their foreign key)
+    holds on a lead."""
+    owner, account_owner = aliased(User), aliased(User)
+    out: dict[int, LeadRow] = {}
+    for part in chunked(sorted(lead_ids), 500):
+        stmt: Select[Any] = (
+            select(
+                *(getattr(Lead, c) for c in LEAD_COLUMNS),
+                Account.name.label("a_name"),
+                Account.domain.label("a_domain"),
+                Account.employees.label("a_employees"),
+                Account.industry.label("a_industry"),
+                Account.prefecture.label("a_prefecture"),
+                Account.region.label("a_region"),
+                account_owner.email.label("a_owner"),
+                owner.email.label("owner_email"),
+                Team.name.label("team_name"),
+                Campaign.name.label("campaign_name"),
+            )
+            .outerjoin(Account, Account.id == Lead.account_id)
+            .outerjoin(account_owner, account_owner.id == Account.owner_id)
+            .outerjoin(owner, owner.id == Lead.owner_id)
+            .outerjoin(Team, Team.id == Lead.team_id)
+            .outerjoin(Campaign, Campaign.id == Lead.first_campaign_id)
+            .where(Lead.id.in_(part))
+            .order_by(Lead.id)
+        )
+        connection = session.connection()
+        if lock and connection.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(of=Lead, key_share=True)
+        # The ids are integers from the database, so they can be rendered into the statement; the
+        # rows come back from the driver untouched and are converted here once (the hot path of
+        # ingest).
+        sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        result = connection.exec_driver_sql(sql)
+        names = list(result.keys())
+        sqlite = connection.dialect.name == "sqlite"
+        for raw in result:
+            row = _convert(dict(zip(names, raw, strict=True)), sqlite)
+            values = {c: row[c] for c in LEAD_COLUMNS}
+            joined = {
+                "account.name": row["a_name"],
+                "account.domain": row["a_domain"],
+                "account.employees": row["a_employees"],
+                "account.industry": row["a_industry"],
+                "account.prefecture": row["a_prefecture"],
+                "account.region": row["a_region"],
+                "account.owner": row["a_owner"],
+                "owner": row["owner_email"],
+                "team": row["team_name"],
+                "campaign": row["campaign_name"],
+            }
+            out[row["id"]] = LeadRow(values, joined)
+    open_opps = _accounts_with_open_opportunities(
+        session, {r.values["account_id"] for r in out.values()}
+    )
+    for lead_row in out.values():
+        lead_row.fields = {**_fields(lead_row.values, open_opps), **lead_row.fields}
+    return out
+
+
+_TIMES = (
+    "created_at",
+    "last_activity_at",
+    "status_changed_at",
+    "score_due_at",
+    "next_due_at",
+    "assigned_at",
+    "last_touch_at",
+    "reminded_due_at",
+    "escalated_due_at",
+)
+_JSONS = ("custom", "group_scores", "score_state")
+
+
+def _convert(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:
+    """Driver values as the models would give them: aware UTC datetimes, dicts, booleans."""
+    if sqlite:
+        for name in _TIMES:
+            value = row[name]
+            if isinstance(value, str):
+                row[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        row["is_valid"] = bool(row["is_valid"])
+    for name in _JSONS:
+        value = row[name]
+        if isinstance(value, str | bytes):
+            row[name] = orjson.loads(value)
+        elif value is None:
+            row[name] = {}
+    return row
+
+
+def _accounts_with_open_opportunities(session: Session, account_ids: set[int | None]) -> set[int]:
+    ids = sorted(a for a in account_ids if a is not None)
+    found: set[int] = set()
+    for part in chunked(ids, 500):
+        stmt = select(Opportunity.account_id).where(
+            Opportunity.account_id.in_(part), Opportunity.stage.not_in(CLOSED_STAGES)
+        )
+        found.update(a for (a,) in session.execute(stmt.distinct()) if a is not None)
+    return found
+
+
+def _fields(values: dict[str, Any], open_opps: set[int]) -> dict[str, Any]:
+    email = values.get("email")
+    fields = {k: v for k, v in values.items() if k not in ("score_state", "group_scores")}
+    fields["email_domain"] = email.rsplit("@", 1)[1] if email else None
+    fields["free_mail"] = bool(email) and is_free_mail(str(email))
+    fields["has_company"] = bool(values.get("account_id") or values.get("company"))
+    fields["account.has_open_opportunity"] = values.get("account_id") in open_opps
+    return fields
