@@ -1,6 +1,7 @@
-"""Exports are inert: text a spreadsheet could run as a formula comes out of every report as CSV
-and as XLSX neutralised, and numbers stay numbers. Hostile names, companies, sources, e-mails,
-owners, campaigns, stages and reasons are put where each report shows them."""
+"""Exports are inert: text a spreadsheet could run as a formula comes out of every export
+neutralised (the leads list, every report as CSV and as XLSX), and numbers stay numbers. Hostile
+names, companies, sources, e-mails, owners, campaigns, stages and reasons are put where each export
+shows them."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from leadops.models import Campaign, CampaignMember, Lead, Opportunity, Task, User
 from leadops.reports import REPORTS
 from leadops.runtime import Runtime
+from tests.webapp import build_org, signed_in
 
 HOSTILE = ('=HYPERLINK("http://evil")', "@SUM(1)", "+1+1", "-2+3", "\t=1+1", "\r=1+1")
 #: The rule restated here rather than imported, so that the tests do not trust the code they test.
@@ -165,3 +167,19 @@ def test_every_report_is_inert_as_csv_and_as_xlsx(
     listing = {"campaigns", "dwell", "new-leads", "pipeline", "recycle-reasons", "score-jumps"}
     assert reached >= listing | {"sources", "status-board", "tasks"}
     assert negative["campaigns"], "a campaign below its type's mean has a negative difference"
+
+
+def test_the_leads_list_csv_is_inert(
+    client: TestClient, runtime: Runtime, session: Session
+) -> None:
+    org = build_org(session, runtime, leads=0)
+    hostile_leads(client, session)
+    export = signed_in(runtime, org.users["admin"]).get("/leads.csv?sort=company")
+    assert export.status_code == 200
+    rows = inert_csv(export.text)
+    header, body = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert "company" in header
+    assert sorted(r["company"] for r in body) == sorted(f"'{text}" for text in HOSTILE)
+    assert {r["last_name"] for r in body} == {f"'{text}" for text in HOSTILE}
+    assert {r["email"] for r in body} == {f"'{email}" for email in emails()}
+    assert all(NUMBER.fullmatch(r["id"]) and NUMBER.fullmatch(r["score"]) for r in body)
