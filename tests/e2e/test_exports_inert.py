@@ -1,7 +1,7 @@
 """Exports are inert: text a spreadsheet could run as a formula comes out of every export
-neutralised (the leads list, every report as CSV and as XLSX), and numbers stay numbers. Hostile
-names, companies, sources, e-mails, owners, campaigns, stages and reasons are put where each export
-shows them."""
+neutralised (the leads list, every report as CSV and as XLSX, an import's rejected rows on the web
+and from the CLI), and numbers stay numbers. Hostile names, companies, sources, e-mails, owners,
+campaigns, stages and reasons are put where each export shows them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,11 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from leadops.cli import app
+from leadops.ingest.importer import run_import
+from leadops.ingest.mappings import resolve_mapping
 from leadops.models import Campaign, CampaignMember, Lead, Opportunity, Task, User
 from leadops.reports import REPORTS
 from leadops.runtime import Runtime
@@ -26,6 +31,7 @@ HOSTILE = ('=HYPERLINK("http://evil")', "@SUM(1)", "+1+1", "-2+3", "\t=1+1", "\r
 #: The rule restated here rather than imported, so that the tests do not trust the code they test.
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"-?\d+(\.\d+)?(e[+-]?\d+)?")
+runner = CliRunner()
 
 
 def emails() -> list[str]:
@@ -183,3 +189,56 @@ def test_the_leads_list_csv_is_inert(
     assert {r["last_name"] for r in body} == {f"'{text}" for text in HOSTILE}
     assert {r["email"] for r in body} == {f"'{email}" for email in emails()}
     assert all(NUMBER.fullmatch(r["id"]) and NUMBER.fullmatch(r["score"]) for r in body)
+
+
+def hostile_import(runtime: Runtime, tmp_path: Path) -> int:
+    """An import whose every row is rejected (no valid e-mail) and carries hostile cells, under a
+    hostile column name too."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["email", "company", "last_name", "employees", "@note"])
+    writer.writerows([text, text, text, "-5", "note"] for text in HOSTILE)
+    path = tmp_path / "hostile.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    summary = run_import(
+        "leads",
+        path,
+        resolve_mapping(None, "leads"),
+        runtime.factory,
+        runtime.settings,
+        runtime.clock,
+    )
+    assert (summary.taken, summary.rejected) == (0, len(HOSTILE))
+    assert summary.job_id is not None
+    return summary.job_id
+
+
+def raw_cells(rows: list[list[str]]) -> list[list[str]]:
+    """The company, last name and employees cells of each rejected row (the raw columns come in
+    the order the database keeps a JSON object's keys)."""
+    header = rows[0]
+    assert header[:3] == ["row", "field", "error"]
+    assert "'@note" in header
+    picked = [header.index(c) for c in ("company", "last_name", "employees")]
+    return [[row[i] for i in picked] for row in rows[1:]]
+
+
+def test_rejected_rows_are_inert_on_the_web_and_from_the_cli(
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    runtime: Runtime,
+    session: Session,
+) -> None:
+    org = build_org(session, runtime, leads=0)
+    job = hostile_import(runtime, tmp_path)
+    expected = [[f"'{text}", f"'{text}", "'-5"] for text in HOSTILE]  # a file's cells are text
+    web = signed_in(runtime, org.users["marketing"]).get(f"/import/jobs/{job}/rejects.csv")
+    assert web.status_code == 200
+    assert raw_cells(inert_csv(web.text)) == expected
+    monkeypatch.setenv("LEADOPS_DATABASE_URL", db_url)
+    out = tmp_path / "rejects.csv"
+    result = runner.invoke(app, ["import", "rejects", str(job), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig", newline="") as written:  # a CR in a cell stays a CR
+        assert raw_cells(inert_csv(written.read())) == expected
