@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from leadops.cells import csv_row
 from leadops.errors import LeadopsError
 from leadops.ingest.mappings import MappingError, resolve_mapping
 from leadops.ingest.readers import FileFormatError
@@ -278,11 +279,10 @@ def import_rejects(
             columns.extend(k for k in r.raw if k not in columns)
         handle = output.open("w", encoding="utf-8-sig", newline="") if output else sys.stdout
         writer = csv.writer(handle)
-        writer.writerow(["row", "field", "error", *columns])
+        writer.writerow(csv_row(["row", "field", "error", *columns]))
         for r in rejects:
-            writer.writerow(
-                [r.row_number, r.field or "", r.error, *(_cell(r.raw.get(c)) for c in columns)]
-            )
+            raw = [_cell(r.raw.get(c)) for c in columns]
+            writer.writerow(csv_row([r.row_number, r.field or "", r.error, *raw]))
         if output:
             handle.close()
             err.print(f"{len(rejects)} rejected rows written to {output}")

@@ -1,4 +1,5 @@
-"""A report as CSV or XLSX (the main table, then each section under its name)."""
+"""A report as CSV or XLSX (the main table, then each section under its name), every cell inert
+(``leadops.cells``: no text is ever taken for a formula)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from leadops.cells import csv_row, write_xlsx_row
 from leadops.reports.base import ReportResult
 
 
@@ -23,8 +25,8 @@ def to_csv(result: ReportResult) -> str:
         if index:
             writer.writerow([])
             writer.writerow([f"# {name}"])
-        writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerow(csv_row(columns))
+        writer.writerows(csv_row(row) for row in rows)
     return out.getvalue()
 
 
@@ -48,9 +50,9 @@ def to_xlsx(result: ReportResult) -> bytes:
         if index:
             sheet = book.create_sheet()
         sheet.title = name[:31]
-        sheet.append(columns)
-        for row in rows:
-            sheet.append([_xlsx_cell(v) for v in row])
+        write_xlsx_row(sheet, 1, columns)
+        for number, row in enumerate(rows, start=2):
+            write_xlsx_row(sheet, number, [_xlsx_cell(v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadops.cells import csv_row
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.importer import rejects_of, run_import
 from leadops.ingest.mappings import KINDS, PRESETS, MappingError, resolve_mapping
@@ -173,10 +174,10 @@ def import_rejects(job_id: int, session: SessionDep) -> Response:
         columns += [c for c in reject.raw if c not in columns]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["row", "field", "error", *columns])
+    writer.writerow(csv_row(["row", "field", "error", *columns]))
     for reject in rejects:
         raw = [reject.raw.get(c, "") for c in columns]
-        writer.writerow([reject.row_number, reject.field or "", reject.error, *raw])
+        writer.writerow(csv_row([reject.row_number, reject.field or "", reject.error, *raw]))
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from leadops.cells import csv_cell, csv_row
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.leads import SORTS, LeadFilter, list_leads
 from leadops.models import Activity, Lead, SavedView, Team, User
@@ -210,13 +211,13 @@ def _csv_rows(session: Session, flt: LeadFilter) -> Iterator[str]:
         "created_at",
         "last_activity_at",
     ]
-    writer.writerow(columns)
+    writer.writerow(csv_row(columns))
     offset = 0
     while True:
         _total, page = list_leads(session, replace(flt, limit=2000, offset=offset))
         for item in page:
             item["company"] = item["company"] or item["account"]
-            writer.writerow(["" if item[c] is None else item[c] for c in columns])
+            writer.writerow(["" if item[c] is None else csv_cell(item[c]) for c in columns])
         yield out.getvalue()
         out.seek(0)
         out.truncate()

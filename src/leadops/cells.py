@@ -1,0 +1,55 @@
+"""Spreadsheet cells that cannot run: the one rule every CSV and XLSX export applies.
+
+A spreadsheet reads a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula (and a leading
+tab or carriage return can hide such a start), so a lead named ``=HYPERLINK("http://evil")`` would
+become a live link in whoever opens the export (OWASP, "CSV Injection"). Only text is ever judged:
+numbers, dates, booleans and None are written as the values they are, so ``-5`` stays the number
+-5 while the text ``"-5"`` or a phone number ``"+81 3 …"`` is neutralised like any other text.
+
+- **CSV** has no cell types, so a text that starts with one of those characters gets a leading
+  ``'`` (OWASP's advice): the spreadsheet shows it as text, ``'`` included.
+- **XLSX** has cell types: text is stored as a string cell, never a formula, so it is not
+  evaluated and keeps its exact value (no visible ``'``; reading the file back gives the text that
+  was written). A text that starts with one of those characters also gets the cell's quote-prefix
+  flag, which is what Excel itself stores when a user types a leading ``'``: editing the cell keeps
+  it text instead of turning it into a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+#: What a spreadsheet may take as the start of a formula.
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: object) -> bool:
+    """Whether ``value`` is text a spreadsheet could take for a formula."""
+    return isinstance(value, str) and value.startswith(TRIGGERS)
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` for a CSV cell: a formula-like text with a leading ``'``, anything else as is."""
+    return f"'{value}" if is_formula_like(value) else value
+
+
+def csv_row(values: Iterable[Any]) -> list[Any]:
+    """Every cell of a CSV row through :func:`csv_cell`."""
+    return [csv_cell(value) for value in values]
+
+
+def write_xlsx_row(sheet: Worksheet, row: int, values: Iterable[Any]) -> None:
+    """Write ``values`` into ``row`` (1-based) of ``sheet``, from its first column: text as string
+    cells (openpyxl would make a formula of a text starting with ``=``), formula-like text also
+    quote-prefixed; numbers, dates, booleans and None keep their types."""
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column)
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
+            if is_formula_like(value):
+                cell.quotePrefix = True
