@@ -8,20 +8,29 @@ cannot read, so a caller has one answer to give: "wrong e-mail or password".
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import sqlite3
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, Engine, delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from leadops.db import impatient_transaction
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.normalize import normalize_email
 from leadops.models import ApiToken, Team, User, WebSession
 
 ROLES = ("admin", "manager", "member", "marketing")
 MIN_PASSWORD_LENGTH = 10
+#: A token's ``last_used_at`` is written at most this often, and waits this long for a lock.
+TOKEN_USE_EVERY = timedelta(minutes=1)
+TOKEN_USE_LOCK_WAIT_MS = 100
+
+logger = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 
@@ -216,9 +225,28 @@ def token_of(session: Session, secret: str, now: datetime) -> tuple[User, ApiTok
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
     return user, row
+
+
+def note_token_use(engine: Engine, token: ApiToken, now: datetime) -> None:
+    """Best effort: set the token's ``last_used_at`` when the one recorded is over a minute old, in
+    a short transaction of its own after the request's authentication. A write that cannot be made
+    at once (SQLite's lock held by another writer, a locked row) is skipped, never failing the
+    request: the next use a minute on records it."""
+    if token.last_used_at is not None and now - token.last_used_at <= TOKEN_USE_EVERY:
+        return
+    try:
+        with impatient_transaction(engine, TOKEN_USE_LOCK_WAIT_MS) as connection:
+            _record_token_use(connection, token.id, now)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        logger.debug("last use of API token %s not recorded: %s", token.id, exc)
+
+
+def _record_token_use(connection: Connection, token_id: int, now: datetime) -> None:
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_EVERY)
+    connection.execute(
+        update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now)
+    )
 
 
 def revoke_token(session: Session, token_id: int, *, user: User, now: datetime) -> ApiToken:
