@@ -109,9 +109,22 @@ def add_user(
         user.role = role
         user.name = name or user.name
         user.team_id = team_id if team is not None else user.team_id
+        end_access(session, user.id, now=now)  # a new password signs the old one out everywhere
     user.password_hash = hash_password(password)
     session.flush()
     return user, created
+
+
+def end_access(session: Session, user_id: int, *, now: datetime) -> None:
+    """Sign the user out everywhere: delete their web sessions and revoke their API tokens. Done
+    whenever their password is set anew or their account is deactivated, so that nothing signed in
+    with the old password, or before the deactivation, works again (not even after reactivation)."""
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 # --- signed-in sessions and API tokens

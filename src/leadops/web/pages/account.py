@@ -252,6 +252,7 @@ def user_active(
     request: Request,
     user_id: int,
     session: SessionDep,
+    runtime: RuntimeDep,
     caller: Admin,
     active: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
@@ -261,5 +262,7 @@ def user_active(
     if user.id == caller.user_id:
         raise Forbidden("you cannot deactivate your own account")
     user.active = active == "1"
+    if not user.active:
+        auth.end_access(session, user.id, now=runtime.clock.now())
     session.flush()
     return render(request, "settings.html", **_settings_context(session, caller))
