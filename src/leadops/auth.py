@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, Engine, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from leadops.db import impatient_transaction
+from leadops.db import impatient_transaction, run_in_transaction
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.normalize import normalize_email
 from leadops.models import ApiToken, Team, User, WebSession
+from leadops.throttle import Keys, Throttle, claim_attempt, clear_account, keys_of
 
 ROLES = ("admin", "manager", "member", "marketing")
 MIN_PASSWORD_LENGTH = 10
@@ -144,8 +147,63 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """What a sign-in came to: the new session's cookie value, or a refusal — with the seconds to
+    wait (``retry_after``) when too many sign-ins failed."""
+
+    secret: str | None = None
+    retry_after: int | None = None
+
+
+def sign_in(
+    factory: sessionmaker[Session],
+    email: str,
+    password: str,
+    *,
+    address: str,
+    now: datetime,
+    throttle: Throttle,
+    session_hours: float,
+) -> SignIn:
+    """A sign-in as the form sends it, in short transactions: claim the attempt (refused while
+    the account or the address is throttled), check the password, start the session. Every attempt
+    costs one Argon2 verification — against a dummy hash for an unknown e-mail or a throttled
+    attempt — so its time tells neither whether the e-mail has an account nor whether the throttle
+    holds. While throttled, even the right password is refused, unchecked."""
+    keys = keys_of(email, address)
+    wait = run_in_transaction(factory, lambda s: claim_attempt(s, keys, now=now, throttle=throttle))
+    if wait is not None:
+        verify_password(_UNKNOWN_USER_HASH, password)
+        return SignIn(retry_after=max(1, math.ceil(wait.total_seconds())))
+    with factory() as session:
+        user = authenticate(session, email, password)
+    if user is None:
+        return SignIn()
+    secret = run_in_transaction(
+        factory, lambda s: _open_session(s, user, password, keys, now=now, hours=session_hours)
+    )
+    return SignIn(secret=secret)
+
+
+def _open_session(
+    session: Session, checked: User, password: str, keys: Keys, *, now: datetime, hours: float
+) -> str | None:
+    """After a right password: forget the account's failures and start a session, unless the
+    account changed while the password was being checked."""
+    user = session.get(User, checked.id)
+    if user is None or not user.active or user.password_hash != checked.password_hash:
+        return None
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    clear_account(session, keys)
+    secret, _row = start_session(session, user, now=now, hours=hours)
+    return secret
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (one answer for every failure)."""
+    """The active user with this e-mail and password, or None (one answer for every failure).
+    Reads only; :func:`sign_in` renews a hash made with weaker settings."""
     try:
         address = normalize_email(email)
     except ValueError:
@@ -160,8 +218,6 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if not verify_password(user.password_hash, password):
         return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     return user
 
 
