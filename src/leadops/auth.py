@@ -8,21 +8,33 @@ cannot read, so a caller has one answer to give: "wrong e-mail or password".
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import secrets
+import sqlite3
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
+from leadops.db import impatient_transaction, run_in_transaction
 from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from leadops.models import ApiToken, Team, User, WebSession
+from leadops.models.org import manager_of
 from leadops.normalize import normalize_email
-from leadops.routing.service import manager_of
+from leadops.throttle import Keys, Throttle, claim_attempt, clear_account, keys_of
 
 ROLES = ("admin", "manager", "member", "marketing")
 MIN_PASSWORD_LENGTH = 10
+#: A token's ``last_used_at`` is written at most this often, and waits this long for a lock.
+TOKEN_USE_EVERY = timedelta(minutes=1)
+TOKEN_USE_LOCK_WAIT_MS = 100
+
+logger = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 
@@ -101,9 +113,22 @@ def add_user(
         user.role = role
         user.name = name or user.name
         user.team_id = team_id if team is not None else user.team_id
+        end_access(session, user.id, now=now)  # a new password signs the old one out everywhere
     user.password_hash = hash_password(password)
     session.flush()
     return user, created
+
+
+def end_access(session: Session, user_id: int, *, now: datetime) -> None:
+    """Sign the user out everywhere: delete their web sessions and revoke their API tokens. Done
+    whenever their password is set anew or their account is deactivated, so that nothing signed in
+    with the old password, or before the deactivation, works again (not even after reactivation)."""
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 # --- signed-in sessions and API tokens
@@ -123,8 +148,63 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """What a sign-in came to: the new session's cookie value, or a refusal — with the seconds to
+    wait (``retry_after``) when too many sign-ins failed."""
+
+    secret: str | None = None
+    retry_after: int | None = None
+
+
+def sign_in(
+    factory: sessionmaker[Session],
+    email: str,
+    password: str,
+    *,
+    address: str,
+    now: datetime,
+    throttle: Throttle,
+    session_hours: float,
+) -> SignIn:
+    """A sign-in as the form sends it, in short transactions: claim the attempt (refused while
+    the account or the address is throttled), check the password, start the session. Every attempt
+    costs one Argon2 verification — against a dummy hash for an unknown e-mail or a throttled
+    attempt — so its time tells neither whether the e-mail has an account nor whether the throttle
+    holds. While throttled, even the right password is refused, unchecked."""
+    keys = keys_of(email, address)
+    wait = run_in_transaction(factory, lambda s: claim_attempt(s, keys, now=now, throttle=throttle))
+    if wait is not None:
+        verify_password(_UNKNOWN_USER_HASH, password)
+        return SignIn(retry_after=max(1, math.ceil(wait.total_seconds())))
+    with factory() as session:
+        user = authenticate(session, email, password)
+    if user is None:
+        return SignIn()
+    secret = run_in_transaction(
+        factory, lambda s: _open_session(s, user, password, keys, now=now, hours=session_hours)
+    )
+    return SignIn(secret=secret)
+
+
+def _open_session(
+    session: Session, checked: User, password: str, keys: Keys, *, now: datetime, hours: float
+) -> str | None:
+    """After a right password: forget the account's failures and start a session, unless the
+    account changed while the password was being checked."""
+    user = session.get(User, checked.id)
+    if user is None or not user.active or user.password_hash != checked.password_hash:
+        return None
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    clear_account(session, keys)
+    secret, _row = start_session(session, user, now=now, hours=hours)
+    return secret
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this e-mail and password, or None (one answer for every failure)."""
+    """The active user with this e-mail and password, or None (one answer for every failure).
+    Reads only; :func:`sign_in` renews a hash made with weaker settings."""
     try:
         address = normalize_email(email)
     except ValueError:
@@ -139,8 +219,6 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if not verify_password(user.password_hash, password):
         return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     return user
 
 
@@ -217,9 +295,28 @@ def token_of(session: Session, secret: str, now: datetime) -> tuple[User, ApiTok
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
     return user, row
+
+
+def note_token_use(engine: Engine, token: ApiToken, now: datetime) -> None:
+    """Best effort: set the token's ``last_used_at`` when the one recorded is over a minute old, in
+    a short transaction of its own after the request's authentication. A write that cannot be made
+    at once (SQLite's lock held by another writer, a locked row) is skipped, never failing the
+    request: the next use a minute on records it."""
+    if token.last_used_at is not None and now - token.last_used_at <= TOKEN_USE_EVERY:
+        return
+    try:
+        with impatient_transaction(engine, TOKEN_USE_LOCK_WAIT_MS) as connection:
+            _record_token_use(connection, token.id, now)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        logger.debug("last use of API token %s not recorded: %s", token.id, exc)
+
+
+def _record_token_use(connection: Connection, token_id: int, now: datetime) -> None:
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_EVERY)
+    connection.execute(
+        update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now)
+    )
 
 
 def revoke_token(session: Session, token_id: int, *, user: User, now: datetime) -> ApiToken:

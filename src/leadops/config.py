@@ -86,6 +86,28 @@ class Settings(BaseSettings):
         default=False,
         description="Send the session cookie over HTTPS only (set it when serving behind TLS).",
     )
+    signin_failures_per_account: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Failed sign-ins allowed for one e-mail (an account's or not) within the window; "
+            "further attempts are refused (429, Retry-After), even with the right password, until "
+            "the oldest failure leaves the window. A right password clears them."
+        ),
+    )
+    signin_failures_per_address: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Failed sign-ins allowed from one client address within the window (higher than per "
+            "account: an office may share one address)."
+        ),
+    )
+    signin_failure_window_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long a failed sign-in counts against its account and its address.",
+    )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,6 +68,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+@contextmanager
+def impatient_transaction(engine: Engine, milliseconds: int) -> Iterator[Connection]:
+    """A short transaction of its own that waits at most ``milliseconds`` for a lock another
+    writer holds (SQLite's busy timeout, PostgreSQL's lock_timeout), then fails: for bookkeeping
+    that would rather be skipped than hold up the request it belongs to."""
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                connection.execute(
+                    text("SELECT set_config('lock_timeout', :wait, true)"),
+                    {"wait": f"{int(milliseconds)}ms"},
+                )
+                yield connection
+            return
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA busy_timeout")
+        (usual,) = cursor.fetchone() or (30_000,)
+        cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {int(usual)}")
+            cursor.close()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -34,6 +34,15 @@ FLAGS = [
     "--no-first-run",
 ]
 
+CSP_WATCH = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const what = `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`;
+  window.cspViolations.push(what);
+  console.error(what);
+});
+"""
+
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason=f"no Chromium at {CHROMIUM} (make test installs Debian's chromium as root)",
@@ -87,6 +96,9 @@ def _page(browser: object, base: str, locale: str = "en-US") -> object:
         base_url=base, locale=locale, viewport={"width": 1366, "height": 900}
     )  # type: ignore[attr-defined]
     page = context.new_page()
+    # Chromium logs what the Content-Security-Policy blocks; the event says it too, so that any
+    # violation (an inline script, a style attribute, an eval) fails the test that met it.
+    page.add_init_script(CSP_WATCH)  # type: ignore[attr-defined]
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -149,6 +161,9 @@ def test_a_rep_works_the_queue_and_a_manager_sees_the_board_change(
     second_rep = manager.locator("#by-status tr[data-member='rep2@firm.test'] td.total")
     expect(second_rep).to_have_text("1")
     _shot(manager, "board-after")
+    manager.locator("select[name=team]").select_option(label="Every team")  # submits on its own
+    manager.wait_for_url("**/board?team=0")
+    expect(second_rep).to_have_text("1")
     manager.goto(f"/leads/{lead_id}")
     expect(manager.locator("#owner")).to_contain_text("Member2")
     assert manager.errors == []
@@ -262,6 +277,7 @@ def test_every_page_in_both_languages_on_the_demo(
             expect(page.locator("main h1")).to_be_visible()
             if path.startswith("/reports/"):
                 expect(page.locator("#chart svg")).to_be_visible()
+                page.locator("#chart").hover()  # ECharts writes its tooltip as HTML
             name = path.strip("/").replace("/", "-").split("?")[0] + (
                 "-filtered" if "?" in path else ""
             )
@@ -269,3 +285,37 @@ def test_every_page_in_both_languages_on_the_demo(
         assert page.errors == [], page.errors
         lang = page.locator("html").get_attribute("lang")
         assert lang == locale[:2]
+
+
+def test_the_browser_enforces_the_content_security_policy(
+    browser: object, server: str, browser_runtime: Runtime
+) -> None:
+    with browser_runtime.factory() as session:
+        build_org(session, browser_runtime, leads=1)
+    page = _page(browser, server)
+    _sign_in(page, EMAILS["manager"])
+    page.goto("/board")
+    page.goto("/no/such/page")
+    page.get_by_role("link", name="Go back").click()  # once javascript:history.back()
+    page.wait_for_url("**/board")
+    page.goto("/reports/funnel")
+    playwright_api.expect(page.locator("#chart svg")).to_be_visible()
+    page.locator("#chart").hover()
+    assert [e for e in page.errors if "404 (Not Found)" not in e] == []
+    injected = page.evaluate(
+        """() => {
+          const script = document.createElement("script");
+          script.textContent = "window.injected = 'script'";
+          document.body.append(script);
+          const div = document.createElement("div");
+          div.innerHTML = `<img src="/static/favicon.svg" onload="window.injected = 'handler'">`;
+          document.body.append(div);
+          return window.injected || null;
+        }"""
+    )
+    assert injected is None
+    page.wait_for_function("() => window.cspViolations.length >= 2")
+    violations = page.evaluate("() => window.cspViolations")
+    assert any("script-src-elem blocked inline" in v for v in violations), violations
+    assert any("script-src-attr blocked inline" in v for v in violations), violations
+    assert page.evaluate("() => window.injected || null") is None

@@ -24,7 +24,6 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/api/openapi.json"),
     ("GET", "/api/docs"),
-    ("GET", "/api/docs/oauth2-redirect"),
 }
 SAMPLE = {
     "ref": "lead0@customer0.co.jp",

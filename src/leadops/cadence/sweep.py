@@ -33,8 +33,9 @@ from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.handoff import route
 from leadops.lifecycle.machine import stage_deadline_hours
 from leadops.models import Lead, LeadAssignment, Task, Team, User
+from leadops.models.org import manager_of
 from leadops.notify import Note, enqueue
-from leadops.routing.service import manager_of, to_route
+from leadops.routing.service import to_route
 from leadops.rules.loader import CompiledRules
 from leadops.rules.schema import RoutingRule
 

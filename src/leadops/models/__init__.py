@@ -1,6 +1,6 @@
 """All tables. Import from here so that the metadata is complete."""
 
-from leadops.models.access import ApiToken, SavedView, WebSession
+from leadops.models.access import ApiToken, SavedView, SignInFailure, WebSession
 from leadops.models.accounts import Account
 from leadops.models.activities import ACTIVITY_TYPES, Activity, ActivityType, ScoreLedger
 from leadops.models.base import Base
@@ -42,6 +42,7 @@ __all__ = [
     "SavedView",
     "ForecastModel",
     "ScoreLedger",
+    "SignInFailure",
     "Task",
     "Team",
     "Touch",

@@ -1,4 +1,5 @@
-"""Signed-in sessions, API tokens and saved views: what a person or a program uses to reach leadops.
+"""Signed-in sessions, API tokens and saved views: what a person or a program uses to reach leadops;
+and the failed sign-ins that throttle guessing.
 
 Secrets are never stored: a session cookie and an API token are random strings shown once; the
 tables keep only their SHA-256 (``token_hash``), so a copy of the database lets nobody in.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadops.models.base import Base, BigId, Json, UTCDateTime
@@ -41,6 +42,26 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFailure(Base):
+    """One failed sign-in, kept for the throttle's window (rows older than it are pruned). It is
+    written before the password is checked, so that concurrent guesses count at once, and deleted
+    with the account's other failures when the password was right."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (
+        Index("ix_signin_failures_account_at", "account", "at"),
+        Index("ix_signin_failures_address_at", "address", "at"),
+        Index("ix_signin_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: SHA-256 of the normalized e-mail tried, whether or not an account has it.
+    account: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the client's address.
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SavedView(Base):

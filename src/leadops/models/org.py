@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,3 +69,17 @@ class RoutingCredit(Base):
     credit: Mapped[float] = mapped_column(Float, default=0.0)
     assigned: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def manager_of(team_id: int | None, teams: Mapping[int, Any]) -> int | None:
+    """The team's manager, else the nearest parent team's (``teams``: rows with manager_id and
+    parent_id)."""
+    seen: set[int] = set()
+    current = teams.get(team_id) if team_id is not None else None
+    while current is not None and current.id not in seen:
+        if current.manager_id is not None:
+            manager: int = current.manager_id
+            return manager
+        seen.add(current.id)
+        current = teams.get(current.parent_id) if current.parent_id is not None else None
+    return None

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from leadops.auth import end_access
 from leadops.errors import FieldError, ValidationFailed
 from leadops.models import OutOfOffice, Team, User
 from leadops.normalize import normalize_email
@@ -135,6 +136,8 @@ def apply_org(session: Session, document: OrgDocument, *, now: datetime, tz: Any
         )
         user.team_id = teams[item.team].id if item.team else None
         user.routing_weight, user.capacity = item.weight, item.capacity
+        if not item.active and user.id is not None:  # signed out everywhere, tokens revoked
+            end_access(session, user.id, now=now)
     session.flush()
     for item in document.users:
         if item.out_of_office is None:

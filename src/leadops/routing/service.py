@@ -38,6 +38,7 @@ from leadops.models import (
 )
 from leadops.models.base import table_of
 from leadops.models.opportunities import CLOSED_STAGES
+from leadops.models.org import manager_of
 from leadops.notify import Note, enqueue
 from leadops.routing.strategies import Candidate, Choice, LeadFacts, choose
 from leadops.rules.conditions import Facts
@@ -167,20 +168,6 @@ class _Roster:
 
     def manager_of(self, team: _TeamRow) -> int | None:
         return manager_of(team.id, self.teams_by_id)
-
-
-def manager_of(team_id: int | None, teams: Mapping[int, Any]) -> int | None:
-    """The team's manager, else the nearest parent team's (``teams``: rows with manager_id and
-    parent_id)."""
-    seen: set[int] = set()
-    current = teams.get(team_id) if team_id is not None else None
-    while current is not None and current.id not in seen:
-        if current.manager_id is not None:
-            manager: int = current.manager_id
-            return manager
-        seen.add(current.id)
-        current = teams.get(current.parent_id) if current.parent_id is not None else None
-    return None
 
 
 def _load_roster(

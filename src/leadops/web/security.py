@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from leadops.auth import session_of, token_of
+from leadops.auth import note_token_use, session_of, token_of
 from leadops.errors import Forbidden, NotSignedIn
 from leadops.models import User
 from leadops.runtime import Runtime
@@ -67,25 +67,27 @@ def _bearer(request: Request) -> str | None:
 
 
 def identify(runtime: Runtime, request: Request) -> Principal | None:
-    """The principal of a request from its bearer token or session cookie, or None."""
+    """The principal of a request from its bearer token or session cookie, or None. Reads only:
+    a token's last use is recorded afterwards, on its own (``note_token_use``)."""
     bearer = _bearer(request)
     cookie = request.cookies.get(SESSION_COOKIE)
-    if not bearer and not cookie:
-        return None
     now = runtime.clock.now()
-    with runtime.factory() as session, session.begin():
-        if bearer:
+    if bearer:
+        with runtime.factory() as session, session.begin():
             found = token_of(session, bearer, now)
-            if found is None:
-                return None
-            user, token = found
-            return _principal(user, "token", scope=token.scope)
-        assert cookie is not None
-        signed_in = session_of(session, cookie, now)
-        if signed_in is None:
+        if found is None:
             return None
-        user, row = signed_in
-        return _principal(user, "session", csrf_token=row.csrf_token)
+        user, token = found
+        note_token_use(runtime.engine, token, now)
+        return _principal(user, "token", scope=token.scope)
+    if not cookie:
+        return None
+    with runtime.factory() as session, session.begin():
+        signed_in = session_of(session, cookie, now)
+    if signed_in is None:
+        return None
+    user, row = signed_in
+    return _principal(user, "session", csrf_token=row.csrf_token)
 
 
 def _principal(user: User, via: str, **how: Any) -> Principal:

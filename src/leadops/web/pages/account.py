@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -12,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadops import auth
+from leadops.config import Settings
 from leadops.delivery import inbox
 from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from leadops.models import ApiToken, Notification, OutOfOffice, Team, User
 from leadops.normalize import parse_datetime
 from leadops.runtime import Runtime
+from leadops.throttle import Throttle
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.i18n import LOCALES
 from leadops.web.render import LANG_COOKIE, render, translator
@@ -57,6 +60,26 @@ def signin_form(request: Request, next: str | None = None) -> HTMLResponse:  # n
     return _signin_page(request, _safe_next(next))
 
 
+def throttle_of(settings: Settings) -> Throttle:
+    return Throttle(
+        per_account=settings.signin_failures_per_account,
+        per_address=settings.signin_failures_per_address,
+        window=timedelta(minutes=settings.signin_failure_window_minutes),
+    )
+
+
+def _throttled_page(request: Request, next_: str, retry_after: int) -> HTMLResponse:
+    """Too many failed sign-ins: 429, with the seconds to wait in Retry-After and the minutes in
+    the message."""
+    minutes = math.ceil(retry_after / 60)
+    message = translator(request).gettext(
+        "Too many failed sign-ins. Try again in %(minutes)s min.", minutes=minutes
+    )
+    page = _signin_page(request, next_, 429, message)
+    page.headers["Retry-After"] = str(retry_after)
+    return page
+
+
 @router.post("/signin", response_model=None)
 def signin(
     request: Request,
@@ -72,20 +95,23 @@ def signin(
         return _signin_page(
             request, _safe_next(next), 403, t.gettext("The sign-in form expired. Please try again.")
         )
-    now = runtime.clock.now()
-    with runtime.factory() as session, session.begin():
-        user = auth.authenticate(session, email, password)
-        if user is None:
-            return _signin_page(
-                request, _safe_next(next), 401, t.gettext("Wrong e-mail or password.")
-            )
-        secret, _row = auth.start_session(
-            session, user, now=now, hours=runtime.settings.session_hours
-        )
+    outcome = auth.sign_in(
+        runtime.factory,
+        email,
+        password,
+        address=request.client.host if request.client else "",
+        now=runtime.clock.now(),
+        throttle=throttle_of(runtime.settings),
+        session_hours=runtime.settings.session_hours,
+    )
+    if outcome.retry_after is not None:
+        return _throttled_page(request, _safe_next(next), outcome.retry_after)
+    if outcome.secret is None:
+        return _signin_page(request, _safe_next(next), 401, t.gettext("Wrong e-mail or password."))
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        secret,
+        outcome.secret,
         httponly=True,
         samesite="lax",
         secure=runtime.settings.cookie_secure,
@@ -252,6 +278,7 @@ def user_active(
     request: Request,
     user_id: int,
     session: SessionDep,
+    runtime: RuntimeDep,
     caller: Admin,
     active: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
@@ -261,5 +288,7 @@ def user_active(
     if user.id == caller.user_id:
         raise Forbidden("you cannot deactivate your own account")
     user.active = active == "1"
+    if not user.active:
+        auth.end_access(session, user.id, now=runtime.clock.now())
     session.flush()
     return render(request, "settings.html", **_settings_context(session, caller))

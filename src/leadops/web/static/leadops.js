@@ -1,4 +1,6 @@
-// leadops: HTMX settings and the report charts (ECharts, from this package's own static files).
+// leadops: HTMX settings, the report charts (ECharts, from this package's own static files) and
+// the pages' small behaviours. The Content-Security-Policy allows no inline script and no event
+// handler attribute: pages mark elements with data-* attributes and this file does the rest.
 document.addEventListener("DOMContentLoaded", () => {
   if (window.htmx) {
     // Show the server's message for refused changes (4xx) in place, instead of ignoring the answer.
@@ -10,8 +12,19 @@ document.addEventListener("DOMContentLoaded", () => {
     ];
   }
   drawCharts(document);
-  // A rule error's "line N" link puts the caret on that line of the editor.
+  // <select data-submit-on-change>: choosing an option submits its form (the team board's team).
+  document.body.addEventListener("change", (event) => {
+    const select = event.target.closest("select[data-submit-on-change]");
+    if (select && select.form) select.form.requestSubmit();
+  });
   document.body.addEventListener("click", (event) => {
+    // <a data-back>: back to the page before (the error page's "Go back"), else where it points.
+    if (event.target.closest("a[data-back]") && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+      return;
+    }
+    // A rule error's "line N" link puts the caret on that line of the editor.
     const link = event.target.closest(".line-link");
     if (!link) return;
     event.preventDefault();
@@ -29,6 +42,9 @@ function drawCharts(root) {
   if (!window.echarts) return;
   root.querySelectorAll("[data-chart]").forEach((el) => {
     const option = JSON.parse(document.getElementById(el.dataset.chart).textContent);
+    // Tooltips drawn inside the chart, not as HTML: ECharts' HTML tooltips carry style
+    // attributes, which the Content-Security-Policy (style-src 'self') refuses.
+    if (option.tooltip) option.tooltip.renderMode = "richText";
     const chart = echarts.init(el, null, { renderer: "svg" });
     chart.setOption(option);
     window.addEventListener("resize", () => chart.resize());
