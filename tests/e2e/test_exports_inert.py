@@ -25,6 +25,7 @@ from leadops.ingest.mappings import resolve_mapping
 from leadops.models import Campaign, CampaignMember, Lead, Opportunity, Task, User
 from leadops.reports import REPORTS
 from leadops.runtime import Runtime
+from tests.factories import force_state
 from tests.webapp import build_org, signed_in
 
 HOSTILE = ('=HYPERLINK("http://evil")', "@SUM(1)", "+1+1", "-2+3", "\t=1+1", "\r=1+1")
@@ -117,7 +118,7 @@ def hostile_history(client: TestClient, runtime: Runtime, session: Session) -> N
                 stage_changed_at=now - timedelta(days=2),
             )
         )
-        lead.owner_id = owner.id
+        force_state(session, lead, owner_id=owner.id)
     campaign = session.scalars(select(Campaign).order_by(Campaign.id)).first()
     assert campaign is not None
     for lead in leads[:3]:  # one campaign with members, the others below their type's mean
