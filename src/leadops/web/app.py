@@ -11,12 +11,15 @@ from sqlalchemy import text
 from leadops import __version__
 from leadops.runtime import Runtime
 from leadops.web import api, pages
+from leadops.web.background import Runner, ThreadRunner
 from leadops.web.errors import BodySizeLimit, install_error_handlers
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
+def create_app(runtime: Runtime | None = None, *, runner: Runner | None = None) -> FastAPI:
+    """The app over ``runtime``; ``runner`` does the work requests leave running (imports): a
+    thread per job unless a test gives one that runs them synchronously."""
     runtime = runtime or Runtime.create()
     app = FastAPI(
         title="leadops",
@@ -27,6 +30,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.runner = runner or ThreadRunner()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(runtime.settings.max_upload_mb * 1_000_000))
     app.include_router(api.router)

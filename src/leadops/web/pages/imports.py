@@ -7,8 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-import threading
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -16,14 +16,15 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.importer import rejects_of, run_import
-from leadops.ingest.mappings import KINDS, PRESETS, MappingError, resolve_mapping
+from leadops.ingest.mappings import KINDS, PRESETS, Mapping, MappingError, resolve_mapping
 from leadops.ingest.readers import FileFormatError
 from leadops.models import ImportJob
 from leadops.runtime import Runtime
-from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.deps import RunnerDep, RuntimeDep, SessionDep
 from leadops.web.render import render
 from leadops.web.security import Importer, require
 
@@ -61,14 +62,15 @@ async def _saved(upload: UploadFile | None, directory: Path) -> Path:
 async def import_upload(
     request: Request,
     runtime: RuntimeDep,
+    runner: RunnerDep,
     caller: Importer,
     kind: Annotated[str, Form()] = "leads",
     mapping: Annotated[str, Form()] = "",
     dry_run: Annotated[str, Form()] = "",
     file: UploadFile | None = None,
 ) -> Response:
-    """A dry run answers with its preview; an import starts in the background and shows its
-    progress."""
+    """A dry run answers with its preview; an import is handed to the app's runner (a thread of
+    its own on a real server) and answers with its progress page."""
     if kind not in KINDS:
         raise ValidationFailed(
             [FieldError("kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")]
@@ -81,8 +83,6 @@ async def import_upload(
     path = await _saved(file, directory)
     name = file.filename if file is not None else path.name
     if dry_run:
-        from starlette.concurrency import run_in_threadpool
-
         try:
             summary = await run_in_threadpool(
                 run_import,
@@ -103,23 +103,28 @@ async def import_upload(
         return render(request, "_import_preview.html", summary=summary, filename=name)
     ticket = f"web:{caller.email}:{uuid.uuid4().hex[:12]}"
 
-    def work() -> None:
-        try:
-            run_import(
-                kind, path, resolved, runtime.factory, runtime.settings, runtime.clock, actor=ticket
-            )
-        except Exception as exc:  # noqa: BLE001 - reported on the progress page through the job row
-            _record_failure(runtime, ticket, kind, name, exc)
-        finally:
-            path.unlink(missing_ok=True)
-            directory.rmdir()
-
-    threading.Thread(target=work, name=f"import-{ticket}", daemon=True).start()
+    job = partial(_import_job, runtime, ticket, kind, path, resolved, name)
+    runner.start(f"import-{ticket}", job)
     return RedirectResponse(
         f"/import/progress/{ticket}",
         status_code=303,
         headers={"HX-Redirect": f"/import/progress/{ticket}"},
     )
+
+
+def _import_job(
+    runtime: Runtime, ticket: str, kind: str, path: Path, mapping: Mapping, filename: str | None
+) -> None:
+    """The import a request started; its job row tells the progress page how it goes."""
+    try:
+        run_import(
+            kind, path, mapping, runtime.factory, runtime.settings, runtime.clock, actor=ticket
+        )
+    except Exception as exc:  # noqa: BLE001 - reported on the progress page through the job row
+        _record_failure(runtime, ticket, kind, filename, exc)
+    finally:
+        path.unlink(missing_ok=True)
+        path.parent.rmdir()
 
 
 def _record_failure(
