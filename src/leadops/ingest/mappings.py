@@ -307,21 +307,34 @@ def _check_kind(kind: str) -> None:
         raise MappingError(f"unknown import kind {kind!r}; kinds are {list(KINDS)}")
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a few lines of them can stand for a document too large
+    to hold."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise MappingError(
+                "anchors and aliases (&name, *name) are not allowed in a mapping file",
+                line=event.start_mark.line + 1,
+            )
+        return super().compose_node(parent, index)
+
+
 def _parse(text: str, source: str | None) -> tuple[Any, dict[str, int]]:
-    """The document and the line of each key (``columns``, ``columns.email``). Anchors and
-    aliases are refused: a few lines of them can stand for a document too large to hold."""
+    """The document and the line of each key (``columns``, ``columns.email``), in one pass."""
     try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
-                raise MappingError(
-                    "anchors and aliases (&name, *name) are not allowed in a mapping file",
-                    line=token.start_mark.line + 1,
-                    source=source,
-                )
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
+        loader = _NoAliasLoader(text)
+        try:
+            node = loader.get_single_node()
+            document = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise _not_yaml(exc, text, source) from None
+    except MappingError as exc:
+        exc.source = source
+        raise
     return document, _key_lines(node)
 
 

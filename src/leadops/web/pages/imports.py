@@ -92,7 +92,8 @@ async def _mapping(t: Translator, kind: str, choice: str, upload: UploadFile | N
         return preset(choice, kind) if chosen else default_mapping(kind)
     if chosen:
         raise _refused("mapping", t.gettext("choose a preset or upload a mapping file, not both"))
-    return _uploaded_mapping(t, kind, await upload.read(MAX_MAPPING_BYTES + 1), name)
+    data = await upload.read(MAX_MAPPING_BYTES + 1)
+    return await run_in_threadpool(_uploaded_mapping, t, kind, data, name)
 
 
 def _uploaded_mapping(t: Translator, kind: str, data: bytes, name: str) -> Mapping:
