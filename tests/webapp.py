@@ -1,9 +1,10 @@
-"""A small organisation with accounts that sign in, and a client signed in as one of them."""
+"""A small organisation with accounts that sign in, a client signed in as one of them, and the
+runners that do the app's background work (imports) while the test waits for nothing."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from leadops.auth import hash_password, start_session
 from leadops.models import Lead, Team, User
 from leadops.runtime import Runtime
 from leadops.web.app import create_app
+from leadops.web.background import Job, Runner
 from leadops.web.security import SESSION_COOKIE
 from tests.factories import give, make_lead
 
@@ -75,15 +77,42 @@ def build_org(session: Session, runtime: Runtime, *, leads: int = 3) -> Org:
     return Org(team.id, users, ids)
 
 
-def signed_in(runtime: Runtime, user_id: int) -> TestClient:
+class RunAtOnce:
+    """Does each job before the request that started it answers."""
+
+    def start(self, name: str, job: Job) -> None:
+        job()
+
+
+@dataclass
+class Pending:
+    """Keeps each job until the test runs it: the page between start and finish can be seen."""
+
+    jobs: list[tuple[str, Job]] = field(default_factory=list)
+
+    def start(self, name: str, job: Job) -> None:
+        self.jobs.append((name, job))
+
+    def run(self) -> int:
+        """Runs the jobs waiting, in order; how many there were."""
+        done = 0
+        while self.jobs:
+            _name, job = self.jobs.pop(0)
+            job()
+            done += 1
+        return done
+
+
+def signed_in(runtime: Runtime, user_id: int, *, runner: Runner | None = None) -> TestClient:
     """A client with a fresh session of this user; its CSRF token is sent as a header on every
-    request."""
+    request. Background work is done by ``runner``, by default before each request answers."""
     with runtime.factory() as session, session.begin():
         secret, row = start_session(
             session, session.get_one(User, user_id), now=runtime.clock.now(), hours=8
         )
         csrf = row.csrf_token
-    client = TestClient(create_app(runtime), headers={"X-CSRF-Token": csrf}, follow_redirects=False)
+    app = create_app(runtime, runner=runner or RunAtOnce())
+    client = TestClient(app, headers={"X-CSRF-Token": csrf}, follow_redirects=False)
     client.cookies.set(SESSION_COOKIE, secret)
     return client
 

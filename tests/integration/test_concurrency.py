@@ -51,6 +51,8 @@ def _run_two(target_batches: list[list[list[dict[str, str]]]], url: str) -> None
     for process in workers:
         process.start()
     for process in workers:
+        # Two real processes are the point here. join() returns when each ends; the bound only
+        # keeps a deadlock from hanging the run (it fails as exit code None), it decides nothing.
         process.join(timeout=300)
     assert [p.exitcode for p in workers] == [0, 0]
 
@@ -166,6 +168,8 @@ def test_two_workers_sweeping_at_once_never_act_twice(db_url: str, runtime: Runt
     for process in workers:
         process.start()
     for process in workers:
+        # Two real processes are the point here. join() returns when each ends; the bound only
+        # keeps a deadlock from hanging the run (it fails as exit code None), it decides nothing.
         process.join(timeout=300)
     assert [p.exitcode for p in workers] == [0, 0]
     with runtime.factory() as session:

@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from leadops.ingest.mappings import MappingError, load_mapping_file, resolve_mapping
+from leadops.ingest.mappings import (
+    MappingError,
+    load_mapping_file,
+    mapping_from_text,
+    resolve_mapping,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,3 +111,46 @@ def test_shipped_example_mappings_load() -> None:
         ("maven-pipeline.yaml", "deals"),
     ]:
         assert load_mapping_file(ROOT / "docs/examples" / name, kind).kind == kind
+
+
+def test_a_mapping_given_as_text_names_each_mistakes_key_and_line() -> None:
+    text = "kind: leads\nsource_system: expo\ncolumns:\n  email: Mail\n  emali: Mail2\n"
+    with pytest.raises(MappingError) as raised:
+        mapping_from_text(text, "leads", source="expo.yaml")
+    assert (raised.value.key, raised.value.line) == ("columns.emali", 5)
+    assert str(raised.value).startswith("expo.yaml: columns.emali: not a field of leads")
+    assert str(raised.value).endswith(", line 5")
+    mapping = mapping_from_text(text.replace("emali", "company"), "leads", source="expo.yaml")
+    assert (mapping.name, mapping.source_system) == ("expo.yaml", "expo")
+    assert mapping.columns == {"email": ["Mail"], "company": ["Mail2"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "said"),
+    [
+        ("columns:\n  email: [Mail\nsecret: hunter2\n", 3, "not valid YAML"),
+        ("a: &a [x, x]\nb: &b [*a, *a]\ncolumns: *b\n", 1, "anchors and aliases"),
+        ("columns:\n  email: Mail\ncreate_users: yes please\n", 3, "expected true or false"),
+        ("kind: leads\nconstants: [owner]\n", 2, "expected a YAML object"),
+        ("custom: {a: 1}\nvalues:\n  stage: won\n", 3, "expected a field of leads with a table"),
+        ("kind: leads\ndate_order: ydm\n", 2, "expected ymd, mdy or dmy"),
+        ("kind: leads\nx\x00: 1\n", 2, "not valid YAML"),
+    ],
+)
+def test_a_mapping_given_as_text_quotes_nothing_of_it(text: str, line: int, said: str) -> None:
+    with pytest.raises(MappingError, match=said) as raised:
+        mapping_from_text(text, "leads")
+    assert raised.value.line == line
+    assert "hunter2" not in str(raised.value)
+    assert "[Mail" not in str(raised.value)
+
+
+def test_only_the_command_line_opens_a_mapping_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("columns:\n  email: Mail\n", encoding="utf-8")
+    assert resolve_mapping(str(path), "leads").columns == {"email": ["Mail"]}
+    with pytest.raises(MappingError, match="a mapping file is a YAML object"):
+        mapping_from_text(str(path), "leads")  # the text of a path is only text: nothing is opened
+    openers = {"resolve_mapping", "load_mapping_file", "Path.read_text", "open("}
+    source = (ROOT / "src/leadops/web/pages/imports.py").read_text(encoding="utf-8")
+    assert [name for name in openers if name in source] == []

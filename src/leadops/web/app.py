@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from leadops import __version__
 from leadops.runtime import Runtime
 from leadops.web import api, pages
+from leadops.web.background import Runner, ThreadRunner
 from leadops.web.errors import BodySizeLimit, install_error_handlers
 from leadops.web.render import templates
 
@@ -83,7 +84,9 @@ class LeadopsApp(FastAPI):
         return SecurityHeaders(super().build_middleware_stack())
 
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
+def create_app(runtime: Runtime | None = None, *, runner: Runner | None = None) -> FastAPI:
+    """The app over ``runtime``; ``runner`` does the work requests leave running (imports): a
+    thread per job unless a test gives one that runs them synchronously."""
     runtime = runtime or Runtime.create()
     app = LeadopsApp(
         title="leadops",
@@ -94,6 +97,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.runner = runner or ThreadRunner()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(runtime.settings.max_upload_mb * 1_000_000))
     app.include_router(api.router)

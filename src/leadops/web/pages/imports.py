@@ -1,5 +1,9 @@
-"""The import page: upload a CSV or XLSX with a preset or the default mapping, preview it with a dry
-run, import it with progress, and download the rejected rows (row number, field, error, raw values).
+"""The import page: upload a CSV or XLSX with a preset, the default or an uploaded mapping, preview
+it with a dry run, import it with progress, and download the rejected rows (row number, field,
+error, raw values).
+
+The page never opens a path it is given: the mapping is a preset's name or the bytes of an uploaded
+YAML document, and the data file is saved under a name of the server's own.
 """
 
 from __future__ import annotations
@@ -7,8 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-import threading
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -16,20 +20,35 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from leadops.cells import csv_row
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.importer import rejects_of, run_import
-from leadops.ingest.mappings import KINDS, PRESETS, MappingError, resolve_mapping
+from leadops.ingest.mappings import (
+    KINDS,
+    PRESETS,
+    Mapping,
+    MappingError,
+    default_mapping,
+    mapping_from_text,
+    preset,
+    presets_for,
+)
 from leadops.ingest.readers import FileFormatError
 from leadops.models import ImportJob
 from leadops.runtime import Runtime
-from leadops.web.deps import RuntimeDep, SessionDep
-from leadops.web.render import render
+from leadops.web.deps import RunnerDep, RuntimeDep, SessionDep
+from leadops.web.i18n import Translator
+from leadops.web.render import render, translator
 from leadops.web.security import Importer, require
 
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
+DEFAULT = "default"
+#: An uploaded mapping is a few lines of YAML; anything larger is refused before it is parsed.
+MAX_MAPPING_BYTES = 100_000
+MAX_NAME = 255
 
 
 def _jobs(session: Session) -> list[ImportJob]:
@@ -42,48 +61,108 @@ def _jobs(session: Session) -> list[ImportJob]:
 
 @router.get("/import", response_class=HTMLResponse)
 def import_page(request: Request, session: SessionDep, caller: Importer) -> HTMLResponse:
-    return render(request, "import.html", kinds=KINDS, presets=PRESETS, jobs=_jobs(session))
+    return render(
+        request, "import.html", kinds=KINDS, mappings=(DEFAULT, *PRESETS), jobs=_jobs(session)
+    )
 
 
-async def _saved(upload: UploadFile | None, directory: Path) -> Path:
+def _refused(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed([FieldError(field, message)])
+
+
+def _name_of(upload: UploadFile | None) -> str | None:
+    """The name the browser gave an uploaded file (a label only: nothing is opened by it)."""
     if upload is None or not upload.filename:
-        raise ValidationFailed([FieldError("file", "choose a CSV or XLSX file")])
-    suffix = Path(upload.filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ValidationFailed(
-            [FieldError("file", f"{upload.filename}: expected {', '.join(SUFFIXES)}")]
+        return None
+    return upload.filename[-MAX_NAME:]
+
+
+async def _mapping(t: Translator, kind: str, choice: str, upload: UploadFile | None) -> Mapping:
+    """The preset chosen, the default, or the uploaded mapping document: never a server path."""
+    choices = (DEFAULT, *presets_for(kind))
+    if choice not in ("", *choices):
+        message = t.gettext(
+            "choose one of %(choices)s for %(kind)s, or upload a mapping file",
+            choices=", ".join(choices),
+            kind=t.gettext(kind),
         )
-    path = directory / f"{uuid.uuid4().hex}{suffix}"
+        raise _refused("mapping", message)
+    chosen = choice not in ("", DEFAULT)
+    name = _name_of(upload)
+    if upload is None or name is None:
+        return preset(choice, kind) if chosen else default_mapping(kind)
+    if chosen:
+        raise _refused("mapping", t.gettext("choose a preset or upload a mapping file, not both"))
+    data = await upload.read(MAX_MAPPING_BYTES + 1)
+    return await run_in_threadpool(_uploaded_mapping, t, kind, data, name)
+
+
+def _uploaded_mapping(t: Translator, kind: str, data: bytes, name: str) -> Mapping:
+    """A mapping document parsed from the bytes uploaded; its mistakes named by line."""
+    if len(data) > MAX_MAPPING_BYTES:
+        message = t.gettext(
+            "%(name)s is larger than %(limit)s kB: a mapping file is a few lines of YAML",
+            name=name,
+            limit=t.number(MAX_MAPPING_BYTES // 1000),
+        )
+        raise _refused("mapping_file", message)
+    try:
+        return mapping_from_text(data.decode("utf-8-sig"), kind, source=name)
+    except UnicodeDecodeError:
+        raise _refused("mapping_file", t.gettext("%(name)s is not UTF-8 text", name=name)) from None
+    except MappingError as exc:
+        line = t.gettext("line %(n)s", n=exc.line) if exc.line else None
+        message = ": ".join(part for part in (line, exc.key, exc.message) if part)
+        raise _refused("mapping_file", message) from None
+
+
+def _checked(t: Translator, upload: UploadFile | None) -> tuple[UploadFile, str, str]:
+    """The data file, its name and its suffix, when it is one the importer reads."""
+    name = _name_of(upload)
+    if upload is None or name is None:
+        raise _refused("file", t.gettext("choose a CSV or XLSX file"))
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        message = t.gettext(
+            "%(name)s: expected %(suffixes)s", name=name, suffixes=", ".join(SUFFIXES)
+        )
+        raise _refused("file", message)
+    return upload, name, suffix
+
+
+async def _saved(upload: UploadFile, suffix: str) -> Path:
+    """The upload in a new directory of its own, under a name the server chose."""
+    path = Path(tempfile.mkdtemp(prefix="leadops-upload-")) / f"{uuid.uuid4().hex}{suffix}"
     path.write_bytes(await upload.read())
     return path
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.parent.rmdir()
 
 
 @router.post("/import", response_model=None)
 async def import_upload(
     request: Request,
     runtime: RuntimeDep,
+    runner: RunnerDep,
     caller: Importer,
     kind: Annotated[str, Form()] = "leads",
     mapping: Annotated[str, Form()] = "",
     dry_run: Annotated[str, Form()] = "",
     file: UploadFile | None = None,
+    mapping_file: UploadFile | None = None,
 ) -> Response:
-    """A dry run answers with its preview; an import starts in the background and shows its
-    progress."""
+    """A dry run answers with its preview; an import is handed to the app's runner (a thread of
+    its own on a real server) and answers with its progress page."""
+    t = translator(request)
     if kind not in KINDS:
-        raise ValidationFailed(
-            [FieldError("kind", f"expected one of {', '.join(KINDS)}, got {kind!r}")]
-        )
-    try:
-        resolved = resolve_mapping(mapping or None, kind)
-    except MappingError as exc:
-        raise ValidationFailed([FieldError("mapping", str(exc))]) from None
-    directory = Path(tempfile.mkdtemp(prefix="leadops-upload-"))
-    path = await _saved(file, directory)
-    name = file.filename if file is not None else path.name
+        raise _refused("kind", t.gettext("expected one of %(choices)s", choices=", ".join(KINDS)))
+    resolved = await _mapping(t, kind, mapping, mapping_file)
+    upload, name, suffix = _checked(t, file)
+    path = await _saved(upload, suffix)
     if dry_run:
-        from starlette.concurrency import run_in_threadpool
-
         try:
             summary = await run_in_threadpool(
                 run_import,
@@ -97,30 +176,32 @@ async def import_upload(
                 actor=f"web:{caller.email}",
             )
         except FileFormatError as exc:
-            raise ValidationFailed([FieldError("file", f"{name}: {exc}")]) from None
+            raise _refused("file", f"{name}: {exc}") from None
         finally:
-            path.unlink(missing_ok=True)
-            directory.rmdir()
+            _remove(path)
         return render(request, "_import_preview.html", summary=summary, filename=name)
     ticket = f"web:{caller.email}:{uuid.uuid4().hex[:12]}"
-
-    def work() -> None:
-        try:
-            run_import(
-                kind, path, resolved, runtime.factory, runtime.settings, runtime.clock, actor=ticket
-            )
-        except Exception as exc:  # noqa: BLE001 - reported on the progress page through the job row
-            _record_failure(runtime, ticket, kind, name, exc)
-        finally:
-            path.unlink(missing_ok=True)
-            directory.rmdir()
-
-    threading.Thread(target=work, name=f"import-{ticket}", daemon=True).start()
+    job = partial(_import_job, runtime, ticket, kind, path, resolved, name)
+    runner.start(f"import-{ticket}", job)
     return RedirectResponse(
         f"/import/progress/{ticket}",
         status_code=303,
         headers={"HX-Redirect": f"/import/progress/{ticket}"},
     )
+
+
+def _import_job(
+    runtime: Runtime, ticket: str, kind: str, path: Path, mapping: Mapping, filename: str
+) -> None:
+    """The import a request started; its job row tells the progress page how it goes."""
+    try:
+        run_import(
+            kind, path, mapping, runtime.factory, runtime.settings, runtime.clock, actor=ticket
+        )
+    except Exception as exc:  # noqa: BLE001 - reported on the progress page through the job row
+        _record_failure(runtime, ticket, kind, filename, exc)
+    finally:
+        _remove(path)
 
 
 def _record_failure(
