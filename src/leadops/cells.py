@@ -17,6 +17,7 @@ numbers, dates, booleans and None are written as the values they are, so ``-5`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 #: What a spreadsheet may take as the start of a formula.
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: Control characters XML (and so XLSX) cannot hold; shown as U+FFFD in a spreadsheet cell.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def is_formula_like(value: object) -> bool:
@@ -45,10 +48,11 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 def write_xlsx_row(sheet: Worksheet, row: int, values: Iterable[Any]) -> None:
     """Write ``values`` into ``row`` (1-based) of ``sheet``, from its first column: text as string
     cells (openpyxl would make a formula of a text starting with ``=``), formula-like text also
-    quote-prefixed; numbers, dates, booleans and None keep their types."""
+    quote-prefixed, control characters XML cannot hold shown as U+FFFD (the database keeps the
+    text as it came); numbers, dates, booleans and None keep their types."""
     for column, value in enumerate(values, start=1):
         cell = sheet.cell(row=row, column=column)
-        cell.value = value
+        cell.value = NOT_IN_XML.sub("\ufffd", value) if isinstance(value, str) else value
         if isinstance(value, str):
             cell.data_type = "s"
             if is_formula_like(value):

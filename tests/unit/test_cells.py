@@ -68,3 +68,12 @@ def test_xlsx_text_is_a_string_cell_and_numbers_and_dates_keep_their_types() -> 
     assert values == [-5, -2.5, 7, True, None, datetime(2026, 11, 23, 9, 0)]
     assert isinstance(values[0], int)
     assert isinstance(values[1], float)
+
+
+def test_xlsx_text_with_control_characters_is_written_with_a_replacement() -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    write_xlsx_row(sheet, 1, ["株式会社\x01光和", "=\x0bSUM(1)", "tab\tand\nline"])
+    assert [c.value for c in sheet[1]] == ["株式会社\ufffd光和", "=\ufffdSUM(1)", "tab\tand\nline"]
+    assert [c.data_type for c in sheet[1]] == ["s", "s", "s"]
