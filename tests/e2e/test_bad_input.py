@@ -358,3 +358,18 @@ def test_a_bad_organisation_document_is_refused_naming_the_field(
     response = client.put("/api/v1/org", json=document)
     assert response.status_code == 422
     assert path in paths_of(response)
+
+
+def test_pages_name_a_number_beyond_64_bits_a_nul_and_a_long_view_name(client: TestClient) -> None:
+    for path, field in [
+        (f"/leads/{BEYOND_64_BITS}", "lead_id"),
+        (f"/leads?min_score={BEYOND_64_BITS}", "min_score"),
+        ("/leads?q=%00", "q"),
+        (f"/board?team={BEYOND_64_BITS}", "team"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 422, path
+        assert f"<code>{field}</code>" in response.text, path
+    view = client.post("/leads/views", data={"name": "v" * 201, "query": ""})
+    assert view.status_code == 422
+    assert "<code>name</code>" in view.text
