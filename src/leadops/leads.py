@@ -11,18 +11,21 @@ from sqlalchemy.orm import Session, aliased
 
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.models import Account, Activity, Lead, LeadEvent, Task, Team, User
-from leadops.normalize import normalize_email
+from leadops.normalize import MAX_INT64, normalize_email, text_problem
 
 
 def _by_ref(session: Session, model: Any, ref: str, external: Any) -> Any:
-    """A row by normalized e-mail, numeric id, or else by its external key."""
+    """A row by normalized e-mail, numeric id, or else by its external key (a number beyond 64 bits
+    is no id)."""
     found = None
+    if text_problem(ref) is not None:  # a NUL or a lone surrogate: nothing stored holds one
+        return None
     if "@" in ref:
         try:
             found = session.scalar(select(model).where(model.email == normalize_email(ref)))
         except ValueError:
             found = None
-    elif ref.isdigit():
+    elif ref.isascii() and ref.isdigit() and len(ref) <= 19 and int(ref) <= MAX_INT64:
         found = session.get(model, int(ref))
     if found is None:
         found = session.scalar(select(model).where(external == ref).order_by(model.id).limit(1))

@@ -104,6 +104,88 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+#: The largest whole number a 64-bit column holds (ids, offsets, counts).
+MAX_INT64 = 2**63 - 1
+#: Years a date may fall in, unless a caller says otherwise: older or later ones are typing
+#: mistakes (0001-01-01, 9999-12-31), and times near the ends of the calendar cannot be moved
+#: between time zones.
+YEARS = (1900, 2100)
+
+_UNSTORABLE_RE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def text_problem(text: str, max_length: int | None = None) -> str | None:
+    """Why ``text`` cannot be kept as it is (a NUL, a lone surrogate, too long), or None.
+
+    Neither a NUL nor a lone surrogate is a character anyone types: PostgreSQL refuses the first,
+    and neither database can encode the second.
+    """
+    found = _UNSTORABLE_RE.search(text)
+    if found is not None:
+        char = found.group()
+        if char == "\x00":
+            return f"contains a NUL character (U+0000) at position {found.start() + 1}"
+        return (
+            f"contains a lone surrogate (U+{ord(char):04X}) at position {found.start() + 1}, "
+            "which is not a character"
+        )
+    if max_length is not None and len(text) > max_length:
+        return f"is {len(text)} characters long; the most is {max_length}"
+    return None
+
+
+def check_text(text: str, max_length: int | None = None) -> str:
+    """``text`` unchanged, or ValueError saying why it cannot be kept (see :func:`text_problem`)."""
+    problem = text_problem(text, max_length)
+    if problem is not None:
+        raise ValueError(problem)
+    return text
+
+
+def storable(value: object) -> object:
+    """For validators: text as :func:`check_text` lets it through, anything else unchanged."""
+    return check_text(value) if isinstance(value, str) else value
+
+
+def json_problem(value: object, path: str = "") -> tuple[str, str] | None:
+    """The first key or string inside a JSON value that cannot be kept: (its path under ``path``,
+    why), or None. Paths read like ``custom.topics[2]``."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return None if problem is None else (path, problem)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key)
+            where = f"{path}.{scrub_text(name)}" if path else scrub_text(name)
+            problem = text_problem(name)
+            found = (where, f"its key {problem}") if problem else json_problem(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = json_problem(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with every NUL and lone surrogate replaced by U+FFFD."""
+    return _UNSTORABLE_RE.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
+def scrubbed(value: object) -> object:
+    """A JSON value with every NUL and lone surrogate replaced by U+FFFD, in keys and strings: what
+    was refused can still be kept (a rejected row) and shown (an error message)."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        return {scrub_text(str(k)): scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrubbed(item) for item in value]
+    return value
+
+
 def clean_text(value: object) -> str | None:
     """Trim a cell; empty becomes None. The text itself is kept as the user wrote it."""
     if value is None:
@@ -114,6 +196,9 @@ def clean_text(value: object) -> str | None:
 
 def normalize_email(value: str) -> str:
     """NFKC, trimmed, lower-cased. Raises ValueError if it is not an address."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(f"not an e-mail address: it {problem}")
     email = nfkc(value).strip().lower()
     if email.startswith("mailto:"):
         email = email.removeprefix("mailto:")
@@ -232,16 +317,17 @@ def _parse_naive(text: str, date_order: str) -> datetime | None:
     return None
 
 
-def parse_datetime(value: object, *, tz: tzinfo, date_order: str = "mdy") -> datetime:
+def parse_datetime(
+    value: object, *, tz: tzinfo, date_order: str = "mdy", years: tuple[int, int] = YEARS
+) -> datetime:
     """Read a date or time as people and exports write it; naive times are in ``tz``. UTC out.
 
-    Raises ValueError naming what was expected.
+    Raises ValueError naming what was expected, or the value and the ``years`` it must fall in.
     """
     if isinstance(value, datetime):
-        result = value if value.tzinfo else value.replace(tzinfo=tz)
-        return result.astimezone(UTC)
+        return in_utc(value, tz, value, years)
     if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=tz).astimezone(UTC)
+        return in_utc(datetime.combine(value, time()), tz, value, years)
     if value is None:
         raise ValueError("no date given")
     text = nfkc(str(value)).strip()
@@ -253,15 +339,23 @@ def parse_datetime(value: object, *, tz: tzinfo, date_order: str = "mdy") -> dat
     except ValueError:
         parsed = None
     if parsed is not None and "-" in text[:10]:
-        result = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
-        return result.astimezone(UTC)
+        return in_utc(parsed, tz, value, years)
     try:
         naive = _parse_naive(text, date_order)
     except ValueError as exc:
         raise ValueError(f"not a valid date: {value!r} ({exc}); {DATE_HINT}") from None
     if naive is None:
         raise ValueError(f"not a date: {value!r}; {DATE_HINT}")
-    return naive.replace(tzinfo=tz).astimezone(UTC)
+    return in_utc(naive, tz, value, years)
+
+
+def in_utc(at: datetime, tz: tzinfo, given: object, years: tuple[int, int] = YEARS) -> datetime:
+    """``at`` (naive: in ``tz``) in UTC, once its year is known to fall within ``years``;
+    ValueError naming ``given`` (what the user wrote) and the range otherwise."""
+    first, last = years
+    if not first <= at.year <= last:
+        raise ValueError(f"{given!r} is out of range: dates must fall in the years {first}-{last}")
+    return (at if at.tzinfo else at.replace(tzinfo=tz)).astimezone(UTC)
 
 
 def check_not_future(at: datetime, now: datetime, tolerance: timedelta) -> None:
@@ -273,19 +367,35 @@ def check_not_future(at: datetime, now: datetime, tolerance: timedelta) -> None:
         )
 
 
-def parse_int(value: object) -> int | None:
-    """'1,200', '１２００', '1200.0' and 1200 are all 1200; blank is None."""
+def parse_int(value: object, *, most: int = MAX_INT64) -> int | None:
+    """'1,200', '１２００', '1200.0' and 1200 are all 1200; blank is None.
+
+    Raises ValueError when it is not a whole number, or when it is beyond ``most`` either way
+    (by default what a 64-bit column holds).
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         raise ValueError(f"not a whole number: {value!r}")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
+        number = value
+    elif isinstance(value, float):
         if not value.is_integer():
             raise ValueError(f"not a whole number: {value!r}")
-        return int(value)
+        number = int(value)
+    else:
+        number = _whole_number(value, most)
+    if abs(number) > most:
+        raise _out_of_range(value, most)
+    return number
+
+
+def _whole_number(value: object, most: int) -> int:
     text = nfkc(str(value)).strip().replace(",", "").replace("名", "").replace("人", "")
+    if re.fullmatch(r"[+-]?\d+", text, flags=re.ASCII):
+        if len(text.lstrip("+-0")) > len(str(most)):
+            raise _out_of_range(value, most)
+        return int(text)
     try:
         number = float(text)
     except ValueError:
@@ -293,6 +403,15 @@ def parse_int(value: object) -> int | None:
     if not number.is_integer():
         raise ValueError(f"not a whole number: {value!r}")
     return int(number)
+
+
+def _out_of_range(value: object, most: int) -> ValueError:
+    if isinstance(value, int) and value.bit_length() > 4000:
+        shown = "a number this long"  # str() refuses ints this large
+    else:
+        text = str(value)
+        shown = text if len(text) <= 40 else f"{text[:40]}…"
+    return ValueError(f"{shown} is out of range: the most is {most:,}")
 
 
 def parse_float(value: object) -> float | None:

@@ -19,6 +19,33 @@ def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/api/docs").status_code == 200
 
 
+def test_every_route_documents_its_answers_and_the_error_body(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            answers = operation["responses"]
+            assert "$ref" in str(answers["200"]) or path == "/healthz", where
+            if path.startswith("/api/"):
+                assert {"401", "403"} <= set(answers), where
+            for status in set(answers) & {"400", "401", "403", "404", "409", "413"}:
+                assert answers[status]["content"]["application/json"]["schema"] == error, where
+            if "422" in answers:  # a batch's own answer, or the error body
+                assert "#/components/schemas/ErrorOut" in str(answers["422"]), where
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    batch = spec["paths"]["/api/v1/activities"]["post"]["responses"]
+    assert {"200", "207", "413", "422"} <= set(batch)
+    report = spec["paths"]["/api/v1/reports/{name}"]["get"]["responses"]["200"]["content"]
+    assert set(report) == {
+        "application/json",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    touch = spec["paths"]["/api/v1/leads/{ref}/touches"]["post"]["responses"]
+    assert {"200", "201", "409"} <= set(touch)
+
+
 def test_upsert_a_lead_by_normalized_email(client: TestClient) -> None:
     created = client.put(
         "/api/v1/leads",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,11 +11,15 @@ from hypothesis import strategies as st
 from leadops.ingest.accounts import company_domain
 from leadops.normalize import (
     check_not_future,
+    check_text,
     is_free_mail,
+    json_problem,
     normalize_company,
     normalize_email,
     parse_datetime,
     parse_int,
+    scrubbed,
+    text_problem,
 )
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -147,3 +152,74 @@ def test_employee_counts_are_read_like_people_write_them(raw: object, expected: 
 def test_a_fraction_is_not_a_head_count() -> None:
     with pytest.raises(ValueError, match="whole number"):
         parse_int("12.5")
+
+
+@pytest.mark.parametrize("raw", [str(2**63), 2**63, float(2**64), "9" * 30, "9" * 5000])
+def test_a_whole_number_beyond_64_bits_is_out_of_range(raw: object) -> None:
+    with pytest.raises(ValueError, match="is out of range: the most is 9,223,372,036,854,775,807"):
+        parse_int(raw)
+    assert parse_int(str(2**63 - 1)) == 2**63 - 1
+
+
+def test_the_most_a_number_may_be_is_the_callers_to_say() -> None:
+    assert parse_int("10,000,000名", most=10_000_000) == 10_000_000
+    with pytest.raises(ValueError, match="^10000001 is out of range: the most is 10,000,000$"):
+        parse_int("10000001", most=10_000_000)
+
+
+@pytest.mark.parametrize(
+    "raw", ["0001-01-01", "9999-12-31", "1899-12-31", "2101-01-01T00:00:00+09:00", "2101/1/1"]
+)
+def test_a_date_outside_1900_2100_is_refused_naming_it_and_the_range(raw: str) -> None:
+    message = f"{raw!r} is out of range: dates must fall in the years 1900-2100"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        parse_datetime(raw, tz=JST)
+    assert parse_datetime("1900-01-01", tz=JST).year == 1899  # 00:00 in Tokyo is 15:00 UTC before
+    assert parse_datetime("2100-12-31", tz=JST).year == 2100
+
+
+def test_the_years_a_date_may_fall_in_are_the_callers_to_say() -> None:
+    assert parse_datetime("1850-06-01", tz=JST, years=(1800, 2200)).year == 1850
+    with pytest.raises(ValueError, match="years 2000-2030"):
+        parse_datetime(datetime(1999, 12, 31), tz=JST, years=(2000, 2030))
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("山田\x00", "contains a NUL character (U+0000) at position 3"),
+        (
+            "山\ud800田",
+            "contains a lone surrogate (U+D800) at position 2, which is not a character",
+        ),
+        ("x" * 5, "is 5 characters long; the most is 4"),
+    ],
+)
+def test_text_that_cannot_be_stored_says_why(text: str, problem: str) -> None:
+    assert text_problem(text, 4) == problem
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        check_text(text, 4)
+
+
+def test_text_anyone_types_can_be_stored() -> None:
+    for text in ["株式会社サンプル", "Ｔａｒｏ", "😀 emoji", "tab\tand\nnewline", ""]:
+        assert text_problem(text, 20) is None
+
+
+def test_a_json_value_names_where_it_cannot_be_stored() -> None:
+    assert json_problem({"a": [1, {"b": "ok"}, "x\x00"]}, "custom") == (
+        "custom.a[2]",
+        "contains a NUL character (U+0000) at position 2",
+    )
+    assert json_problem({"\udc80": 1}, "custom") == (
+        "custom.\ufffd",
+        "its key contains a lone surrogate (U+DC80) at position 1, which is not a character",
+    )
+    assert json_problem({"a": [1, "two", {"three": None}]}) is None
+
+
+def test_what_was_refused_is_kept_with_a_replacement_character() -> None:
+    assert scrubbed({"k\ud800": ["\x00", 1, None], "ok": "株式会社"}) == {
+        "k\ufffd": ["\ufffd", 1, None],
+        "ok": "株式会社",
+    }

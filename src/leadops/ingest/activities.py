@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -22,8 +22,15 @@ from leadops.ingest.bulk import insert_activity_rows
 from leadops.ingest.context import IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter
 from leadops.lifecycle.door import Actor
-from leadops.models import ActivityType, Campaign, Lead
-from leadops.normalize import check_not_future, normalize_email
+from leadops.models import Activity, ActivityType, Campaign, Lead, column_length
+from leadops.normalize import (
+    check_not_future,
+    in_utc,
+    json_problem,
+    normalize_email,
+    scrub_text,
+    text_problem,
+)
 from leadops.pipeline import process
 from leadops.scoring.engine import ScoredActivity
 
@@ -125,7 +132,7 @@ def _parse_time(value: Any, ctx: IngestContext) -> datetime:
             at = datetime.fromisoformat(value)
         except ValueError:
             return ctx.parse_time(value)
-        at = (at if at.tzinfo else at.replace(tzinfo=ctx.tz)).astimezone(UTC)
+        at = in_utc(at, ctx.tz, value)
         check_not_future(at, ctx.now, ctx.future_tolerance)
         return at
     return ctx.parse_time(value)
@@ -147,22 +154,23 @@ def validate_activity(
     unknown = [k for k in item if k not in ITEM_FIELDS]
     for key in unknown:
         errors.append(
-            FieldError(f"{where}.{key}", f"unknown field; fields are {sorted(ITEM_FIELDS)}")
+            FieldError(
+                f"{where}.{scrub_text(str(key))}",
+                f"unknown field; fields are {sorted(ITEM_FIELDS)}",
+            )
         )
-    email = None
-    raw_email = item.get("email")
-    if raw_email not in (None, ""):
-        if not isinstance(raw_email, str):
-            errors.append(FieldError(f"{where}.email", "expected a string"))
-        else:
-            try:
-                email = normalize_email(raw_email)
-            except ValueError as exc:
-                errors.append(FieldError(f"{where}.email", str(exc)))
-    lead_key = None
-    if item.get("lead_external_id") not in (None, ""):
-        lead_key = (str(item.get("lead_source") or "import"), str(item["lead_external_id"]))
-    if email is None and lead_key is None and not any(e.path == f"{where}.email" for e in errors):
+    text = _TextReader(item, where, errors)
+    email = text.read("email", TEXT_LENGTHS["email"], what="an e-mail address")
+    if email is not None:
+        try:
+            email = normalize_email(email)
+        except ValueError as exc:
+            errors.append(FieldError(f"{where}.email", str(exc)))
+            email = None
+    lead_id = text.read("lead_external_id", TEXT_LENGTHS["lead_external_id"], ids=True)
+    lead_source = text.read("lead_source", TEXT_LENGTHS["lead_source"])
+    lead_key = (lead_source or "import", lead_id) if lead_id is not None else None
+    if email is None and lead_key is None and not text.failed("email", "lead_external_id"):
         errors.append(
             FieldError(f"{where}.email", "missing: give the lead's email (or lead_external_id)")
         )
@@ -188,28 +196,17 @@ def validate_activity(
         properties = {}
     elif not isinstance(properties, dict):
         errors.append(FieldError(f"{where}.properties", "expected an object"))
-    source = item.get("source") or default_source
-    if not isinstance(source, str) or len(source) > 50:
-        errors.append(FieldError(f"{where}.source", "expected a name of at most 50 characters"))
-    external_id = item.get("external_id")
-    if external_id is not None and (
-        not isinstance(external_id, str | int) or len(str(external_id)) > 200
-    ):
-        errors.append(
-            FieldError(f"{where}.external_id", "expected a string of at most 200 characters")
-        )
-    campaign = item.get("campaign")
-    if campaign is not None and not isinstance(campaign, str):
-        errors.append(FieldError(f"{where}.campaign", "expected a campaign name"))
+    elif (found := json_problem(properties, f"{where}.properties")) is not None:
+        errors.append(FieldError(*found))
+    source = text.read("source", TEXT_LENGTHS["source"]) or default_source
+    external_id = text.read("external_id", TEXT_LENGTHS["external_id"], ids=True)
+    campaign = text.read("campaign", TEXT_LENGTHS["campaign"], what="a campaign name")
+    channel = text.read("channel", TEXT_LENGTHS["channel"], what="a channel name")
     if errors:
         return None, errors
     assert occurred_at is not None
     assert isinstance(type_, str)
-    ext = (
-        str(external_id)
-        if external_id not in (None, "")
-        else content_id(email, lead_key, type_, occurred_at, properties)
-    )
+    ext = external_id or content_id(email, lead_key, type_, occurred_at, properties)
     return (
         ActivityIn(
             index,
@@ -218,12 +215,65 @@ def validate_activity(
             type_,
             occurred_at,
             properties,
-            str(source),
+            source,
             ext,
-            campaign or None,
-            item.get("channel") or None,
+            campaign,
+            channel,
         ),
         [],
+    )
+
+
+#: The longest text each field may hold: the sizes of the columns it is stored in.
+TEXT_LENGTHS = {
+    "email": column_length(Lead.email),
+    "lead_external_id": column_length(Lead.crm_id),
+    "lead_source": column_length(Lead.crm_source),
+    "type": column_length(Activity.type),
+    "source": column_length(Activity.source_system),
+    "external_id": column_length(Activity.external_id),
+    "campaign": column_length(Campaign.name),
+    "channel": column_length(Activity.channel),
+}
+
+
+class _TextReader:
+    """Reads the optional text fields of one item: blank is None; a value that is not a string
+    (or, for ids, a whole number), holds what cannot be stored or is too long is None with a
+    FieldError naming the field."""
+
+    def __init__(self, item: Mapping[str, Any], where: str, errors: list[FieldError]) -> None:
+        self.item = item
+        self.where = where
+        self.errors = errors
+
+    def read(
+        self, key: str, max_length: int, *, ids: bool = False, what: str = "a string"
+    ) -> str | None:
+        value = self.item.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int) if ids else str):
+            expected = f"{what} or a whole number" if ids else what
+            self.errors.append(
+                FieldError(f"{self.where}.{key}", f"expected {expected}, got {_kind(value)}")
+            )
+            return None
+        text = str(value)
+        problem = text_problem(text, max_length)
+        if problem is not None:
+            self.errors.append(FieldError(f"{self.where}.{key}", problem))
+            return None
+        return text
+
+    def failed(self, *keys: str) -> bool:
+        paths = {f"{self.where}.{key}" for key in keys}
+        return any(e.path in paths for e in self.errors)
+
+
+def _kind(value: object) -> str:
+    return {list: "a list", dict: "an object", bool: "true or false"}.get(
+        type(value), type(value).__name__
     )
 
 

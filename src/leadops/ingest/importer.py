@@ -32,6 +32,7 @@ from leadops.ingest.mappings import Mapping
 from leadops.ingest.members import MemberWriter, validate_member
 from leadops.ingest.readers import Row, read_rows
 from leadops.models import ImportFlag, ImportJob, ImportReject
+from leadops.normalize import scrubbed
 
 Progress = Callable[[int, int], None]  # (rows read so far, about how many in all)
 
@@ -76,7 +77,10 @@ class ImportSummary:
 
 
 def _json_safe(raw: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(raw, default=str, ensure_ascii=False))
+    """The row as JSON can hold it: dates as text, NULs and lone surrogates as U+FFFD."""
+    safe = scrubbed(json.loads(json.dumps(raw, default=str)))
+    assert isinstance(safe, dict)
+    return safe
 
 
 def _sha256(path: Path) -> str:

@@ -19,6 +19,7 @@ from leadops.ingest.prefectures import find_prefecture, region_of
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.machine import check_status
 from leadops.models import (
+    Account,
     Activity,
     CampaignMember,
     Lead,
@@ -28,8 +29,17 @@ from leadops.models import (
     Task,
     Touch,
     User,
+    column_length,
 )
-from leadops.normalize import clean_text, normalize_company, normalize_email, parse_int
+from leadops.normalize import (
+    clean_text,
+    json_problem,
+    normalize_company,
+    normalize_email,
+    parse_int,
+    scrub_text,
+    text_problem,
+)
 from leadops.pipeline import process
 
 TEXT_FIELDS = ("first_name", "last_name", "company", "title", "department", "phone", "source")
@@ -78,6 +88,28 @@ class LeadOutcome:
         return [FieldError(prefix + "status", self.refused.message)]
 
 
+#: The longest text each lead field may hold: the size of the column it ends up in (an owner is
+#: looked up by e-mail or reference, a prefecture by name or code).
+LEAD_LENGTHS = {
+    "email": column_length(Lead.email),
+    "external_id": column_length(Lead.crm_id),
+    "crm_id": column_length(Lead.crm_id),
+    "crm_source": column_length(Lead.crm_source),
+    **{name: column_length(getattr(Lead, name)) for name in TEXT_FIELDS},
+    "full_name": column_length(Lead.last_name) + 1 + column_length(Lead.first_name),
+    "domain": column_length(Account.domain),
+    "industry": column_length(Account.industry),
+    "owner": column_length(User.email),
+    "prefecture": 20,
+    "status": column_length(Lead.status),
+    "status_reason": column_length(Lead.status_reason),
+    "created_at": 100,
+    "employees": 40,
+}
+#: The most employees a company may have (the largest employers have a few million).
+MAX_EMPLOYEES = 10_000_000
+
+
 def validate_lead(
     fields: Mapping[str, Any],
     ctx: IngestContext,
@@ -86,16 +118,23 @@ def validate_lead(
     crm_source: str | None = None,
     prefix: str = "",
 ) -> tuple[LeadInput | None, list[FieldError]]:
-    """Check one lead's fields. Errors carry the path of the field (``prefix`` + name)."""
-    reader = FieldReader(fields, prefix)
+    """Check one lead's fields. Errors carry the path of the field (``prefix`` + name).
+
+    A blank field is not given: an empty ``crm_source`` is the same as none.
+    """
+    bad = _unstorable(fields, custom)
+    reader = FieldReader({k: v for k, v in fields.items() if k not in bad}, prefix)
+    fields = reader.fields
     err = reader.error
-    out = LeadInput(crm_source=crm_source, custom=dict(custom or {}))
+    for name, problem in bad.items():
+        err(scrub_text(name), problem)
+    out = LeadInput(crm_source=clean_text(crm_source), custom=dict(custom or {}))
 
     known = set(LeadInput.__dataclass_fields__) | {"external_id", "full_name", "campaign"}
     for name in fields:
         if name not in known:
             err(
-                name,
+                scrub_text(name),
                 "unknown field; lead fields are "
                 f"{sorted(known - {'custom', 'crm_id', 'crm_source'})}",
             )
@@ -116,6 +155,10 @@ def validate_lead(
         out.last_name, out.first_name = (
             (parts[0], parts[1]) if len(parts) == 2 else (parts[0], None)
         )
+        for name in ("last_name", "first_name"):
+            too_long = text_problem(getattr(out, name) or "", LEAD_LENGTHS[name])
+            if too_long is not None:
+                err("full_name", f"its {name.replace('_', ' ')} {too_long}")
     out.domain = clean_text(fields.get("domain"))
     out.industry = clean_text(fields.get("industry"))
     out.owner = clean_text(fields.get("owner"))
@@ -130,7 +173,7 @@ def validate_lead(
             )
         else:
             out.prefecture = found.name
-    out.employees = reader.read("employees", parse_int)
+    out.employees = reader.read("employees", lambda v: parse_int(v, most=MAX_EMPLOYEES))
     if out.employees is not None and out.employees < 0:
         err("employees", "must not be negative")
     out.created_at = reader.read("created_at", ctx.parse_time)
@@ -149,6 +192,27 @@ def validate_lead(
         else:
             err("custom", "expected an object of custom fields")
     return (None if reader.errors else out), reader.errors
+
+
+def _unstorable(fields: Mapping[str, Any], custom: Mapping[str, Any] | None) -> dict[str, str]:
+    """The fields that cannot be stored as they are, and why: a NUL or a lone surrogate anywhere,
+    or a text longer than its column (blanks around it do not count)."""
+    bad = {}
+    for name, value in fields.items():
+        problem: str | None
+        if text_problem(name) is not None:
+            problem = f"the field's name {text_problem(name)}"
+        elif isinstance(value, str):
+            problem = text_problem(value.strip(), LEAD_LENGTHS.get(name))
+        else:
+            found = json_problem(value)
+            problem = None if found is None else (f"at {found[0]}: " if found[0] else "") + found[1]
+        if problem is not None:
+            bad[name] = problem
+    found = json_problem(dict(custom or {}))
+    if found is not None:
+        bad["custom"] = f"at {found[0]}: {found[1]}"
+    return bad
 
 
 class LeadWriter:

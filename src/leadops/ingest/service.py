@@ -17,7 +17,8 @@ from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter, validate_lead
 from leadops.leads import lead_as_dict
-from leadops.models import ImportJob, ImportReject
+from leadops.models import ImportJob, ImportReject, column_length
+from leadops.normalize import scrub_text, scrubbed
 
 
 def upsert_lead(
@@ -111,15 +112,17 @@ def record_rejects(
     )
     session.add(job)
     session.flush()
+    field_length = column_length(ImportReject.field)
     for reject in rejected:
         raw = items[reject["index"]]
         errors = reject["errors"]
+        # What was refused for holding a NUL or a lone surrogate is kept with U+FFFD in its place.
         session.add(
             ImportReject(
                 job_id=job.id,
                 row_number=reject["index"],
-                raw=raw if isinstance(raw, dict) else {"item": raw},
-                field=errors[0]["path"],
-                error="; ".join(f"{e['path']}: {e['message']}" for e in errors),
+                raw=scrubbed(raw if isinstance(raw, dict) else {"item": raw}),
+                field=scrub_text(errors[0]["path"])[:field_length],
+                error=scrub_text("; ".join(f"{e['path']}: {e['message']}" for e in errors)),
             )
         )

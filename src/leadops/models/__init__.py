@@ -3,7 +3,7 @@
 from leadops.models.access import ApiToken, SavedView, SignInFailure, WebSession
 from leadops.models.accounts import Account
 from leadops.models.activities import ACTIVITY_TYPES, Activity, ActivityType, ScoreLedger
-from leadops.models.base import Base
+from leadops.models.base import Base, column_length
 from leadops.models.cadence import Task, Touch
 from leadops.models.campaigns import Campaign, CampaignMember
 from leadops.models.leads import Lead, LeadAssignment, LeadEvent
@@ -48,4 +48,5 @@ __all__ = [
     "Touch",
     "User",
     "WebSession",
+    "column_length",
 ]

@@ -56,6 +56,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def column_length(attribute: Any) -> int:
+    """The size of a text column, the longest text it holds (``column_length(Lead.email)``: 320)."""
+    length = attribute.type.length
+    assert isinstance(length, int), f"{attribute} has no length"
+    return length
+
+
 def table_of(model: type[Base]) -> Table:
     """The Core table of a model, for bulk statements that bypass the ORM's unit of work."""
     table = model.__table__

@@ -5,43 +5,68 @@ users by e-mail; a user's out-of-office periods are replaced by the ones given."
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from leadops.auth import end_access
 from leadops.errors import FieldError, ValidationFailed
-from leadops.models import OutOfOffice, Team, User
-from leadops.normalize import normalize_email
+from leadops.models import OutOfOffice, Team, User, column_length
+from leadops.normalize import YEARS, normalize_email, storable
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _within_years(value: date) -> date:
+    first, last = YEARS
+    if not first <= value.year <= last:
+        raise ValueError(
+            f"{value.isoformat()} is out of range: dates must fall in the years {first}-{last}"
+        )
+    return value
+
+
+#: Text that can be stored as it is (no NUL, no lone surrogate), and a day or time within
+#: the years dates may fall in.
+_Text = Annotated[str, BeforeValidator(storable)]
+_Moment = Annotated[date | datetime, AfterValidator(_within_years)]
+_TEAM_NAME = column_length(Team.name)
+_EMAIL = column_length(User.email)
+
+
 class Away(_Strict):
-    start: date | datetime = Field(alias="from")
-    end: date | datetime = Field(alias="to", description="Inclusive when a date.")
-    note: str | None = None
+    start: _Moment = Field(alias="from")
+    end: _Moment = Field(alias="to", description="Inclusive when a date.")
+    note: _Text | None = Field(None, max_length=column_length(OutOfOffice.note))
 
 
 class TeamIn(_Strict):
-    name: str
+    name: _Text = Field(min_length=1, max_length=_TEAM_NAME)
     kind: Literal["marketing", "inside_sales", "sales"]
-    parent: str | None = None
-    manager: str | None = Field(None, description="The manager's e-mail.")
+    parent: _Text | None = Field(None, max_length=_TEAM_NAME)
+    manager: _Text | None = Field(None, max_length=_EMAIL, description="The manager's e-mail.")
 
 
 class UserIn(_Strict):
-    email: str
-    name: str
+    email: _Text = Field(max_length=_EMAIL)
+    name: _Text = Field(min_length=1, max_length=column_length(User.name))
     role: Literal["admin", "manager", "member", "marketing"] = "member"
-    team: str | None = None
-    weight: float = Field(1.0, ge=0)
-    capacity: int | None = Field(None, ge=0)
+    team: _Text | None = Field(None, max_length=_TEAM_NAME)
+    #: At most what the column holds (8 digits, 3 of them decimals).
+    weight: float = Field(1.0, ge=0, le=99_999, allow_inf_nan=False)
+    capacity: int | None = Field(None, ge=0, le=1_000_000)
     active: bool = True
     locale: Literal["ja", "en"] = "ja"
     out_of_office: list[Away] | None = None
@@ -72,28 +97,35 @@ def org_from_data(raw: Any) -> OrgDocument:
         raise ValidationFailed(errors) from None
     teams = {t.name for t in document.teams}
     problems = []
+    emails = set()
     for index, user in enumerate(document.users):
         try:
-            normalize_email(user.email)
+            emails.add(normalize_email(user.email))
         except ValueError as exc:
             problems.append(FieldError(f"users.{index}.email", str(exc)))
         if user.team is not None and user.team not in teams:
             problems.append(
                 FieldError(f"users.{index}.team", f"no team {user.team!r} in this document")
             )
-    emails = {normalize_email(u.email) for u in document.users if "@" in u.email}
     for index, team in enumerate(document.teams):
         if team.parent is not None and team.parent not in teams:
             problems.append(
                 FieldError(f"teams.{index}.parent", f"no team {team.parent!r} in this document")
             )
-        if team.manager is not None and normalize_email(team.manager) not in emails:
+        if team.manager is not None and _email_or_none(team.manager) not in emails:
             problems.append(
                 FieldError(f"teams.{index}.manager", f"no user {team.manager!r} in this document")
             )
     if problems:
         raise ValidationFailed(problems)
     return document
+
+
+def _email_or_none(value: str) -> str | None:
+    try:
+        return normalize_email(value)
+    except ValueError:
+        return None
 
 
 def _moment(value: date | datetime, tz: Any, *, end: bool) -> datetime:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,51 +15,83 @@ from leadops.db import run_in_transaction
 from leadops.delivery import inbox
 from leadops.errors import FieldError, Forbidden, NotFound, TooLarge, ValidationFailed
 from leadops.ingest import service
+from leadops.ingest.activities import TEXT_LENGTHS as ACTIVITY_LENGTHS
+from leadops.ingest.leads import LEAD_LENGTHS, MAX_EMPLOYEES
 from leadops.leads import LeadFilter, find_lead, find_user, lead_detail, list_leads
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.handoff import reassign, route_unassigned
 from leadops.models import ActivityType, ImportJob, ImportReject, Notification, User
 from leadops.normalize import parse_datetime
 from leadops.reports import run_report
-from leadops.reports.base import report_params
+from leadops.reports.base import PERIODS, REPORTS, report_params
 from leadops.reports.export import to_csv, to_xlsx
-from leadops.routing.org import apply_org, describe_org, org_from_data
+from leadops.routing.org import OrgDocument, apply_org, describe_org, org_from_data
 from leadops.routing.service import assignments_of
 from leadops.rules.service import active_rules
+from leadops.web import responses as out
 from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
+from leadops.web.fields import (
+    NOTE_LENGTH,
+    OPPORTUNITY_NAME_LENGTH,
+    REF_LENGTH,
+    STATUS_REASON_LENGTH,
+    LeadRef,
+    Offset,
+    OptionalKey,
+    PathId,
+    Text,
+)
 from leadops.web.security import Manager, Principal, Reader, Worker, require
 
 router = APIRouter(prefix="/api/v1")
 
 
+def _lead_text(name: str, description: str | None = None, **extra: Any) -> Any:
+    """An optional text field of a lead, as long as its column allows."""
+    return Field(None, max_length=LEAD_LENGTHS[name], description=description, **extra)
+
+
+_EMPLOYEES = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MAX_EMPLOYEES},
+        {"type": "string", "maxLength": LEAD_LENGTHS["employees"]},
+        {"type": "null"},
+    ]
+}
+
+
 class LeadIn(BaseModel):
-    """A lead to create or update, found by its normalized e-mail (or external_id)."""
+    """A lead to create or update, found by its normalized e-mail (or external_id). A blank field
+    is not given: it changes nothing."""
 
     model_config = ConfigDict(extra="forbid")
-    email: str | None = Field(None, examples=["taro.yamada@example.co.jp"])
-    external_id: str | None = Field(None, description="The lead's id in its source system.")
-    crm_source: str | None = Field(None, description="The source system of external_id.")
-    first_name: str | None = None
-    last_name: str | None = None
-    full_name: str | None = None
-    company: str | None = Field(None, examples=["株式会社サンプル"])
-    domain: str | None = None
-    title: str | None = None
-    department: str | None = None
-    phone: str | None = None
-    prefecture: str | None = Field(None, examples=["大阪府", "Osaka", "27"])
-    source: str | None = None
-    created_at: str | None = Field(
-        None, description="ISO 8601 or a Japanese date; naive times are local."
+    email: Text | None = _lead_text("email", examples=["taro.yamada@example.co.jp"])
+    external_id: Text | None = _lead_text("external_id", "The lead's id in its source system.")
+    crm_source: Text | None = _lead_text(
+        "crm_source", "The source system of external_id (blank or none: import)."
     )
-    employees: int | str | None = None
-    industry: str | None = None
-    owner: str | None = Field(None, description="The owner's e-mail or external id.")
-    status: str | None = Field(
-        None, description="A status the transition table allows from the lead's current one."
+    first_name: Text | None = _lead_text("first_name")
+    last_name: Text | None = _lead_text("last_name")
+    full_name: Text | None = _lead_text("full_name", "Family name first, as in Japan.")
+    company: Text | None = _lead_text("company", examples=["株式会社サンプル"])
+    domain: Text | None = _lead_text("domain")
+    title: Text | None = _lead_text("title")
+    department: Text | None = _lead_text("department")
+    phone: Text | None = _lead_text("phone")
+    prefecture: Text | None = _lead_text("prefecture", examples=["大阪府", "Osaka", "27"])
+    source: Text | None = _lead_text("source")
+    created_at: Text | None = _lead_text(
+        "created_at", "ISO 8601 or a Japanese date; naive times are local.", examples=["2026-11-20"]
     )
-    status_reason: str | None = Field(
-        None, description="Why; required for statuses that say so (recycled, disqualified_*)."
+    # Read by the lead's own validation (as in a batch or a file), so one message names it.
+    employees: Annotated[Any, WithJsonSchema(_EMPLOYEES)] = Field(
+        None, description="A number, or text such as '1,200名'.", examples=[1200]
+    )
+    industry: Text | None = _lead_text("industry")
+    owner: Text | None = _lead_text("owner", "The owner's e-mail or external id.")
+    status: Text | None = _lead_text("status")
+    status_reason: Text | None = _lead_text(
+        "status_reason", "Why; required for statuses that say so (recycled, disqualified_*)."
     )
     custom: dict[str, Any] | None = Field(
         None, description="Custom fields, e.g. 利用中のMAシステム."
@@ -67,26 +99,38 @@ class LeadIn(BaseModel):
 
 
 class LeadBatchIn(BaseModel):
-    leads: list[dict[str, Any]] = Field(..., description="Objects with the fields of LeadIn.")
+    leads: list[dict[str, Any]] = Field(
+        ...,
+        description="Objects with the fields of LeadIn (up to 10,000 by default).",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/LeadIn"}},
+    )
+
+
+def _activity_text(name: str, **extra: Any) -> Any:
+    """An optional text field of an activity, as long as its column allows."""
+    return Field(None, max_length=ACTIVITY_LENGTHS[name], **extra)
 
 
 class ActivityIn(BaseModel):
     """One activity. (source, external_id) identifies it: sending it again changes nothing."""
 
-    email: str | None = Field(None, examples=["taro.yamada@example.co.jp"])
-    lead_external_id: str | None = None
-    lead_source: str | None = None
-    type: str = Field(
+    email: Text | None = _activity_text("email", examples=["taro.yamada@example.co.jp"])
+    lead_external_id: Text | None = _activity_text("lead_external_id")
+    lead_source: Text | None = _activity_text("lead_source")
+    type: Text = Field(
         ...,
+        max_length=ACTIVITY_LENGTHS["type"],
         examples=["form_submit"],
         description="One of the activity types (GET /activity-types).",
     )
-    occurred_at: str = Field(..., examples=["2026-11-20T10:15:00+09:00"])
+    occurred_at: Text = Field(..., max_length=100, examples=["2026-11-20T10:15:00+09:00"])
     properties: dict[str, Any] | None = Field(None, examples=[{"form": "inquiry"}])
-    source: str | None = Field(None, examples=["marketo"])
-    external_id: str | None = Field(None, examples=["act-000123"])
-    campaign: str | None = None
-    channel: str | None = None
+    source: Text | None = _activity_text("source", examples=["marketo"])
+    external_id: Text | None = _activity_text("external_id", examples=["act-000123"])
+    campaign: Text | None = _activity_text("campaign")
+    channel: Text | None = _activity_text(
+        "channel", description="How it came (free text, e.g. email, ads, event)."
+    )
 
 
 class ActivityBatchIn(BaseModel):
@@ -107,15 +151,23 @@ def acting_user(session: Session, caller: Principal, ref: str | None) -> User:
     return act_for(session, me, find_user(session, ref))
 
 
-@router.get("/leads", tags=["leads"], dependencies=[require("read")])
+@router.get(
+    "/leads",
+    tags=["leads"],
+    dependencies=[require("read")],
+    response_model=out.LeadPage,
+    responses=out.errors(401, 403, 422),
+)
 def get_leads(
     session: SessionDep,
-    touch_stage: str | None = None,
-    status: str | None = None,
-    source: str | None = None,
-    q: str | None = None,
+    touch_stage: Annotated[Text | None, Query(max_length=20)] = None,
+    status: Annotated[Text | None, Query(max_length=40)] = None,
+    source: Annotated[Text | None, Query(max_length=100)] = None,
+    q: Annotated[
+        Text | None, Query(max_length=200, description="Part of an e-mail, company or name.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Live leads, newest first."""
     total, page = list_leads(
@@ -124,13 +176,28 @@ def get_leads(
     return {"total": total, "limit": limit, "offset": offset, "items": page}
 
 
-@router.get("/leads/{ref}", tags=["leads"], dependencies=[require("read")])
-def get_lead(ref: str, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/leads/{ref}",
+    tags=["leads"],
+    dependencies=[require("read")],
+    response_model=out.LeadDetail,
+    responses=out.READS,
+)
+def get_lead(ref: LeadRef, session: SessionDep) -> dict[str, Any]:
     """One lead by e-mail, id or external id, with its activities and history."""
     return lead_detail(session, ref)
 
 
-@router.put("/leads", tags=["leads"], dependencies=[require("ingest")])
+@router.put(
+    "/leads",
+    tags=["leads"],
+    dependencies=[require("ingest")],
+    response_model=out.LeadUpserted,
+    responses={
+        **out.created_or_not(out.LeadUpserted, "The lead was created.", "The lead existed."),
+        **out.errors(400, 401, 403, 409, 413, 422),
+    },
+)
 def upsert_lead(body: LeadIn, response: Response, runtime: RuntimeDep) -> dict[str, Any]:
     """Create or update a lead by normalized e-mail. 201 when created, 200 when it existed."""
     data = body.model_dump(exclude_none=True)
@@ -142,7 +209,13 @@ def upsert_lead(body: LeadIn, response: Response, runtime: RuntimeDep) -> dict[s
     return result
 
 
-@router.post("/leads/batch", tags=["leads"], dependencies=[require("ingest")])
+@router.post(
+    "/leads/batch",
+    tags=["leads"],
+    dependencies=[require("ingest")],
+    response_model=out.LeadBatchOut,
+    responses=out.batch_responses(out.LeadBatchOut),
+)
 def upsert_leads(body: LeadBatchIn, response: Response, runtime: RuntimeDep) -> dict[str, Any]:
     """Upsert many leads. Good ones are written; bad ones come back with the path of each bad
     field."""
@@ -158,7 +231,13 @@ def upsert_leads(body: LeadBatchIn, response: Response, runtime: RuntimeDep) -> 
     return result
 
 
-@router.post("/activities", tags=["activities"], dependencies=[require("ingest")])
+@router.post(
+    "/activities",
+    tags=["activities"],
+    dependencies=[require("ingest")],
+    response_model=out.ActivityBatchOut,
+    responses=out.batch_responses(out.ActivityBatchOut),
+)
 def post_activities(
     body: ActivityBatchIn, response: Response, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -184,16 +263,28 @@ def _batch_status(good: int, bad: int) -> int:
     return 207 if good else 422
 
 
-@router.get("/imports/{job_id}", tags=["imports"], dependencies=[require("ingest")])
-def get_import(job_id: int, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/imports/{job_id}",
+    tags=["imports"],
+    dependencies=[require("ingest")],
+    response_model=out.ImportJobOut,
+    responses=out.READS,
+)
+def get_import(job_id: PathId, session: SessionDep) -> dict[str, Any]:
     job = session.get(ImportJob, job_id)
     if job is None:
         raise NotFound(f"no import job {job_id}")
     return {c.name: getattr(job, c.name) for c in ImportJob.__table__.columns}
 
 
-@router.get("/imports/{job_id}/rejects", tags=["imports"], dependencies=[require("ingest")])
-def get_import_rejects(job_id: int, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/imports/{job_id}/rejects",
+    tags=["imports"],
+    dependencies=[require("ingest")],
+    response_model=out.ImportRejects,
+    responses=out.errors(401, 403, 422),
+)
+def get_import_rejects(job_id: PathId, session: SessionDep) -> dict[str, Any]:
     rows = session.scalars(
         select(ImportReject).where(ImportReject.job_id == job_id).order_by(ImportReject.row_number)
     )
@@ -205,7 +296,13 @@ def get_import_rejects(job_id: int, session: SessionDep) -> dict[str, Any]:
     }
 
 
-@router.get("/activity-types", tags=["activities"], dependencies=[require("read")])
+@router.get(
+    "/activity-types",
+    tags=["activities"],
+    dependencies=[require("read")],
+    response_model=list[out.ActivityTypeOut],
+    responses=out.SIGNED_IN,
+)
 def get_activity_types(session: SessionDep) -> list[dict[str, Any]]:
     return [
         {"name": t.name, "label_ja": t.label_ja, "label_en": t.label_en, "builtin": t.builtin}
@@ -215,29 +312,50 @@ def get_activity_types(session: SessionDep) -> list[dict[str, Any]]:
 
 class ReassignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    to: str = Field(
-        ..., description="The new owner's e-mail or id.", examples=["endo@example.co.jp"]
+    to: Text = Field(
+        ...,
+        min_length=1,
+        max_length=REF_LENGTH,
+        description="The new owner's e-mail or id.",
+        examples=["endo@example.co.jp"],
     )
-    by: str | None = Field(
+    by: Text | None = Field(
         None,
+        min_length=1,
+        max_length=REF_LENGTH,
         description="The manager or admin making the change; default: the caller.",
         examples=["fujii@example.co.jp"],
     )
-    reason: str = Field(
-        ..., min_length=1, description="Why; recorded with the change.", examples=["顧客の希望"]
+    reason: Text = Field(
+        ...,
+        min_length=1,
+        max_length=NOTE_LENGTH,
+        description="Why; recorded with the change.",
+        examples=["顧客の希望"],
     )
 
 
-@router.get("/leads/{ref}/routing", tags=["routing"], dependencies=[require("read")])
-def lead_routing(ref: str, session: SessionDep) -> list[dict[str, Any]]:
+@router.get(
+    "/leads/{ref}/routing",
+    tags=["routing"],
+    dependencies=[require("read")],
+    response_model=list[out.AssignmentOut],
+    responses=out.READS,
+)
+def lead_routing(ref: LeadRef, session: SessionDep) -> list[dict[str, Any]]:
     """The lead's routing decisions, newest first: rule, strategy, candidates and why each was
     passed over."""
     return assignments_of(session, find_lead(session, ref).id)
 
 
-@router.post("/leads/{ref}/reassign", tags=["routing"])
+@router.post(
+    "/leads/{ref}/reassign",
+    tags=["routing"],
+    response_model=out.Reassigned,
+    responses=out.WRITES,
+)
 def reassign_lead(
-    ref: str, body: ReassignIn, session: WriteSessionDep, runtime: RuntimeDep, caller: Manager
+    ref: LeadRef, body: ReassignIn, session: WriteSessionDep, runtime: RuntimeDep, caller: Manager
 ) -> dict[str, Any]:
     """Move a lead to another person (a manager of either team, or an admin), with a recorded
     reason. Sending the same request again changes nothing (``changed: false``)."""
@@ -255,7 +373,13 @@ def reassign_lead(
     }
 
 
-@router.post("/route", tags=["routing"], dependencies=[require("manage")])
+@router.post(
+    "/route",
+    tags=["routing"],
+    dependencies=[require("manage")],
+    response_model=out.Routed,
+    responses=out.SIGNED_IN,
+)
 def route_unassigned_leads(runtime: RuntimeDep) -> dict[str, Any]:
     """Route every open lead without an owner (after the organisation or the rules changed)."""
     outcome = route_unassigned(runtime.factory, runtime.clock.now(), actor_kind="api")
@@ -267,14 +391,26 @@ def route_unassigned_leads(runtime: RuntimeDep) -> dict[str, Any]:
     }
 
 
-@router.get("/org", tags=["organisation"], dependencies=[require("manage")])
+@router.get(
+    "/org",
+    tags=["organisation"],
+    dependencies=[require("manage")],
+    response_model=list[out.TeamOut],
+    responses=out.SIGNED_IN,
+)
 def get_org(session: SessionDep) -> list[dict[str, Any]]:
     """Teams with their manager and members (weight, capacity, active, out-of-office periods)."""
     return describe_org(session)
 
 
-@router.put("/org", tags=["organisation"], dependencies=[require("admin")])
-def put_org(body: dict[str, Any], session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.put(
+    "/org",
+    tags=["organisation"],
+    dependencies=[require("admin")],
+    response_model=out.OrgApplied,
+    responses=out.errors(400, 401, 403, 413, 422),
+)
+def put_org(body: OrgDocument, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Create or update teams (by name) and users (by e-mail); the same document as `leadops org
     apply`."""
     document = org_from_data(body)
@@ -284,40 +420,53 @@ def put_org(body: dict[str, Any], session: SessionDep, runtime: RuntimeDep) -> d
 
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    status: str = Field(..., examples=["recycled"])
-    reason: str | None = Field(
-        None, description="Required for statuses that say so (recycled, disqualified_*)."
+    status: Text = Field(..., min_length=1, max_length=40, examples=["recycled"])
+    reason: Text | None = Field(
+        None,
+        max_length=STATUS_REASON_LENGTH,
+        description="Required for statuses that say so (recycled, disqualified_*).",
     )
-    by: str | None = Field(
-        None, description="Who makes the change (e-mail or id); default: the caller."
+    by: Text | None = Field(
+        None,
+        min_length=1,
+        max_length=REF_LENGTH,
+        description="Who makes the change (e-mail or id); default: the caller.",
     )
+
+
+#: What a touch may be: the cadence's CHANNELS and OUTCOMES (a test keeps them equal).
+Channel = Literal["call", "email", "voicemail", "sms", "social", "meeting"]
+Outcome = Literal["no_answer", "voicemail_left", "sent", "bounced", "replied", "connected"]
 
 
 class TouchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    channel: str = Field(
-        ..., examples=["call"], description="call, email, voicemail, sms, social, meeting"
-    )
-    outcome: str = Field(
-        ...,
-        examples=["no_answer"],
-        description="no_answer, voicemail_left, sent, bounced, replied, connected",
-    )
-    by: str | None = Field(
+    channel: Channel = Field(..., examples=["call"])
+    outcome: Outcome = Field(..., examples=["no_answer"])
+    by: Text | None = Field(
         None,
+        min_length=1,
+        max_length=REF_LENGTH,
         description="The rep (e-mail or id): yourself, or, for a manager, a member of a team "
         "you manage; an admin may name anyone. Default: the caller (a token's owner).",
     )
-    at: str | None = Field(None, description="When (ISO 8601); default: now.")
-    note: str | None = None
-    external_id: str | None = Field(
-        None, description="Your id for the touch: sending it again records nothing."
+    at: Text | None = Field(None, max_length=100, description="When (ISO 8601); default: now.")
+    note: Text | None = Field(None, max_length=NOTE_LENGTH)
+    external_id: OptionalKey = Field(
+        None,
+        max_length=200,
+        description="Your id for the touch: sending it again records nothing (blank: none).",
     )
 
 
-@router.post("/leads/{ref}/status", tags=["cadence"])
+@router.post(
+    "/leads/{ref}/status",
+    tags=["cadence"],
+    response_model=out.StatusChanged,
+    responses=out.WRITES,
+)
 def post_status(
-    ref: str, body: StatusIn, session: WriteSessionDep, runtime: RuntimeDep, caller: Worker
+    ref: LeadRef, body: StatusIn, session: WriteSessionDep, runtime: RuntimeDep, caller: Worker
 ) -> dict[str, Any]:
     """Change the lead's status as the transition table allows (409 when it does not). Sending the
     same status again changes nothing (``changed: false``)."""
@@ -341,9 +490,19 @@ def post_status(
     }
 
 
-@router.post("/leads/{ref}/touches", tags=["cadence"])
+@router.post(
+    "/leads/{ref}/touches",
+    tags=["cadence"],
+    response_model=out.TouchLogged,
+    responses={
+        **out.created_or_not(
+            out.TouchLogged, "The touch was logged.", "A touch with this external_id was there."
+        ),
+        **out.WRITES,
+    },
+)
 def post_touch(
-    ref: str,
+    ref: LeadRef,
     body: TouchIn,
     response: Response,
     session: WriteSessionDep,
@@ -382,16 +541,35 @@ def post_touch(
 
 class AppointmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, description="The opportunity's name; default: the company.")
-    note: str | None = None
-    by: str | None = Field(
-        None, description="The rep who set it (e-mail or id); default: the caller."
+    name: Text | None = Field(
+        None,
+        max_length=OPPORTUNITY_NAME_LENGTH,
+        description="The opportunity's name; default: the company.",
+    )
+    note: Text | None = Field(None, max_length=NOTE_LENGTH)
+    by: Text | None = Field(
+        None,
+        min_length=1,
+        max_length=REF_LENGTH,
+        description="The rep who set it (e-mail or id); default: the caller.",
     )
 
 
-@router.post("/leads/{ref}/appointments", tags=["cadence"])
+@router.post(
+    "/leads/{ref}/appointments",
+    tags=["cadence"],
+    response_model=out.AppointmentBooked,
+    responses={
+        **out.created_or_not(
+            out.AppointmentBooked,
+            "The appointment was booked.",
+            "The lead has an open opportunity already: that one.",
+        ),
+        **out.WRITES,
+    },
+)
 def post_appointment(
-    ref: str,
+    ref: LeadRef,
     body: AppointmentIn,
     response: Response,
     session: WriteSessionDep,
@@ -420,12 +598,22 @@ def post_appointment(
     }
 
 
-@router.get("/notifications", tags=["notifications"])
+@router.get(
+    "/notifications",
+    tags=["notifications"],
+    response_model=list[out.NotificationOut],
+    responses=out.READS,
+)
 def get_notifications(
     session: SessionDep,
     caller: Reader,
     user: Annotated[
-        str | None, Query(description="The recipient (e-mail or id); default: the caller.")
+        Text | None,
+        Query(
+            min_length=1,
+            max_length=REF_LENGTH,
+            description="The recipient (e-mail or id); default: the caller.",
+        ),
     ] = None,
     unread: Annotated[bool, Query(description="Only the unread ones.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -440,9 +628,14 @@ def get_notifications(
     return inbox(session, recipient, unread_only=unread, limit=limit)
 
 
-@router.post("/notifications/{notification_id}/read", tags=["notifications"])
+@router.post(
+    "/notifications/{notification_id}/read",
+    tags=["notifications"],
+    response_model=out.NotificationRead,
+    responses=out.READS,
+)
 def read_notification(
-    notification_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader
+    notification_id: PathId, session: SessionDep, runtime: RuntimeDep, caller: Reader
 ) -> dict[str, Any]:
     """Mark one of your in-app notifications read (again: no change)."""
     note = session.get(Notification, notification_id)
@@ -457,26 +650,58 @@ def read_notification(
     return {"id": note.id, "read_at": note.read_at}
 
 
+def _one_of(*values: str) -> dict[str, Any]:
+    """Documents the values a text parameter takes; the report checks them all at once, so that
+    each bad one is named together with a bad date."""
+    return {"enum": list(values)}
+
+
+def _moment(description: str, alias: str | None = None) -> Any:
+    """A day or a time as a report parameter (its year within the years dates may fall in)."""
+    return Query(alias=alias, max_length=40, description=description, examples=["2026-11-01"])
+
+
 @router.get(
-    "/reports/{name}", tags=["reports"], response_model=None, dependencies=[require("read")]
+    "/reports/{name}",
+    tags=["reports"],
+    response_model=None,
+    dependencies=[require("read")],
+    responses=out.REPORT_RESPONSES,
 )
 def get_report(
-    name: str,
+    name: Annotated[str, Path(max_length=40, json_schema_extra=_one_of(*sorted(REPORTS)))],
     session: SessionDep,
     runtime: RuntimeDep,
-    start: Annotated[
-        str | None, Query(alias="from", description="First day (or time) of the range.")
-    ] = None,
-    end: Annotated[
-        str | None, Query(alias="to", description="Last day of the range (inclusive).")
-    ] = None,
-    period: Annotated[str, Query(description="day, week, month, quarter or year")] = "month",
-    by: Annotated[str, Query(description="period or cohort")] = "period",
-    format: Annotated[str, Query(description="json, csv or xlsx")] = "json",
-    as_of: Annotated[
-        str | None, Query(description="Run as of this day (its end) or time, not now.")
-    ] = None,
-    threshold: Annotated[int, Query(description="score-jumps: the least rise in points")] = 10,
+    start: Annotated[Text | None, _moment("First day (or time) of the range.", "from")] = None,
+    end: Annotated[Text | None, _moment("Last day of the range (inclusive).", "to")] = None,
+    period: Annotated[
+        Text,
+        Query(
+            max_length=20,
+            description="day, week, month, quarter or year",
+            json_schema_extra=_one_of(*PERIODS),
+        ),
+    ] = "month",
+    by: Annotated[
+        Text,
+        Query(
+            max_length=20,
+            description="period or cohort",
+            json_schema_extra=_one_of("period", "cohort"),
+        ),
+    ] = "period",
+    format: Annotated[
+        Text,
+        Query(
+            max_length=20,
+            description="json, csv or xlsx",
+            json_schema_extra=_one_of("json", "csv", "xlsx"),
+        ),
+    ] = "json",
+    as_of: Annotated[Text | None, _moment("Run as of this day (its end) or time, not now.")] = None,
+    threshold: Annotated[
+        int, Query(ge=1, le=1_000_000, description="score-jumps: the least rise in points")
+    ] = 10,
     backtest: Annotated[bool, Query(description="forecast: replay past months' forecasts")] = False,
 ) -> Any:
     """A report (definitions in docs/reports.md) as JSON, CSV or XLSX."""

@@ -23,6 +23,7 @@ from leadops.errors import (
     TooLarge,
     ValidationFailed,
 )
+from leadops.normalize import scrubbed
 from leadops.web.render import error_page, wants_html
 
 STATUS = {
@@ -38,7 +39,9 @@ STATUS = {
 
 
 def error_body(code: str, detail: Any) -> dict[str, Any]:
-    return {"error": code, "detail": detail}
+    """The one error body. What the request held that cannot be encoded (a lone surrogate in a
+    field's name, say) is shown as U+FFFD."""
+    return {"error": code, "detail": scrubbed(detail)}
 
 
 def _status_of(exc: LeadopsError) -> int:
@@ -54,6 +57,18 @@ def _line_column(body: bytes, position: int) -> tuple[int, int]:
     return line, position - (before.rfind("\n") + 1) + 1 if "\n" in before else position + 1
 
 
+def _message(error: Any) -> str:
+    """What is wrong, as the validation says it, in the words leadops' own checks use: a check's
+    own message without pydantic's "Value error, " before it, and a text that is too long counted
+    in characters (pydantic measures a checked text after its check, and calls them items)."""
+    ctx = error.get("ctx") or {}
+    if error["type"] == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    if error["type"] == "too_long" and isinstance(error.get("input"), str):
+        return f"is {ctx['actual_length']} characters long; the most is {ctx['max_length']}"
+    return str(error["msg"])
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LeadopsError)
     async def domain_error(request: Request, exc: LeadopsError) -> Response:
@@ -66,7 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if wants_html(request):
             fields = [
-                FieldError(".".join(str(p) for p in e["loc"][1:]) or "form", e["msg"])
+                FieldError(".".join(str(p) for p in e["loc"][1:]) or "form", _message(e))
                 for e in errors
             ]
             return error_page(request, ValidationFailed(fields), 422)
@@ -82,10 +97,11 @@ def install_error_handlers(app: FastAPI) -> None:
                     "column": column,
                 }
                 return JSONResponse(error_body("invalid_json", where), status_code=400)
+        # A location is (where, *path): "body", "query" or "path", then the field's path in it.
         detail = [
             {
-                "path": ".".join(str(p) for p in error["loc"] if p != "body") or "body",
-                "message": error["msg"],
+                "path": ".".join(str(p) for p in error["loc"][1:]) or str(error["loc"][0]),
+                "message": _message(error),
             }
             for error in errors
         ]

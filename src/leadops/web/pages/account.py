@@ -16,11 +16,12 @@ from leadops import auth
 from leadops.config import Settings
 from leadops.delivery import inbox
 from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from leadops.models import ApiToken, Notification, OutOfOffice, Team, User
+from leadops.models import ApiToken, Notification, OutOfOffice, Team, User, column_length
 from leadops.normalize import parse_datetime
 from leadops.runtime import Runtime
 from leadops.throttle import Throttle
 from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.fields import PathId, Text
 from leadops.web.i18n import LOCALES
 from leadops.web.render import LANG_COOKIE, render, translator
 from leadops.web.security import SESSION_COOKIE, SIGNIN_COOKIE, Admin, Principal, Reader, require
@@ -153,7 +154,11 @@ def notifications_page(request: Request, session: SessionDep, caller: Reader) ->
 
 @router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)
 def notification_read(
-    request: Request, notification_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader
+    request: Request,
+    notification_id: PathId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: Reader,
 ) -> HTMLResponse:
     note = session.get(Notification, notification_id)
     if note is None or note.recipient_id != caller.user_id or note.channel != "in_app":
@@ -198,8 +203,8 @@ def token_create(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Reader,
-    name: Annotated[str, Form()] = "",
-    scope: Annotated[str, Form()] = "read",
+    name: Annotated[Text, Form(max_length=column_length(ApiToken.name))] = "",
+    scope: Annotated[str, Form(max_length=10)] = "read",
 ) -> HTMLResponse:
     user = session.get_one(User, caller.user_id)
     secret, _row = auth.create_token(session, user, name=name, scope=scope, now=runtime.clock.now())
@@ -208,7 +213,7 @@ def token_create(
 
 @router.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
 def token_revoke(
-    request: Request, token_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader
+    request: Request, token_id: PathId, session: SessionDep, runtime: RuntimeDep, caller: Reader
 ) -> HTMLResponse:
     auth.revoke_token(
         session, token_id, user=session.get_one(User, caller.user_id), now=runtime.clock.now()
@@ -229,9 +234,9 @@ def away_add(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Reader,
-    starts: Annotated[str, Form()] = "",
-    ends: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    starts: Annotated[Text, Form(max_length=40)] = "",
+    ends: Annotated[Text, Form(max_length=40)] = "",
+    note: Annotated[Text, Form(max_length=column_length(OutOfOffice.note))] = "",
 ) -> HTMLResponse:
     start, end = _local_time(starts, "starts", runtime), _local_time(ends, "ends", runtime)
     if end <= start:
@@ -249,10 +254,10 @@ def user_add(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Admin,
-    email: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    role: Annotated[str, Form()] = "member",
-    team: Annotated[str, Form()] = "",
+    email: Annotated[Text, Form(max_length=column_length(User.email))] = "",
+    name: Annotated[Text, Form(max_length=column_length(User.name))] = "",
+    role: Annotated[str, Form(max_length=20)] = "member",
+    team: Annotated[Text, Form(max_length=column_length(Team.name))] = "",
     password: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     user, created = auth.add_user(
@@ -276,7 +281,7 @@ def user_add(
 @router.post("/settings/users/{user_id}/active", response_class=HTMLResponse)
 def user_active(
     request: Request,
-    user_id: int,
+    user_id: PathId,
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Admin,

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
 from leadops.models import Lead, Team, User
 from leadops.models.leads import TOUCH_STAGES
+from leadops.normalize import MAX_INT64
 from leadops.rules.service import active_rules
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.render import render, status_labels, translator
@@ -26,7 +28,7 @@ def board_page(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Manager,
-    team: int | None = None,
+    team: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
 ) -> HTMLResponse:
     """A manager sees their own team first; ``?team=`` picks another (0: every team)."""
     now = runtime.clock.now()

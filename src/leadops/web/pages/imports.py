@@ -39,6 +39,7 @@ from leadops.ingest.readers import FileFormatError
 from leadops.models import ImportJob
 from leadops.runtime import Runtime
 from leadops.web.deps import RunnerDep, RuntimeDep, SessionDep
+from leadops.web.fields import PathId
 from leadops.web.i18n import Translator
 from leadops.web.render import render, translator
 from leadops.web.security import Importer, require
@@ -245,7 +246,7 @@ def import_progress(
 
 
 @router.get("/import/jobs/{job_id}/rejects.csv", dependencies=[require("ingest")])
-def import_rejects(job_id: int, session: SessionDep) -> Response:
+def import_rejects(job_id: PathId, session: SessionDep) -> Response:
     """The rows that were not taken: row number, field, error, then the row's own columns."""
     if session.get(ImportJob, job_id) is None:
         raise NotFound(f"no import job {job_id}")

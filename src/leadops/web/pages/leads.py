@@ -22,10 +22,11 @@ from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.leads import SORTS, LeadFilter, list_leads
 from leadops.models import Activity, Lead, SavedView, Team, User
 from leadops.models.leads import TOUCH_STAGES
-from leadops.normalize import parse_datetime
+from leadops.normalize import MAX_INT64, parse_datetime, text_problem
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.fields import VIEW_NAME_LENGTH, PathId, Text
 from leadops.web.render import locale_of, render, status_labels
 from leadops.web.security import Reader, require
 
@@ -33,6 +34,8 @@ router = APIRouter(include_in_schema=False)
 
 MA_SYSTEM_KEYS = ("利用中のMAシステム", "ma_system", "MA System")
 PAGE_SIZE = 50
+#: The longest value a list filter takes (a search, a source, a status).
+FILTER_LENGTH = 200
 CSV_LIMIT = 100_000
 #: The query parameters that make up a view (what a saved view keeps).
 FILTER_KEYS = (
@@ -70,10 +73,14 @@ def _int(values: Mapping[str, str], key: str, errors: list[FieldError]) -> int |
     if not raw:
         return None
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
         errors.append(FieldError(key, f"expected a whole number, got {raw!r}"))
         return None
+    if abs(number) > MAX_INT64:
+        errors.append(FieldError(key, f"{raw} is out of range: the most is {MAX_INT64:,}"))
+        return None
+    return number
 
 
 def _day(
@@ -96,7 +103,11 @@ def lead_filter(
     values: Mapping[str, str], runtime: Runtime, *, limit: int, offset: int
 ) -> LeadFilter:
     """The list's query parameters as a LeadFilter; every bad one is named."""
-    errors: list[FieldError] = []
+    errors = [
+        FieldError(key, problem)
+        for key, value in values.items()
+        if (problem := text_problem(value, FILTER_LENGTH)) is not None
+    ]
     stage = values.get("stage") or None
     if stage is not None and stage not in TOUCH_STAGES:
         errors.append(
@@ -137,7 +148,7 @@ def leads_page(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Reader,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_INT64 // PAGE_SIZE)] = 1,
 ) -> HTMLResponse:
     filters = _filters(request)
     flt = lead_filter(filters, runtime, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -244,8 +255,8 @@ def save_view(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Reader,
-    name: Annotated[str, Form()] = "",
-    query: Annotated[str, Form()] = "",
+    name: Annotated[Text, Form(max_length=VIEW_NAME_LENGTH)] = "",
+    query: Annotated[Text, Form(max_length=2_000)] = "",
 ) -> RedirectResponse:
     """Save the current filters under a name (the same name again replaces them)."""
     if not name.strip():
@@ -266,7 +277,7 @@ def save_view(
 
 
 @router.post("/leads/views/{view_id}/delete", response_model=None)
-def delete_view(view_id: int, session: SessionDep, caller: Reader) -> RedirectResponse:
+def delete_view(view_id: PathId, session: SessionDep, caller: Reader) -> RedirectResponse:
     view = session.get(SavedView, view_id)
     if view is None or view.user_id != caller.user_id:
         raise NotFound(f"no saved view {view_id}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from leadops.errors import NotFound
@@ -36,10 +36,10 @@ def reports_index(request: Request) -> HTMLResponse:
 @router.get("/reports/{name}", response_class=HTMLResponse, dependencies=[require("read")])
 def report_page(
     request: Request,
-    name: str,
+    name: Annotated[str, Path(max_length=40)],
     session: SessionDep,
     runtime: RuntimeDep,
-    threshold: Annotated[int, Query(ge=0)] = 10,
+    threshold: Annotated[int, Query(ge=0, le=1_000_000)] = 10,
 ) -> HTMLResponse:
     if name not in REPORTS:
         raise NotFound(f"no report {name!r}; reports are {', '.join(sorted(REPORTS))}")

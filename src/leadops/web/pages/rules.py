@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from leadops.rules.loader import Problem, RulesInvalid
 from leadops.rules.service import apply_rules, ensure_rules, get_version, list_versions, validate
 from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.fields import NOTE_LENGTH, Text
 from leadops.web.render import render
 from leadops.web.security import Editor, Reader
 
@@ -68,7 +69,7 @@ def rules_check(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Editor,
-    document: Annotated[str, Form()] = "",
+    document: Annotated[Text, Form()] = "",
 ) -> HTMLResponse:
     """Check a draft: its errors, each with its line, or that it is valid and how it differs."""
     active = ensure_rules(session, runtime.clock.now())
@@ -87,8 +88,8 @@ def rules_apply(
     session: SessionDep,
     runtime: RuntimeDep,
     caller: Editor,
-    document: Annotated[str, Form()] = "",
-    comment: Annotated[str, Form()] = "",
+    document: Annotated[Text, Form()] = "",
+    comment: Annotated[Text, Form(max_length=NOTE_LENGTH)] = "",
 ) -> Response:
     """Apply the draft as the next version. A draft with errors is shown again with them, not
     applied."""

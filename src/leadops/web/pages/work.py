@@ -23,9 +23,17 @@ from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.handoff import reassign
 from leadops.lifecycle.machine import next_statuses
 from leadops.models import Lead, ScoreLedger, Task, Team, Touch, User
+from leadops.normalize import MAX_INT64
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
+from leadops.web.fields import (
+    NOTE_LENGTH,
+    OPPORTUNITY_NAME_LENGTH,
+    STATUS_REASON_LENGTH,
+    PathId,
+    Text,
+)
 from leadops.web.render import N_, render, status_labels, translator
 from leadops.web.security import Manager, Principal, Reader, Worker
 
@@ -55,6 +63,10 @@ def queue_page(
     )
 
 
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and int(text) <= MAX_INT64
+
+
 def _lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
     if lead is None or lead.merged_into_id is not None:
@@ -65,13 +77,13 @@ def _lead(session: Session, lead_id: int) -> Lead:
 @router.post("/leads/{lead_id:int}/touch", response_class=HTMLResponse)
 def touch_action(
     request: Request,
-    lead_id: int,
+    lead_id: PathId,
     session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Worker,
-    channel: Annotated[str, Form()] = "",
-    outcome: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    channel: Annotated[Text, Form(max_length=20)] = "",
+    outcome: Annotated[Text, Form(max_length=20)] = "",
+    note: Annotated[Text, Form(max_length=NOTE_LENGTH)] = "",
     view: Annotated[str, Form()] = "lead",
 ) -> HTMLResponse:
     """Log a touch as the signed-in rep; answers with the queue row or the lead page's summary."""
@@ -106,12 +118,12 @@ def touch_action(
 @router.post("/leads/{lead_id:int}/status", response_class=HTMLResponse)
 def status_action(
     request: Request,
-    lead_id: int,
+    lead_id: PathId,
     session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Worker,
-    status: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
+    status: Annotated[Text, Form(max_length=40)] = "",
+    reason: Annotated[Text, Form(max_length=STATUS_REASON_LENGTH)] = "",
 ) -> HTMLResponse:
     now = runtime.clock.now()
     lead = _lead(session, lead_id)
@@ -132,12 +144,12 @@ def status_action(
 @router.post("/leads/{lead_id:int}/appointment", response_class=HTMLResponse)
 def appointment_action(
     request: Request,
-    lead_id: int,
+    lead_id: PathId,
     session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Worker,
-    name: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    name: Annotated[Text, Form(max_length=OPPORTUNITY_NAME_LENGTH)] = "",
+    note: Annotated[Text, Form(max_length=NOTE_LENGTH)] = "",
     view: Annotated[str, Form()] = "lead",
 ) -> HTMLResponse:
     now = runtime.clock.now()
@@ -168,16 +180,16 @@ def appointment_action(
 @router.post("/leads/{lead_id:int}/reassign", response_class=HTMLResponse)
 def reassign_action(
     request: Request,
-    lead_id: int,
+    lead_id: PathId,
     session: WriteSessionDep,
     runtime: RuntimeDep,
     caller: Manager,
-    to: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
+    to: Annotated[Text, Form(max_length=19, description="The new owner's id.")] = "",
+    reason: Annotated[Text, Form(max_length=NOTE_LENGTH)] = "",
     view: Annotated[str, Form()] = "lead",
 ) -> HTMLResponse:
     lead = _lead(session, lead_id)
-    target = session.get(User, int(to)) if to.isdigit() else None
+    target = session.get(User, int(to)) if _is_id(to) else None
     if target is None:
         raise ValidationFailed([FieldError("to", "choose the person who takes the lead")])
     now = runtime.clock.now()
@@ -297,6 +309,6 @@ def lead_view(
 
 @router.get("/leads/{lead_id:int}", response_class=HTMLResponse)
 def lead_page(
-    request: Request, lead_id: int, session: SessionDep, runtime: RuntimeDep, caller: Reader
+    request: Request, lead_id: PathId, session: SessionDep, runtime: RuntimeDep, caller: Reader
 ) -> HTMLResponse:
     return lead_view(request, session, runtime, caller, lead_id)
