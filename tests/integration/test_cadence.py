@@ -16,7 +16,7 @@ from leadops.errors import InvalidTransition, ValidationFailed
 from leadops.ingest.activities import ingest_activities
 from leadops.leads import find_lead
 from leadops.lifecycle.door import Actor
-from leadops.models import Lead, LeadEvent, Notification, Task, Team, User
+from leadops.models import Lead, LeadEvent, Notification, Task, Team, Touch, User
 from leadops.routing.org import apply_org, parse_org
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
@@ -341,3 +341,26 @@ def test_the_three_approach_request_patterns(runtime: Runtime, session: Session,
         )
         == 3
     )
+
+
+def test_a_blank_touch_id_is_no_id(runtime: Runtime, session: Session, org: None) -> None:
+    lead = make_lead(session, runtime, email="blank@kaisha.co.jp", company="会社")
+    session.commit()
+    rules = active_rules(session, runtime.clock.now())
+    now = runtime.clock.now()
+    for _ in range(2):
+        result = log_touch(
+            session,
+            rules,
+            lead.id,
+            user=None,
+            channel="call",
+            outcome="no_answer",
+            at=now,
+            now=now,
+            external_id=" ",
+        )
+        assert result.created
+    session.commit()
+    stored = session.scalars(select(Touch.external_id).where(Touch.lead_id == lead.id)).all()
+    assert list(stored) == [None, None]

@@ -149,6 +149,7 @@ def log_touch(
     """Record a touch and move the touch stage; sending the same ``external_id`` again records
     nothing and answers with the touch stored."""
     _check_touch(channel, outcome, at, now)
+    external_id = (external_id or "").strip() or None
     door = Door(session, rules, now, Actor.user(user.id) if user else Actor("api"))
     state = locked(door, lead_id)
     resent = _resent(session, lead_id, external_id)
