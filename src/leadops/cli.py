@@ -105,16 +105,30 @@ def _print_sign_ins(rt: Runtime) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker",
+            help="Do not run the worker's sweeps in this process (run `leadops worker` instead).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the web app and the REST API (OpenAPI at /api/docs)."""
+    """Serve the web app and the REST API (OpenAPI at /api/docs), with the worker's sweeps (SLA
+    deadlines, reminders, decay, notifications) running in the same process unless --no-worker."""
+    from contextlib import nullcontext
+
     import uvicorn
 
     from leadops.web.app import create_app
+    from leadops.worker import background
 
     with runtime() as rt:
         console.print(f"leadops at http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
         _print_sign_ins(rt)
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+        interval = rt.settings.worker_interval_seconds
+        sweeps = nullcontext() if no_worker else background(rt, interval=interval)
+        with sweeps:
+            uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
 
 
 def _import(
@@ -875,14 +889,17 @@ def worker(
     now: Annotated[
         str | None, typer.Option(help="Sweep as if it were this time (ISO 8601); implies --once.")
     ] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 60.0,
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between sweeps (default LEADOPS_WORKER_INTERVAL_SECONDS)."),
+    ] = None,
 ) -> None:
     """Run the sweeps (score decay, SLA deadlines, reminders, escalations, reassignment, recycling)
     now and then, or once at a given time."""
-    import time as time_module
+    import threading
 
     from leadops.normalize import parse_datetime
-    from leadops.worker import run_once
+    from leadops.worker import run_forever, run_once
 
     with runtime() as rt:
         if now is not None:
@@ -892,11 +909,15 @@ def worker(
                 raise LeadopsError(f"--now: {exc}") from None
             console.print(run_once(rt, at).summary())
             return
-        while True:
+        if once:
             console.print(run_once(rt, rt.clock.now()).summary())
-            if once:
-                return
-            time_module.sleep(interval)
+            return
+        every = interval if interval is not None else rt.settings.worker_interval_seconds
+        stop = threading.Event()
+        try:
+            run_forever(rt, stop, interval=every, on_sweep=lambda r: console.print(r.summary()))
+        except KeyboardInterrupt:
+            stop.set()
 
 
 @app.command()

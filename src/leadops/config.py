@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         description="How long a claimed notification waits before another worker may retry it.",
     )
 
+    worker_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between the worker's sweeps (leadops worker, leadops serve).",
+    )
     session_hours: float = Field(
         default=12.0, description="How long a web sign-in lasts before signing in again."
     )

@@ -1,8 +1,17 @@
 """``leadops worker``: the sweeps that behaviour over time needs, each a function of the database
-and ``now``. Running a sweep twice at the same ``now`` does nothing the second time."""
+and ``now``. Running a sweep twice at the same ``now`` does nothing the second time.
+
+``run_forever`` sweeps now and then until it is told to stop; ``leadops worker`` runs it in its own
+process and ``leadops serve`` in a thread of the server (``background``), unless ``--no-worker``.
+Any number of workers may run against PostgreSQL at once (their sweeps claim rows with ``SKIP
+LOCKED``); on SQLite they take turns at the write lock."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +24,7 @@ from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 
 BATCH = 2000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,3 +75,45 @@ def run_once(rt: Runtime, now: datetime) -> SweepReport:
         closed = active_rules(session, now).closed_statuses
         _, report.forecast_model_learned = stored_model(session, now, rt.settings.tz, closed)
     return report
+
+
+def run_forever(
+    rt: Runtime,
+    stop: threading.Event,
+    *,
+    interval: float,
+    on_sweep: Callable[[SweepReport], None] | None = None,
+) -> None:
+    """Sweep at once, then every ``interval`` seconds, until ``stop`` is set (it ends the wait at
+    once). A sweep that fails is logged and tried again at the next tick: the sweeps are
+    idempotent, so nothing is done twice or lost."""
+    while not stop.is_set():
+        try:
+            report = run_once(rt, rt.clock.now())
+        except Exception:  # noqa: BLE001 - the worker outlives a failed sweep, and says so
+            log.exception("a sweep failed; it runs again at the next tick")
+        else:
+            if on_sweep is not None:
+                on_sweep(report)
+        stop.wait(interval)
+
+
+@contextmanager
+def background(
+    rt: Runtime, *, interval: float, on_sweep: Callable[[SweepReport], None] | None = None
+) -> Iterator[threading.Thread]:
+    """The worker in a thread of this process while the block runs (``leadops serve``)."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_forever,
+        args=(rt, stop),
+        kwargs={"interval": interval, "on_sweep": on_sweep},
+        name="leadops-worker",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(timeout=interval + 60)
