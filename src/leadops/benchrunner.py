@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-BENCHMARKS = ("ingest", "rescore", "routing", "sweep", "reports", "pages")
+BENCHMARKS = ("ingest", "import-leads", "rescore", "routing", "sweep", "reports", "pages")
 
 
 def benchmarks_dir() -> Path:
@@ -35,10 +35,11 @@ def load(name: str) -> ModuleType:
     folder = benchmarks_dir()
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
-    path = folder / f"{name}.py"
+    path = folder / f"{name.replace('-', '_')}.py"
     if not path.exists():
         raise ValueError(f"unknown benchmark {name!r}; benchmarks are {', '.join(BENCHMARKS)}")
-    spec = importlib.util.spec_from_file_location(f"leadops_benchmarks_{name}", path)
+    module_name = f"leadops_benchmarks_{name.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -47,7 +48,12 @@ def load(name: str) -> ModuleType:
 
 
 def run_benchmarks(
-    name: str, *, events: int, database_url: str | None, leads: int | None = None
+    name: str,
+    *,
+    events: int,
+    database_url: str | None,
+    leads: int | None = None,
+    rows: int | None = None,
 ) -> list[dict[str, Any]]:
     names = BENCHMARKS if name == "all" else (name,)
     if name != "all" and name not in BENCHMARKS:
@@ -58,7 +64,11 @@ def run_benchmarks(
     for each in names:
         module = load(each)
         runner: Callable[..., dict[str, Any]] = module.run
-        options: dict[str, Any] = {"leads": leads} if leads is not None and each != "ingest" else {}
+        options: dict[str, Any] = {}
+        if leads is not None and each not in ("ingest", "import-leads"):
+            options["leads"] = leads
+        if rows is not None and each == "import-leads":
+            options["rows"] = rows
         result = runner(database_url=database_url, events=events, **options)
         result.update(
             benchmark=each,

@@ -925,7 +925,8 @@ def bench(
     name: Annotated[
         str,
         typer.Argument(
-            help="Which benchmark: ingest, rescore, routing, sweep, reports, pages (or all)."
+            help="Which benchmark: ingest, import-leads, rescore, routing, sweep, reports, "
+            "pages (or all)."
         ),
     ] = "all",
     events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
@@ -936,6 +937,9 @@ def bench(
             "100,000)."
         ),
     ] = None,
+    rows: Annotated[
+        int | None, typer.Option(help="Rows of the import-leads file (default: --events).")
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Database to measure (default: a fresh SQLite file).")
     ] = None,
@@ -945,7 +949,9 @@ def bench(
     from leadops.benchrunner import run_benchmarks
 
     try:
-        results = run_benchmarks(name, events=events, database_url=database_url, leads=leads)
+        results = run_benchmarks(
+            name, events=events, database_url=database_url, leads=leads, rows=rows
+        )
     except (LeadopsError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
