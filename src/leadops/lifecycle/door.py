@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -306,26 +306,31 @@ class Door:
         return written
 
     def _tasks(self) -> None:
+        """Cancel, complete and hand over the open tasks of the leads the moves asked for, in a
+        few statements whatever their number (most leads, new ones above all, have none)."""
         tasks = table_of(Task)
         open_tasks = tasks.c.state == "open"
-        for part in chunked(sorted(self._cancel)):
+        wanted = sorted(self._cancel | set(self._complete) | set(self._retask))
+        having: set[int] = set()
+        for part in chunked(wanted):
+            found = select(tasks.c.lead_id).where(tasks.c.lead_id.in_(part), open_tasks)
+            having.update(self.session.scalars(found.distinct()))
+        cancel = sorted(having & self._cancel)
+        for part in chunked(cancel):
             self.session.execute(
                 update(tasks)
                 .where(tasks.c.lead_id.in_(part), open_tasks)
                 .values(state="cancelled", completed_at=self.now)
             )
-        for lead_id, at in sorted(self._complete.items()):
-            self.session.execute(
-                update(tasks)
-                .where(tasks.c.lead_id == lead_id, open_tasks, tasks.c.kind == "approach_request")
-                .values(state="done", completed_at=at)
-            )
-        for lead_id, owner_id in sorted(self._retask.items()):
-            self.session.execute(
-                update(tasks)
-                .where(tasks.c.lead_id == lead_id, open_tasks)
-                .values(owner_id=owner_id)
-            )
+        complete = [{"lid": i, "at": at} for i, at in sorted(self._complete.items()) if i in having]
+        if complete:
+            requests = (tasks.c.lead_id == bindparam("lid")) & (tasks.c.kind == "approach_request")
+            stmt = update(tasks).where(requests, open_tasks)
+            self.session.execute(stmt.values(state="done", completed_at=bindparam("at")), complete)
+        retask = [{"lid": i, "oid": o} for i, o in sorted(self._retask.items()) if i in having]
+        if retask:
+            stmt = update(tasks).where(tasks.c.lead_id == bindparam("lid"), open_tasks)
+            self.session.execute(stmt.values(owner_id=bindparam("oid")), retask)
         self._cancel, self._complete, self._retask = set(), {}, {}
 
     def _route_to_nurture(self) -> RouteOutcome:
