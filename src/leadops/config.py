@@ -69,7 +69,10 @@ class Settings(BaseSettings):
     )
     webhook_secret: str | None = Field(
         default=None,
-        description="Signs webhook bodies: X-Leadops-Signature: sha256=HMAC-SHA256(secret, body).",
+        description=(
+            "Signs outgoing webhooks: X-Leadops-Timestamp (Unix seconds) and X-Leadops-Signature: "
+            'sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">.'
+        ),
     )
     notify_max_attempts: int = Field(
         default=8, description="Delivery attempts before a notification is given up."
