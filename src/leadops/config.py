@@ -74,6 +74,14 @@ class Settings(BaseSettings):
             'sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">.'
         ),
     )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The address senders and users reach leadops at (https://leadops.example.com). "
+            "HubSpot signs the URL it calls, so a hubspot webhook source behind a proxy needs it; "
+            "`leadops webhooks add` prints the full URL with it."
+        ),
+    )
     notify_max_attempts: int = Field(
         default=8, description="Delivery attempts before a notification is given up."
     )
