@@ -52,7 +52,6 @@ from leadops.models import WebhookReceipt, WebhookRefusal, WebhookSource
 from leadops.models.base import table_of
 from leadops.normalize import scrub_text
 from leadops.signing import (
-    HUBSPOT_MISMATCH,
     LEADOPS_MISMATCH,
     TOLERANCE,
     Unverified,
@@ -188,9 +187,8 @@ def _verify(source: WebhookSource | None, delivery: Delivery, now: datetime) -> 
     except Unverified as exc:
         reason = exc.reason if source is not None else "unknown_source"
         raise Refusal(reason, SignatureRefused(exc.reason, exc.message)) from None
-    if source is None:
-        error = SignatureRefused("bad_signature", HUBSPOT_MISMATCH if hubspot else LEADOPS_MISMATCH)
-        raise Refusal("unknown_source", error)
+    if source is None:  # its URL is answered as a wrong secret is
+        raise Refusal("unknown_source", SignatureRefused("bad_signature", LEADOPS_MISMATCH))
     return signature
 
 
