@@ -45,6 +45,12 @@ users_app = typer.Typer(
     help="Accounts that sign in to the web app: e-mail, role, password.", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
+webhooks_app = typer.Typer(
+    help="Webhook sources: the systems that send live events to POST /api/v1/webhooks/NAME, each "
+    "with its own secret.",
+    no_args_is_help=True,
+)
+app.add_typer(webhooks_app, name="webhooks")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -631,6 +637,145 @@ def users_list(output: OutputOpt = "table") -> None:
     table = Table("email", "name", "role", "team", "active", "can_sign_in")
     for row in rows:
         table.add_row(*(str(row[k]) if row[k] is not None else "" for k in row))
+    console.print(table)
+
+
+SecretStdin = Annotated[
+    bool,
+    typer.Option(
+        "--secret-stdin",
+        help="Read the secret from standard input (a hubspot source's is your HubSpot app's client "
+        "secret) instead of making one.",
+    ),
+]
+
+
+def _read_secret(from_stdin: bool) -> str | None:
+    return sys.stdin.readline().strip() if from_stdin else None
+
+
+def _print_issued(rt: Runtime, issued: Any, what: str) -> None:
+    """The secret, shown this once, and where the sender sends its deliveries."""
+    base = (rt.settings.public_url or "").rstrip("/")
+    console.print(f"{what} (kind {issued.kind}).", highlight=False)
+    console.print("Secret (shown only now; keep it where the sender signs its deliveries):")
+    print(f"  {issued.secret}")
+    console.print(f"Deliveries go to: POST {base}{issued.path}", highlight=False)
+    if issued.kind == "hubspot":
+        console.print("  signed by HubSpot (X-HubSpot-Signature-v3) with the app's client secret")
+    else:
+        console.print(
+            "  headers: X-Leadops-Timestamp: <Unix seconds>, X-Leadops-Signature: "
+            'sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>"> (docs/webhooks.md)',
+            highlight=False,
+        )
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    name: Annotated[
+        str, typer.Argument(help="The source's name, the end of its URL (e.g. site-form).")
+    ],
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="generic (an item of POST /api/v1/activities), hubspot (HubSpot's webhooks, "
+            "its v3 signature) or form (a form tool's submission)."
+        ),
+    ] = "generic",
+    secret_stdin: SecretStdin = False,
+) -> None:
+    """Create a webhook source and print its secret, once, with the URL to configure."""
+    from leadops.ingest.webhook_sources import add_source
+
+    secret = _read_secret(secret_stdin)
+    with runtime() as rt, rt.factory() as session, session.begin():
+        issued = add_source(session, name, kind=kind, now=rt.clock.now(), secret=secret)
+    _print_issued(rt, issued, f"Webhook source {name!r} created")
+
+
+@webhooks_app.command("list")
+def webhooks_list(output: OutputOpt = "table") -> None:
+    """The webhook sources (never their secrets): kind, URL, when last used and refused."""
+    from leadops.ingest.webhook_sources import describe_sources
+
+    with runtime() as rt, rt.factory() as session:
+        rows = describe_sources(session, rt.clock.now())
+        tz = rt.settings.tz
+    if output == "json":
+        console.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    table = Table("name", "kind", "last used", "rotated", "old secret until", "refused (24 h)")
+    for row in rows:
+        when = [
+            f"{row[k].astimezone(tz):%m-%d %H:%M}" if row[k] else "—"
+            for k in ("last_used_at", "rotated_at", "previous_secret_until")
+        ]
+        table.add_row(row["name"], row["kind"], *when, str(row["refused_24h"]))
+    console.print(table)
+    base = (rt.settings.public_url or "").rstrip("/")
+    console.print(f"Each source's URL: POST {base}/api/v1/webhooks/NAME", highlight=False)
+
+
+@webhooks_app.command("rotate")
+def webhooks_rotate(
+    name: Annotated[str, typer.Argument(help="The source's name.")],
+    grace_hours: Annotated[
+        float,
+        typer.Option(help="How long the old secret is still accepted (0: not at all)."),
+    ] = 24.0,
+    secret_stdin: SecretStdin = False,
+) -> None:
+    """Give a source a new secret (printed once); the old one works for a grace period."""
+    from datetime import timedelta
+
+    from leadops.ingest.webhook_sources import rotate_source
+
+    secret = _read_secret(secret_stdin)
+    with runtime() as rt, rt.factory() as session, session.begin():
+        issued = rotate_source(
+            session, name, now=rt.clock.now(), grace=timedelta(hours=grace_hours), secret=secret
+        )
+    _print_issued(rt, issued, f"Webhook source {name!r} has a new secret")
+    until = issued.previous_valid_until
+    if until is None:
+        console.print("The old secret is no longer accepted.")
+    else:
+        local = until.astimezone(rt.settings.tz)
+        console.print(f"The old secret is accepted until {local:%Y-%m-%d %H:%M}.", highlight=False)
+
+
+@webhooks_app.command("remove")
+def webhooks_remove(name: Annotated[str, typer.Argument(help="The source's name.")]) -> None:
+    """Remove a webhook source: its URL answers 401 from now on (its refusals are kept)."""
+    from leadops.ingest.webhook_sources import remove_source
+
+    with runtime() as rt, rt.factory() as session, session.begin():
+        remove_source(session, name)
+    console.print(f"Webhook source {name!r} removed.", highlight=False)
+
+
+@webhooks_app.command("refusals")
+def webhooks_refusals(
+    source: Annotated[str | None, typer.Option(help="Only this source's.")] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+    output: OutputOpt = "table",
+) -> None:
+    """The deliveries refused, newest first: source, reason (bad_signature, stale_timestamp,
+    replay …), what was wrong, and the sender's address."""
+    from leadops.ingest.webhook_sources import refusals_of
+
+    with runtime() as rt, rt.factory() as session:
+        rows = refusals_of(session, source=source, limit=limit)
+        tz = rt.settings.tz
+    if output == "json":
+        console.print_json(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    table = Table("at", "source", "reason", "detail", "address")
+    for row in rows:
+        name = row["source"] if row["known_source"] else f"{row['source']} (unknown)"
+        at = f"{row['at'].astimezone(tz):%Y-%m-%d %H:%M:%S}"
+        table.add_row(at, name, row["reason"], row["detail"], row["address"] or "")
     console.print(table)
 
 

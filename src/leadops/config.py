@@ -69,7 +69,18 @@ class Settings(BaseSettings):
     )
     webhook_secret: str | None = Field(
         default=None,
-        description="Signs webhook bodies: X-Leadops-Signature: sha256=HMAC-SHA256(secret, body).",
+        description=(
+            "Signs outgoing webhooks: X-Leadops-Timestamp (Unix seconds) and X-Leadops-Signature: "
+            'sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">.'
+        ),
+    )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The address senders and users reach leadops at (https://leadops.example.com). "
+            "HubSpot signs the URL it calls, so a hubspot webhook source behind a proxy needs it; "
+            "`leadops webhooks add` prints the full URL with it."
+        ),
     )
     notify_max_attempts: int = Field(
         default=8, description="Delivery attempts before a notification is given up."

@@ -21,8 +21,6 @@ so a receiver can tell the repeat from a new notification: never a silent duplic
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import smtplib
 import urllib.request
@@ -35,10 +33,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadops.clock import Clock, SystemClock
 from leadops.config import Settings
 from leadops.db import claim_rows, insert_for, run_in_transaction
 from leadops.models import Notification, User
 from leadops.models.base import table_of
+from leadops.signing import signed_headers
 
 SUBJECTS = {
     "lead_assigned": ("リードが割り当てられました", "A lead was assigned to you"),
@@ -81,7 +81,8 @@ class _Claimed:
     locale: str
 
 
-Sender = Callable[[Settings, _Claimed], None]
+#: Sends one notification; the clock dates a signature at the moment of sending.
+Sender = Callable[[Settings, _Claimed, Clock], None]
 
 
 def subject_of(template: str, locale: str) -> str:
@@ -89,7 +90,7 @@ def subject_of(template: str, locale: str) -> str:
     return ja if locale == "ja" else en
 
 
-def send_email(settings: Settings, item: _Claimed) -> None:
+def send_email(settings: Settings, item: _Claimed, clock: Clock) -> None:
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = item.address
@@ -106,7 +107,10 @@ def send_email(settings: Settings, item: _Claimed) -> None:
         smtp.send_message(message)
 
 
-def send_webhook(settings: Settings, item: _Claimed) -> None:
+def send_webhook(settings: Settings, item: _Claimed, clock: Clock) -> None:
+    """POST the notification as JSON. With ``LEADOPS_WEBHOOK_SECRET`` it is signed as leadops'
+    webhook sources sign theirs: ``X-Leadops-Timestamp`` (Unix seconds, when sent) and
+    ``X-Leadops-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">``."""
     text = f"{subject_of(item.template, item.locale)}: {item.payload.get('email') or ''}"
     body = json.dumps(
         {
@@ -127,8 +131,7 @@ def send_webhook(settings: Settings, item: _Claimed) -> None:
         "X-Leadops-Attempt": str(item.attempt),
     }
     if settings.webhook_secret:
-        digest = hmac.new(settings.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
-        headers["X-Leadops-Signature"] = f"sha256={digest}"
+        headers.update(signed_headers(settings.webhook_secret, body, clock.now()))
     assert settings.webhook_url is not None
     request = urllib.request.Request(
         settings.webhook_url, data=body, headers=headers, method="POST"
@@ -260,19 +263,22 @@ def deliver(
     *,
     limit: int = 500,
     senders: dict[str, Sender] | None = None,
+    clock: Clock | None = None,
 ) -> DeliveryReport:
     """One delivery pass at ``now``: fan out the inbox, then claim, send and record external
-    notifications."""
+    notifications. ``clock`` dates each signed webhook when it is sent (default: the system's
+    clock, also when ``now`` is another time)."""
     report = DeliveryReport()
     report.fanned_out = run_in_transaction(factory, lambda s: fan_out(s, settings, now))
     claimed = run_in_transaction(factory, lambda s: _claim(s, settings, now, limit))
     if not claimed:
         return report
     use = senders or SENDERS
+    sending_clock = clock or SystemClock()
     results: dict[int, str | None] = {}
     for item in claimed:
         try:
-            use[item.channel](settings, item)
+            use[item.channel](settings, item, sending_clock)
             results[item.id] = None
             report.sent += 1
         except Exception as exc:  # noqa: BLE001 (any failure of a remote system is a failed attempt)

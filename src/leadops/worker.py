@@ -70,7 +70,7 @@ def run_once(rt: Runtime, now: datetime) -> SweepReport:
         report.sla.add(sla)
         if sla.actions < BATCH:
             break
-    report.delivery = deliver(rt.factory, rt.settings, now)
+    report.delivery = deliver(rt.factory, rt.settings, now, clock=rt.clock)
     with rt.factory() as session:
         closed = active_rules(session, now).closed_statuses
         _, report.forecast_model_learned = stored_model(session, now, rt.settings.tz, closed)

@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from leadops.config import Settings
+from leadops.ingest.webhook_sources import add_source
 from leadops.runtime import Runtime
 from leadops.web.app import create_app
 from tests.conftest import api_token
@@ -87,8 +88,8 @@ def admin_headers(runtime: Runtime) -> dict[str, str]:
 
 @pytest.fixture
 def seeded_app(runtime: Runtime, admin_headers: dict[str, str]) -> FastAPI:
-    """The app over a database with a team, two reps, a routed lead with an activity, and an API
-    batch with a rejected item (import job 1)."""
+    """The app over a database with a team, two reps, a routed lead with an activity, an API
+    batch with a rejected item (import job 1) and a webhook source."""
     app = create_app(runtime)
     with TestClient(app, headers=admin_headers) as client:
         for method, path, body in [
@@ -100,6 +101,8 @@ def seeded_app(runtime: Runtime, admin_headers: dict[str, str]) -> FastAPI:
         ]:
             response = client.request(method, path, json=body)
             assert response.status_code < 300, (path, response.text)
+    with runtime.factory() as session, session.begin():  # the webhook example's source
+        add_source(session, "site-form", kind="form", now=runtime.clock.now())
     return app
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import leadops.delivery
+from leadops.clock import FixedClock
 from leadops.config import Settings
 from leadops.delivery import deliver, inbox
 from leadops.models import Notification, User
@@ -57,6 +58,18 @@ class Hook:
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.fail_next = 0
+        #: The receiver's copy of LEADOPS_WEBHOOK_SECRET: unsigned or badly signed requests get 401.
+        self.secret: str | None = None
+        self.refused: list[str] = []
+
+    def verifies(self, headers: Any, body: bytes) -> bool:
+        """What a receiver does (docs/webhooks.md): HMAC-SHA256 of "<timestamp>.<body>"."""
+        if self.secret is None:
+            return True
+        timestamp = headers.get("X-Leadops-Timestamp") or ""
+        mac = hmac.new(self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+        given = headers.get("X-Leadops-Signature") or ""
+        return timestamp.isdigit() and hmac.compare_digest(given, f"sha256={mac.hexdigest()}")
 
 
 @pytest.fixture
@@ -69,6 +82,9 @@ def webhook() -> Iterator[tuple[Hook, int]]:
             if hook.fail_next:
                 hook.fail_next -= 1
                 self.send_response(500)
+            elif not hook.verifies(self.headers, body):
+                hook.refused.append(self.headers.get("X-Leadops-Signature") or "")
+                self.send_response(401)
             else:
                 hook.requests.append((dict(self.headers), body))
                 self.send_response(200)
@@ -114,14 +130,15 @@ def test_email_webhook_and_inbox(
     (box, mail_port), (hook, hook_port) = mailbox, webhook
     user_id = setup(runtime, session)
     settings = settings_for(runtime, mail_port, hook_port)
-    report = deliver(runtime.factory, settings, NOW)
+    hook.secret = "s3cret"
+    report = deliver(runtime.factory, settings, NOW, clock=runtime.clock)
     assert (report.fanned_out, report.sent, report.failed) == (1, 2, 0)
     [mail] = box.messages
     assert mail["To"] == "rep@x.jp"
     assert "リードが割り当てられました" in mail["Subject"]
-    [(headers, body)] = hook.requests
-    expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert headers["X-Leadops-Signature"] == f"sha256={expected}"
+    [(headers, body)] = hook.requests  # verified by the receiver
+    assert hook.refused == []
+    assert headers["X-Leadops-Timestamp"] == str(int(NOW.timestamp()))
     assert json.loads(body)["notification"]["email"] == "buyer@kaisha.co.jp"
     ids = {n.channel: n.id for n in session.scalars(select(Notification))}
     assert mail["Message-ID"] == f"<notification-{ids['email']}@leadops>"
@@ -194,3 +211,36 @@ def test_a_crash_between_sending_and_recording_resends_once_with_the_same_id(
     assert (first["X-Leadops-Attempt"], second["X-Leadops-Attempt"]) == ("1", "2")
     assert deliver(runtime.factory, settings, NOW + timedelta(minutes=30)).sent == 0
     assert len(box.messages) == 2
+
+
+def test_a_webhook_is_signed_with_the_time_it_is_sent_which_a_receiver_checks(
+    runtime: Runtime, session: Session, mailbox: Any, webhook: Any
+) -> None:
+    """``leadops worker --now`` sweeps as of another time, but signs when it sends: a receiver
+    refuses a signature dated more than five minutes away from its own clock."""
+    (_, mail_port), (hook, hook_port) = mailbox, webhook
+    setup(runtime, session)
+    hook.secret = "s3cret"
+    settings = settings_for(runtime, mail_port, hook_port)
+    sent_at = NOW + timedelta(days=3, seconds=17)
+    report = deliver(runtime.factory, settings, NOW, clock=FixedClock(sent_at))
+    assert (report.sent, report.failed) == (2, 0)  # the e-mail and the webhook
+    [(headers, body)] = hook.requests
+    assert headers["X-Leadops-Timestamp"] == str(int(sent_at.timestamp()))
+    # The body alone, as leadops signed it before the timestamp, no longer verifies.
+    assert headers["X-Leadops-Signature"] != (
+        "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    )
+
+
+def test_a_receiver_with_another_secret_refuses_the_webhook(
+    runtime: Runtime, session: Session, mailbox: Any, webhook: Any
+) -> None:
+    (_, mail_port), (hook, hook_port) = mailbox, webhook
+    setup(runtime, session)
+    hook.secret = "not-the-same"
+    settings = settings_for(runtime, mail_port, hook_port)
+    report = deliver(runtime.factory, settings, NOW, clock=FixedClock(NOW))
+    assert (report.sent, report.failed) == (1, 1)  # the e-mail went; the webhook was refused
+    assert len(hook.refused) == 1
+    assert hook.requests == []

@@ -92,16 +92,23 @@ def store_activities(
 
 
 def record_rejects(
-    session: Session, now: Any, kind: str, items: list[Any], rejected: list[dict[str, Any]]
-) -> None:
-    """Rejected API items are kept like rejected file rows: nothing sent is silently lost."""
+    session: Session,
+    now: Any,
+    kind: str,
+    items: list[Any],
+    rejected: list[dict[str, Any]],
+    *,
+    actor: str = "api",
+) -> int | None:
+    """Rejected API items are kept like rejected file rows: nothing sent is silently lost.
+    Returns the id of the import job that holds them."""
     if not rejected:
-        return
+        return None
     job = ImportJob(
         kind=kind,
         state="done",
         dry_run=False,
-        actor="api",
+        actor=actor,
         started_at=now,
         finished_at=now,
         rows_total=len(items),
@@ -126,3 +133,4 @@ def record_rejects(
                 error=scrub_text("; ".join(f"{e['path']}: {e['message']}" for e in errors)),
             )
         )
+    return job.id

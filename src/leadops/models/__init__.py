@@ -17,6 +17,7 @@ from leadops.models.system import (
     Notification,
     RulesVersion,
 )
+from leadops.models.webhooks import WebhookReceipt, WebhookRefusal, WebhookSource
 
 __all__ = [
     "ACTIVITY_TYPES",
@@ -48,5 +49,8 @@ __all__ = [
     "Touch",
     "User",
     "WebSession",
+    "WebhookReceipt",
+    "WebhookRefusal",
+    "WebhookSource",
     "column_length",
 ]
