@@ -318,7 +318,7 @@ def read_rows(
 
 def read_columns(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> list[str]:
     """The names the rows' data are keyed by, in the file's order: the header of a CSV or a sheet
-    (repeated headers kept apart), the keys of the first objects of JSON Lines."""
+    (repeated headers kept apart), every key of the objects of JSON Lines."""
     kind = _kind_of(path)
     if kind == "xlsx":
         workbook, rows = _open_sheet(path, sheet)
@@ -333,8 +333,6 @@ def read_columns(path: Path, *, encoding: str | None = None, sheet: str | None =
             opened = _csv_header(fh, path)
             return [] if opened is None else opened[1].names
     names: dict[str, None] = {}
-    for index, row in enumerate(read_jsonl(path, enc)):
+    for row in read_jsonl(path, enc):
         names.update(dict.fromkeys(str(k) for k in row.data))
-        if index >= 100:
-            break
     return list(names)

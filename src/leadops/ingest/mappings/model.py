@@ -1,19 +1,23 @@
 """Column mappings: how a file's columns become leadops fields.
 
-Presets cover Salesforce, HubSpot and Marketo exports (English and Japanese headers); a YAML
-document describes anything else: the CLI reads it from a file its user names, the web app from an
-upload (``mapping_from_text``), never from a path. Columns no mapping names are kept as custom
-fields / properties, never lost.
+Presets (``leadops.ingest.presets``) read the exports of Salesforce, HubSpot, Marketo, Sansan, Eight
+and SATORI and the usual Japanese lists; a YAML document describes anything else: the CLI reads it
+from a file its user names, the web app from an upload (``mapping_from_text``), never from a path.
+Columns no mapping names are kept as custom fields / properties, never lost.
+
+A mapping is resolved once per file against its header (``Mapping.plan``): a column named exactly
+is chosen before one that differs only in case or width, repeated headers are told apart by their
+count (``Create Date (2)``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, NoReturn
+from functools import cached_property
+from typing import Any
 
-import yaml
-
+from leadops.ingest.mappings.presets import DEFAULTS, PRESETS, Preset
 from leadops.ingest.readers import normalize_header
 
 KINDS = ("leads", "events", "deals", "campaign-members")
@@ -31,6 +35,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "department",
         "phone",
         "prefecture",
+        "address",
         "source",
         "campaign",
         "created_at",
@@ -39,6 +44,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "owner",
         "status",
         "status_reason",
+        "lifecycle_stage",
     ),
     "events": (
         "email",
@@ -75,96 +81,18 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "cost",
     ),
 }
-
-_LEAD_PRESETS: dict[str, dict[str, list[str]]] = {
-    "salesforce": {
-        "external_id": ["Lead ID", "リード ID", "リードID"],
-        "first_name": ["First Name", "名"],
-        "last_name": ["Last Name", "姓"],
-        "email": ["Email", "メール"],
-        "company": ["Company", "Company / Account", "会社名"],
-        "title": ["Title", "役職"],
-        "phone": ["Phone", "電話"],
-        "prefecture": ["State/Province", "State", "都道府県"],
-        "source": ["Lead Source", "リードソース"],
-        "created_at": ["Created Date", "作成日"],
-        "employees": ["No. of Employees", "Employees", "従業員数"],
-        "industry": ["Industry", "業種"],
-        "status": ["Lead Status", "リード状況"],
-        "owner": ["Lead Owner", "Owner Email", "リード所有者"],
-        "domain": ["Website", "Web サイト", "Webサイト"],
-    },
-    "hubspot": {
-        "external_id": ["Record ID", "Contact ID", "レコードID"],
-        "first_name": ["First Name", "名"],
-        "last_name": ["Last Name", "姓"],
-        "email": ["Email", "Eメール", "メール"],
-        "company": ["Company Name", "Company", "会社名"],
-        "title": ["Job Title", "役職"],
-        "phone": ["Phone Number", "電話番号"],
-        "prefecture": ["State/Region", "都道府県/地域", "都道府県"],
-        "source": ["Original Source", "Original Traffic Source", "元のソース"],
-        "created_at": ["Create Date", "作成日"],
-        "employees": ["Number of Employees", "従業員数"],
-        "industry": ["Industry", "業種"],
-        "status": ["Lead Status", "リードステータス"],
-        "owner": ["Contact owner", "Contact Owner", "コンタクト担当者"],
-        "domain": ["Website URL", "Company Domain Name", "ウェブサイトURL"],
-    },
-    "marketo": {
-        "external_id": ["Id", "Lead ID", "ID"],
-        "first_name": ["First Name", "名"],
-        "last_name": ["Last Name", "姓"],
-        "email": ["Email Address", "Email", "メールアドレス"],
-        "company": ["Company Name", "Company", "会社名"],
-        "title": ["Job Title", "Title", "役職"],
-        "department": ["Department", "部署"],
-        "phone": ["Phone Number", "Phone", "電話番号"],
-        "prefecture": ["State", "都道府県"],
-        "source": ["Lead Source", "Original Source Type", "リードソース"],
-        "created_at": ["Created At", "Created", "作成日"],
-        "employees": ["Number of Employees", "NumberOfEmployees", "従業員数"],
-        "industry": ["Industry", "業種"],
-        "status": ["Lead Status", "リード状況"],
-        "domain": ["Website", "Webサイト"],
-    },
+#: The fields of each kind that hold dates (read by column: see ``leadops.ingest.dates``).
+DATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "leads": ("created_at",),
+    "events": ("occurred_at",),
+    "deals": ("created_at", "closed_at"),
+    "campaign-members": ("responded_at",),
 }
-_DEAL_PRESETS: dict[str, dict[str, list[str]]] = {
-    "salesforce": {
-        "external_id": ["Opportunity ID", "商談 ID"],
-        "name": ["Opportunity Name", "商談名"],
-        "account": ["Account Name", "取引先名"],
-        "stage": ["Stage", "フェーズ"],
-        "amount": ["Amount", "金額"],
-        "created_at": ["Created Date", "作成日"],
-        "closed_at": ["Close Date", "完了予定日"],
-        "owner": ["Opportunity Owner", "商談 所有者"],
-        "lead_email": ["Contact Email", "Email"],
-    },
-    "hubspot": {
-        "external_id": ["Record ID", "Deal ID"],
-        "name": ["Deal Name", "取引名"],
-        "account": ["Associated Company", "Company Name"],
-        "stage": ["Deal Stage", "取引ステージ"],
-        "amount": ["Amount", "金額"],
-        "created_at": ["Create Date", "作成日"],
-        "closed_at": ["Close Date", "クローズ日"],
-        "owner": ["Deal owner", "Deal Owner", "取引担当者"],
-        "lead_email": ["Associated Contact Email", "Email"],
-    },
-}
-PRESETS = ("salesforce", "hubspot", "marketo")
-_PRESET_TABLES = {"leads": _LEAD_PRESETS, "deals": _DEAL_PRESETS}
-_KEYS = (
-    "kind",
-    "columns",
-    "custom",
-    "constants",
-    "values",
-    "source_system",
-    "date_order",
-    "create_users",
-)
+#: A value translated by ``values:`` keeps the source's own word as its reason, when the row gives
+#: none (recycled and disqualified_* need one).
+REASON_OF = {"status": "status_reason"}
+#: Cell values that mean "empty" unless a mapping says otherwise (``empty:``), ignoring case.
+EMPTY = ("null", "(blank)", "-")
 
 
 class MappingError(ValueError):
@@ -187,6 +115,38 @@ class MappingError(ValueError):
         return f"{text}, line {self.line}" if self.line else text
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A mapping resolved against one file's columns: the column of each field and custom field."""
+
+    fields: dict[str, str]
+    custom: dict[str, str]
+
+    @property
+    def used(self) -> set[str]:
+        return {*self.fields.values(), *self.custom.values()}
+
+    def column_of(self, name: str) -> str | None:
+        return self.fields.get(name)
+
+
+class _Columns:
+    """A file's columns, looked up by a header as a mapping names it: exactly (after NFKC and
+    trimming) first, else the first one in the file's order that differs only in case."""
+
+    def __init__(self, columns: Iterable[Any]) -> None:
+        self.exact: dict[str, str] = {}
+        self.folded: dict[str, str] = {}
+        for column in columns:
+            name = normalize_header(str(column))
+            self.exact.setdefault(name, str(column))
+            self.folded.setdefault(name.casefold(), str(column))
+
+    def find(self, header: str) -> str | None:
+        name = normalize_header(header)
+        return self.exact.get(name) or self.folded.get(name.casefold())
+
+
 @dataclass
 class Mapping:
     """How one file's columns map onto one kind of record."""
@@ -194,262 +154,147 @@ class Mapping:
     name: str
     kind: str
     columns: dict[str, list[str]] = field(default_factory=dict)
-    custom: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, list[str]] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     source_system: str | None = None
     date_order: str | None = None
     create_users: bool = False
+    empty: tuple[str, ...] = EMPTY
+    #: A field a preset names is also read from a column named like the field itself.
+    name_fallback: bool = False
+    #: Reads files of no particular system (the default, the Japanese lists): see ``recognise``.
+    general: bool = False
 
-    def apply(self, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(fields, extra): the mapped fields, and every other non-empty column kept by its name."""
-        headers = {normalize_header(str(k)).casefold(): k for k in data}
-        fields: dict[str, Any] = {}
-        used: set[str] = set()
+    def candidates(self, name: str, declared_only: bool = False) -> list[str]:
+        """The headers that may hold a field, in the order they are tried."""
+        named = self.columns.get(name)
+        if declared_only:
+            return list(named or [])
+        if named is None:
+            return [name]
+        return [*named, name] if self.name_fallback else list(named)
+
+    def plan(self, columns: Iterable[Any], *, declared_only: bool = False) -> Plan:
+        """Which column feeds each field; ``declared_only`` leaves out the columns found only by
+        a field's own name (what recognition counts as a preset reading a file)."""
+        found = _Columns(columns)
+        fields: dict[str, str] = {}
         for name in FIELDS[self.kind]:
-            candidates = self.columns.get(name, [name])
-            for candidate in candidates:
-                key = headers.get(normalize_header(candidate).casefold())
-                if key is not None:
-                    used.add(key)
-                    fields[name] = _blank_to_none(data[key])
+            for candidate in self.candidates(name, declared_only):
+                column = found.find(candidate)
+                if column is not None:
+                    fields[name] = column
                     break
+        custom: dict[str, str] = {}
+        for custom_name, headers in self.custom.items():
+            for header in headers:
+                column = found.find(header)
+                if column is not None:
+                    custom[custom_name] = column
+                    break
+        return Plan(fields, custom)
+
+    @cached_property
+    def _empty(self) -> frozenset[str]:
+        return frozenset(e.strip().casefold() for e in self.empty)
+
+    @cached_property
+    def _tables(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: {str(k).strip().casefold(): v for k, v in table.items()}
+            for name, table in self.values.items()
+        }
+
+    def blank(self, value: Any) -> Any:
+        """None for a blank cell or one of the empty literals (``null``, ``(blank)``, ``-``)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if not text or text.casefold() in self._empty:
+                return None
+        return value
+
+    def apply(
+        self, data: dict[str, Any], plan: Plan | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(fields, extra): the mapped fields, and every other non-empty column kept by its name."""
+        plan = plan or self.plan(data)
+        fields = {name: self.blank(data.get(column)) for name, column in plan.fields.items()}
         for name, value in self.constants.items():
             if fields.get(name) is None:
                 fields[name] = value
-        for name, table in self.values.items():
-            value = fields.get(name)
-            if value is not None and str(value) in table:
-                fields[name] = table[str(value)]
+        self.translate(fields)
         extra: dict[str, Any] = {}
-        for custom_name, column in self.custom.items():
-            key = headers.get(normalize_header(column).casefold())
-            if key is not None:
-                used.add(key)
-                value = _blank_to_none(data[key])
-                if value is not None:
-                    extra[custom_name] = value
+        for custom_name, column in plan.custom.items():
+            value = self.blank(data.get(column))
+            if value is not None:
+                extra[custom_name] = value
+        used = plan.used
         for key, value in data.items():
-            if key not in used and _blank_to_none(value) is not None:
+            if key not in used and self.blank(value) is not None:
                 extra.setdefault(str(key), value)
         return fields, extra
 
-
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
+    def translate(self, fields: dict[str, Any]) -> None:
+        """Values translated by ``values:`` (trimmed, ignoring case); a translated status keeps the
+        source's word as its reason when the row gives none."""
+        for name, table in self._tables.items():
+            value = fields.get(name)
+            if value is None:
+                continue
+            word = str(value).strip()
+            if word.casefold() not in table:
+                continue
+            fields[name] = table[word.casefold()]
+            reason = REASON_OF.get(name)
+            if reason and fields.get(reason) is None:
+                fields[reason] = word
 
 
 def default_mapping(kind: str) -> Mapping:
-    return Mapping(name="default", kind=kind)
+    """Columns named like the fields of ``kind`` (and, for leads, their plain English names)."""
+    base = DEFAULTS.get(kind)
+    columns = {n: [n, *(base.columns.get(n, []) if base else [])] for n in FIELDS[kind]}
+    return Mapping(name="default", kind=kind, columns=columns, general=True)
 
 
 def presets_for(kind: str) -> tuple[str, ...]:
     """The presets that read exports of this kind of record."""
-    tables = _PRESET_TABLES.get(kind, {})
-    return tuple(name for name in PRESETS if name in tables)
+    return tuple(PRESETS.get(kind, {}))
+
+
+def _from_preset(found: Preset) -> Mapping:
+    return Mapping(
+        name=found.name,
+        kind=found.kind,
+        columns={k: list(v) for k, v in found.columns.items()},
+        custom={k: list(v) for k, v in found.custom.items()},
+        constants=dict(found.constants),
+        values={k: dict(v) for k, v in found.values.items()},
+        source_system=found.source_system,
+        date_order=found.date_order,
+        name_fallback=True,
+        general=found.general,
+    )
 
 
 def preset(name: str, kind: str) -> Mapping:
-    tables = _PRESET_TABLES.get(kind, {})
+    tables = PRESETS.get(kind, {})
     if name not in tables:
-        kinds = [k for k, t in _PRESET_TABLES.items() if name in t]
+        kinds = [k for k, t in PRESETS.items() if name in t]
         raise MappingError(
             f"there is no {name!r} preset for {kind}; presets for {kind}: "
             f"{sorted(tables) or 'none'}"
             + (f" ({name} has presets for {', '.join(kinds)})" if kinds else "")
         )
-    columns = {key: [*names, key] for key, names in tables[name].items()}
-    return Mapping(name=name, kind=kind, columns=columns, source_system=name)
+    return _from_preset(tables[name])
 
 
-def mapping_from_text(text: str, kind: str, *, source: str | None = None) -> Mapping:
-    """A YAML mapping document given as text (an upload, a file the CLI has read); it opens
-    nothing. Errors name the key and its line in ``text`` and quote nothing else of it."""
-    _check_kind(kind)
-    document, lines = _parse(text, source)
-    return _Document(lines, source).mapping(document, kind)
+def all_presets() -> tuple[str, ...]:
+    """Every preset name, of any kind."""
+    return tuple(dict.fromkeys(name for tables in PRESETS.values() for name in tables))
 
 
-def load_mapping_file(path: Path, kind: str) -> Mapping:
-    """Read a YAML mapping file: for the command line only, whose user names their own files. The
-    web app never calls this (it takes a preset or an uploaded document, see mapping_from_text)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise MappingError("no such mapping file", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise MappingError("not UTF-8 text", source=str(path)) from None
-    except OSError as exc:
-        raise MappingError(f"cannot be read: {exc.strerror}", source=str(path)) from None
-    return mapping_from_text(text, kind, source=str(path))
-
-
-def resolve_mapping(spec: str | None, kind: str) -> Mapping:
-    """The command line's ``--mapping``: ``None`` → the default (columns named like leadops
-    fields); a preset name; or the path of a YAML file, which is opened. Never call it with a
-    value from a request."""
-    _check_kind(kind)
-    if spec is None:
-        return default_mapping(kind)
-    if spec.lower() in PRESETS:
-        return preset(spec.lower(), kind)
-    path = Path(spec)
-    if not path.exists():
-        raise MappingError(
-            f"--mapping {spec!r}: not a preset ({', '.join(PRESETS)}) and no such file"
-        )
-    return load_mapping_file(path, kind)
-
-
-def _check_kind(kind: str) -> None:
+def check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise MappingError(f"unknown import kind {kind!r}; kinds are {list(KINDS)}")
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors and aliases: a few lines of them can stand for a document too large
-    to hold."""
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise MappingError(
-                "anchors and aliases (&name, *name) are not allowed in a mapping file",
-                line=event.start_mark.line + 1,
-            )
-        return super().compose_node(parent, index)
-
-
-def _parse(text: str, source: str | None) -> tuple[Any, dict[str, int]]:
-    """The document and the line of each key (``columns``, ``columns.email``), in one pass."""
-    try:
-        loader = _NoAliasLoader(text)
-        try:
-            node = loader.get_single_node()
-            document = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        raise _not_yaml(exc, text, source) from None
-    except MappingError as exc:
-        exc.source = source
-        raise
-    return document, _key_lines(node)
-
-
-def _not_yaml(exc: yaml.YAMLError, text: str, source: str | None) -> MappingError:
-    """What the YAML parser found and where, without the excerpt of the text it would quote."""
-    mark = getattr(exc, "problem_mark", None)
-    if mark is not None:
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        return MappingError(f"not valid YAML: {problem}", line=mark.line + 1, source=source)
-    position = getattr(exc, "position", None)  # a reader error: a character YAML does not allow
-    line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
-    reason = getattr(exc, "reason", None) or "cannot be read"
-    return MappingError(f"not valid YAML: {reason}", line=line, source=source)
-
-
-def _key_lines(node: yaml.Node | None) -> dict[str, int]:
-    """The line of each top-level key and of each key one level below it."""
-    lines: dict[str, int] = {}
-    if not isinstance(node, yaml.MappingNode):
-        return lines
-    for key, value in node.value:
-        name = str(key.value)
-        lines.setdefault(name, key.start_mark.line + 1)
-        if isinstance(value, yaml.MappingNode):
-            for sub, _ in value.value:
-                lines.setdefault(f"{name}.{sub.value}", sub.start_mark.line + 1)
-    return lines
-
-
-@dataclass
-class _Document:
-    """Checks a parsed mapping document; each problem names its key and line."""
-
-    lines: dict[str, int]
-    source: str | None
-
-    def fail(self, message: str, key: str | None = None, at: str | None = None) -> NoReturn:
-        where = at or key
-        line = None
-        if where is not None:
-            line = self.lines.get(where) or self.lines.get(where.split(".")[0])
-        raise MappingError(message, key=key, line=line, source=self.source)
-
-    def section(self, document: dict[Any, Any], key: str) -> dict[Any, Any]:
-        value = document.get(key)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.fail("expected a YAML object (name: value lines)", key)
-        return value
-
-    def mapping(self, document: Any, kind: str) -> Mapping:
-        if not isinstance(document, dict):
-            self.fail("a mapping file is a YAML object with 'columns:'")
-        unknown = sorted(str(k) for k in document if k not in _KEYS)
-        if unknown:
-            self.fail(f"unknown key(s) {unknown}; allowed: {sorted(_KEYS)}", at=unknown[0])
-        file_kind = document.get("kind", kind)
-        if file_kind != kind:
-            self.fail(f"kind is {file_kind!r} but this is an import of {kind}", "kind")
-        return Mapping(
-            name=self.source or "mapping",
-            kind=kind,
-            columns=self.columns(document, kind),
-            custom={str(k): str(v) for k, v in self.section(document, "custom").items()},
-            constants=self.constants(document, kind),
-            values=self.values(document, kind),
-            source_system=self.scalar(document, "source_system"),
-            date_order=self.date_order(document),
-            create_users=self.flag(document, "create_users"),
-        )
-
-    def columns(self, document: dict[Any, Any], kind: str) -> dict[str, list[str]]:
-        columns: dict[str, list[str]] = {}
-        for name, value in self.section(document, "columns").items():
-            key = f"columns.{name}"
-            if name not in FIELDS[kind]:
-                self.fail(f"not a field of {kind}; fields are {list(FIELDS[kind])}", key)
-            if isinstance(value, str):
-                columns[name] = [value]
-            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-                columns[name] = list(value)
-            else:
-                self.fail("expected a column name or a list of names", key)
-        return columns
-
-    def constants(self, document: dict[Any, Any], kind: str) -> dict[str, Any]:
-        constants = self.section(document, "constants")
-        for name in constants:
-            if name not in FIELDS[kind]:
-                self.fail(f"not a field of {kind}", f"constants.{name}")
-        return dict(constants)
-
-    def values(self, document: dict[Any, Any], kind: str) -> dict[str, dict[str, Any]]:
-        values = self.section(document, "values")
-        for name, table in values.items():
-            if name not in FIELDS[kind] or not isinstance(table, dict):
-                self.fail(f"expected a field of {kind} with a table of values", f"values.{name}")
-        return {k: {str(a): b for a, b in v.items()} for k, v in values.items()}
-
-    def scalar(self, document: dict[Any, Any], key: str) -> str | None:
-        value = document.get(key)
-        if isinstance(value, dict | list):
-            self.fail("expected a name", key)
-        return None if value is None else str(value)
-
-    def date_order(self, document: dict[Any, Any]) -> str | None:
-        date_order = document.get("date_order")
-        if date_order not in (None, "ymd", "mdy", "dmy"):
-            self.fail(f"expected ymd, mdy or dmy, got {date_order!r}", "date_order")
-        return date_order
-
-    def flag(self, document: dict[Any, Any], key: str) -> bool:
-        value = document.get(key, False)
-        if not isinstance(value, bool):
-            self.fail("expected true or false", key)
-        return value
