@@ -110,6 +110,26 @@ def test_a_semicolon_salesforce_report_with_day_first_dates_and_multi_line_descr
     assert _flags(summary, "unknown_owner")  # Sato Hanako is not a user: flagged, not lost
 
 
+def test_a_us_salesforce_report_with_lead_ids_and_month_first_dates(
+    runtime: Runtime, session: Session, owners: dict[str, User]
+) -> None:
+    summary = imported(runtime, "salesforce_report_us.csv")
+    assert "column 'Created Date': dates read month first (M/D/Y) (6/26/2018 on row 2)" in (
+        summary.notes
+    )
+    assert (summary.total, summary.taken, summary.rejected) == (15, 15, 0)
+    assert _day(find_lead(session, "m.nguyen@bluepeak-logistics.example")) == date(2018, 7, 2)
+    kim = session.scalars(select(Lead).where(Lead.crm_id == "00Q8c00000UsA04EAF")).one()
+    assert (kim.email, kim.status, kim.custom["Last Activity"]) == (None, "lead", "10/2/2018")
+    assert _flags(summary, "same_lead") == [16]  # one Lead ID twice: one lead
+    carter = find_lead(session, "emily.carter@northwind-robotics.example")
+    assert (carter.owner_id, carter.prefecture, carter.custom["State/Province"]) == (
+        owners["Yamada Taro"].id,
+        None,
+        "CA",
+    )
+
+
 def test_a_salesforce_data_export_with_api_names_and_lead_ids(
     runtime: Runtime, session: Session, owners: dict[str, User]
 ) -> None:

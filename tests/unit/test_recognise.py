@@ -14,6 +14,7 @@ PRESET_OF = {
     "salesforce_report_semicolon.csv": "salesforce",
     "salesforce_data_export_lead.csv": "salesforce",
     "salesforce_report_ja_sjis.csv": "salesforce",
+    "salesforce_report_us.csv": "salesforce",
     "hubspot_contacts_with_company.csv": "hubspot",
     "marketo_list_export.csv": "marketo",
     "marketo_bulk_extract.csv": "marketo",
