@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from leadops.cells import csv_row
 from leadops.errors import LeadopsError
-from leadops.ingest.mappings import MappingError, resolve_mapping
-from leadops.ingest.readers import FileFormatError
+from leadops.ingest.importer import ImportSummary, run_import
+from leadops.ingest.mappings import Mapping, MappingError, resolve_mapping
+from leadops.ingest.readers import FileFormatError, read_columns
+from leadops.ingest.recognise import Recognition, Unrecognised, recognise, shown
 from leadops.runtime import Runtime
 
 app = typer.Typer(
@@ -137,6 +139,21 @@ def serve(
             uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
 
 
+def _mapping_for(
+    kind: str, file: Path, mapping: str | None, encoding: str | None, sheet: str | None
+) -> tuple[Mapping, Recognition | None]:
+    """The mapping named by ``--mapping``, or the preset the file's headers fit."""
+    if mapping is not None:
+        return resolve_mapping(mapping, kind), None
+    columns = read_columns(file, encoding=encoding, sheet=sheet)
+    try:
+        recognition = recognise(columns, kind, source=file.name)
+    except Unrecognised as exc:
+        choices = " or ".join(f"--mapping {c}" for c in exc.candidates) or "--mapping FILE.yaml"
+        raise MappingError(f"{exc.message}: give {choices}", source=exc.source) from None
+    return recognition.mapping, recognition
+
+
 def _import(
     kind: str,
     file: Path,
@@ -146,10 +163,8 @@ def _import(
     sheet: str | None,
     output: str,
 ) -> None:
-    from leadops.ingest.importer import run_import
-
     with runtime() as rt:
-        resolved = resolve_mapping(mapping, kind)
+        resolved, recognition = _mapping_for(kind, file, mapping, encoding, sheet)
         show_bar = output == "table" and sys.stderr.isatty()
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -171,6 +186,7 @@ def _import(
                 rt.factory,
                 rt.settings,
                 rt.clock,
+                recognition=recognition,
                 dry_run=dry_run,
                 encoding=encoding,
                 sheet=sheet,
@@ -180,6 +196,10 @@ def _import(
     if output == "json":
         console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
+    _print_summary(summary, dry_run)
+
+
+def _print_summary(summary: ImportSummary, dry_run: bool) -> None:
     head = "Dry run (nothing written)" if dry_run else f"Import job {summary.job_id}"
     console.print(
         f"{head}: {summary.total} rows read ({summary.encoding or 'xlsx'}); [green]{summary.taken} "
@@ -188,12 +208,22 @@ def _import(
         "flagged",
         highlight=False,
     )
+    console.print(f"  mapping: {summary.recognised or summary.mapping}", highlight=False)
+    for note in summary.notes:
+        console.print(f"  {note}", highlight=False)
+    if summary.unread:
+        console.print(
+            f"  not read by the mapping, kept as custom fields: {shown(summary.unread)}",
+            highlight=False,
+        )
     for rejected in summary.rejects[:20]:
         console.print(f"  row {rejected.row}: {rejected.error}", highlight=False)
     if summary.rejected > 20:
         console.print(f"  … and {summary.rejected - 20} more", highlight=False)
     for number, flag, message in summary.flags[:20]:
         console.print(f"  row {number}: [yellow]{flag}[/yellow]: {message}", highlight=False)
+    if summary.flagged > 20:
+        console.print(f"  … and {summary.flagged - 20} more flags", highlight=False)
     if summary.rejected and summary.job_id:
         console.print(
             f"All rejected rows: leadops import rejects {summary.job_id} --output rejects.csv"
@@ -205,7 +235,11 @@ FileArg = Annotated[
 ]
 MappingOpt = Annotated[
     str | None,
-    typer.Option("--mapping", help="salesforce, hubspot, marketo, or a YAML mapping file."),
+    typer.Option(
+        "--mapping",
+        help="A preset (default, salesforce, hubspot, marketo, sansan, eight, satori, japanese) "
+        "or a YAML mapping file; without it the preset the file's headers fit is used.",
+    ),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Check every row and report, without writing.")

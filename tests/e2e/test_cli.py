@@ -65,25 +65,30 @@ def test_import_reports_taken_and_rejected_and_exports_rejects(env: str, tmp_pat
     dry = runner.invoke(app, ["import", "leads", str(path), "--mapping", "salesforce", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert (
-        "Dry run (nothing written): 3 rows read (cp932); 1 taken, 0 unchanged, 2 rejected"
-        in dry.output
+        "Dry run (nothing written): 3 rows read (cp932); 2 taken, 0 unchanged, 1 rejected, "
+        "1 flagged" in dry.output
     )
-    assert "row 3: email: missing" in dry.output
+    assert "mapping: salesforce" in dry.output
+    assert "row 3: email (column 'メール'): missing" in dry.output
+    assert (
+        "row 4: field_not_taken: prefecture (column '都道府県'): unknown prefecture 'Narnia'"
+        in (dry.output)
+    )
     real = runner.invoke(
         app, ["import", "leads", str(path), "--mapping", "salesforce", "--format", "json"]
     )
     summary = json.loads(real.output)
-    assert (summary["taken"], summary["rejected"], summary["encoding"]) == (1, 2, "cp932")
+    assert (summary["taken"], summary["rejected"], summary["encoding"]) == (2, 1, "cp932")
+    assert [f["flag"] for f in summary["flags"]] == ["field_not_taken"]
     out = tmp_path / "rejects.csv"
     export = runner.invoke(app, ["import", "rejects", str(summary["job_id"]), "--output", str(out)])
     assert export.exit_code == 0, export.output
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0] == ["row", "field", "error", "メール", "会社名", "都道府県"]
     assert rows[1][:2] == ["3", "email"]
-    assert rows[1][2].startswith("email: missing")
+    assert rows[1][2].startswith("email (column 'メール'): missing")
     assert rows[1][3:] == ["", "名無し", "東京"]
-    assert rows[2][:2] == ["4", "prefecture"]
-    assert rows[2][2].startswith("prefecture: unknown prefecture 'Narnia'")
+    assert len(rows) == 2
     jobs = runner.invoke(app, ["import", "jobs"])
     assert "done" in jobs.output
     assert f"│ {summary['job_id']} " in jobs.output
@@ -131,3 +136,27 @@ def test_demo_builds_a_small_world_and_refuses_to_overwrite(env: str) -> None:
     again = runner.invoke(app, ["demo", "--leads", "300"])
     assert again.exit_code == 2
     assert "--force" in again.output
+
+
+def test_without_a_mapping_the_import_says_which_preset_the_headers_fit(
+    env: str, tmp_path: Path
+) -> None:
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+    result = runner.invoke(
+        app, ["import", "leads", str(fixtures / "hubspot_contacts_with_company.csv"), "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "mapping: recognised as hubspot: it reads 16 of the file's 23 columns" in result.output
+    assert "column 'Create Date': dates read month first (M/D/Y)" in result.output
+    assert "not read by the mapping, kept as custom fields: Country/Region" in result.output
+    ambiguous = tmp_path / "leads.csv"
+    ambiguous.write_text("Email,Lead Source,Lead Status\na@x.co.jp,Web,New\n", encoding="utf-8")
+    asked = runner.invoke(app, ["import", "leads", str(ambiguous)])
+    assert asked.exit_code == 2
+    assert "the headers fit salesforce and marketo equally" in asked.output
+    assert "give --mapping salesforce or --mapping marketo" in asked.output
+    unknown = tmp_path / "kunden.csv"
+    unknown.write_text("Mail,Firma\na@x.co.jp,X\n", encoding="utf-8")
+    refused = runner.invoke(app, ["import", "leads", str(unknown)])
+    assert refused.exit_code == 2
+    assert "no preset recognises the headers (Mail, Firma)" in refused.output

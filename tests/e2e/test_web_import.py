@@ -100,7 +100,8 @@ def test_the_mapping_field_opens_no_path_on_the_server(
     paths.clear()
     assert answer.status_code == 422
     assert "<code>mapping</code>" in answer.text
-    assert "choose one of default, salesforce, hubspot, marketo for" in answer.text
+    choices = "auto, default, salesforce, hubspot, marketo, sansan, eight, satori, japanese"
+    assert f"choose one of {choices} for" in answer.text
     for part in ("root:", "SQLite format 3", "TOP-SECRET"):
         assert part not in answer.text
     assert touched == []
@@ -124,7 +125,7 @@ def test_the_mapping_refusal_speaks_the_users_language(runtime: Runtime, session
     )
     assert answer.status_code == 422
     assert "<code>mapping</code>" in answer.text
-    assert "default, salesforce, hubspot のいずれかを選ぶか" in answer.text
+    assert "auto, default, salesforce, hubspot のいずれかを選ぶか" in answer.text
 
 
 def test_a_preset_of_another_kind_or_a_preset_with_an_upload_is_refused(
@@ -134,7 +135,7 @@ def test_a_preset_of_another_kind_or_a_preset_with_an_upload_is_refused(
     marketing = signed_in(runtime, org.users["marketing"])
     other_kind = marketing.post("/import", data={"kind": "deals", "mapping": "marketo"})
     assert other_kind.status_code == 422
-    assert "choose one of default, salesforce, hubspot for Deals" in other_kind.text
+    assert "choose one of auto, default, salesforce, hubspot for Deals" in other_kind.text
     both = marketing.post(
         "/import", data={"kind": "leads", "mapping": "salesforce"}, files=_files(MAPPING)
     )
@@ -145,8 +146,17 @@ def test_a_preset_of_another_kind_or_a_preset_with_an_upload_is_refused(
 def test_an_uploaded_mapping_reads_the_files_columns(runtime: Runtime, session: Any) -> None:
     org = build_org(session, runtime, leads=0)
     marketing = signed_in(runtime, org.users["marketing"])
-    default = marketing.post("/import", data={"kind": "leads", "dry_run": "1"}, files=_files())
+    default = marketing.post(
+        "/import", data={"kind": "leads", "mapping": "default", "dry_run": "1"}, files=_files()
+    )
     assert "0 would be taken" in default.text  # without the mapping no column is an e-mail
+    assert "Not read by the mapping, kept as custom fields: Mail, Firma, Nachname" in default.text
+    unknown = marketing.post("/import", data={"kind": "leads", "dry_run": "1"}, files=_files())
+    assert unknown.status_code == 422
+    assert (
+        "<code>mapping</code>: no preset recognises the headers of leads.csv (Mail, Firma, "
+        "Nachname)" in unknown.text
+    )
     preview = marketing.post(
         "/import",
         data={"kind": "leads", "mapping": "default", "dry_run": "1"},
@@ -200,7 +210,9 @@ def test_the_progress_page_polls_until_the_job_has_run(runtime: Runtime, session
     org = build_org(session, runtime, leads=0)
     pending = Pending()
     marketing = signed_in(runtime, org.users["marketing"], runner=pending)
-    started = marketing.post("/import", data={"kind": "leads"}, files=_files())
+    started = marketing.post(
+        "/import", data={"kind": "leads", "mapping": "default"}, files=_files()
+    )
     assert started.status_code == 303
     progress = started.headers["location"]
     waiting = marketing.get(progress, headers={"HX-Request": "true"}).text
@@ -223,7 +235,9 @@ def test_a_job_that_fails_before_it_begins_is_shown_as_failed(
     pending = Pending()
     marketing = signed_in(runtime, org.users["marketing"], runner=pending)
     monkeypatch.setattr(imports, "run_import", cannot_start)
-    started = marketing.post("/import", data={"kind": "leads"}, files=_files())
+    started = marketing.post(
+        "/import", data={"kind": "leads", "mapping": "default"}, files=_files()
+    )
     assert "Starting…" in marketing.get(started.headers["location"]).text
     assert pending.run() == 1
     page = marketing.get(started.headers["location"]).text
@@ -232,3 +246,25 @@ def test_a_job_that_fails_before_it_begins_is_shown_as_failed(
     session.rollback()
     job = session.scalars(select(ImportJob)).one()
     assert (job.state, job.filename) == ("failed", "leads.csv")
+
+
+def test_an_excel_list_with_japanese_headers_is_recognised_on_the_page(
+    runtime: Runtime, session: Any
+) -> None:
+    """Before, this file said "email: missing" on every row, with no hint of why."""
+    org = build_org(session, runtime, leads=0)
+    marketing = signed_in(runtime, org.users["marketing"])
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "japanese_list.xlsx"
+    upload = {"file": ("リスト.xlsx", fixture.read_bytes(), "application/octet-stream")}
+    preview = marketing.post("/import", data={"kind": "leads", "dry_run": "1"}, files=upload)
+    assert preview.status_code == 200
+    assert "12 rows: 12 would be taken" in preview.text
+    assert (
+        "Column mapping japanese, recognised from the headers: recognised as japanese: it reads "
+        "8 of the file&#39;s 8 columns." in preview.text
+    )
+    ambiguous = {"file": ("x.csv", b"Email,Lead Source,Lead Status\na@x.co.jp,Web,New\n", "")}
+    asked = marketing.post("/import", data={"kind": "leads", "mapping": "auto"}, files=ambiguous)
+    assert asked.status_code == 422
+    assert "the headers of x.csv fit salesforce, marketo equally" in asked.text
+    assert session.scalars(select(ImportJob)).all() == []

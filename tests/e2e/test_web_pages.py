@@ -158,7 +158,10 @@ def test_a_file_that_cannot_be_read_says_why_in_the_preview_and_on_the_progress_
     assert preview.status_code == 422
     assert "<code>file</code>" in preview.text
     assert "broken.xlsx" in preview.text
-    started = marketing.post("/import", data={"kind": "leads"}, files=broken)
+    recognising = marketing.post("/import", data={"kind": "leads"}, files=broken)
+    assert recognising.status_code == 422  # its headers are read before the import starts
+    assert "not a readable XLSX workbook" in recognising.text
+    started = marketing.post("/import", data={"kind": "leads", "mapping": "default"}, files=broken)
     assert started.status_code == 303  # the import was done before the answer (RunAtOnce)
     page = marketing.get(started.headers["location"]).text
     assert "Failed" in page

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from leadops.ingest.importer import ImportSummary, rejects_of, run_import
 from leadops.ingest.mappings import resolve_mapping
 from leadops.leads import find_lead
-from leadops.models import Activity, CampaignMember, ImportJob, Lead, Opportunity
+from leadops.models import Activity, CampaignMember, ImportJob, Lead, LeadEvent, Opportunity
 from leadops.runtime import Runtime
 
 SF_JA = (
@@ -43,22 +43,20 @@ def leads_count(runtime: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(Lead)) or 0
 
 
-def test_a_shift_jis_salesforce_export_imports_with_row_numbered_rejects(
+def test_a_shift_jis_salesforce_export_imports_with_row_numbered_rejects_and_flags(
     runtime: Runtime, tmp_path: Path
 ) -> None:
     path = tmp_path / "salesforce_leads.csv"
     path.write_bytes(SF_JA.encode("cp932"))
     summary = run(runtime, "leads", path, "salesforce")
     assert summary.encoding == "cp932"
-    assert (summary.total, summary.taken, summary.rejected) == (5, 2, 3)
-    assert [(r.row, r.field) for r in summary.rejects] == [
-        (4, "email"),
-        (5, "prefecture"),
-        (6, "created_at"),
-    ]
+    assert (summary.total, summary.taken, summary.rejected, summary.flagged) == (5, 4, 1, 2)
+    assert [(r.row, r.field) for r in summary.rejects] == [(4, "email")]
     assert "missing" in summary.rejects[0].error
-    assert "ムー大陸" in summary.rejects[1].error
-    assert "2026/13/03" in summary.rejects[2].error
+    assert [(n, f) for n, f, _ in summary.flags] == [(5, "field_not_taken"), (6, "field_not_taken")]
+    assert "prefecture (column '都道府県'): unknown prefecture 'ムー大陸'" in summary.flags[0][2]
+    assert "created_at (column '作成日')" in summary.flags[1][2]
+    assert "2026/13/03" in summary.flags[1][2]
     with runtime.factory() as session:
         taro = find_lead(session, "taro@sample.co.jp")
         hanako = find_lead(session, "hanako@sample.co.jp")
@@ -72,11 +70,14 @@ def test_a_shift_jis_salesforce_export_imports_with_row_numbered_rejects(
         assert taro.custom == {"利用中のMAシステム": "Marketo"}
         assert taro.source == "展示会"
         stored = rejects_of(session, summary.job_id or 0)
-        assert [r.row_number for r in stored] == [4, 5, 6]
+        assert [r.row_number for r in stored] == [4]
         assert stored[0].raw["姓"] == "鈴木"
+        jiro = find_lead(session, "jiro@test.co.jp")
+        assert (jiro.prefecture, jiro.custom["都道府県"]) == (None, "ムー大陸")
+        assert find_lead(session, "saburo@test.co.jp").custom["作成日"] == "2026/13/03"
         job = session.get(ImportJob, summary.job_id)
         assert job is not None
-        assert (job.state, job.rows_total, job.rows_taken, job.rows_rejected) == ("done", 5, 2, 3)
+        assert (job.state, job.rows_total, job.rows_taken, job.rows_rejected) == ("done", 5, 4, 1)
 
 
 def test_a_dry_run_reports_the_same_and_writes_nothing(runtime: Runtime, tmp_path: Path) -> None:
@@ -84,7 +85,7 @@ def test_a_dry_run_reports_the_same_and_writes_nothing(runtime: Runtime, tmp_pat
     path.write_text(SF_JA, encoding="utf-8-sig")
     summary = run(runtime, "leads", path, "salesforce", dry_run=True)
     assert summary.encoding == "utf-8-sig"
-    assert (summary.total, summary.taken, summary.rejected, summary.job_id) == (5, 2, 3, None)
+    assert (summary.total, summary.taken, summary.rejected, summary.job_id) == (5, 4, 1, None)
     assert leads_count(runtime) == 0
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(ImportJob)) == 0
@@ -95,8 +96,8 @@ def test_importing_the_same_file_twice_changes_nothing(runtime: Runtime, tmp_pat
     path.write_text(SF_JA, encoding="utf-8")
     first = run(runtime, "leads", path, "salesforce")
     second = run(runtime, "leads", path, "salesforce")
-    assert (first.taken, second.taken, second.unchanged) == (2, 0, 2)
-    assert leads_count(runtime) == 2
+    assert (first.taken, second.taken, second.unchanged) == (4, 0, 4)
+    assert leads_count(runtime) == 4
 
 
 def test_chunks_commit_separately_so_an_interrupted_import_keeps_what_it_took(
@@ -235,3 +236,97 @@ def test_campaign_members_create_campaigns_and_leads(runtime: Runtime, tmp_path:
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(CampaignMember)) == 2
         assert find_lead(session, "a@x.co.jp").first_campaign_id is not None
+
+
+def _events(runtime: Runtime) -> int:
+    with runtime.factory() as session:
+        return session.scalar(select(func.count()).select_from(LeadEvent)) or 0
+
+
+def test_two_rows_for_one_lead_are_one_lead_and_a_second_import_changes_nothing(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Before, each run moved the lead lead → recycled → lead: an event and a change every time."""
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "email,status,status_reason,title,phone\n"
+        "a@kaisha.co.jp,lead,,部長,06-1111-2222\n"
+        "b@kaisha.co.jp,lead,,課長,\n"
+        "A@Kaisha.co.jp ,recycled,予算なし,本部長,\n",
+        encoding="utf-8",
+    )
+    runtime.settings.import_chunk_size = 1  # the lead's rows in different chunks
+    first = run(runtime, "leads", path)
+    assert (first.total, first.taken, first.rejected) == (3, 3, 0)
+    assert [(n, f) for n, f, _ in first.flags] == [(4, "same_lead")]
+    events = _events(runtime)
+    second = run(runtime, "leads", path)
+    assert (second.taken, second.unchanged) == (0, 3)
+    assert _events(runtime) == events
+    with runtime.factory() as session:
+        lead = find_lead(session, "a@kaisha.co.jp")
+        assert (lead.status, lead.status_reason, lead.title, lead.phone) == (
+            "recycled",
+            "予算なし",
+            "本部長",  # the last row wins
+            "06-1111-2222",  # an earlier row fills what it leaves empty
+        )
+        assert leads_count(runtime) == 2
+
+
+def test_an_unreadable_date_flags_its_row_and_keeps_the_lead(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "email,created_at\n"
+        "a@kaisha.co.jp,26-6-2018\n"
+        "b@kaisha.co.jp,2-7-2018\n"
+        "c@kaisha.co.jp,6/26/2018\n"
+        "d@kaisha.co.jp,いつか\n"
+        "e@kaisha.co.jp,13-1-2019\n",
+        encoding="utf-8",
+    )
+    summary = run(runtime, "leads", path)
+    assert (summary.taken, summary.rejected) == (5, 0)
+    assert [(n, f) for n, f, _ in summary.flags] == [(4, "date_not_read"), (5, "field_not_taken")]
+    assert "'6/26/2018' is not a date when read day first" in summary.flags[0][2]
+    assert summary.notes[0].startswith("column 'created_at': 2 dates are day first and 1 month")
+    with runtime.factory() as session:
+        b = find_lead(session, "b@kaisha.co.jp")
+        assert b.created_at.isoformat() == "2018-07-01T15:00:00+00:00"  # 2 July in Tokyo
+        c = find_lead(session, "c@kaisha.co.jp")
+        assert (c.created_at, c.custom) == (runtime.clock.now(), {"created_at": "6/26/2018"})
+        assert find_lead(session, "d@kaisha.co.jp").custom == {"created_at": "いつか"}
+
+
+def test_an_ambiguous_date_column_is_reported_once_and_read_by_date_order(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "email,created_at\na@kaisha.co.jp,1/2/2024\nb@kaisha.co.jp,3/4/2024\n", encoding="utf-8"
+    )
+    mapping = resolve_mapping(None, "leads")
+    mapping.date_order = "dmy"
+    summary = run_import("leads", path, mapping, runtime.factory, runtime.settings, runtime.clock)
+    assert summary.notes == [
+        "column 'created_at': no date says whether it is day or month first (rows 2, 3); read "
+        "day first (D/M/Y) by date_order — set date_order: mdy in a mapping if that is wrong"
+    ]
+    with runtime.factory() as session:
+        assert find_lead(session, "a@kaisha.co.jp").created_at.isoformat() == (
+            "2024-01-31T15:00:00+00:00"
+        )
+
+
+def test_the_rejects_keep_each_raw_row_as_read_with_its_repeated_columns(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text('email,note,note\n,"first\nline",second\n', encoding="utf-8")
+    summary = run(runtime, "leads", path)
+    with runtime.factory() as session:
+        (reject,) = rejects_of(session, summary.job_id or 0)
+        assert reject.row_number == 2  # the line the record starts on
+        assert reject.raw == {"email": "", "note": "first\nline", "note (2)": "second"}

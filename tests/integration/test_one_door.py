@@ -18,7 +18,7 @@ from leadops.ingest.importer import run_import
 from leadops.ingest.mappings import resolve_mapping
 from leadops.leads import find_lead
 from leadops.lifecycle.door import Actor, Door
-from leadops.models import ImportReject, Lead, LeadEvent, Task, Team
+from leadops.models import ImportFlag, Lead, LeadEvent, Task, Team
 from leadops.routing.org import apply_org, parse_org
 from leadops.rules.service import active_rules, apply_rules
 from leadops.runtime import Runtime
@@ -108,29 +108,37 @@ def test_a_status_the_table_forbids_is_refused_naming_the_field(
     assert _lead(session, "won@kaisha.co.jp").status == "customer"
 
 
-def test_an_imported_status_is_refused_by_its_row_number(
+def test_an_imported_status_the_door_refuses_is_flagged_by_its_row_number(
     runtime: Runtime, session: Session, tmp_path: Path
 ) -> None:
+    """The door refuses the move; the row is not lost for it: its lead is taken without that
+    status, the value kept as a custom field and the row flagged with the door's reason."""
     path = tmp_path / "leads.csv"
     rows = [
-        "email,status,status_reason",
-        "a@kaisha.co.jp,lead,",
-        "b@kaisha.co.jp,recycled,",
-        "c@kaisha.co.jp,recycled,予算なし",
-        "d@kaisha.co.jp,customer,",
+        "email,status,status_reason,title",
+        "a@kaisha.co.jp,lead,,部長",
+        "b@kaisha.co.jp,recycled,,課長",
+        "c@kaisha.co.jp,recycled,予算なし,係長",
+        "d@kaisha.co.jp,customer,,社長",
     ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     mapping = resolve_mapping(None, "leads")
     settings, clock = runtime.settings, runtime.clock
     first = run_import("leads", path, mapping, runtime.factory, settings, clock, actor="t")
-    assert (first.taken, first.rejected) == (3, 1)
-    assert [(r.row, r.field) for r in first.rejects] == [(3, "status_reason")]
-    path.write_text("email,status\nd@kaisha.co.jp,lead\n", encoding="utf-8")
+    assert (first.taken, first.rejected) == (4, 0)
+    assert [(n, f) for n, f, _ in first.flags] == [(3, "status_refused")]
+    assert "status_reason: moving a lead to recycled needs a reason" in first.flags[0][2]
+    b = _lead(session, "b@kaisha.co.jp")
+    assert (b.status, b.title, b.custom) == ("new", "課長", {"status": "recycled"})
+    path.write_text("email,status,title\nd@kaisha.co.jp,lead,会長\n", encoding="utf-8")
     second = run_import("leads", path, mapping, runtime.factory, settings, clock, actor="t")
-    assert [(r.row, r.field) for r in second.rejects] == [(2, "status")]
-    assert "cannot go from customer to lead" in second.rejects[0].error
-    stored = session.scalars(select(ImportReject.field).order_by(ImportReject.id)).all()
-    assert list(stored) == ["status_reason", "status"]
+    assert [(n, f) for n, f, _ in second.flags] == [(2, "status_refused")]
+    assert "cannot go from customer to lead" in second.flags[0][2]
+    session.rollback()  # a new snapshot: the second import wrote from another session
+    stored = session.scalars(select(ImportFlag.flag).order_by(ImportFlag.id)).all()
+    assert list(stored) == ["status_refused", "status_refused"]
+    d = _lead(session, "d@kaisha.co.jp")
+    assert (d.status, d.title) == ("customer", "会長")
     assert _lead(session, "c@kaisha.co.jp").status_reason == "予算なし"
 
 

@@ -8,6 +8,7 @@ import typer
 
 from leadops.cli import app
 from leadops.config import Settings
+from leadops.ingest.mappings import all_presets
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -42,3 +43,9 @@ def test_readme_shows_the_two_commands_first() -> None:
     head = README[:1200]
     assert "make run" in head
     assert "make test" in head
+
+
+def test_every_import_preset_is_in_the_imports_guide() -> None:
+    guide = (ROOT / "docs" / "imports.md").read_text(encoding="utf-8")
+    missing = [name for name in ("default", *all_presets()) if f"| `{name}` |" not in guide]
+    assert missing == []

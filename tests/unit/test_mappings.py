@@ -154,3 +154,64 @@ def test_only_the_command_line_opens_a_mapping_file(tmp_path: Path) -> None:
     openers = {"resolve_mapping", "load_mapping_file", "Path.read_text", "open("}
     source = (ROOT / "src/leadops/web/pages/imports.py").read_text(encoding="utf-8")
     assert [name for name in openers if name in source] == []
+
+
+def test_a_header_that_differs_only_in_case_is_chosen_exactly_when_named() -> None:
+    """A Salesforce report with Lead Owner (the owner) and Lead owner (a field of its own)."""
+    row = {"Email": "a@x.co.jp", "Lead Owner": "Yamada Taro", "Lead owner": "EMEA Queue"}
+    fields, extra = resolve_mapping("salesforce", "leads").apply(row)
+    assert fields["owner"] == "Yamada Taro"
+    assert extra == {"Lead owner": "EMEA Queue"}
+    named = mapping_from_text("columns:\n  owner: Lead owner\n", "leads")
+    assert named.apply(row)[0]["owner"] == "EMEA Queue"
+    only_lower = {"email": "a@x.co.jp", "lead owner": "Sato"}
+    assert resolve_mapping("salesforce", "leads").apply(only_lower)[0]["owner"] == "Sato"
+
+
+def test_a_repeated_header_is_selectable_by_its_count() -> None:
+    """HubSpot repeats Create Date for the associated company; the preset takes the contact's."""
+    row = {"Email": "a@x.co.jp", "Create Date": "2/5/24 1:51", "Create Date (2)": "1/9/23 8:00"}
+    fields, extra = resolve_mapping("hubspot", "leads").apply(row)
+    assert fields["created_at"] == "2/5/24 1:51"
+    assert extra == {"Create Date (2)": "1/9/23 8:00"}
+    mapping = mapping_from_text("columns:\n  created_at: Create Date (2)\n", "leads")
+    assert mapping.apply(row)[0]["created_at"] == "1/9/23 8:00"
+
+
+def test_null_blank_and_dash_literals_are_empty_unless_the_mapping_says_otherwise() -> None:
+    row = {"email": "a@x.co.jp", "title": "null", "phone": "NULL", "company": "(blank)"}
+    row |= {"department": " - ", "memo": "null"}
+    fields, extra = resolve_mapping(None, "leads").apply(row)
+    assert (fields["title"], fields["phone"], fields["company"], fields["department"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert extra == {}
+    keep = mapping_from_text("empty: []\n", "leads")
+    assert keep.apply(row)[0]["title"] == "null"
+    own = mapping_from_text("empty: ['n/a', '該当なし']\n", "leads")
+    fields, _ = own.apply({**row, "industry": "該当なし", "source": "N/A"})
+    assert (fields["title"], fields["industry"], fields["source"]) == ("null", None, None)
+    with pytest.raises(MappingError, match=r"write null in quotes"):
+        mapping_from_text("empty: [null]\n", "leads")
+
+
+def test_values_are_translated_trimmed_and_ignoring_case_with_the_source_word_as_reason() -> None:
+    fields, _ = resolve_mapping("salesforce", "leads").apply(
+        {"Email": "a@x.co.jp", "Lead Status": "  closed - NOT converted "}
+    )
+    assert (fields["status"], fields["status_reason"]) == (
+        "disqualified_sales",
+        "closed - NOT converted",
+    )
+    mapping = mapping_from_text("values:\n  status: {Warm: lead, Cold: recycled}\n", "leads")
+    assert mapping.apply({"email": "a@x.co.jp", "status": "COLD"})[0]["status"] == "recycled"
+    kept = mapping.apply({"email": "a@x.co.jp", "status": "Lukewarm"})[0]
+    assert (kept["status"], kept.get("status_reason")) == ("Lukewarm", None)
+
+
+def test_custom_fields_name_a_column_or_a_list_of_them() -> None:
+    mapping = mapping_from_text("custom:\n  score: [Lead Score, leadScore]\n", "leads")
+    assert mapping.apply({"email": "a@x.co.jp", "leadScore": "85"})[1] == {"score": "85"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from leadops.ingest.readers import FileFormatError, detect_encoding, read_rows
+from leadops.ingest.readers import FileFormatError, detect_encoding, read_columns, read_rows
 
 HEADER = "メールアドレス,会社名,都道府県\n"
 BODY = (
@@ -79,15 +79,18 @@ def test_too_many_values_in_a_row_is_named(tmp_path: Path) -> None:
     assert row.error == "3 values but the header has 2 columns"
 
 
-def test_row_numbers_count_the_header_and_quoted_newlines(tmp_path: Path) -> None:
+def test_a_rows_number_is_the_line_its_record_starts_on(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text(
-        'email,note\na@example.co.jp,"two\nlines"\n\nb@example.co.jp,x\n', encoding="utf-8"
+        'email,note\na@example.co.jp,"two\nlines"\n\nb@example.co.jp,"three\nmore\nlines"\n'
+        "c@example.co.jp,x\n",
+        encoding="utf-8",
     )
     _, rows = read_rows(path)
     assert [(r.number, r.data["email"]) for r in rows] == [
-        (3, "a@example.co.jp"),
+        (2, "a@example.co.jp"),
         (5, "b@example.co.jp"),
+        (8, "c@example.co.jp"),
     ]
 
 
@@ -134,3 +137,69 @@ def test_unsupported_files_say_what_is_supported(tmp_path: Path) -> None:
         read_rows(tmp_path / "a.pdf")
     with pytest.raises(FileFormatError, match="no such file"):
         read_rows(tmp_path / "missing.csv")
+
+
+def test_repeated_headers_are_kept_apart_in_the_data_and_the_raw_row(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "Record ID,Create Date,Company name,Create Date,Ｅｍａｉｌ , \n"
+        "101,2/5/24 1:51,Acme,1/9/23 8:00,a@acme.example,x\n",
+        encoding="utf-8",
+    )
+    columns = read_columns(path)
+    assert columns == [
+        "Record ID",
+        "Create Date",
+        "Company name",
+        "Create Date (2)",
+        "Email",
+        "column 6",
+    ]
+    row = next(iter(read_rows(path)[1]))
+    assert row.data["Create Date"] == "2/5/24 1:51"
+    assert row.data["Create Date (2)"] == "1/9/23 8:00"
+    assert list(row.raw) == [
+        "Record ID",
+        "Create Date",
+        "Company name",
+        "Create Date (2)",
+        "Ｅｍａｉｌ ",
+        "column 6",
+    ]
+    assert list(row.raw.values()) == [
+        "101",
+        "2/5/24 1:51",
+        "Acme",
+        "1/9/23 8:00",
+        "a@acme.example",
+        "x",
+    ]
+
+
+def test_a_semicolon_report_with_multi_line_cells_keeps_each_record_whole(tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text(
+        'Lead Owner;Description;Lead owner\n"Yamada Taro";"line one; still\n""quoted""\nend";'
+        "Sato\n",
+        encoding="utf-8",
+    )
+    row = next(iter(read_rows(path)[1]))
+    assert row.number == 2
+    assert row.data == {
+        "Lead Owner": "Yamada Taro",
+        "Description": 'line one; still\n"quoted"\nend',
+        "Lead owner": "Sato",
+    }
+
+
+def test_xlsx_columns_and_repeated_headers(tmp_path: Path) -> None:
+    path = tmp_path / "list.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["姓", "名", "作成日", "作成日", None])
+    sheet.append(["山田", "太郎", "2024/04/01", "2020/01/01", "memo"])
+    book.save(path)
+    assert read_columns(path) == ["姓", "名", "作成日", "作成日 (2)", "column 5"]
+    row = next(iter(read_rows(path)[1]))
+    assert row.data["作成日 (2)"] == "2020/01/01"
+    assert row.raw["column 5"] == "memo"

@@ -1,9 +1,11 @@
 """File imports: rows read, mapped, validated and written in chunks, each chunk its own transaction.
 
 Every row ends up taken, unchanged, or rejected (kept in ``import_rejects`` with its number, its raw
-content and the reason). A process killed mid-import loses nothing that was committed, and running
-the same file again changes nothing that is already there (every write is an upsert).
-A dry run does all the work in one transaction and rolls it back.
+content and the reason); a row taken with a value it could not use is flagged. A first pass over
+the file (``survey``) decides the order of each date column and finds the rows that are one lead.
+A process killed mid-import loses nothing that was committed, and running the same file again
+changes nothing that is already there (every write is an upsert). A dry run does all the work in
+one transaction and rolls it back.
 """
 
 from __future__ import annotations
@@ -27,22 +29,18 @@ from leadops.errors import FieldError
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
 from leadops.ingest.deals import DealWriter, validate_deal
-from leadops.ingest.leads import LeadWriter, validate_lead
+from leadops.ingest.leadrows import LeadRows
 from leadops.ingest.mappings import Mapping
 from leadops.ingest.members import MemberWriter, validate_member
-from leadops.ingest.readers import Row, read_rows
+from leadops.ingest.outcomes import RejectedRow, Sink
+from leadops.ingest.readers import Row, read_columns, read_rows
+from leadops.ingest.recognise import Recognition, unread
+from leadops.ingest.survey import FileReading, survey_file
 from leadops.models import ImportFlag, ImportJob, ImportReject
-from leadops.normalize import scrubbed
 
 Progress = Callable[[int, int], None]  # (rows read so far, about how many in all)
 
-
-@dataclass
-class RejectedRow:
-    row: int
-    field: str | None
-    error: str
-    raw: dict[str, Any] = dataclasses.field(default_factory=dict)
+__all__ = ["ImportSummary", "RejectedRow", "rejects_of", "run_import"]
 
 
 @dataclass
@@ -58,6 +56,13 @@ class ImportSummary:
     flagged: int = 0
     rejects: list[RejectedRow] = dataclasses.field(default_factory=list)
     flags: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
+    #: The mapping used, and how it was chosen when the file's headers chose it.
+    mapping: str | None = None
+    recognised: str | None = None
+    #: What the file as a whole said: the order of each date column.
+    notes: list[str] = dataclasses.field(default_factory=list)
+    #: The columns the mapping does not read: kept as custom fields (or properties).
+    unread: list[str] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +70,10 @@ class ImportSummary:
             "job_id": self.job_id,
             "encoding": self.encoding,
             "dry_run": self.dry_run,
+            "mapping": self.mapping,
+            "recognised": self.recognised,
+            "notes": self.notes,
+            "unread_columns": self.unread,
             "rows": self.total,
             "taken": self.taken,
             "unchanged": self.unchanged,
@@ -73,14 +82,8 @@ class ImportSummary:
             "rejects": [
                 {"row": r.row, "field": r.field, "error": r.error} for r in self.rejects[:100]
             ],
+            "flags": [{"row": n, "flag": f, "message": m} for n, f, m in self.flags[:100]],
         }
-
-
-def _json_safe(raw: dict[str, Any]) -> dict[str, Any]:
-    """The row as JSON can hold it: dates as text, NULs and lone surrogates as U+FFFD."""
-    safe = scrubbed(json.loads(json.dumps(raw, default=str)))
-    assert isinstance(safe, dict)
-    return safe
 
 
 def _sha256(path: Path) -> str:
@@ -117,18 +120,19 @@ class _ChunkWriter:
     """Writes one chunk of rows of one kind; collects what was taken, rejected and flagged."""
 
     def __init__(
-        self, kind: str, mapping: Mapping, ctx: IngestContext, summary: ImportSummary
+        self,
+        kind: str,
+        reading: FileReading,
+        ctx: IngestContext,
+        summary: ImportSummary,
+        held: dict[int, Row],
     ) -> None:
-        self.kind, self.mapping, self.ctx, self.summary = kind, mapping, ctx, summary
-        self.rejects: list[RejectedRow] = []
-        self.flags: list[tuple[int, str, str, str]] = []
+        self.kind, self.reading, self.ctx, self.summary = kind, reading, ctx, summary
+        self.mapping, self.plan, self.held = reading.mapping, reading.plan, held
+        self.sink = Sink()
 
     def reject(self, row: Row, errors: list[FieldError]) -> None:
-        for error in errors[:1]:
-            message = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in errors)
-            self.rejects.append(
-                RejectedRow(row.number, error.path or None, message, _json_safe(row.raw))
-            )
+        self.sink.reject(row, errors, self.plan)
 
     def write(self, rows: list[Row]) -> None:
         good = []
@@ -138,36 +142,31 @@ class _ChunkWriter:
                 self.reject(row, [FieldError(row.column or "", row.error)])
             else:
                 good.append(row)
-        getattr(self, "_write_" + self.kind.replace("-", "_"))(good)
+        if self.kind == "leads":
+            LeadRows(self.ctx, self.reading, self.held, self.sink).write(good)
+        else:
+            getattr(self, "_write_" + self.kind.replace("-", "_"))(good)
 
-    def _write_leads(self, rows: list[Row]) -> None:
-        writer = LeadWriter(self.ctx)
-        parsed = []
-        for row in rows:
-            fields, extra = self.mapping.apply(row.data)
-            item, errors = validate_lead(
-                fields, self.ctx, custom=extra, crm_source=self.mapping.source_system
-            )
-            if item is None:
-                self.reject(row, errors)
-            else:
-                parsed.append((row, item))
-        writer.preload(item for _, item in parsed)
-        for row, item in parsed:
-            outcome = writer.upsert(item)
-            if outcome.refused is not None:
-                self.reject(row, outcome.errors())
-                continue
-            self._count(outcome.changed)
-            for flag, message in outcome.flags:
-                self.flags.append((row.number, flag, message, "lead"))
-        writer.finish()
+    def _mapped(self, row: Row) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The row's fields and other columns, its dates read by their column's order; None (and
+        the row rejected) when a date cannot be read so."""
+        data, problems = self.reading.dates.rewrite(row.data)
+        if problems:
+            errors = [
+                FieldError(self.reading.field_of(column), why) for column, why in problems.items()
+            ]
+            self.reject(row, errors)
+            return None
+        return self.mapping.apply(data, self.plan)
 
     def _write_events(self, rows: list[Row]) -> None:
         items: list[dict[str, Any]] = []
         numbers: list[Row] = []
         for row in rows:
-            fields, extra = self.mapping.apply(row.data)
+            mapped = self._mapped(row)
+            if mapped is None:
+                continue
+            fields, extra = mapped
             props = fields.pop("properties", None)
             if isinstance(props, str):
                 try:
@@ -202,15 +201,18 @@ class _ChunkWriter:
                 for e in reject.errors
             ]
             self.reject(numbers[reject.index], errors)
-        self.summary.taken += result.accepted
-        self.summary.unchanged += result.duplicates
+        self.sink.taken += result.accepted
+        self.sink.unchanged += result.duplicates
 
     def _write_deals(self, rows: list[Row]) -> None:
         writer = self.ctx.cache.setdefault(
             "deal_writer", DealWriter(self.ctx, create_users=self.mapping.create_users)
         )
         for row in rows:
-            fields, extra = self.mapping.apply(row.data)
+            mapped = self._mapped(row)
+            if mapped is None:
+                continue
+            fields, extra = mapped
             item, errors = validate_deal(
                 fields, extra, self.ctx, source_system=self.mapping.source_system
             )
@@ -218,16 +220,17 @@ class _ChunkWriter:
                 self.reject(row, errors)
                 continue
             outcome = writer.upsert(item)
-            self._count(True)
+            self.sink.count(True)
             for flag, message in outcome.flags:
-                self.flags.append(
-                    (row.number, flag, message, f"opportunity:{outcome.opportunity.id}")
-                )
+                self.sink.flag(row.number, flag, message, f"opportunity:{outcome.opportunity.id}")
 
     def _write_campaign_members(self, rows: list[Row]) -> None:
         writer = MemberWriter(self.ctx)
         for row in rows:
-            fields, _extra = self.mapping.apply(row.data)
+            mapped = self._mapped(row)
+            if mapped is None:
+                continue
+            fields, _extra = mapped
             item, errors = validate_member(
                 fields, self.ctx, source_system=self.mapping.source_system
             )
@@ -238,34 +241,48 @@ class _ChunkWriter:
             if error is not None:
                 self.reject(row, [error])
             else:
-                self._count(created)
+                self.sink.count(created)
         writer.leads.finish()
 
-    def _count(self, changed: bool) -> None:
-        if changed:
-            self.summary.taken += 1
-        else:
-            self.summary.unchanged += 1
-
     def save(self, session: Session, job_id: int | None) -> None:
-        self.summary.rejected += len(self.rejects)
-        self.summary.rejects.extend(self.rejects)
-        self.summary.flagged += len(self.flags)
-        self.summary.flags.extend((n, f, m) for n, f, m, _ in self.flags)
+        sink, summary = self.sink, self.summary
+        summary.taken += sink.taken
+        summary.unchanged += sink.unchanged
+        summary.rejected += len(sink.rejects)
+        summary.rejects.extend(sink.rejects)
+        summary.flagged += len(sink.flags)
+        summary.flags.extend((n, f, m) for n, f, m, _ in sink.flags)
         if job_id is None:
             return
-        for r in self.rejects:
+        for r in sink.rejects:
             session.add(
                 ImportReject(
                     job_id=job_id, row_number=r.row, raw=r.raw, field=r.field, error=r.error
                 )
             )
-        for number, flag, message, entity in self.flags:
+        for number, flag, message, entity in sink.flags:
             session.add(
                 ImportFlag(
                     job_id=job_id, row_number=number, flag=flag, message=message, entity=entity
                 )
             )
+
+
+def read_file(
+    kind: str,
+    path: Path,
+    mapping: Mapping,
+    settings: Settings,
+    *,
+    columns: list[str],
+    encoding: str | None = None,
+    sheet: str | None = None,
+) -> FileReading:
+    """The first pass: the mapping resolved against the file's columns, each date column's order,
+    the rows that are one lead."""
+    plan = mapping.plan(columns)
+    _, rows = read_rows(path, encoding=encoding, sheet=sheet)
+    return survey_file(rows, kind, mapping, plan, mapping.date_order or settings.date_order)
 
 
 def run_import(
@@ -276,100 +293,144 @@ def run_import(
     settings: Settings,
     clock: Clock,
     *,
+    recognition: Recognition | None = None,
     dry_run: bool = False,
     encoding: str | None = None,
     sheet: str | None = None,
     actor: str | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Import one file. Raises FileFormatError when the file as a whole cannot be read."""
-    used_encoding, rows = read_rows(path, encoding=encoding, sheet=sheet)
-    size = estimate_rows(path)
-    now = clock.now()
-    summary = ImportSummary(kind=kind, job_id=None, encoding=used_encoding, dry_run=dry_run)
-    date_order = mapping.date_order or settings.date_order
+    """Import one file with ``mapping`` (``recognition`` says how the file's headers chose it).
+    Raises FileFormatError when the file as a whole cannot be read."""
+    used_encoding, _ = read_rows(path, encoding=encoding, sheet=sheet)
+    columns = read_columns(path, encoding=used_encoding, sheet=sheet)
+    reading = read_file(
+        kind, path, mapping, settings, columns=columns, encoding=used_encoding, sheet=sheet
+    )
+    summary = ImportSummary(
+        kind=kind,
+        job_id=None,
+        encoding=used_encoding,
+        dry_run=dry_run,
+        mapping=mapping.name,
+        recognised=recognition.note() if recognition else None,
+        notes=list(reading.notes),
+        unread=unread(mapping, columns),
+    )
+    run = _Run(kind, path, reading, factory, settings, clock, clock.now(), summary, progress)
+    _, rows = read_rows(path, encoding=used_encoding, sheet=sheet)
     if dry_run:
-        session = factory()
+        return run.dry(rows)
+    return run.real(rows, actor)
+
+
+@dataclass
+class _Run:
+    kind: str
+    path: Path
+    reading: FileReading
+    factory: sessionmaker[Session]
+    settings: Settings
+    clock: Clock
+    now: datetime
+    summary: ImportSummary
+    progress: Progress | None
+    #: Earlier rows of leads the file has again, until their last row (across chunks).
+    held: dict[int, Row] = dataclasses.field(default_factory=dict)
+    #: What outlives a chunk's context (the activity types).
+    cache: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def context(self, session: Session, actor_ref: str) -> IngestContext:
+        ctx = IngestContext.from_settings(
+            session,
+            self.settings,
+            self.now,
+            actor_kind="import",
+            actor_ref=actor_ref,
+            date_order=self.reading.mapping.date_order or self.settings.date_order,
+        )
+        ctx.cache.update({k: v for k, v in self.cache.items() if k in ("activity_types",)})
+        return ctx
+
+    def chunk(self, session: Session, ctx: IngestContext, rows: list[Row]) -> None:
+        writer = _ChunkWriter(self.kind, self.reading, ctx, self.summary, self.held)
+        writer.write(rows)
+        session.flush()
+        writer.save(session, self.summary.job_id)
+        self.cache.update({k: v for k, v in ctx.cache.items() if k == "activity_types"})
+
+    def dry(self, rows: Iterator[Row]) -> ImportSummary:
+        session = self.factory()
         try:
-            ctx = IngestContext.from_settings(
-                session,
-                settings,
-                now,
-                actor_kind="import",
-                actor_ref="dry-run",
-                date_order=date_order,
-            )
-            for chunk in _chunks(rows, settings.import_chunk_size):
-                writer = _ChunkWriter(kind, mapping, ctx, summary)
-                writer.write(chunk)
-                session.flush()
-                writer.save(session, None)
-                if progress:
-                    progress(summary.total, size)
+            ctx = self.context(session, "dry-run")
+            for chunk in _chunks(rows, self.settings.import_chunk_size):
+                self.chunk(session, ctx, chunk)
+                self.report()
         finally:
             session.rollback()
             session.close()
+        return self.summary
+
+    def report(self) -> None:
+        if self.progress:
+            if "size" not in self.cache:
+                self.cache["size"] = estimate_rows(self.path)
+            self.progress(self.summary.total, self.cache["size"])
+
+    def real(self, rows: Iterator[Row], actor: str | None) -> ImportSummary:
+        summary = self.summary
+        summary.job_id = self.start(actor)
+        try:
+            for chunk in _chunks(rows, self.settings.import_chunk_size):
+                before = _counts(summary)
+
+                def write_chunk(
+                    session: Session, chunk: list[Row] = chunk, before: tuple[Any, ...] = before
+                ) -> None:
+                    # A retry (a concurrent writer won a race) starts again from the counts before
+                    # this chunk.
+                    _restore(summary, before)
+                    self.chunk(session, self.context(session, str(summary.job_id)), chunk)
+                    _update_job(session, summary, None)
+
+                run_in_transaction(self.factory, write_chunk)
+                self.report()
+        except Exception as exc:
+            with self.factory() as session, session.begin():
+                error = f"{type(exc).__name__}: {exc}"
+                _update_job(session, summary, self.clock.now(), state="failed", error=error)
+            raise
+        with self.factory() as session, session.begin():
+            _update_job(session, summary, self.clock.now(), state="done")
         return summary
 
-    with factory() as session, session.begin():
-        job = ImportJob(
-            kind=kind,
-            filename=path.name,
-            file_sha256=_sha256(path),
-            mapping=mapping.name,
-            encoding=used_encoding,
-            dry_run=False,
-            state="running",
-            actor=actor,
-            started_at=now,
-            rows_total=0,
-            rows_taken=0,
-            rows_unchanged=0,
-            rows_rejected=0,
-            rows_flagged=0,
-        )
-        session.add(job)
-        session.flush()
-        summary.job_id = job.id
-    cache: dict[str, Any] = {}
-    try:
-        for chunk in _chunks(rows, settings.import_chunk_size):
-            before = _counts(summary)
-
-            def write_chunk(
-                session: Session, chunk: list[Row] = chunk, before: tuple[Any, ...] = before
-            ) -> None:
-                # A retry (a concurrent writer won a race) starts again from the counts before this
-                # chunk.
-                _restore(summary, before)
-                ctx = IngestContext.from_settings(
-                    session,
-                    settings,
-                    now,
-                    actor_kind="import",
-                    actor_ref=str(summary.job_id),
-                    date_order=date_order,
-                )
-                ctx.cache.update({k: v for k, v in cache.items() if k in ("activity_types",)})
-                writer = _ChunkWriter(kind, mapping, ctx, summary)
-                writer.write(chunk)
-                session.flush()
-                writer.save(session, summary.job_id)
-                _update_job(session, summary, None)
-                cache.update({k: v for k, v in ctx.cache.items() if k == "activity_types"})
-
-            run_in_transaction(factory, write_chunk)
-            if progress:
-                progress(summary.total, size)
-    except Exception as exc:
-        with factory() as session, session.begin():
-            _update_job(
-                session, summary, clock.now(), state="failed", error=f"{type(exc).__name__}: {exc}"
+    def start(self, actor: str | None) -> int:
+        """The job's row, with the file's notes (the recognised preset, the date columns)."""
+        summary = self.summary
+        with self.factory() as session, session.begin():
+            job = ImportJob(
+                kind=self.kind,
+                filename=self.path.name,
+                file_sha256=_sha256(self.path),
+                mapping=summary.mapping,
+                encoding=summary.encoding,
+                dry_run=False,
+                state="running",
+                actor=actor,
+                started_at=self.now,
+                rows_total=0,
+                rows_taken=0,
+                rows_unchanged=0,
+                rows_rejected=0,
+                rows_flagged=0,
             )
-        raise
-    with factory() as session, session.begin():
-        _update_job(session, summary, clock.now(), state="done")
-    return summary
+            session.add(job)
+            session.flush()
+            for note in [*([summary.recognised] if summary.recognised else []), *summary.notes]:
+                session.add(
+                    ImportFlag(job_id=job.id, row_number=1, flag="file", message=note, entity=None)
+                )
+            return job.id
 
 
 def _counts(summary: ImportSummary) -> tuple[Any, ...]:

@@ -82,75 +82,136 @@ def normalize_header(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().strip("\ufeff").strip()
 
 
+def unique_names(headers: list[str]) -> list[str]:
+    """Each header once, as written: a repeated one gets its count (``Create Date``, ``Create Date
+    (2)``), an empty one its position (``column 3``)."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for position, header in enumerate(headers, start=1):
+        name = header if header.strip() else f"column {position}"
+        count = 1
+        while name in taken:
+            count += 1
+            name = f"{header} ({count})"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class Header:
+    """A file's columns: ``names`` key each row's data (NFKC, trimmed), ``raw`` its raw content
+    (the header as written); both keep repeated headers apart."""
+
+    names: list[str]
+    raw: list[str]
+
+    @classmethod
+    def of(cls, headers: list[str]) -> Header:
+        return cls(unique_names([normalize_header(h) for h in headers]), unique_names(headers))
+
+    def name(self, position: int, raw: bool = False) -> str:
+        names = self.raw if raw else self.names
+        return names[position] if position < len(names) else f"column {position + 1}"
+
+
 def _open_text(path: Path, encoding: str) -> IO[str]:
     return path.open("r", encoding=encoding, errors="surrogateescape", newline="")
 
 
+def _csv_header(fh: IO[str], path: Path) -> tuple[Any, Header] | None:
+    """The csv reader (delimiter guessed from the first line: ``,``, tab or ``;``) and the header,
+    or None for an empty file."""
+    sample = fh.read(64 * 1024)
+    fh.seek(0)
+    first_line = sample.splitlines()[0] if sample else ""
+    delimiter = max([",", "\t", ";"], key=first_line.count) if first_line else ","
+    reader = csv.reader(fh, delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return None
+    texts = [_clean(h)[0].lstrip("\ufeff") for h in header]
+    if not any(t.strip() for t in texts):
+        raise FileFormatError(f"{path.name}: row 1 should be a header with column names")
+    return reader, Header.of(texts)
+
+
 def read_csv(path: Path, encoding: str) -> Iterator[Row]:
+    """Rows numbered by the physical line each record starts on (a quoted cell may hold line
+    breaks); the raw row keeps every value as read, repeated columns included."""
     with _open_text(path, encoding) as fh:
-        sample = fh.read(64 * 1024)
-        fh.seek(0)
-        first_line = sample.splitlines()[0] if sample else ""
-        delimiter = max([",", "\t", ";"], key=first_line.count) if first_line else ","
-        reader = csv.reader(fh, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
+        opened = _csv_header(fh, path)
+        if opened is None:
             return
-        columns = [_clean(normalize_header(h))[0] for h in header]
-        if not any(columns):
-            raise FileFormatError(f"{path.name}: row 1 should be a header with column names")
-        for values in reader:
-            number = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            data: dict[str, Any] = {}
-            error = bad_field = None
-            for position, value in enumerate(values):
-                text, bad_at = _clean(value)
-                name = columns[position] if position < len(columns) else f"column {position + 1}"
-                data[name] = text
-                if bad_at is not None and error is None:
-                    bad_field = name
-                    error = (
-                        f"column {name!r} has bytes that are not valid {encoding} at character "
-                        f"{bad_at + 1}; save the file as UTF-8 or Shift_JIS and import it again"
-                    )
-            if len(values) > len(columns) and error is None:
-                error = f"{len(values)} values but the header has {len(columns)} columns"
-            yield Row(number, data, error, bad_field, raw=dict(data))
+        reader, header = opened
+        while True:
+            number = reader.line_num + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            if any(v.strip() for v in values):
+                yield _csv_row(number, values, header, encoding)
 
 
-def read_xlsx(path: Path, sheet: str | None = None) -> Iterator[Row]:
+def _csv_row(number: int, values: list[str], header: Header, encoding: str) -> Row:
+    data: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    error = bad_field = None
+    for position, value in enumerate(values):
+        text, bad_at = _clean(value)
+        name = header.name(position)
+        data[name] = text
+        raw[header.name(position, raw=True)] = text
+        if bad_at is not None and error is None:
+            bad_field = name
+            error = (
+                f"column {name!r} has bytes that are not valid {encoding} at character "
+                f"{bad_at + 1}; save the file as UTF-8 or Shift_JIS and import it again"
+            )
+    if len(values) > len(header.names) and error is None:
+        error = f"{len(values)} values but the header has {len(header.names)} columns"
+    return Row(number, data, error, bad_field, raw=raw)
+
+
+def _open_sheet(path: Path, sheet: str | None) -> tuple[Any, Iterator[tuple[Any, ...]]]:
+    """The workbook (to close) and the rows of its sheet (the first one unless named)."""
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise FileFormatError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
+    if sheet is not None and sheet not in workbook.sheetnames:
+        workbook.close()
+        raise FileFormatError(f"{path.name}: no sheet {sheet!r}; sheets are {workbook.sheetnames}")
+    worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+    return workbook, worksheet.iter_rows(values_only=True)
+
+
+def _sheet_header(values: tuple[Any, ...]) -> Header:
+    return Header.of(["" if h is None else str(h) for h in values])
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> Iterator[Row]:
+    workbook, rows = _open_sheet(path, sheet)
     try:
-        if sheet is not None and sheet not in workbook.sheetnames:
-            raise FileFormatError(
-                f"{path.name}: no sheet {sheet!r}; sheets are {workbook.sheetnames}"
-            )
-        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
-        rows = worksheet.iter_rows(values_only=True)
-        try:
-            header = next(rows)
-        except StopIteration:
+        header = next(rows, None)
+        if header is None:
             return
-        columns = [normalize_header(str(h)) if h is not None else "" for h in header]
+        names = _sheet_header(header)
         for number, values in enumerate(rows, start=2):
             if values is None or all(
                 v is None or (isinstance(v, str) and not v.strip()) for v in values
             ):
                 continue
-            data = {
-                (columns[i] if i < len(columns) and columns[i] else f"column {i + 1}"): v
+            data = {names.name(i): v for i, v in enumerate(values) if v is not None}
+            raw = {
+                names.name(i, raw=True): (v.isoformat() if hasattr(v, "isoformat") else v)
                 for i, v in enumerate(values)
                 if v is not None
             }
-            raw = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
             yield Row(number, data, raw=raw)
     finally:
         workbook.close()
@@ -227,20 +288,51 @@ def file_kind(path: Path) -> str:
     raise FileFormatError(f"{path.name}: unknown file type {suffix!r}; use {SUPPORTED}")
 
 
-def read_rows(
-    path: Path, *, encoding: str | None = None, sheet: str | None = None
-) -> tuple[str | None, Iterator[Row]]:
-    """The detected (or given) encoding and an iterator over the file's rows."""
-    if not path.exists():
-        raise FileFormatError(f"{path}: no such file")
-    kind = file_kind(path)
-    if kind == "xlsx":
-        return None, read_xlsx(path, sheet)
+def _encoding_of(path: Path, encoding: str | None) -> str:
     enc = encoding or detect_encoding(path)
     try:
         codecs.lookup(enc)
     except LookupError:
         raise FileFormatError(f"unknown encoding {enc!r}") from None
+    return enc
+
+
+def _kind_of(path: Path) -> str:
+    if not path.exists():
+        raise FileFormatError(f"{path}: no such file")
+    return file_kind(path)
+
+
+def read_rows(
+    path: Path, *, encoding: str | None = None, sheet: str | None = None
+) -> tuple[str | None, Iterator[Row]]:
+    """The detected (or given) encoding and an iterator over the file's rows."""
+    kind = _kind_of(path)
+    if kind == "xlsx":
+        return None, read_xlsx(path, sheet)
+    enc = _encoding_of(path, encoding)
     if kind == "csv":
         return enc, read_csv(path, enc)
     return enc, read_jsonl(path, enc)
+
+
+def read_columns(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> list[str]:
+    """The names the rows' data are keyed by, in the file's order: the header of a CSV or a sheet
+    (repeated headers kept apart), every key of the objects of JSON Lines."""
+    kind = _kind_of(path)
+    if kind == "xlsx":
+        workbook, rows = _open_sheet(path, sheet)
+        try:
+            first = next(rows, None)
+            return [] if first is None else _sheet_header(first).names
+        finally:
+            workbook.close()
+    enc = _encoding_of(path, encoding)
+    if kind == "csv":
+        with _open_text(path, enc) as fh:
+            opened = _csv_header(fh, path)
+            return [] if opened is None else opened[1].names
+    names: dict[str, None] = {}
+    for row in read_jsonl(path, enc):
+        names.update(dict.fromkeys(str(k) for k in row.data))
+    return list(names)

@@ -27,7 +27,6 @@ from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.importer import rejects_of, run_import
 from leadops.ingest.mappings import (
     KINDS,
-    PRESETS,
     Mapping,
     MappingError,
     default_mapping,
@@ -35,7 +34,8 @@ from leadops.ingest.mappings import (
     preset,
     presets_for,
 )
-from leadops.ingest.readers import FileFormatError
+from leadops.ingest.readers import FileFormatError, read_columns
+from leadops.ingest.recognise import Recognition, Unrecognised, recognise, shown
 from leadops.models import ImportJob
 from leadops.runtime import Runtime
 from leadops.web.deps import RunnerDep, RuntimeDep, SessionDep
@@ -46,6 +46,7 @@ from leadops.web.security import Importer, require
 
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
+AUTO = "auto"
 DEFAULT = "default"
 #: An uploaded mapping is a few lines of YAML; anything larger is refused before it is parsed.
 MAX_MAPPING_BYTES = 100_000
@@ -62,9 +63,8 @@ def _jobs(session: Session) -> list[ImportJob]:
 
 @router.get("/import", response_class=HTMLResponse)
 def import_page(request: Request, session: SessionDep, caller: Importer) -> HTMLResponse:
-    return render(
-        request, "import.html", kinds=KINDS, mappings=(DEFAULT, *PRESETS), jobs=_jobs(session)
-    )
+    mappings = (AUTO, DEFAULT, *presets_for("leads"))
+    return render(request, "import.html", kinds=KINDS, mappings=mappings, jobs=_jobs(session))
 
 
 def _refused(field: str, message: str) -> ValidationFailed:
@@ -78,9 +78,12 @@ def _name_of(upload: UploadFile | None) -> str | None:
     return upload.filename[-MAX_NAME:]
 
 
-async def _mapping(t: Translator, kind: str, choice: str, upload: UploadFile | None) -> Mapping:
-    """The preset chosen, the default, or the uploaded mapping document: never a server path."""
-    choices = (DEFAULT, *presets_for(kind))
+async def _mapping(
+    t: Translator, kind: str, choice: str, upload: UploadFile | None
+) -> Mapping | None:
+    """The preset chosen, the default, or the uploaded mapping document: never a server path.
+    None: the preset the file's headers fit (``auto``, or no choice)."""
+    choices = (AUTO, DEFAULT, *presets_for(kind))
     if choice not in ("", *choices):
         message = t.gettext(
             "choose one of %(choices)s for %(kind)s, or upload a mapping file",
@@ -88,9 +91,11 @@ async def _mapping(t: Translator, kind: str, choice: str, upload: UploadFile | N
             kind=t.gettext(kind),
         )
         raise _refused("mapping", message)
-    chosen = choice not in ("", DEFAULT)
+    chosen = choice not in ("", AUTO, DEFAULT)
     name = _name_of(upload)
     if upload is None or name is None:
+        if choice in ("", AUTO):
+            return None
         return preset(choice, kind) if chosen else default_mapping(kind)
     if chosen:
         raise _refused("mapping", t.gettext("choose a preset or upload a mapping file, not both"))
@@ -143,6 +148,28 @@ def _remove(path: Path) -> None:
     path.parent.rmdir()
 
 
+def _recognised(t: Translator, kind: str, path: Path, name: str) -> Recognition:
+    """The preset the file's headers fit; the question for the user when none or two do."""
+    try:
+        return recognise(read_columns(path), kind, source=name)
+    except Unrecognised as exc:
+        if exc.candidates:
+            message = t.gettext(
+                "the headers of %(name)s fit %(presets)s equally: choose one of them as the "
+                "column mapping",
+                name=name,
+                presets=", ".join(exc.candidates),
+            )
+        else:
+            message = t.gettext(
+                "no preset recognises the headers of %(name)s (%(headers)s): choose a preset or "
+                "upload a mapping file that names them",
+                name=name,
+                headers=shown(exc.columns),
+            )
+        raise _refused("mapping", message) from None
+
+
 @router.post("/import", response_model=None)
 async def import_upload(
     request: Request,
@@ -163,41 +190,59 @@ async def import_upload(
     resolved = await _mapping(t, kind, mapping, mapping_file)
     upload, name, suffix = _checked(t, file)
     path = await _saved(upload, suffix)
-    if dry_run:
-        try:
-            summary = await run_in_threadpool(
-                run_import,
-                kind,
-                path,
-                resolved,
-                runtime.factory,
-                runtime.settings,
-                runtime.clock,
-                dry_run=True,
-                actor=f"web:{caller.email}",
+    recognition = None
+    started = False
+    try:
+        if resolved is None:
+            recognition = await run_in_threadpool(_recognised, t, kind, path, name)
+            resolved = recognition.mapping
+        if not dry_run:
+            ticket = f"web:{caller.email}:{uuid.uuid4().hex[:12]}"
+            job = partial(_import_job, runtime, ticket, kind, path, resolved, name, recognition)
+            runner.start(f"import-{ticket}", job)
+            started = True  # the job removes the file when it is done
+            return RedirectResponse(
+                f"/import/progress/{ticket}",
+                status_code=303,
+                headers={"HX-Redirect": f"/import/progress/{ticket}"},
             )
-        except FileFormatError as exc:
-            raise _refused("file", f"{name}: {exc}") from None
-        finally:
+        summary = await run_in_threadpool(
+            partial(run_import, recognition=recognition, dry_run=True, actor=f"web:{caller.email}"),
+            kind,
+            path,
+            resolved,
+            runtime.factory,
+            runtime.settings,
+            runtime.clock,
+        )
+    except FileFormatError as exc:
+        raise _refused("file", f"{name}: {exc}") from None
+    finally:
+        if not started:
             _remove(path)
-        return render(request, "_import_preview.html", summary=summary, filename=name)
-    ticket = f"web:{caller.email}:{uuid.uuid4().hex[:12]}"
-    job = partial(_import_job, runtime, ticket, kind, path, resolved, name)
-    runner.start(f"import-{ticket}", job)
-    return RedirectResponse(
-        f"/import/progress/{ticket}",
-        status_code=303,
-        headers={"HX-Redirect": f"/import/progress/{ticket}"},
-    )
+    return render(request, "_import_preview.html", summary=summary, filename=name)
 
 
 def _import_job(
-    runtime: Runtime, ticket: str, kind: str, path: Path, mapping: Mapping, filename: str
+    runtime: Runtime,
+    ticket: str,
+    kind: str,
+    path: Path,
+    mapping: Mapping,
+    filename: str,
+    recognition: Recognition | None = None,
 ) -> None:
     """The import a request started; its job row tells the progress page how it goes."""
     try:
         run_import(
-            kind, path, mapping, runtime.factory, runtime.settings, runtime.clock, actor=ticket
+            kind,
+            path,
+            mapping,
+            runtime.factory,
+            runtime.settings,
+            runtime.clock,
+            recognition=recognition,
+            actor=ticket,
         )
     except Exception as exc:  # noqa: BLE001 - reported on the progress page through the job row
         _record_failure(runtime, ticket, kind, filename, exc)
