@@ -50,15 +50,11 @@ def test_a_shift_jis_salesforce_export_imports_with_row_numbered_rejects(
     path.write_bytes(SF_JA.encode("cp932"))
     summary = run(runtime, "leads", path, "salesforce")
     assert summary.encoding == "cp932"
-    assert (summary.total, summary.taken, summary.rejected) == (5, 2, 3)
-    assert [(r.row, r.field) for r in summary.rejects] == [
-        (4, "email"),
-        (5, "prefecture"),
-        (6, "created_at"),
-    ]
-    assert "missing" in summary.rejects[0].error
-    assert "ムー大陸" in summary.rejects[1].error
-    assert "2026/13/03" in summary.rejects[2].error
+    # 鈴木 has no e-mail but a name with a company; ムー大陸 is kept as the region and flagged.
+    assert (summary.total, summary.taken, summary.rejected) == (5, 4, 1)
+    assert [(r.row, r.field) for r in summary.rejects] == [(6, "created_at")]
+    assert "2026/13/03" in summary.rejects[0].error
+    assert [(n, flag) for n, flag, _ in summary.flags] == [(5, "unknown_prefecture")]
     with runtime.factory() as session:
         taro = find_lead(session, "taro@sample.co.jp")
         hanako = find_lead(session, "hanako@sample.co.jp")
@@ -72,11 +68,11 @@ def test_a_shift_jis_salesforce_export_imports_with_row_numbered_rejects(
         assert taro.custom == {"利用中のMAシステム": "Marketo"}
         assert taro.source == "展示会"
         stored = rejects_of(session, summary.job_id or 0)
-        assert [r.row_number for r in stored] == [4, 5, 6]
-        assert stored[0].raw["姓"] == "鈴木"
+        assert [r.row_number for r in stored] == [6]
+        assert stored[0].raw["姓"] == "伊藤"
         job = session.get(ImportJob, summary.job_id)
         assert job is not None
-        assert (job.state, job.rows_total, job.rows_taken, job.rows_rejected) == ("done", 5, 2, 3)
+        assert (job.state, job.rows_total, job.rows_taken, job.rows_rejected) == ("done", 5, 4, 1)
 
 
 def test_a_dry_run_reports_the_same_and_writes_nothing(runtime: Runtime, tmp_path: Path) -> None:
@@ -84,7 +80,7 @@ def test_a_dry_run_reports_the_same_and_writes_nothing(runtime: Runtime, tmp_pat
     path.write_text(SF_JA, encoding="utf-8-sig")
     summary = run(runtime, "leads", path, "salesforce", dry_run=True)
     assert summary.encoding == "utf-8-sig"
-    assert (summary.total, summary.taken, summary.rejected, summary.job_id) == (5, 2, 3, None)
+    assert (summary.total, summary.taken, summary.rejected, summary.job_id) == (5, 4, 1, None)
     assert leads_count(runtime) == 0
     with runtime.factory() as session:
         assert session.scalar(select(func.count()).select_from(ImportJob)) == 0
@@ -95,8 +91,8 @@ def test_importing_the_same_file_twice_changes_nothing(runtime: Runtime, tmp_pat
     path.write_text(SF_JA, encoding="utf-8")
     first = run(runtime, "leads", path, "salesforce")
     second = run(runtime, "leads", path, "salesforce")
-    assert (first.taken, second.taken, second.unchanged) == (2, 0, 2)
-    assert leads_count(runtime) == 2
+    assert (first.taken, second.taken, second.unchanged) == (4, 0, 4)
+    assert leads_count(runtime) == 4
 
 
 def test_chunks_commit_separately_so_an_interrupted_import_keeps_what_it_took(

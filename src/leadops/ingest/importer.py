@@ -141,7 +141,7 @@ class _ChunkWriter:
         getattr(self, "_write_" + self.kind.replace("-", "_"))(good)
 
     def _write_leads(self, rows: list[Row]) -> None:
-        writer = LeadWriter(self.ctx)
+        writer = LeadWriter(self.ctx, create_users=self.mapping.create_users)
         parsed = []
         for row in rows:
             fields, extra = self.mapping.apply(row.data)
