@@ -5,6 +5,7 @@ Matching uses the normalized form (NFKC, case folded); the original is kept for 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -224,6 +225,7 @@ def normalize_domain(value: str) -> str:
     return domain.removeprefix("www.")
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_company(name: str) -> str:
     """The key company names match on: NFKC, legal forms stripped, case and punctuation folded.
 
@@ -297,6 +299,7 @@ def has_japanese(text: str) -> bool:
     return _CJK_RE.search(text) is not None
 
 
+@functools.lru_cache(maxsize=8192)
 def person_key(*parts: str | None) -> str | None:
     """The key a person's name matches on, from its parts in 姓名 order (or one full name).
 
