@@ -26,8 +26,8 @@ from typing import Any, Protocol
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from leadops.matching import name_key, person_key
 from leadops.models import Lead
-from leadops.normalize import name_key, person_key
 
 
 class Identified(Protocol):

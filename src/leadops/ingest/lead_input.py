@@ -17,13 +17,12 @@ from typing import Any
 from leadops.errors import FieldError
 from leadops.ingest.context import FieldReader, IngestContext
 from leadops.ingest.prefectures import find_prefecture, prefecture_in_address
+from leadops.matching import has_japanese, normalize_phone
 from leadops.models import Account, Lead, User, column_length
 from leadops.normalize import (
     clean_text,
-    has_japanese,
     json_problem,
     normalize_email,
-    normalize_phone,
     parse_int,
     scrub_text,
     text_problem,

@@ -31,6 +31,7 @@ from leadops.ingest.owners import OwnerResolver
 from leadops.ingest.prefectures import region_of
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.machine import check_status
+from leadops.matching import name_key, person_key
 from leadops.models import (
     Activity,
     CampaignMember,
@@ -41,7 +42,7 @@ from leadops.models import (
     Task,
     Touch,
 )
-from leadops.normalize import name_key, normalize_company, person_key
+from leadops.normalize import normalize_company
 from leadops.pipeline import process
 
 __all__ = [
@@ -336,15 +337,7 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
         )
         .values(lead_id=winner.id)
     )
-    names = (*TEXT_FIELDS, "phone_key", "address", "prefecture", "region", "account_id")
-    for name in (*names, "crm_source", "crm_id"):
-        if getattr(winner, name) is None and getattr(loser, name) is not None:
-            value = getattr(loser, name)
-            if name in ("crm_source", "crm_id"):
-                setattr(loser, name, None)
-                session.flush()
-            setattr(winner, name, value)
-    winner.name_key = name_key(winner.last_name, winner.first_name, winner.company)
+    _take_fields(ctx, winner=winner, loser=loser)
     winner.custom = {**(loser.custom or {}), **(winner.custom or {})}
     winner.created_at = min(winner.created_at, loser.created_at)
     if loser.last_activity_at and (
@@ -370,3 +363,16 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
     door = Door(session, rules, ctx.now, Actor(ctx.actor_kind, ctx.actor_ref))
     door.merge(winner.id, loser.id)
     door.flush()
+
+
+def _take_fields(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
+    """The fields the winner lacks, from the loser (its id in another system moves: unique)."""
+    names = (*TEXT_FIELDS, "phone_key", "address", "prefecture", "region", "account_id")
+    for name in (*names, "crm_source", "crm_id"):
+        if getattr(winner, name) is None and getattr(loser, name) is not None:
+            value = getattr(loser, name)
+            if name in ("crm_source", "crm_id"):
+                setattr(loser, name, None)
+                ctx.session.flush()
+            setattr(winner, name, value)
+    winner.name_key = name_key(winner.last_name, winner.first_name, winner.company)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from leadops.ingest.context import IngestContext
+from leadops.matching import person_key
 from leadops.models import User, column_length
-from leadops.normalize import normalize_email, person_key
+from leadops.normalize import normalize_email
 
 NAME_LENGTH = column_length(User.name)
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from leadops.normalize import name_key, normalize_phone
+from leadops.matching import name_key, normalize_phone
 
 revision: str = "0009"
 down_revision: str | None = "0007"
