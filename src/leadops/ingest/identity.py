@@ -5,11 +5,11 @@ which inputs of one batch are one lead.
 
 1. the e-mail (normalized);
 2. the id in its source system (``crm_source``, ``external_id``);
-3. the phone (its E.164 key, ``normalize.normalize_phone``), among the leads whose e-mail, source id
+3. the phone (its E.164 key, ``matching.normalize_phone``), among the leads whose e-mail, source id
    and name do not contradict the input: the one with the same name first, then the oldest. An
    input without a name whose phone several leads share is ambiguous: flagged, and the oldest
    taken only when nothing stronger found a lead;
-4. the name with the company (``normalize.name_key``), among the leads whose e-mail, source id and
+4. the name with the company (``matching.name_key``), among the leads whose e-mail, source id and
    phone do not contradict the input: the oldest.
 
 The first key that finds a lead decides. What a later key finds is merged into it when the two

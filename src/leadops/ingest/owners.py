@@ -1,7 +1,7 @@
 """Owners as imports give them: an e-mail, an id from another system, or a display name.
 
 A reference is matched to a user by e-mail, then by external reference, then by name as written,
-then by name as a person's name (``normalize.person_key``: full- or half-width, 姓名 with or without
+then by name as a person's name (``matching.person_key``: full- or half-width, 姓名 with or without
 a space, Latin names in either order). A name two users share matches neither. A reference no user
 has is created as an inactive user when the mapping asks (``create_users``), else reported.
 """
