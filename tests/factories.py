@@ -22,7 +22,7 @@ def ingest_context(session: Session, runtime: Runtime, **kwargs: Any) -> IngestC
 
 
 def make_lead(
-    session: Session, runtime: Runtime, *, email: str = "taro@example.co.jp", **fields: Any
+    session: Session, runtime: Runtime, *, email: str | None = "taro@example.co.jp", **fields: Any
 ) -> Lead:
     ctx = ingest_context(session, runtime)
     item, errors = validate_lead({"email": email, **fields}, ctx)

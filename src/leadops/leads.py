@@ -66,6 +66,7 @@ def lead_as_dict(lead: Lead, owner: str | None = None, team: str | None = None) 
         "title": lead.title,
         "department": lead.department,
         "phone": lead.phone,
+        "address": lead.address,
         "prefecture": lead.prefecture,
         "region": lead.region,
         "source": lead.source,

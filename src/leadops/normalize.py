@@ -5,6 +5,7 @@ Matching uses the normalized form (NFKC, case folded); the original is kept for 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -222,6 +223,7 @@ def normalize_domain(value: str) -> str:
     return domain.removeprefix("www.")
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_company(name: str) -> str:
     """The key company names match on: NFKC, legal forms stripped, case and punctuation folded.
 

@@ -90,7 +90,10 @@ def test_a_missing_email_in_a_lead_file(runtime: Runtime, tmp_path: Path) -> Non
     path.write_text("email,company\n,株式会社エー\nb@x.co.jp,株式会社ビー\n", encoding="utf-8")
     summary = import_file(runtime, "leads", path)
     assert (summary.taken, summary.rejected) == (1, 1)
-    assert summary.rejects[0].error.startswith("email: missing: a lead needs an e-mail address")
+    assert summary.rejects[0].error.startswith(
+        "email: missing: a lead needs an e-mail, a phone, an external_id, or a name with a company"
+    )
+    assert summary.rejects[0].error.endswith("it has a company but no one's name")
 
 
 def test_a_50_mb_file_streams_in_with_its_one_bad_line_rejected(

@@ -70,16 +70,14 @@ def test_import_reports_taken_and_rejected_and_exports_rejects(env: str, tmp_pat
     )
     assert "mapping: salesforce" in dry.output
     assert "row 3: email (column 'メール'): missing" in dry.output
-    assert (
-        "row 4: field_not_taken: prefecture (column '都道府県'): unknown prefecture 'Narnia'"
-        in (dry.output)
-    )
+    assert "it has a company but no one's name" in dry.output
+    assert "row 4: region_outside_japan: 'Narnia' is outside Japan" in dry.output
     real = runner.invoke(
         app, ["import", "leads", str(path), "--mapping", "salesforce", "--format", "json"]
     )
     summary = json.loads(real.output)
     assert (summary["taken"], summary["rejected"], summary["encoding"]) == (2, 1, "cp932")
-    assert [f["flag"] for f in summary["flags"]] == ["field_not_taken"]
+    assert [f["flag"] for f in summary["flags"]] == ["region_outside_japan"]
     out = tmp_path / "rejects.csv"
     export = runner.invoke(app, ["import", "rejects", str(summary["job_id"]), "--output", str(out)])
     assert export.exit_code == 0, export.output

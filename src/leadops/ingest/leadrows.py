@@ -17,11 +17,12 @@ is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from leadops.errors import FieldError
 from leadops.ingest.context import IngestContext
+from leadops.ingest.lead_input import fold
 from leadops.ingest.leads import LeadInput, LeadOutcome, LeadWriter, validate_lead
 from leadops.ingest.outcomes import Sink, describe, where
 from leadops.ingest.readers import Row
@@ -64,19 +65,17 @@ class LeadRows:
         self.stages = list(rules.document.lifecycle.stages)
 
     def write(self, rows: list[Row]) -> None:
-        writer = LeadWriter(self.ctx)
+        writer = LeadWriter(self.ctx, create_users=self.mapping.create_users)
         prepared: list[Prepared] = []
         for row in rows:
             if row.number in self.reading.later:
                 self.held[row.number] = row
                 continue
             earlier = [self.held[n] for n in self.reading.groups.get(row.number, ())[:-1]]
-            merged = self._merged(earlier, row) if earlier else row
-            ready = self.prepare(merged)
+            ready = self._prepare_lead(earlier, row) if earlier else self.prepare(row)
             if isinstance(ready, list):
-                self._reject(merged, earlier, ready)
+                self._reject(row, earlier, ready)
             else:
-                ready.earlier = earlier
                 prepared.append(ready)
         writer.preload(p.item for p in prepared)
         written = [(p, o) for p in prepared if (o := self._upsert(writer, p)) is not None]
@@ -85,13 +84,27 @@ class LeadRows:
         for p, outcome in written:
             self._record(p, outcome, moved)
 
-    def _merged(self, earlier: list[Row], row: Row) -> Row:
-        data: dict[str, Any] = {}
-        for part in (*earlier, row):
-            for key, value in part.data.items():
-                if key not in data or self.mapping.blank(value) is not None:
-                    data[key] = value
-        return Row(row.number, data, raw=row.raw)
+    def _prepare_lead(self, earlier: list[Row], row: Row) -> Prepared | list[FieldError]:
+        """The rows of one lead as one input: each validated on its own, then folded field by
+        field (the last row's values win, the earlier rows fill in what it leaves empty). The
+        lead stands or falls with its last row; an earlier row that fails alone is rejected
+        alone, its values kept with it."""
+        parts = [self.prepare(part) for part in (*earlier, row)]
+        last = parts[-1]
+        if isinstance(last, list):
+            return last
+        good: list[Prepared] = []
+        for part, ready in zip(earlier, parts[:-1], strict=True):
+            if isinstance(ready, list):
+                self.sink.reject(part, ready, self.plan)
+            else:
+                good.append(ready)
+        lifecycle = next((p.lifecycle for p in reversed([*good, last]) if p.lifecycle), None)
+        flags = [f for p in [*good, last] for f in p.flags]
+        item = fold([p.item for p in [*good, last]])
+        return replace(
+            last, item=item, flags=flags, lifecycle=lifecycle, earlier=[p.row for p in good]
+        )
 
     def prepare(self, row: Row) -> Prepared | list[FieldError]:
         """The row validated, with what could not be taken kept aside; or why it is rejected."""
@@ -105,10 +118,6 @@ class LeadRows:
         self._status_by_label(fields)
         lifecycle = self._lifecycle(fields, data, extra, flags)
         item, errors = self._validate(fields, extra)
-        if any(_unread_address(e) for e in errors):
-            # Leads do not read addresses yet: the address is a custom field, quietly.
-            self._keep_aside("address", [], fields, extra, None)
-            item, errors = self._validate(fields, extra)
         if errors and all(e.path in SOFT for e in errors):
             for path in dict.fromkeys(e.path for e in errors):
                 self._keep_aside(path, errors, fields, extra, flags)
@@ -258,8 +267,3 @@ class LeadRows:
                 f"rows {rows} and {p.row.number} are one lead: the last row's values win, the "
                 "earlier rows fill in what it leaves empty",
             )
-
-
-def _unread_address(error: FieldError) -> bool:
-    """The validation of leads does not know ``address`` yet (leads read it once they do)."""
-    return error.path == "address" and error.message.startswith("unknown field")

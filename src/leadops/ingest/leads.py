@@ -1,25 +1,38 @@
-"""Upserting leads by normalized e-mail (or by their id in another system), and merging duplicates.
+"""Upserting leads found by who they are (``identity``: e-mail, id in another system, phone, name
+with company), and merging duplicates.
 
-An upsert fills and updates fields but never blanks one: an empty cell means "not given".
+An upsert fills and updates fields but never blanks one: an empty cell means "not given". Inputs of
+one lead in one batch (``preload``) are taken as one, the last winning (``lead_input.fold``): a
+file with two rows for a lead gives the same lead, status and owner on every import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, tuple_, update
+from sqlalchemy import delete, select, update
 
 from leadops.errors import FieldError, InvalidTransition, LeadopsError, ValidationFailed
 from leadops.ingest.accounts import AccountResolver, CompanyFacts, company_domain
-from leadops.ingest.context import FieldReader, IngestContext
-from leadops.ingest.prefectures import find_prefecture, region_of
+from leadops.ingest.context import IngestContext
+from leadops.ingest.identity import Found, Keys, LeadIndex, same_lead_groups
+from leadops.ingest.lead_input import (
+    LEAD_LENGTHS,
+    MAX_EMPLOYEES,
+    TEXT_FIELDS,
+    LeadInput,
+    fold,
+    validate_lead,
+)
+from leadops.ingest.owners import OwnerResolver
+from leadops.ingest.prefectures import region_of
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.machine import check_status
+from leadops.matching import name_key, person_key
 from leadops.models import (
-    Account,
     Activity,
     CampaignMember,
     Lead,
@@ -28,46 +41,27 @@ from leadops.models import (
     ScoreLedger,
     Task,
     Touch,
-    User,
-    column_length,
 )
-from leadops.normalize import (
-    clean_text,
-    json_problem,
-    normalize_company,
-    normalize_email,
-    parse_int,
-    scrub_text,
-    text_problem,
-)
+from leadops.normalize import normalize_company
 from leadops.pipeline import process
 
-TEXT_FIELDS = ("first_name", "last_name", "company", "title", "department", "phone", "source")
+__all__ = [
+    "LEAD_LENGTHS",
+    "MAX_EMPLOYEES",
+    "LeadInput",
+    "LeadOutcome",
+    "LeadWriter",
+    "merge_leads",
+    "validate_lead",
+]
 
-
-@dataclass
-class LeadInput:
-    """A validated lead as it came in. None means "not given" (keep what is there)."""
-
-    email: str | None = None
-    crm_source: str | None = None
-    crm_id: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    company: str | None = None
-    domain: str | None = None
-    title: str | None = None
-    department: str | None = None
-    phone: str | None = None
-    prefecture: str | None = None
-    source: str | None = None
-    created_at: datetime | None = None
-    employees: int | None = None
-    industry: str | None = None
-    owner: str | None = None
-    status: str | None = None
-    status_reason: str | None = None
-    custom: dict[str, Any] = field(default_factory=dict)
+#: The custom field that keeps an owner no user matched.
+UNMATCHED_OWNER = "unmatched_owner"
+SAME_LEAD = (
+    "same_lead",
+    "a later row of this batch is the same lead: its values win, this row's fill what it leaves "
+    "blank",
+)
 
 
 @dataclass
@@ -88,144 +82,14 @@ class LeadOutcome:
         return [FieldError(prefix + "status", self.refused.message)]
 
 
-#: The longest text each lead field may hold: the size of the column it ends up in (an owner is
-#: looked up by e-mail or reference, a prefecture by name or code).
-LEAD_LENGTHS = {
-    "email": column_length(Lead.email),
-    "external_id": column_length(Lead.crm_id),
-    "crm_id": column_length(Lead.crm_id),
-    "crm_source": column_length(Lead.crm_source),
-    **{name: column_length(getattr(Lead, name)) for name in TEXT_FIELDS},
-    "full_name": column_length(Lead.last_name) + 1 + column_length(Lead.first_name),
-    "domain": column_length(Account.domain),
-    "industry": column_length(Account.industry),
-    "owner": column_length(User.email),
-    "prefecture": 20,
-    "status": column_length(Lead.status),
-    "status_reason": column_length(Lead.status_reason),
-    "created_at": 100,
-    "employees": 40,
-}
-#: The most employees a company may have (the largest employers have a few million).
-MAX_EMPLOYEES = 10_000_000
-
-
-def validate_lead(
-    fields: Mapping[str, Any],
-    ctx: IngestContext,
-    *,
-    custom: Mapping[str, Any] | None = None,
-    crm_source: str | None = None,
-    prefix: str = "",
-) -> tuple[LeadInput | None, list[FieldError]]:
-    """Check one lead's fields. Errors carry the path of the field (``prefix`` + name).
-
-    A blank field is not given: an empty ``crm_source`` is the same as none.
-    """
-    bad = _unstorable(fields, custom)
-    reader = FieldReader({k: v for k, v in fields.items() if k not in bad}, prefix)
-    fields = reader.fields
-    err = reader.error
-    for name, problem in bad.items():
-        err(scrub_text(name), problem)
-    out = LeadInput(crm_source=clean_text(crm_source), custom=dict(custom or {}))
-
-    known = set(LeadInput.__dataclass_fields__) | {"external_id", "full_name", "campaign"}
-    for name in fields:
-        if name not in known:
-            err(
-                scrub_text(name),
-                "unknown field; lead fields are "
-                f"{sorted(known - {'custom', 'crm_id', 'crm_source'})}",
-            )
-    out.email = reader.read("email", lambda v: normalize_email(str(v)))
-    out.crm_id = clean_text(fields.get("external_id") or fields.get("crm_id"))
-    if out.crm_id is not None and out.crm_source is None:
-        out.crm_source = clean_text(fields.get("crm_source")) or "import"
-    if out.email is None and out.crm_id is None and not reader.failed("email"):
-        err(
-            "email",
-            "missing: a lead needs an e-mail address (or an external_id from its source system)",
-        )
-    for name in TEXT_FIELDS:
-        setattr(out, name, clean_text(fields.get(name)))
-    full_name = clean_text(fields.get("full_name"))
-    if full_name and not (out.first_name or out.last_name):
-        parts = full_name.replace("\u3000", " ").split(None, 1)
-        out.last_name, out.first_name = (
-            (parts[0], parts[1]) if len(parts) == 2 else (parts[0], None)
-        )
-        for name in ("last_name", "first_name"):
-            too_long = text_problem(getattr(out, name) or "", LEAD_LENGTHS[name])
-            if too_long is not None:
-                err("full_name", f"its {name.replace('_', ' ')} {too_long}")
-    out.domain = clean_text(fields.get("domain"))
-    out.industry = clean_text(fields.get("industry"))
-    out.owner = clean_text(fields.get("owner"))
-    raw_pref = clean_text(fields.get("prefecture"))
-    if raw_pref is not None:
-        found = find_prefecture(raw_pref)
-        if found is None:
-            err(
-                "prefecture",
-                f"unknown prefecture {raw_pref!r}; use a name (大阪府, 大阪, Osaka) or JIS code "
-                "1-47",
-            )
-        else:
-            out.prefecture = found.name
-    out.employees = reader.read("employees", lambda v: parse_int(v, most=MAX_EMPLOYEES))
-    if out.employees is not None and out.employees < 0:
-        err("employees", "must not be negative")
-    out.created_at = reader.read("created_at", ctx.parse_time)
-    status = clean_text(fields.get("status"))
-    if status is not None:
-        statuses = ctx.rules().statuses
-        if status not in statuses:
-            err("status", f"unknown status {status!r}; statuses are {statuses}")
-        else:
-            out.status = status
-    out.status_reason = clean_text(fields.get("status_reason"))
-    extra = fields.get("custom")
-    if extra is not None:
-        if isinstance(extra, dict):
-            out.custom.update(extra)
-        else:
-            err("custom", "expected an object of custom fields")
-    return (None if reader.errors else out), reader.errors
-
-
-def _unstorable(fields: Mapping[str, Any], custom: Mapping[str, Any] | None) -> dict[str, str]:
-    """The fields that cannot be stored as they are, and why: a NUL or a lone surrogate anywhere,
-    or a text longer than its column (blanks around it do not count)."""
-    bad = {}
-    for name, value in fields.items():
-        problem: str | None
-        if text_problem(name) is not None:
-            problem = f"the field's name {text_problem(name)}"
-        elif isinstance(value, str):
-            problem = text_problem(value.strip(), LEAD_LENGTHS.get(name))
-        else:
-            found = json_problem(value)
-            problem = None if found is None else (f"at {found[0]}: " if found[0] else "") + found[1]
-        if problem is not None:
-            bad[name] = problem
-    found = json_problem(dict(custom or {}))
-    if found is not None:
-        bad["custom"] = f"at {found[0]}: {found[1]}"
-    return bad
-
-
 class LeadWriter:
     """Upserts validated leads within one unit of work, with caches for a batch or an import."""
 
-    def __init__(self, ctx: IngestContext) -> None:
+    def __init__(self, ctx: IngestContext, *, create_users: bool = False) -> None:
         self.ctx = ctx
         self.accounts = AccountResolver(ctx)
-        self.by_email: dict[str, Lead] = {}
-        self.by_crm: dict[tuple[str, str], Lead] = {}
-        self.users: dict[str, User | None] = {}
-        #: E-mails a preload looked for and did not find: no need to ask the database again.
-        self.absent: set[str] = set()
+        self.index = LeadIndex(ctx.session)
+        self.owner_refs = OwnerResolver(ctx, create_users=create_users)
         #: Leads created or changed here, whose fit, validity and score finish() brings up to date.
         self.touched: list[Lead] = []
         #: New leads and when they came to be: their first event, written by finish().
@@ -235,90 +99,85 @@ class LeadWriter:
         self.statuses: dict[Lead, tuple[str, str | None]] = {}
         self.owners: dict[Lead, int] = {}
         self.owner_teams: dict[int, int | None] = {}
+        #: Inputs of a lead given again later in the batch (by id()), and the last input of each
+        #: such lead with what the earlier ones gave folded in, and those earlier ones alone.
+        self.superseded: dict[int, LeadInput] = {}
+        self.folded: dict[int, tuple[LeadInput, LeadInput]] = {}
 
     def preload(self, inputs: Iterable[LeadInput]) -> None:
+        """Look up the leads, accounts and the batch's repeated leads of these inputs at once."""
         items = list(inputs)
-        session = self.ctx.session
-        emails = sorted({i.email for i in items if i.email and i.email not in self.by_email})
-        crm = sorted({(i.crm_source, i.crm_id) for i in items if i.crm_id and i.crm_source})
-        for start in range(0, len(emails), 500):
-            for lead in session.scalars(
-                select(Lead).where(Lead.email.in_(emails[start : start + 500]))
-            ):
-                self._remember(lead)
-        self.absent.update(e for e in emails if e not in self.by_email)
-        crm = [key for key in crm if key not in self.by_crm]
-        for start in range(0, len(crm), 300):
-            stmt = select(Lead).where(
-                tuple_(Lead.crm_source, Lead.crm_id).in_(crm[start : start + 300])
-            )
-            for lead in session.scalars(stmt):
-                self._remember(lead)
+        keys = [Keys.of(item) for item in items]
+        self.index.preload(keys)
+        for group in same_lead_groups(keys):
+            members = [items[i] for i in group]
+            last = members[-1]
+            self.folded[id(last)] = (fold(members), fold(members[:-1]))
+            self.superseded.update((id(item), item) for item in members[:-1])
         domains = {d for i in items if (d := company_domain(i.email, i.domain))}
         names = {normalize_company(i.company) for i in items if i.company}
         self.accounts.preload(domains, names)
 
-    def _remember(self, lead: Lead) -> None:
-        if lead.email:
-            self.by_email[lead.email] = lead
-            self.absent.discard(lead.email)
-        if lead.crm_source and lead.crm_id:
-            self.by_crm[(lead.crm_source, lead.crm_id)] = lead
-
-    def _find(self, item: LeadInput) -> tuple[Lead | None, Lead | None]:
-        by_email = self.by_email.get(item.email) if item.email else None
-        by_crm = (
-            self.by_crm.get((item.crm_source, item.crm_id))
-            if item.crm_id and item.crm_source
-            else None
-        )
-        if item.email and by_email is None and item.email not in self.absent:
-            by_email = self.ctx.session.scalar(select(Lead).where(Lead.email == item.email))
-        return by_email, by_crm
-
-    def find_user(self, ref: str) -> User | None:
-        if ref not in self.users:
-            self.users[ref] = self.ctx.session.scalar(
-                select(User).where(
-                    or_(User.email == ref.lower(), User.external_ref == ref, User.name == ref)
-                )
-            )
-        return self.users[ref]
-
     def upsert(self, item: LeadInput) -> LeadOutcome:
         """Create or update the lead of ``item``. A status the transition table refuses (or one
-        without its required reason) refuses the whole input: nothing of it is written."""
-        by_email, by_crm = self._find(item)
-        lead = by_email or by_crm
+        without its required reason) refuses the whole input: nothing of it is written.
+
+        An input a later one of the batch supersedes writes nothing itself: the later one
+        carries it. When that one is refused, what the earlier ones gave is still written,
+        without a status or an owner (which are the last input's to give)."""
+        if id(item) in self.superseded:
+            return LeadOutcome(None, False, False, [*item.flags, SAME_LEAD])
+        if id(item) not in self.folded:
+            return self._upsert(item)
+        folded, earlier = self.folded[id(item)]
+        outcome = self._upsert(folded)
+        if outcome.refused is not None:
+            self._upsert(earlier.stateless())
+        return outcome
+
+    def _upsert(self, item: LeadInput) -> LeadOutcome:
+        keys = Keys.of(item)
+        found = self.index.find(keys)
         if item.status:
             try:
-                self._check_status(lead, item)
+                self._check_status(found.lead, item)
             except (ValidationFailed, InvalidTransition) as exc:
                 return LeadOutcome(None, False, False, refused=exc)
-        flags: list[tuple[str, str]] = []
-        if by_email is not None and by_crm is not None and by_email.id != by_crm.id:
-            merge_leads(self.ctx, winner=by_email, loser=by_crm)
-            flags.append(("merged", f"lead {by_crm.id} merged into {by_email.id} (same person)"))
+        flags = [*item.flags, *found.flags]
+        lead = found.lead
         created = lead is None
         if lead is None:
-            at = item.created_at or self.ctx.now
-            lead = Lead(
-                email=item.email,
-                created_at=at,
-                ingested_at=self.ctx.now,
-                updated_at=self.ctx.now,
-                custom={},
-                flags=[],
-            )
-            self.ctx.session.add(lead)
-            self.created.append((lead, at))
+            lead = self._new_lead(item)
+        self._merge_found(lead, found, flags)
         changed = self._apply(lead, item, flags)
         if changed and not created:
             lead.updated_at = self.ctx.now
         if changed or created:
             self.touched.append(lead)
-        self._remember(lead)
+        self.index.remember(lead)
         return LeadOutcome(lead, created, changed or created, flags)
+
+    def _new_lead(self, item: LeadInput) -> Lead:
+        at = item.created_at or self.ctx.now
+        lead = Lead(
+            email=item.email,
+            created_at=at,
+            ingested_at=self.ctx.now,
+            updated_at=self.ctx.now,
+            custom={},
+            flags=[],
+        )
+        self.ctx.session.add(lead)
+        self.created.append((lead, at))
+        return lead
+
+    def _merge_found(self, lead: Lead, found: Found, flags: list[tuple[str, str]]) -> None:
+        for other in found.merge:
+            # A merged lead is only a pointer: what this batch gave it is the winner's to take.
+            self.statuses.pop(other, None)
+            self.owners.pop(other, None)
+            merge_leads(self.ctx, winner=lead, loser=other)
+            flags.append(("merged", f"lead {other.id} merged into {lead.id} (same person)"))
 
     def _status_of(self, lead: Lead | None) -> str:
         if lead is None:
@@ -336,31 +195,7 @@ class LeadWriter:
         )
 
     def _apply(self, lead: Lead, item: LeadInput, flags: list[tuple[str, str]]) -> bool:
-        changed = False
-
-        def put(name: str, value: Any) -> None:
-            nonlocal changed
-            if value is not None and getattr(lead, name) != value:
-                setattr(lead, name, value)
-                changed = True
-
-        if item.email and lead.email is None:
-            put("email", item.email)
-        if item.crm_id and lead.crm_id is None:
-            put("crm_source", item.crm_source)
-            put("crm_id", item.crm_id)
-        for name in TEXT_FIELDS:
-            put(name, getattr(item, name))
-        if item.prefecture:
-            put("prefecture", item.prefecture)
-            put("region", region_of(item.prefecture, self.ctx.region_map))
-        if item.created_at and item.created_at < lead.created_at:
-            put("created_at", item.created_at)
-        if item.custom:
-            merged = {**(lead.custom or {}), **{str(k): v for k, v in item.custom.items()}}
-            if merged != lead.custom:
-                lead.custom = merged
-                changed = True
+        changed = self._apply_fields(lead, item)
         facts = CompanyFacts(
             item.company, item.domain, item.employees, item.industry, item.prefecture
         )
@@ -374,16 +209,55 @@ class LeadWriter:
             changed = True
         return self._apply_owner(lead, item, flags) or changed
 
+    def _apply_fields(self, lead: Lead, item: LeadInput) -> bool:
+        values: dict[str, Any] = {name: getattr(item, name) for name in TEXT_FIELDS}
+        if person_key(item.last_name, item.first_name) == person_key(
+            lead.last_name, lead.first_name
+        ):
+            # The same name spelled otherwise (山田太郎, 山田 太郎): the known split stays.
+            values.update(last_name=None, first_name=None)
+        if item.email and lead.email is None:
+            values["email"] = item.email
+        if item.crm_id and lead.crm_id is None:
+            values.update(crm_source=item.crm_source, crm_id=item.crm_id)
+        if item.phone is not None:
+            # The key goes with the phone it was read from: none for one that is not a number.
+            values["phone_key"] = item.phone_key or ""
+        values["address"] = item.address
+        if item.prefecture:
+            values.update(
+                prefecture=item.prefecture, region=region_of(item.prefecture, self.ctx.region_map)
+            )
+        elif item.region:
+            values.update(prefecture="", region=item.region)
+        if item.created_at and item.created_at < lead.created_at:
+            values["created_at"] = item.created_at
+        if item.custom:
+            values["custom"] = {
+                **(lead.custom or {}),
+                **{str(k): v for k, v in item.custom.items()},
+            }
+        changed = _put(lead, values)
+        return (
+            _put(lead, {"name_key": name_key(lead.last_name, lead.first_name, lead.company)})
+            or changed
+        )
+
     def _apply_owner(self, lead: Lead, item: LeadInput, flags: list[tuple[str, str]]) -> bool:
         if not item.owner:
             return False
-        user = self.find_user(item.owner)
-        if user is None:
-            message = f"owner {item.owner!r} is not a leadops user; lead left unassigned"
-            flags.append(("unknown_owner", message))
-            return False
+        match = self.owner_refs.resolve(item.owner)
+        if match.flag is not None:
+            flags.append(match.flag)
+        if match.user is None:
+            return _put(lead, {"custom": {**(lead.custom or {}), UNMATCHED_OWNER: item.owner}})
+        user = match.user
+        changed = False
+        if UNMATCHED_OWNER in (lead.custom or {}):
+            lead.custom = {k: v for k, v in lead.custom.items() if k != UNMATCHED_OWNER}
+            changed = True
         if self.owners.get(lead, lead.owner_id) == user.id:
-            return False
+            return changed
         self.owners[lead] = user.id
         self.owner_teams[user.id] = user.team_id
         return True
@@ -427,6 +301,19 @@ class LeadWriter:
         return ids
 
 
+def _put(lead: Lead, values: dict[str, Any]) -> bool:
+    """Set the given values (None: not given; "": none) that differ; whether any did."""
+    changed = False
+    for name, value in values.items():
+        if value is None:
+            continue
+        value = None if value == "" else value
+        if getattr(lead, name) != value:
+            setattr(lead, name, value)
+            changed = True
+    return changed
+
+
 # Score ledger lines are not moved: the merged lead keeps its own (it points at the winner) and the
 # winner is replayed from the combined activities. Its state events stay with it too: they are the
 # history of its own state, and the winner's chain of events stays unbroken.
@@ -450,13 +337,7 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
         )
         .values(lead_id=winner.id)
     )
-    for name in (*TEXT_FIELDS, "prefecture", "region", "account_id", "crm_source", "crm_id"):
-        if getattr(winner, name) is None and getattr(loser, name) is not None:
-            value = getattr(loser, name)
-            if name in ("crm_source", "crm_id"):
-                setattr(loser, name, None)
-                session.flush()
-            setattr(winner, name, value)
+    _take_fields(ctx, winner=winner, loser=loser)
     winner.custom = {**(loser.custom or {}), **(winner.custom or {})}
     winner.created_at = min(winner.created_at, loser.created_at)
     if loser.last_activity_at and (
@@ -476,6 +357,22 @@ def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
     loser.email = None
     loser.crm_id = None
     loser.crm_source = None
+    # Its phone and name stay for display; it is no longer found by them.
+    loser.phone_key = None
+    loser.name_key = None
     door = Door(session, rules, ctx.now, Actor(ctx.actor_kind, ctx.actor_ref))
     door.merge(winner.id, loser.id)
     door.flush()
+
+
+def _take_fields(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:
+    """The fields the winner lacks, from the loser (its id in another system moves: unique)."""
+    names = (*TEXT_FIELDS, "phone_key", "address", "prefecture", "region", "account_id")
+    for name in (*names, "crm_source", "crm_id"):
+        if getattr(winner, name) is None and getattr(loser, name) is not None:
+            value = getattr(loser, name)
+            if name in ("crm_source", "crm_id"):
+                setattr(loser, name, None)
+                ctx.session.flush()
+            setattr(winner, name, value)
+    winner.name_key = name_key(winner.last_name, winner.first_name, winner.company)

@@ -4,6 +4,14 @@ The default business regions follow how Japanese sales organisations split the c
 2府4県 (大阪府 京都府 兵庫県 奈良県 和歌山県 滋賀県); 三重県 belongs to 中部 (東海) for sales
 purposes, although the school-geography 近畿地方 includes it. Regions are configurable
 (``region_map``).
+
+A full address gives its prefecture too (``prefecture_in_address``): a Japanese address begins with
+it, after an optional postal code (〒464-0084 愛知県名古屋市…). Where the prefecture is left out
+because the city implies it, the city says which: a designated city
+(政令指定都市: 大阪市, 横浜市 …), a capital that shares its prefecture's name (静岡市, 岡山市 …),
+or a Tokyo special ward written first (千代田区丸の内…). Any other city alone names no prefecture
+(府中市 is in Tokyo and in Hiroshima), and neither does the postal code: the address is kept, its
+prefecture left empty.
 """
 
 from __future__ import annotations
@@ -110,7 +118,8 @@ _NAMES_BY_LENGTH = sorted(BY_NAME, key=len, reverse=True)
 
 def find_prefecture(value: object) -> Prefecture | None:
     """大阪府, 大阪, Osaka, Ōsaka-fu, OSAKA PREFECTURE, 27, '27', JP-27, ２７, or an address
-    beginning 大阪府大阪市… all give 大阪府. Returns None when nothing matches."""
+    (〒530-0001 大阪府大阪市…, 大阪市北区…; see ``prefecture_in_address``) all give 大阪府.
+    Returns None when nothing matches."""
     if value is None:
         return None
     text = unicodedata.normalize("NFKC", str(value)).strip()
@@ -121,9 +130,10 @@ def find_prefecture(value: object) -> Prefecture | None:
         return _ALIASES[lowered]
     if lowered.isdigit() and lowered.lstrip("0") in _ALIASES:
         return _ALIASES[lowered.lstrip("0")]
-    for name in _NAMES_BY_LENGTH:
-        if text.startswith(name):
-            return BY_NAME[name]
+    return _romaji(lowered) or prefecture_in_address(text)
+
+
+def _romaji(lowered: str) -> Prefecture | None:
     latin = "".join(
         c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c)
     )
@@ -133,6 +143,73 @@ def find_prefecture(value: object) -> Prefecture | None:
             folded = _fold_romaji(candidate)
             if folded in _ALIASES:
                 return _ALIASES[folded]
+    return None
+
+
+#: 政令指定都市 and the prefecture each is in.
+DESIGNATED_CITIES = {
+    "札幌市": "北海道",
+    "仙台市": "宮城県",
+    "さいたま市": "埼玉県",
+    "千葉市": "千葉県",
+    "横浜市": "神奈川県",
+    "川崎市": "神奈川県",
+    "相模原市": "神奈川県",
+    "新潟市": "新潟県",
+    "静岡市": "静岡県",
+    "浜松市": "静岡県",
+    "名古屋市": "愛知県",
+    "京都市": "京都府",
+    "大阪市": "大阪府",
+    "堺市": "大阪府",
+    "神戸市": "兵庫県",
+    "岡山市": "岡山県",
+    "広島市": "広島県",
+    "北九州市": "福岡県",
+    "福岡市": "福岡県",
+    "熊本市": "熊本県",
+}
+#: Tokyo's special wards whose names no ward of another city has (中央区, 港区 and 北区 are also in
+#: 大阪市, 名古屋市 …, so they name no prefecture without their city).
+TOKYO_WARDS = (
+    "千代田区 新宿区 文京区 台東区 墨田区 江東区 品川区 目黒区 大田区 世田谷区 渋谷区 "
+    "中野区 杉並区 豊島区 荒川区 板橋区 練馬区 足立区 葛飾区 江戸川区"
+).split()
+_CAPITAL_SHORT_NAMES = (
+    "青森 秋田 山形 福島 千葉 新潟 富山 福井 長野 岐阜 静岡 京都 大阪 奈良 "
+    "和歌山 鳥取 岡山 広島 山口 徳島 高知 福岡 佐賀 長崎 熊本 大分 宮崎 鹿児島"
+).split()
+#: Capitals named like their prefecture (青森市 …): 28 of them, and no other city has these names.
+CAPITALS = {f"{p.short}市": p.name for p in PREFECTURES if p.short in _CAPITAL_SHORT_NAMES}
+_CITIES = {**CAPITALS, **DESIGNATED_CITIES, **{ward: "東京都" for ward in TOKYO_WARDS}}
+_CITIES_BY_LENGTH = sorted(_CITIES, key=len, reverse=True)
+# What may stand before the prefecture: 日本, a postal code (〒 and 3+4 digits, any dash).
+_ADDRESS_LEAD_RE = re.compile(
+    r"^(?:日本国?[\s,、]*)?(?:(?:〒|郵便番号[:：]?)?\s*\d{3}\s*[-‐‑–—−ー]?\s*\d{4}(?!\d))?[\s,、]*"
+)
+_POSTAL_RE = re.compile(r"(?<!\d)\d{3}-?\d{4}(?!\d)")
+
+
+def prefecture_in_address(value: str) -> Prefecture | None:
+    """The prefecture of a full address: Japanese (〒464-0084 愛知県名古屋市千種区…,
+    東京都千代田区…, 大阪市北区…, full-width or not), or in Latin letters with the prefecture
+    among its last parts (1-1 Umeda, Kita-ku, Osaka 530-0001, Japan). None when the address names
+    none."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    rest = _ADDRESS_LEAD_RE.sub("", text, count=1)
+    for name in _NAMES_BY_LENGTH:
+        if rest.startswith(name):
+            return BY_NAME[name]
+    for city in _CITIES_BY_LENGTH:
+        if rest.startswith(city):
+            return BY_NAME[_CITIES[city]]
+    if text.isascii() and "," in text:
+        for part in reversed(text.split(",")):
+            word = _POSTAL_RE.sub("", part).strip().lower()
+            if word and word not in ("japan", "jp"):
+                found = _ALIASES.get(word) or _romaji(word)
+                if found is not None:
+                    return found
     return None
 
 

@@ -44,7 +44,7 @@ from leadops.errors import (
 )
 from leadops.ingest.activities import activity_types, ingest_activities, validate_activity
 from leadops.ingest.context import IngestContext
-from leadops.ingest.leads import LeadInput, LeadWriter, validate_lead
+from leadops.ingest.leads import SAME_LEAD, LeadInput, LeadWriter, validate_lead
 from leadops.ingest.service import record_rejects
 from leadops.ingest.webhook_payloads import READERS, Event, UnreadableBody
 from leadops.ingest.webhook_sources import NAME, secrets_of
@@ -334,7 +334,8 @@ def _write_leads(
             rejected[event.index] = [_moved(event, "lead", e) for e in outcome.errors()]
         elif outcome.created:
             received.leads_created += 1
-        elif outcome.changed:
+        elif outcome.changed or SAME_LEAD in outcome.flags:
+            # An event a later one of this delivery carries in (the same contact) updated it.
             received.leads_updated += 1
     writer.finish()
 

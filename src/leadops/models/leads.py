@@ -41,6 +41,8 @@ class Lead(Base):
         Index("ix_leads_status_touch_stage", "status", "touch_stage"),
         Index("ix_leads_next_due_at", "next_due_at"),
         Index("ix_leads_source_created", "source", "created_at"),
+        Index("ix_leads_phone_key", "phone_key"),
+        Index("ix_leads_name_key", "name_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -55,7 +57,15 @@ class Lead(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     title: Mapped[str | None] = mapped_column(String(300))
     department: Mapped[str | None] = mapped_column(String(300))
+    #: As given (03-1234-5678 内線12), for display; ``phone_key`` is what it matches on.
     phone: Mapped[str | None] = mapped_column(String(50))
+    #: The phone normalized for matching: E.164 (+81312345678), ``;ext=12`` for an extension.
+    phone_key: Mapped[str | None] = mapped_column(String(40))
+    #: The person's name and company normalized for matching (``ingest.identity.name_key``):
+    #: how a lead known by nothing else is found again.
+    name_key: Mapped[str | None] = mapped_column(String(720))
+    #: The full address as given (〒464-0084 愛知県名古屋市千種区…); its prefecture is read off it.
+    address: Mapped[str | None] = mapped_column(String(300))
     prefecture: Mapped[str | None] = mapped_column(String(10))
     region: Mapped[str | None] = mapped_column(String(20))
     #: 経路: the last channel through which personal data came. NULL (blank) differs from "unknown".

@@ -61,8 +61,8 @@ _EMPLOYEES = {
 
 
 class LeadIn(BaseModel):
-    """A lead to create or update, found by its normalized e-mail (or external_id). A blank field
-    is not given: it changes nothing."""
+    """A lead to create or update, found by its normalized e-mail, its external_id, its phone or
+    its name with company. A blank field is not given: it changes nothing."""
 
     model_config = ConfigDict(extra="forbid")
     email: Text | None = _lead_text("email", examples=["taro.yamada@example.co.jp"])
@@ -77,7 +77,12 @@ class LeadIn(BaseModel):
     domain: Text | None = _lead_text("domain")
     title: Text | None = _lead_text("title")
     department: Text | None = _lead_text("department")
-    phone: Text | None = _lead_text("phone")
+    phone: Text | None = _lead_text(
+        "phone", "As written (03-1234-5678, +81 3 1234 5678); matched on its E.164 form."
+    )
+    address: Text | None = _lead_text(
+        "address", "The full address; it gives the prefecture when none is given."
+    )
     prefecture: Text | None = _lead_text("prefecture", examples=["大阪府", "Osaka", "27"])
     source: Text | None = _lead_text("source")
     created_at: Text | None = _lead_text(
@@ -88,7 +93,7 @@ class LeadIn(BaseModel):
         None, description="A number, or text such as '1,200名'.", examples=[1200]
     )
     industry: Text | None = _lead_text("industry")
-    owner: Text | None = _lead_text("owner", "The owner's e-mail or external id.")
+    owner: Text | None = _lead_text("owner", "The owner's e-mail, external id or name.")
     status: Text | None = _lead_text("status")
     status_reason: Text | None = _lead_text(
         "status_reason", "Why; required for statuses that say so (recycled, disqualified_*)."

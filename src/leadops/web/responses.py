@@ -68,6 +68,7 @@ class LeadOut(BaseModel):
     title: str | None
     department: str | None
     phone: str | None
+    address: str | None
     prefecture: str | None
     region: str | None
     source: str | None
