@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from leadops.cells import csv_row
 from leadops.errors import LeadopsError
 from leadops.ingest.importer import ImportSummary, run_import
-from leadops.ingest.mappings import Mapping, MappingError, resolve_mapping
+from leadops.ingest.mappings import Mapping, MappingError, all_presets, resolve_mapping
 from leadops.ingest.readers import FileFormatError, read_columns
 from leadops.ingest.recognise import Recognition, Unrecognised, recognise, shown
 from leadops.runtime import Runtime
@@ -163,40 +163,102 @@ def _import(
     sheet: str | None,
     output: str,
 ) -> None:
+    from leadops.ingest.jobs import run_job
+
     with runtime() as rt:
         resolved, recognition = _mapping_for(kind, file, mapping, encoding, sheet)
-        show_bar = output == "table" and sys.stderr.isatty()
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=not show_bar,
-        ) as bar:
-            task = bar.add_task(f"{kind} {file.name}", total=None)
+        with _progress(f"{kind} {file.name}", output) as progress:
+            if dry_run:
+                summary = run_import(
+                    kind,
+                    file,
+                    resolved,
+                    rt.factory,
+                    rt.settings,
+                    rt.clock,
+                    recognition=recognition,
+                    dry_run=True,
+                    encoding=encoding,
+                    sheet=sheet,
+                    actor="cli",
+                    progress=progress,
+                )
+            else:
+                options = {"encoding": encoding, "sheet": sheet}
+                job_id = _submit(rt, kind, file, mapping, resolved, options)
+                if output == "table":
+                    err.print(
+                        f"import job {job_id} (if this stops, `leadops import resume {job_id}` "
+                        "goes on from its last committed chunk)",
+                        highlight=False,
+                    )
+                summary = run_job(
+                    rt.factory,
+                    rt.settings,
+                    rt.clock,
+                    job_id,
+                    progress=progress,
+                    recognition=recognition,
+                )
+    _show(summary, output, dry_run)
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=max(total, done))
 
-            summary = run_import(
-                kind,
-                file,
-                resolved,
-                rt.factory,
-                rt.settings,
-                rt.clock,
-                recognition=recognition,
-                dry_run=dry_run,
-                encoding=encoding,
-                sheet=sheet,
-                actor="cli",
-                progress=progress,
-            )
+def _show(summary: ImportSummary, output: str, dry_run: bool) -> None:
     if output == "json":
         console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
     _print_summary(summary, dry_run)
+
+
+@contextmanager
+def _progress(label: str, output: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal (none for JSON or a pipe); yields the importer's callback."""
+    show_bar = output == "table" and sys.stderr.isatty()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show_bar,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        yield progress
+
+
+_PRESET_NAMES = ("default", *all_presets())
+
+
+def _submit(
+    rt: Runtime,
+    kind: str,
+    file: Path,
+    mapping: str | None,
+    resolved: Mapping,
+    options: dict[str, str | None],
+) -> int:
+    """The file kept as an import job (with the mapping's text when it came from a file)."""
+    from leadops.ingest.jobs import MappingChoice, submit
+
+    choice = MappingChoice(resolved.name)
+    if mapping is not None and mapping.lower() not in _PRESET_NAMES and Path(mapping).is_file():
+        choice = MappingChoice(Path(mapping).name, Path(mapping).read_text(encoding="utf-8-sig"))
+    with rt.factory() as session, session.begin():
+        job = submit(
+            session,
+            kind=kind,
+            filename=file.name,
+            content=file.read_bytes(),
+            mapping=choice,
+            now=rt.clock.now(),
+            actor="cli",
+            options=dict(options),
+        )
+        return job.id
 
 
 def _print_summary(summary: ImportSummary, dry_run: bool) -> None:
@@ -284,10 +346,12 @@ def import_jobs(limit: Annotated[int, typer.Option(help="How many recent jobs.")
     """List recent import jobs with their counts."""
     from sqlalchemy import select
 
+    from leadops.ingest.jobs import status_of
     from leadops.models import ImportJob
 
     with runtime() as rt, rt.factory() as session:
         jobs = session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)).all()
+        now = rt.clock.now()
         table = Table(
             "id",
             "kind",
@@ -305,7 +369,7 @@ def import_jobs(limit: Annotated[int, typer.Option(help="How many recent jobs.")
                 str(job.id),
                 job.kind,
                 job.filename or "",
-                job.state,
+                status_of(job, now),
                 str(job.rows_total),
                 str(job.rows_taken),
                 str(job.rows_unchanged),
@@ -314,6 +378,21 @@ def import_jobs(limit: Annotated[int, typer.Option(help="How many recent jobs.")
                 job.started_at.astimezone(rt.settings.tz).strftime("%Y-%m-%d %H:%M"),
             )
         console.print(table)
+
+
+@import_app.command("resume")
+def import_resume(
+    job: Annotated[int, typer.Argument(help="The import job's number (leadops import jobs).")],
+    output: OutputOpt = "table",
+) -> None:
+    """Go on with an import whose process stopped (killed, a crash, a server restart), from the
+    row after its last committed chunk; also a failed one, once the cause is fixed. The worker
+    does this by itself for interrupted jobs."""
+    from leadops.ingest.jobs import run_job
+
+    with runtime() as rt, _progress(f"import job {job}", output) as progress:
+        summary = run_job(rt.factory, rt.settings, rt.clock, job, progress=progress)
+    _show(summary, output, False)
 
 
 @import_app.command("rejects")

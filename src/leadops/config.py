@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     import_chunk_size: int = Field(
         default=2_000, description="Rows written per transaction by file imports."
     )
+    import_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long an import job stays with its process without a committed chunk "
+        "before a worker on another machine may resume it.",
+    )
     date_order: str = Field(
         default="ymd",
         description=(

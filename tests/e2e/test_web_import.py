@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 from leadops.errors import LeadopsError
 from leadops.models import ImportJob, Lead, User
 from leadops.runtime import Runtime
-from leadops.web.pages import imports
 from tests.webapp import Pending, build_org, signed_in
 
 CSV = "Mail,Firma,Nachname\nok@firm.co.jp,株式会社オーケー,山田\n"
@@ -234,7 +233,7 @@ def test_a_job_that_fails_before_it_begins_is_shown_as_failed(
     org = build_org(session, runtime, leads=0)
     pending = Pending()
     marketing = signed_in(runtime, org.users["marketing"], runner=pending)
-    monkeypatch.setattr(imports, "run_import", cannot_start)
+    monkeypatch.setattr("leadops.ingest.jobs.run_import", cannot_start)
     started = marketing.post(
         "/import", data={"kind": "leads", "mapping": "default"}, files=_files()
     )

@@ -15,11 +15,11 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.clock import Clock
@@ -299,9 +299,11 @@ def run_import(
     sheet: str | None = None,
     actor: str | None = None,
     progress: Progress | None = None,
+    claim: Claim | None = None,
 ) -> ImportSummary:
     """Import one file with ``mapping`` (``recognition`` says how the file's headers chose it).
-    Raises FileFormatError when the file as a whole cannot be read."""
+    Raises FileFormatError when the file as a whole cannot be read. With ``claim`` the rows go to
+    that job (see ``ingest.jobs``), from the row after its last committed chunk."""
     used_encoding, _ = read_rows(path, encoding=encoding, sheet=sheet)
     columns = read_columns(path, encoding=used_encoding, sheet=sheet)
     reading = read_file(
@@ -321,7 +323,26 @@ def run_import(
     _, rows = read_rows(path, encoding=used_encoding, sheet=sheet)
     if dry_run:
         return run.dry(rows)
+    if claim is not None:
+        return run.resume(rows, claim)
     return run.real(rows, actor)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job this process holds: its id, who holds it, for how long each chunk renews it, and
+    where it stands (rows done, and the counts so far: read, taken, unchanged, rejected,
+    flagged)."""
+
+    job_id: int
+    who: str
+    lease: timedelta
+    rows_done: int
+    counts: tuple[int, int, int, int, int]
+
+
+class LostClaim(RuntimeError):
+    """Another process took the job over (this one was taken for gone): stop, writing nothing."""
 
 
 @dataclass
@@ -378,8 +399,39 @@ class _Run:
             self.progress(self.summary.total, self.cache["size"])
 
     def real(self, rows: Iterator[Row], actor: str | None) -> ImportSummary:
+        self.summary.job_id = self.start(actor)
+        return self.each_chunk(rows, None)
+
+    def resume(self, rows: Iterator[Row], claim: Claim) -> ImportSummary:
+        """Go on with a claimed job: its counts so far, past the rows its committed chunks read
+        (the earlier rows of leads whose last row is still to come are held again)."""
         summary = self.summary
-        summary.job_id = self.start(actor)
+        summary.job_id = claim.job_id
+        _restore(summary, (*claim.counts, 0, 0))
+        if claim.rows_done == 0:
+            self.notes(claim.job_id)
+        return self.each_chunk(self.skip(rows, claim.rows_done), claim)
+
+    def skip(self, rows: Iterator[Row], done: int) -> Iterator[Row]:
+        """The rows after the first ``done``; of those skipped, the earlier rows of leads whose
+        last row comes after them are held again, as the chunks that read them held them."""
+        skipped: dict[int, Row] | None = {}
+        last = 0
+        for count, row in enumerate(rows, start=1):
+            if count <= done and skipped is not None:
+                last = row.number
+                if row.number in self.reading.later:
+                    skipped[row.number] = row
+                continue
+            if skipped is not None:
+                later = self.reading.later
+                self.held.update({n: r for n, r in skipped.items() if later[n] > last})
+                skipped = None
+            yield row
+
+    def each_chunk(self, rows: Iterator[Row], claim: Claim | None) -> ImportSummary:
+        summary = self.summary
+        before = _counts(summary)
         try:
             for chunk in _chunks(rows, self.settings.import_chunk_size):
                 before = _counts(summary)
@@ -392,10 +444,15 @@ class _Run:
                     _restore(summary, before)
                     self.chunk(session, self.context(session, str(summary.job_id)), chunk)
                     _update_job(session, summary, None)
+                    if claim is not None:
+                        _renew(session, claim, summary, self.clock.now())
 
                 run_in_transaction(self.factory, write_chunk)
                 self.report()
+        except LostClaim:
+            raise
         except Exception as exc:
+            _restore(summary, before)  # the counts of the chunks committed, as rows_done says
             with self.factory() as session, session.begin():
                 error = f"{type(exc).__name__}: {exc}"
                 _update_job(session, summary, self.clock.now(), state="failed", error=error)
@@ -418,19 +475,38 @@ class _Run:
                 state="running",
                 actor=actor,
                 started_at=self.now,
-                rows_total=0,
-                rows_taken=0,
-                rows_unchanged=0,
-                rows_rejected=0,
-                rows_flagged=0,
             )
             session.add(job)
             session.flush()
+            job_id = job.id
+        self.notes(job_id)
+        return job_id
+
+    def notes(self, job_id: int) -> None:
+        """The file's notes on the job (again, for a job started before: written once)."""
+        summary = self.summary
+        with self.factory() as session, session.begin():
+            job = session.get_one(ImportJob, job_id)
+            job.file_sha256, job.encoding = _sha256(self.path), summary.encoding
+            session.execute(
+                delete(ImportFlag).where(ImportFlag.job_id == job_id, ImportFlag.flag == "file")
+            )
             for note in [*([summary.recognised] if summary.recognised else []), *summary.notes]:
                 session.add(
-                    ImportFlag(job_id=job.id, row_number=1, flag="file", message=note, entity=None)
+                    ImportFlag(job_id=job_id, row_number=1, flag="file", message=note, entity=None)
                 )
-            return job.id
+
+
+def _renew(session: Session, claim: Claim, summary: ImportSummary, now: datetime) -> None:
+    """The job's resume point and lease, in the chunk's own transaction, while this process still
+    holds the job (else the chunk rolls back)."""
+    renewed = session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == claim.job_id, ImportJob.claimed_by == claim.who)
+        .values(rows_done=summary.total, lease_until=now + claim.lease)
+    )
+    if renewed.rowcount != 1:  # type: ignore[attr-defined]
+        raise LostClaim(f"import job {claim.job_id} was taken over by another process")
 
 
 def _counts(summary: ImportSummary) -> tuple[Any, ...]:

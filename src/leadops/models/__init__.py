@@ -11,6 +11,7 @@ from leadops.models.opportunities import Opportunity, OpportunityEvent
 from leadops.models.org import OutOfOffice, RoutingCredit, Team, User
 from leadops.models.system import (
     ForecastModel,
+    ImportFile,
     ImportFlag,
     ImportJob,
     ImportReject,
@@ -29,6 +30,7 @@ __all__ = [
     "Campaign",
     "CampaignMember",
     "ImportFlag",
+    "ImportFile",
     "ImportJob",
     "ImportReject",
     "Lead",

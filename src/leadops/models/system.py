@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadops.models.base import Base, BigId, Json, UTCDateTime
@@ -49,7 +49,12 @@ class Notification(Base):
 
 
 class ImportJob(Base):
+    """A file import: queued, running (claimed by a process with a lease), done or failed. Its
+    file is kept (``ImportFile``) until it is done, so a job whose process died is resumed from
+    its last committed chunk."""
+
     __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_state_lease", "state", "lease_until"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
@@ -68,6 +73,29 @@ class ImportJob(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The mapping document, when it came as a file or an upload (a preset is named in mapping).
+    mapping_text: Mapped[str | None] = mapped_column(Text)
+    #: How to read the file: its encoding and sheet, when the user gave them.
+    options: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    #: Rows read by the chunks committed so far: where a resumed job goes on.
+    rows_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The process working on the job (host:pid:nonce) and until when it holds it.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ImportFile(Base):
+    """The file of an import job, as it was given, kept until the job is done."""
+
+    __tablename__ = "import_files"
+
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigId)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ImportReject(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import tempfile
 import uuid
 from functools import partial
@@ -25,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from leadops.cells import csv_row
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.ingest.importer import rejects_of, run_import
+from leadops.ingest.jobs import MappingChoice, run_job, status_of, submit
 from leadops.ingest.mappings import (
     KINDS,
     Mapping,
@@ -45,6 +47,7 @@ from leadops.web.render import render, translator
 from leadops.web.security import Importer, require
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 AUTO = "auto"
 DEFAULT = "default"
@@ -62,9 +65,16 @@ def _jobs(session: Session) -> list[ImportJob]:
 
 
 @router.get("/import", response_class=HTMLResponse)
-def import_page(request: Request, session: SessionDep, caller: Importer) -> HTMLResponse:
+def import_page(
+    request: Request, session: SessionDep, runtime: RuntimeDep, caller: Importer
+) -> HTMLResponse:
     mappings = (AUTO, DEFAULT, *presets_for("leads"))
-    return render(request, "import.html", kinds=KINDS, mappings=mappings, jobs=_jobs(session))
+    jobs = _jobs(session)
+    now = runtime.clock.now()
+    statuses = {job.id: status_of(job, now) for job in jobs}
+    return render(
+        request, "import.html", kinds=KINDS, mappings=mappings, jobs=jobs, statuses=statuses
+    )
 
 
 def _refused(field: str, message: str) -> ValidationFailed:
@@ -80,9 +90,10 @@ def _name_of(upload: UploadFile | None) -> str | None:
 
 async def _mapping(
     t: Translator, kind: str, choice: str, upload: UploadFile | None
-) -> Mapping | None:
-    """The preset chosen, the default, or the uploaded mapping document: never a server path.
-    None: the preset the file's headers fit (``auto``, or no choice)."""
+) -> tuple[Mapping, MappingChoice] | None:
+    """The preset chosen, the default, or the uploaded mapping document: never a server path;
+    with how the job keeps it. None: the preset the file's headers fit (``auto``, or no
+    choice)."""
     choices = (AUTO, DEFAULT, *presets_for(kind))
     if choice not in ("", *choices):
         message = t.gettext(
@@ -96,11 +107,13 @@ async def _mapping(
     if upload is None or name is None:
         if choice in ("", AUTO):
             return None
-        return preset(choice, kind) if chosen else default_mapping(kind)
+        named = preset(choice, kind) if chosen else default_mapping(kind)
+        return named, MappingChoice(named.name)
     if chosen:
         raise _refused("mapping", t.gettext("choose a preset or upload a mapping file, not both"))
     data = await upload.read(MAX_MAPPING_BYTES + 1)
-    return await run_in_threadpool(_uploaded_mapping, t, kind, data, name)
+    uploaded = await run_in_threadpool(_uploaded_mapping, t, kind, data, name)
+    return uploaded, MappingChoice(name, data.decode("utf-8-sig"))
 
 
 def _uploaded_mapping(t: Translator, kind: str, data: bytes, name: str) -> Mapping:
@@ -187,20 +200,21 @@ async def import_upload(
     t = translator(request)
     if kind not in KINDS:
         raise _refused("kind", t.gettext("expected one of %(choices)s", choices=", ".join(KINDS)))
-    resolved = await _mapping(t, kind, mapping, mapping_file)
+    given = await _mapping(t, kind, mapping, mapping_file)
     upload, name, suffix = _checked(t, file)
     path = await _saved(upload, suffix)
     recognition = None
-    started = False
     try:
-        if resolved is None:
+        if given is None:
             recognition = await run_in_threadpool(_recognised, t, kind, path, name)
-            resolved = recognition.mapping
+            resolved, choice = recognition.mapping, MappingChoice(recognition.mapping.name)
+        else:
+            resolved, choice = given
         if not dry_run:
             ticket = f"web:{caller.email}:{uuid.uuid4().hex[:12]}"
-            job = partial(_import_job, runtime, ticket, kind, path, resolved, name, recognition)
+            job_id = await run_in_threadpool(_submit, runtime, ticket, kind, path, name, choice)
+            job = partial(_import_job, runtime, ticket, job_id, recognition)
             runner.start(f"import-{ticket}", job)
-            started = True  # the job removes the file when it is done
             return RedirectResponse(
                 f"/import/progress/{ticket}",
                 status_code=303,
@@ -218,76 +232,49 @@ async def import_upload(
     except FileFormatError as exc:
         raise _refused("file", f"{name}: {exc}") from None
     finally:
-        if not started:
-            _remove(path)
+        _remove(path)
     return render(request, "_import_preview.html", summary=summary, filename=name)
 
 
-def _import_job(
-    runtime: Runtime,
-    ticket: str,
-    kind: str,
-    path: Path,
-    mapping: Mapping,
-    filename: str,
-    recognition: Recognition | None = None,
-) -> None:
-    """The import a request started; its job row tells the progress page how it goes."""
-    try:
-        run_import(
-            kind,
-            path,
-            mapping,
-            runtime.factory,
-            runtime.settings,
-            runtime.clock,
-            recognition=recognition,
+def _submit(
+    runtime: Runtime, ticket: str, kind: str, path: Path, name: str, choice: MappingChoice
+) -> int:
+    """The upload kept as a queued job, so that it is imported even if this server dies first."""
+    with runtime.factory() as session, session.begin():
+        job = submit(
+            session,
+            kind=kind,
+            filename=name,
+            content=path.read_bytes(),
+            mapping=choice,
+            now=runtime.clock.now(),
             actor=ticket,
         )
-    except Exception as exc:  # noqa: BLE001 - reported on the progress page through the job row
-        _record_failure(runtime, ticket, kind, filename, exc)
-    finally:
-        _remove(path)
+        return job.id
 
 
-def _record_failure(
-    runtime: Runtime, ticket: str, kind: str, filename: str | None, exc: Exception
+def _import_job(
+    runtime: Runtime, ticket: str, job_id: int, recognition: Recognition | None = None
 ) -> None:
-    """A job that failed keeps its error; one that failed before it began (a file that cannot be
-    read at all) gets a job row that says why, so its progress page does not wait for ever."""
-    with runtime.factory() as session, session.begin():
-        job = session.scalar(select(ImportJob).where(ImportJob.actor == ticket))
-        if job is None:
-            now = runtime.clock.now()
-            session.add(
-                ImportJob(
-                    kind=kind,
-                    filename=filename,
-                    dry_run=False,
-                    state="failed",
-                    actor=ticket,
-                    error=str(exc),
-                    started_at=now,
-                    finished_at=now,
-                    rows_total=0,
-                    rows_taken=0,
-                    rows_unchanged=0,
-                    rows_rejected=0,
-                    rows_flagged=0,
-                )
-            )
+    """The import a request started; its job row tells the progress page how it goes (and a
+    worker resumes it if this server stops first)."""
+    try:
+        run_job(runtime.factory, runtime.settings, runtime.clock, job_id, recognition=recognition)
+    except Exception:  # noqa: BLE001 - run_job recorded it on the job row, which the page shows
+        log.info("import job %s (%s) failed", job_id, ticket, exc_info=True)
 
 
 @router.get("/import/progress/{ticket}", response_class=HTMLResponse)
 def import_progress(
-    request: Request, ticket: str, session: SessionDep, caller: Importer
+    request: Request, ticket: str, session: SessionDep, runtime: RuntimeDep, caller: Importer
 ) -> HTMLResponse:
     """The job started under ``ticket`` (polled by the page until it is done)."""
     job = session.scalar(select(ImportJob).where(ImportJob.actor == ticket))
+    status = status_of(job, runtime.clock.now()) if job is not None else None
     template = (
         "_import_job.html" if request.headers.get("hx-request") == "true" else "import_job.html"
     )
-    return render(request, template, job=job, ticket=ticket)
+    return render(request, template, job=job, ticket=ticket, status=status)
 
 
 @router.get("/import/jobs/{job_id}/rejects.csv", dependencies=[require("ingest")])
