@@ -962,6 +962,43 @@ def status_command(
     console.print(message, highlight=False)
 
 
+@app.command("qualify")
+def qualify_command(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    budget: Annotated[str | None, typer.Option(help="What the buyer can spend.")] = None,
+    authority: Annotated[str | None, typer.Option(help="Who decides (決裁者).")] = None,
+    need: Annotated[str | None, typer.Option(help="The need or the problem to solve.")] = None,
+    timing: Annotated[str | None, typer.Option(help="When they would buy (導入時期).")] = None,
+    note: Annotated[str | None, typer.Option(help="Anything else.")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="The rep (e-mail); default: the lead's owner.")
+    ] = None,
+) -> None:
+    """Qualify a lead (the IS qualification): its answers are kept and it becomes an SQL."""
+    from leadops.cadence.qualify import Answers, Qualified, qualify
+    from leadops.cadence.service import touch_author
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_lead
+    from leadops.rules.service import active_rules
+
+    answers = Answers(budget, authority, need, timing, note)
+
+    def work(session: Session) -> Qualified:
+        now = rt.clock.now()
+        lead = find_lead(session, ref)
+        user = touch_author(session, lead, by)
+        return qualify(session, active_rules(session, now), lead.id, answers, user=user, now=now)
+
+    with runtime() as rt:
+        done = run_in_transaction(rt.factory, work)
+    if not done.created:
+        console.print(f"{ref}: these answers were recorded before; nothing changed")
+    else:
+        console.print(
+            f"{ref}: qualified ({done.stage_before} → {done.stage_after})", highlight=False
+        )
+
+
 @app.command("touch")
 def touch_command(
     ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],

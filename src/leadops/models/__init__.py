@@ -4,7 +4,7 @@ from leadops.models.access import ApiToken, SavedView, SignInFailure, WebSession
 from leadops.models.accounts import Account
 from leadops.models.activities import ACTIVITY_TYPES, Activity, ActivityType, ScoreLedger
 from leadops.models.base import Base, column_length
-from leadops.models.cadence import Task, Touch
+from leadops.models.cadence import Qualification, Task, Touch
 from leadops.models.campaigns import Campaign, CampaignMember
 from leadops.models.leads import Lead, LeadAssignment, LeadEvent
 from leadops.models.opportunities import Opportunity, OpportunityEvent
@@ -46,6 +46,7 @@ __all__ = [
     "ForecastModel",
     "ScoreLedger",
     "SignInFailure",
+    "Qualification",
     "Task",
     "Team",
     "Touch",

@@ -1,4 +1,4 @@
-"""Touches reps make and the tasks (approach requests) they work."""
+"""Touches reps make, the tasks (approach requests) they work, and their qualifications."""
 
 from __future__ import annotations
 
@@ -49,3 +49,21 @@ class Task(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: What makes creating this task idempotent (e.g. the activity that triggered it).
     dedup_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+
+
+class Qualification(Base):
+    """A rep's qualification of a lead (the IS qualification that makes it an SQL): the answers
+    given (budget, authority, need, timing, a note) by whom and when."""
+
+    __tablename__ = "qualifications"
+    __table_args__ = (Index("ix_qualifications_lead_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    budget: Mapped[str | None] = mapped_column(String(500))
+    authority: Mapped[str | None] = mapped_column(String(500))
+    need: Mapped[str | None] = mapped_column(String(500))
+    timing: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
