@@ -16,6 +16,7 @@ from leadops.models import (
     LeadAssignment,
     LeadEvent,
     Opportunity,
+    Qualification,
     RoutingCredit,
     Team,
     Touch,
@@ -83,6 +84,16 @@ def test_the_full_demo_has_the_shape_the_seeds_describe(runtime: Runtime) -> Non
             )
         }
         assert "no_connect" in reasons
+        # Its SQLs come from the reps' qualifications, as a user's would: one per SQL event.
+        sql_events = session.execute(
+            select(LeadEvent.lead_id, LeadEvent.at, LeadEvent.reason).where(
+                LeadEvent.kind == "lifecycle_stage", LeadEvent.to_value == "sql"
+            )
+        ).all()
+        qualified = {(q.lead_id, q.at) for q in session.scalars(select(Qualification))}
+        assert len(sql_events) > 100
+        assert {(lead_id, at) for lead_id, at, _ in sql_events} == qualified
+        assert all(reason.startswith("qualified: ") for _, _, reason in sql_events)
         # Level-4 leads in 近畿 went to the Osaka branch, as seed 001 routes them.
         osaka = session.execute(
             select(Lead.region)

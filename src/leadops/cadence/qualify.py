@@ -20,6 +20,9 @@ from leadops.rules.loader import CompiledRules
 #: The answers a qualification takes, in the order they are shown (BANT, and a free note).
 ANSWERS = ("budget", "authority", "need", "timing", "note")
 SQL = "sql"
+#: The longest answer taken, and the longest note (the API and the lead page check them too).
+ANSWER_LENGTH = 500
+NOTE_LENGTH = 2_000
 
 
 @dataclass(frozen=True)
@@ -67,17 +70,33 @@ def qualify(
     if not answers.given():
         message = f"give at least one answer: {', '.join(ANSWERS)}"
         raise ValidationFailed([FieldError("answers", message)])
+    limits = {name: NOTE_LENGTH if name == "note" else ANSWER_LENGTH for name in ANSWERS}
+    long = [name for name, value in answers.given().items() if len(value) > limits[name]]
+    if long:
+        errors = [FieldError(name, f"at most {limits[name]} characters") for name in long]
+        raise ValidationFailed(errors)
     when = at or now
     door = Door(session, rules, now, Actor.user(user.id) if user else Actor("api"))
     state = door.lock([lead_id]).get(lead_id)
     if state is None or state.values["merged_into_id"] is not None:
         raise ValidationFailed([FieldError("lead", f"no lead {lead_id}")])
-    before = state.values["lifecycle_stage"]
     if state.values["status"] not in rules.worked_statuses:
         raise InvalidTransition(
             f"the lead is {state.values['status']}: move it back to a worked status "
             f"({', '.join(sorted(rules.worked_statuses))}) before qualifying it"
         )
+    done = record_qualification(door, lead_id, answers, user_id=user.id if user else None, at=when)
+    door.flush()
+    return done
+
+
+def record_qualification(
+    door: Door, lead_id: int, answers: Answers, *, user_id: int | None, at: datetime
+) -> Qualified:
+    """Keep the answers and move the lead (locked by ``door``) to ``sql`` when the machine allows
+    it; the door's caller flushes. The demo's simulation qualifies its leads this way."""
+    session = door.session
+    before = door.value(lead_id, "lifecycle_stage")
     last = session.scalars(
         select(Qualification)
         .where(Qualification.lead_id == lead_id)
@@ -86,13 +105,14 @@ def qualify(
     ).first()
     if last is not None and _same(last, answers):
         return Qualified(last.id, before, before, False)
-    record = Qualification(lead_id=lead_id, user_id=user.id if user else None, at=when)
+    record = Qualification(lead_id=lead_id, user_id=user_id, at=at)
     for name, value in answers.given().items():
         setattr(record, name, value)
     session.add(record)
+    session.flush()
     if before != SQL and door.allows(lead_id, "lifecycle_stage", SQL):
-        door.move(lead_id, "lifecycle_stage", SQL, at=when, reason=answers.summary())
-    door.flush()
+        who = Actor.user(user_id) if user_id is not None else None
+        door.move(lead_id, "lifecycle_stage", SQL, at=at, reason=answers.summary(), actor=who)
     return Qualified(record.id, before, door.value(lead_id, "lifecycle_stage"), True)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from leadops.cadence.qualify import Answers, record_qualification
 from leadops.demo.people import Person
 from leadops.demo.world import Org
 from leadops.ingest.prefectures import KINKI
@@ -266,7 +267,7 @@ class Simulation:
             )
             return
         if rng.random() < 0.7:
-            self.set(lead, at, "lifecycle_stage", "sql", "user", str(owner.id), "IS qualified")
+            record_qualification(self.door, lead.id, self.answers(), user_id=owner.id, at=at)
         if (
             self.door.value(lead.id, "lifecycle_stage") == "sql"
             and rng.random() < APPOINTMENT_RATE[person.level] / 0.7
@@ -281,6 +282,16 @@ class Simulation:
                 reason = rng.choice(["timing", "budget", "no_need", "timing"])
                 self.set(lead, later, "status", "recycled", "user", str(owner.id), reason)
                 self.assign(lead, MARKETING, later, "recycle-manual")
+
+    def answers(self) -> Answers:
+        """What a rep hears when qualifying (seed 002's hearing items)."""
+        rng = self.rng
+        return Answers(
+            budget=rng.choice(["100万円/年", "300万円/年", "500万円以上", "未定"]),
+            authority=rng.choice(["部長が決裁", "役員会", "本人が決裁", None]),
+            need=rng.choice(["リード管理の一元化", "MAとSFAの連携", "架電の効率化", None]),
+            timing=rng.choice(["今期中", "来期", "半年以内", "未定"]),
+        )
 
     def opportunity(self, person: Person, lead: Lead, sdr: User, booked: datetime) -> None:
         rng, now = self.rng, self.now

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadops.cadence.qualify import Answers, qualify
+from leadops.cadence.qualify import ANSWER_LENGTH, Answers, qualify
 from leadops.leads import find_lead
 from leadops.rules.service import active_rules
 from leadops.web import responses as out
@@ -18,7 +18,6 @@ from leadops.web.fields import NOTE_LENGTH, REF_LENGTH, LeadRef, Text
 from leadops.web.security import Worker
 
 router = APIRouter(prefix="/api/v1")
-ANSWER_LENGTH = 500
 
 
 class QualificationIn(BaseModel):

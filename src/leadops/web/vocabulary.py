@@ -41,7 +41,14 @@ EVENT_KINDS = (
     N_("temperature"),
     N_("validity"),
 )
-TIMELINE_KINDS = (N_("activity"), N_("event"), N_("touch"), N_("score"))
+TIMELINE_KINDS = (
+    N_("activity"),
+    N_("event"),
+    N_("touch"),
+    N_("score"),
+    N_("qualification"),
+    N_("qualified"),
+)
 ROLES = (N_("admin"), N_("manager"), N_("member"), N_("marketing"))
 TOKEN_SCOPES = (N_("read"), N_("write"))
 TEAM_KINDS = (N_("inside_sales"), N_("sales"))

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadops.cadence.qualify import ANSWER_LENGTH, ANSWERS, Answers, qualifications_of, qualify
 from leadops.cadence.service import (
     CHANNELS,
     OUTCOMES,
@@ -207,6 +208,43 @@ def reassign_action(
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
 
+@router.post("/leads/{lead_id:int}/qualification", response_class=HTMLResponse)
+def qualification_action(
+    request: Request,
+    lead_id: PathId,
+    session: WriteSessionDep,
+    runtime: RuntimeDep,
+    caller: Worker,
+    budget: Annotated[Text, Form(max_length=ANSWER_LENGTH)] = "",
+    authority: Annotated[Text, Form(max_length=ANSWER_LENGTH)] = "",
+    need: Annotated[Text, Form(max_length=ANSWER_LENGTH)] = "",
+    timing: Annotated[Text, Form(max_length=ANSWER_LENGTH)] = "",
+    note: Annotated[Text, Form(max_length=NOTE_LENGTH)] = "",
+) -> HTMLResponse:
+    """Qualify the lead as the signed-in rep: the answers kept, the lead an SQL."""
+    now = runtime.clock.now()
+    lead = _lead(session, lead_id)
+    done = qualify(
+        session,
+        active_rules(session, now),
+        lead.id,
+        Answers(budget, authority, need, timing, note),
+        user=session.get_one(User, caller.user_id),
+        now=now,
+    )
+    t = translator(request)
+    message = (
+        t.gettext(
+            "Qualified: %(before)s → %(after)s",
+            before=t.gettext(done.stage_before),
+            after=t.gettext(done.stage_after),
+        )
+        if done.created
+        else t.gettext("These answers were recorded before.")
+    )
+    return lead_view(request, session, runtime, caller, lead.id, done=message)
+
+
 def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dict[str, Any]]:
     """Activities, score lines, history events and touches of one lead, newest first."""
     items: list[dict[str, Any]] = []
@@ -249,6 +287,11 @@ def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dic
                 "note": touch.note,
             }
         )
+    for q in qualifications_of(session, lead_id)[:50]:
+        answers = "; ".join(
+            f"{name}: {value}" for name in ANSWERS if (value := getattr(q, name)) is not None
+        )
+        items.append({"at": q.at, "kind": "qualification", "title": "qualified", "note": answers})
     ledger = session.scalars(
         select(ScoreLedger)
         .where(ScoreLedger.lead_id == lead_id)
