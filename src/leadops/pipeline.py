@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from leadops.cadence.service import open_approach_requests
+from leadops.cadence.service import open_approach_requests, open_reengagement_requests
 from leadops.db import run_in_transaction
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.handoff import route
@@ -35,6 +35,8 @@ class Outcome:
     replayed: int = 0
     routing: RouteOutcome = field(default_factory=RouteOutcome)
     tasks: int = 0
+    #: Nurture leads that came back to sales.
+    reengaged: int = 0
 
     def add(self, other: Outcome) -> None:
         self.leads += other.leads
@@ -43,6 +45,7 @@ class Outcome:
         self.replayed += other.replayed
         self.routing.add(other.routing)
         self.tasks += other.tasks
+        self.reengaged += other.reengaged
 
 
 def process(
@@ -74,6 +77,11 @@ def process(
     outcome.routing.add(flushed.nurture)
     if routing and scored.arrivals:
         outcome.tasks = open_approach_requests(session, rules, now, scored.arrivals)
+    back = [(r.lead_id, r.why, str(r.activity_id or r.at.isoformat())) for r in scored.reengaged]
+    if routing and back:
+        asked = [b for b, r in zip(back, scored.reengaged, strict=True) if not r.requested]
+        outcome.tasks += open_reengagement_requests(session, rules, now, asked)
+    outcome.reengaged = len(back)
     return outcome
 
 

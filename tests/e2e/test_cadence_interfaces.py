@@ -89,7 +89,7 @@ def test_status_and_touch_from_the_cli(
         app, ["status", "suzuki@shoji.co.jp", "disqualified_sales", "--reason", "competitor"]
     )
     assert ok.exit_code == 0
-    assert "new → disqualified_sales" in ok.output
+    assert "lead → disqualified_sales" in ok.output  # inside sales took it: a lead
     swept = runner.invoke(app, ["worker", "--now", "2026-12-24T09:00"])
     assert swept.exit_code == 0
     assert "SLA:" in swept.output

@@ -152,16 +152,17 @@ def test_seed_002_timeline(runtime: Runtime, session: Session, org: None) -> Non
     }
     summary = [(k, f, t, when.astimezone(JST)) for k, f, t, _, when in events if k != "team"]
     assert summary == [
+        ("status", "new", "lead", MONDAY),  # inside sales takes the lead (a status conversion)
         ("owner", None, ids[first], MONDAY),
         ("owner", ids[first], ids[second], at(2)),
         ("touch_stage", "untouched", "touch_1", at(2, 1)),
         ("touch_stage", "touch_1", "touch_2", at(3, 5)),
         ("touch_stage", "touch_2", "touch_3", at(5)),
         ("touch_stage", "touch_3", "touch_4", at(8, 23)),
-        ("status", "new", "recycled", at(10, 23)),
+        ("status", "lead", "recycled", at(10, 23)),
         ("owner", ids[second], ids["mk1@x.jp"], at(10, 23)),
     ]
-    assert [e for e in events if e[0] == "status"][0][3] == "no_connect"
+    assert [e for e in events if e[0] == "status"][-1][3] == "no_connect"
     assert notes(session) == [
         (first, "lead_assigned"),
         (first, "touch_due_soon"),
@@ -233,7 +234,7 @@ def test_statuses_follow_the_transition_table_with_reasons(
         )
     event = session.execute(
         select(LeadEvent.reason, LeadEvent.actor_kind, LeadEvent.actor_ref).where(
-            LeadEvent.lead_id == lead.id, LeadEvent.kind == "status"
+            LeadEvent.lead_id == lead.id, LeadEvent.kind == "status", LeadEvent.actor_kind == "user"
         )
     ).one()
     assert tuple(event) == ("competitor", "user", "7")

@@ -67,7 +67,8 @@ def test_an_api_upsert_to_recycled_needs_its_reason_and_hands_the_lead_to_nurtur
     assert refused.json()["detail"] == [
         {"path": "status_reason", "message": "moving a lead to recycled needs a reason"}
     ]
-    assert _lead(session, "buyer@kaisha.co.jp").status == "new"  # nothing of it was written
+    # Nothing of it was written: the lead is as inside sales took it (a status conversion).
+    assert _lead(session, "buyer@kaisha.co.jp").status == "lead"
     body = {"email": "buyer@kaisha.co.jp", "status": "recycled", "status_reason": "予算なし"}
     assert client.put("/api/v1/leads", json=body).status_code == 200
     lead = _lead(session, "buyer@kaisha.co.jp")
@@ -76,9 +77,13 @@ def test_an_api_upsert_to_recycled_needs_its_reason_and_hands_the_lead_to_nurtur
     marketing = session.scalar(select(Team.id).where(Team.name == MARKETING))
     assert lead.team_id == marketing  # back to nurture
     status = session.scalars(
-        select(LeadEvent).where(LeadEvent.lead_id == lead.id, LeadEvent.kind == "status")
+        select(LeadEvent).where(
+            LeadEvent.lead_id == lead.id,
+            LeadEvent.kind == "status",
+            LeadEvent.to_value == "recycled",
+        )
     ).one()
-    assert (status.from_value, status.to_value, status.reason) == ("new", "recycled", "予算なし")
+    assert (status.from_value, status.to_value, status.reason) == ("lead", "recycled", "予算なし")
     assert (status.actor_kind, status.rules_version) == ("api", 1)
 
 
@@ -169,7 +174,11 @@ def test_a_disqualifying_fit_rule_goes_through_the_door_and_its_consequences(
     assert (lead.status, lead.is_valid, lead.next_due_at) == ("disqualified_sales", False, None)
     assert _open_tasks(session, lead.id) == 0
     event = session.scalars(
-        select(LeadEvent).where(LeadEvent.lead_id == lead.id, LeadEvent.kind == "status")
+        select(LeadEvent).where(
+            LeadEvent.lead_id == lead.id,
+            LeadEvent.kind == "status",
+            LeadEvent.to_value == "disqualified_sales",
+        )
     ).one()
     assert (event.actor_kind, event.actor_ref, event.reason) == ("rule", "job-seeker", "job-seeker")
 

@@ -219,6 +219,37 @@ def open_approach_requests(
                     }
                 )
                 break  # the first matching pattern names the request
+    return _open_requests(session, now, rows)
+
+
+def open_reengagement_requests(
+    session: Session, rules: CompiledRules, now: datetime, leads: Sequence[tuple[int, str, str]]
+) -> int:
+    """An approach request for each re-engaged lead (lead id, why, its key: the activity that
+    brought it back), for the rep it was routed to. Idempotent: one per key."""
+    back = rules.document.reengagement
+    if back is None or not leads:
+        return 0
+    rows = [
+        {
+            "lead_id": lead_id,
+            "owner_id": None,
+            "kind": "approach_request",
+            "subject": f"{back.subject}: {why}"[:300],
+            "rule_id": "reengagement",
+            "created_at": now,
+            "due_at": add_hours(now, back.due_hours, rules.document.cadence),
+            "state": "open",
+            "dedup_key": f"reengaged:{lead_id}:{key}",
+        }
+        for lead_id, why, key in leads
+    ]
+    return _open_requests(session, now, rows)
+
+
+def _open_requests(session: Session, now: datetime, rows: list[dict[str, Any]]) -> int:
+    """Insert these approach requests (each once, by its key), tell their owners, and bring the
+    first-touch deadline of an untouched lead forward to the request's."""
     if not rows:
         return 0
     lead_ids = sorted({r["lead_id"] for r in rows})

@@ -136,6 +136,8 @@ class Simulation:
         rng = self.rng
         # The level is the rules engine's, computed when the activities went in (seed 001's table).
         person.level = self.door.value(lead.id, "level")
+        if self.door.value(lead.id, "status") in self.door.rules.closed_statuses:
+            return  # its activities closed it (a bounce): nobody works it
         assigned = person.created_at + timedelta(minutes=rng.randint(3, 30))
         if person.level == 1:
             self.assign(lead, MARKETING, assigned, "level-1-marketing")

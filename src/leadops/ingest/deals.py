@@ -170,6 +170,7 @@ class DealWriter:
                 ("missing_created_at", "no creation date: the opportunity is dated at its import")
             )
         created = opp is None
+        closed_now = item.stage in CLOSED_STAGES and (opp is None or opp.stage != item.stage)
         if opp is None:
             opp = Opportunity(
                 crm_source=item.crm_source,
@@ -200,7 +201,8 @@ class DealWriter:
         opp.custom = {**(opp.custom or {}), **item.custom}
         if lead is not None:
             flags.extend(self._check_against_lead(opp, lead))
-            self._advance_lifecycle(lead, "customer" if opp.stage == "won" else "opportunity", opp)
+            target = "customer" if opp.stage == "won" else "opportunity"
+            self._advance_lifecycle(lead, target, opp, closed=closed_now)
         opp.flags = sorted(
             {
                 *(opp.flags or []),
@@ -247,17 +249,20 @@ class DealWriter:
             ]
         return []
 
-    def _advance_lifecycle(self, lead: Lead, target: str, opp: Opportunity) -> None:
+    def _advance_lifecycle(
+        self, lead: Lead, target: str, opp: Opportunity, *, closed: bool
+    ) -> None:
         """Lifecycle stages only move forward (the door refuses the rest); the move is an event at
-        the deal's date."""
+        the deal's date. A deal won or lost now is an event of the status conversions."""
         ctx = self.ctx
         door = Door(ctx.session, ctx.rules(), ctx.now, Actor(ctx.actor_kind, ctx.actor_ref))
         door.lock([lead.id])
-        if door.value(lead.id, "lifecycle_stage") == target:
-            return
-        if not door.allows(lead.id, "lifecycle_stage", target):
-            return
-        at = opp.closed_at if target == "customer" and opp.closed_at else opp.created_at
-        reason = f"opportunity {opp.id} {opp.stage}"
-        door.move(lead.id, "lifecycle_stage", target, at=at, reason=reason)
+        current = door.value(lead.id, "lifecycle_stage")
+        if current != target and door.allows(lead.id, "lifecycle_stage", target):
+            at = opp.closed_at if target == "customer" and opp.closed_at else opp.created_at
+            reason = f"opportunity {opp.id} {opp.stage}"
+            door.move(lead.id, "lifecycle_stage", target, at=at, reason=reason, declared=True)
+        if closed:
+            why = f"lost: {opp.lost_reason}" if opp.lost_reason else opp.stage
+            door.happened(lead.id, opp.stage, at=opp.closed_at or ctx.now, reason=why)
         door.flush()

@@ -248,7 +248,7 @@ class LeadRows:
             if door.value(lead.id, "lifecycle_stage") == stage:
                 continue
             if door.allows(lead.id, "lifecycle_stage", stage):
-                door.move(lead.id, "lifecycle_stage", stage, reason=reason)
+                door.move(lead.id, "lifecycle_stage", stage, reason=reason, declared=True)
                 moved.add(lead.id)
         door.flush()
         return moved

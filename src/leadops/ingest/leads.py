@@ -291,10 +291,11 @@ class LeadWriter:
             door.created(lead.id, at)
         door.lock(sorted({lead.id for lead in [*self.statuses, *self.owners]}))
         for lead, (status, reason) in self.statuses.items():
-            door.move(lead.id, "status", status, reason=reason, reason_field="status_reason")
+            field = "status_reason"
+            door.move(lead.id, "status", status, reason=reason, reason_field=field, declared=True)
         for lead, owner_id in self.owners.items():
-            door.move(lead.id, "team", self.owner_teams[owner_id])
-            door.move(lead.id, "owner", owner_id)
+            door.move(lead.id, "team", self.owner_teams[owner_id], declared=True)
+            door.move(lead.id, "owner", owner_id, declared=True)
         door.flush()
         ids = sorted({lead.id for lead in self.touched})
         self.touched, self.created, self.statuses, self.owners = [], [], {}, {}

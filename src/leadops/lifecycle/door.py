@@ -39,7 +39,7 @@ from leadops.lifecycle.machine import (
     stage_deadline_hours,
     touch_allows,
 )
-from leadops.models import Lead, Task
+from leadops.models import Lead, Task, Team
 from leadops.models.base import table_of
 from leadops.models.leads import LEAD_EVENT_COLUMNS, STATE_COLUMNS
 from leadops.routing.service import RouteOutcome, decide, to_route
@@ -80,6 +80,23 @@ class NotLocked(RuntimeError):
     """A move on a lead the door has not locked: a programming error, never the user's."""
 
 
+#: The lifecycle stages whose reaching is an event of the status conversions.
+LIFECYCLE_EVENTS = {"sql": "qualified", "opportunity": "appointment_booked", "customer": "won"}
+STATUS_REASON_LENGTH = 200
+
+
+def _events_of(kind: str, old: Any, new: Any) -> list[tuple[str, int | None]]:
+    """The conversion events a move is: (event, the team for ``assigned``)."""
+    if kind == "team" and new is not None:
+        return [("assigned", new)]
+    if kind == "touch_stage":
+        events: list[tuple[str, int | None]] = [("first_touch", None)] if old == "untouched" else []
+        return events + ([("connected", None)] if new == "connected" else [])
+    if kind == "lifecycle_stage" and new in LIFECYCLE_EVENTS:
+        return [(LIFECYCLE_EVENTS[new], None)]
+    return []
+
+
 class Door:
     def __init__(
         self,
@@ -91,7 +108,8 @@ class Door:
         consequences: bool = True,
     ) -> None:
         """``consequences`` off replays history recorded elsewhere (the demo's simulation): the
-        moves are checked and chained, their consequences are already part of that history."""
+        moves are checked and chained, their consequences (tasks, deadlines, the hand-off to
+        nurture) are already part of that history; the rules' status conversions still follow."""
         self.session, self.rules, self.now, self.actor = session, rules, now, actor
         self.consequences = consequences
         self.rows: dict[int, LeadRow] = {}
@@ -101,6 +119,7 @@ class Door:
         self._complete: dict[int, datetime] = {}
         self._retask: dict[int, int | None] = {}
         self._nurture: dict[int, str | None] = {}
+        self._team_kinds: dict[int, str] | None = None
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -160,9 +179,12 @@ class Door:
         actor: Actor | None = None,
         field: str = "status",
         reason_field: str = "reason",
+        declared: bool = False,
     ) -> bool:
         """Move one piece of a lead's state, if the machine allows it (else InvalidTransition or
-        ValidationFailed naming ``field``/``reason_field``). Returns whether anything changed."""
+        ValidationFailed naming ``field``/``reason_field``). Returns whether anything changed.
+        ``declared``: the state another system says the lead is in (a file's, an upsert's); the
+        rules' status conversions follow the work done here, not what such a system declares."""
         values = self._row(lead_id).values
         column = KINDS[kind]
         old = values[column]
@@ -188,7 +210,45 @@ class Door:
             self._set(lead_id, "assigned_at", at)
         if self.consequences:
             self._consequences(lead_id, kind, old, value, at, reason)
+        if not declared:
+            for event, team_id in _events_of(kind, old, value):
+                self.happened(lead_id, event, at=at, team_id=team_id)
         return True
+
+    def happened(
+        self,
+        lead_id: int,
+        event: str,
+        *,
+        at: datetime | None = None,
+        reason: str | None = None,
+        team_id: int | None = None,
+    ) -> bool:
+        """Something happened to the lead (a bounce, a lost deal …; the moves of this door say
+        the rest themselves): the first of the rules' status conversions for ``event`` that
+        applies moves its status, the conversion named as the actor. Returns whether one did."""
+        values = self._row(lead_id).values
+        status = values["status"]
+        if values["merged_into_id"] is not None:
+            return False
+        for conversion in self.rules.document.conversions:
+            if conversion.event != event or status == conversion.to:
+                continue
+            if conversion.from_ is not None and status not in conversion.from_:
+                continue
+            if conversion.team_kind is not None and conversion.team_kind != self._kind(team_id):
+                continue
+            if not self.allows(lead_id, "status", conversion.to):
+                continue
+            why = (conversion.reason or reason or conversion.id)[:STATUS_REASON_LENGTH]
+            who = Actor("rule", conversion.id)
+            return self.move(lead_id, "status", conversion.to, at=at, reason=why, actor=who)
+        return False
+
+    def _kind(self, team_id: int | None) -> str | None:
+        if self._team_kinds is None:
+            self._team_kinds = dict(self.session.execute(select(Team.id, Team.kind)).all())
+        return self._team_kinds.get(team_id) if team_id is not None else None
 
     def merge(self, winner_id: int, loser_id: int) -> None:
         """A duplicate merged into another lead: the loser's status becomes ``merged`` (outside the
@@ -221,6 +281,26 @@ class Door:
         who = actor or self.actor
         row = (lead_id, at, "created", None, "new", None, who.kind, who.ref, self.rules.version)
         self._events.append(row)
+
+    def record(
+        self,
+        lead_id: int,
+        kind: str,
+        *,
+        at: datetime | None = None,
+        old: str | None = None,
+        new: str | None = None,
+        reason: str | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        """An event that marks what happened without a column of its own (``reengaged``: a
+        recycled lead came back), in the one shape of the lead's history."""
+        self._row(lead_id)
+        who = actor or self.actor
+        at = at or self.now
+        self._events.append(
+            (lead_id, at, kind, old, new, reason, who.kind, who.ref, self.rules.version)
+        )
 
     def complete_requests(self, lead_id: int, at: datetime) -> None:
         """The lead's open approach requests are done (it was reached), with the next flush."""

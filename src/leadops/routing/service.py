@@ -620,6 +620,19 @@ def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) ->
     enqueue(session, writes.notes, now)
 
 
+def first_rule_for_kind(
+    session: Session, rules: CompiledRules, fields: Mapping[str, Any], kind: str
+) -> RoutingRule | None:
+    """The first routing rule that the lead meets whose team is of this kind (a re-engaged lead
+    goes back to inside sales the way the rules route one there)."""
+    kinds = dict(session.execute(select(Team.name, Team.kind)).all())
+    facts = Facts(fields)
+    for (_, predicate), rule in zip(rules.routing, rules.document.routing.rules, strict=True):
+        if kinds.get(rule.team) == kind and (predicate is None or predicate(facts)):
+            return rule
+    return None
+
+
 def to_route(
     values: Mapping[str, Any], fields: Mapping[str, Any], *, handoff: bool = False
 ) -> ToRoute:

@@ -82,6 +82,9 @@ class CompiledRules:
     class_leaves: list[ActivityMatcher] = field(default_factory=list)
     #: Behaviour rules by the activity type they need (None: any type may match).
     behavior_by_type: dict[str | None, list[CompiledRule]] = field(default_factory=dict)
+    #: Re-engagement: the activity conditions that bring a nurture lead back (its own ``when``,
+    #: then those of the level rules at or above its ``level``), as (why, predicate).
+    reengage: list[tuple[str, Predicate]] = field(default_factory=list)
 
     def behavior_for(self, activity_type: str) -> list[CompiledRule]:
         return self.behavior_by_type.get(activity_type, []) + self.behavior_by_type.get(None, [])
@@ -93,6 +96,10 @@ class CompiledRules:
     @property
     def closed_statuses(self) -> frozenset[str]:
         return frozenset(s.name for s in self.document.statuses if s.type == "closed")
+
+    @property
+    def nurture_statuses(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.document.statuses if s.type == "nurture")
 
     @property
     def worked_statuses(self) -> frozenset[str]:
@@ -309,6 +316,24 @@ def _compile(
         predicate = compile_at(request.when, f"approach_requests[{index}].when")
         if predicate is not None:
             approach.append((request.id, predicate))
+    reengage: list[tuple[str, Predicate]] = []
+    back = document.reengagement
+    if back is not None:
+        if statuses and back.to not in statuses:
+            problem(
+                "reengagement.to", f"unknown status {back.to!r}; statuses are {sorted(statuses)}"
+            )
+        elif back.to not in {s.name for s in document.statuses if s.type in ("open", "working")}:
+            problem("reengagement.to", f"{back.to!r} is not a worked (open or working) status")
+        if back.when is not None:
+            predicate = compile_at(back.when, "reengagement.when")
+            if predicate is not None:
+                reengage.append(("activity", predicate))
+        for index, level_rule in enumerate(document.levels):
+            if back.level is not None and level_rule.level >= back.level:
+                predicate = compile_at(level_rule.when, f"levels[{index}].when")
+                if predicate is not None:
+                    reengage.append((f"level {level_rule.level} ({level_rule.id})", predicate))
     for stage in ("inquiry", "mql"):
         if stage not in document.lifecycle.stages:
             problem(
@@ -336,6 +361,16 @@ def _compile(
                     f"statuses[{index}].to",
                     f"unknown status {target!r}; statuses are {sorted(statuses)}",
                 )
+    for index, conversion in enumerate(document.conversions):
+        for target in [conversion.to, *(conversion.from_ or [])]:
+            if statuses and target not in statuses:
+                where = "to" if target == conversion.to else "from"
+                problem(
+                    f"conversions[{index}].{where}",
+                    f"unknown status {target!r}; statuses are {sorted(statuses)}",
+                )
+        if conversion.team_kind is not None and conversion.event != "assigned":
+            problem(f"conversions[{index}].team_kind", "only an `assigned` conversion has one")
     for index, deadline in enumerate(document.cadence.deadlines):
         if deadline.stage not in ("touch_1", "touch_2", "touch_3", "touch_4"):
             problem(
@@ -360,6 +395,7 @@ def _compile(
         approach=approach,
         class_leaves=class_leaves,
         behavior_by_type=_by_type(compiled["behavior"]),
+        reengage=reengage,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -179,6 +179,67 @@ class Status(Strict):
     )
 
 
+ConversionEvent = Literal[
+    "assigned",
+    "first_touch",
+    "connected",
+    "qualified",
+    "appointment_booked",
+    "won",
+    "lost",
+    "email_bounced",
+    "unsubscribed",
+]
+#: What a status conversion may follow (docs/rules.md says when each happens).
+CONVERSION_EVENTS: tuple[str, ...] = get_args(ConversionEvent)
+
+
+class Conversion(Strict):
+    """A status that follows the work (seed 000: ステータスのCV条件): after ``event``, a lead in
+    one of the ``from`` statuses moves to ``to``, the rule named as the actor."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    id: str = Field(pattern=RULE_ID)
+    event: ConversionEvent
+    team_kind: Literal["marketing", "inside_sales", "sales"] | None = Field(
+        None, description="For `assigned`: only a team of this kind."
+    )
+    from_: list[str] | None = Field(
+        None, alias="from", description="Only from these statuses (left out: any status)."
+    )
+    to: str
+    reason: str | None = Field(
+        None,
+        max_length=200,
+        description="The status reason (default: the event's, e.g. a lost deal's, else the id).",
+    )
+
+
+class Reengagement(Strict):
+    """A recycled (nurture) lead that shows new interest returns to sales (seed 000: リサイクル
+    リードへのアプローチ): status ``to``, routed by the first routing rule to a team of
+    ``team_kind``, an approach request, a new cadence."""
+
+    to: str = Field("lead", description="The status a re-engaged lead returns to.")
+    team_kind: Literal["inside_sales", "sales"] = "inside_sales"
+    when: dict[str, Any] | None = Field(
+        None, description="An arriving activity that re-engages the lead (a new inquiry)."
+    )
+    score_rise: int | None = Field(
+        10, gt=0, description="Or: the score rose at least this much within `rise_hours`."
+    )
+    rise_hours: float = Field(24, gt=0)
+    level: int | None = Field(
+        2, ge=1, le=4, description="Or: an activity that meets a level rule of this level or more."
+    )
+    subject: str = Field(
+        "再エンゲージ（リサイクルからの復帰）",
+        max_length=300,
+        description="The approach request's.",
+    )
+    due_hours: float = Field(48, gt=0)
+
+
 class RulesDocument(Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     temperature: Temperature = Field(
@@ -190,6 +251,12 @@ class RulesDocument(Strict):
     levels: list[LevelRule] = Field(default_factory=list)
     validity: list[ValidityRule] = Field(default_factory=list)
     statuses: list[Status] = Field(default_factory=list)
+    reengagement: Reengagement | None = Field(
+        None, description="Recycled leads that come back (left out: they stay in nurture)."
+    )
+    conversions: list[Conversion] = Field(
+        default_factory=list, description="Status conversions, the first that applies wins."
+    )
     routing: Routing = Field(default_factory=Routing)
     cadence: Cadence = Field(default_factory=Cadence)
     approach_requests: list[ApproachRequest] = Field(default_factory=list)

@@ -11,18 +11,18 @@ status through the door, each move naming the rule that made it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from leadops.db import chunked, insert_plain
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.facts import LeadRow
 from leadops.models import ScoreLedger
-from leadops.routing.service import ToRoute, needs_owner, to_route
+from leadops.routing.service import ToRoute, first_rule_for_kind, needs_owner, to_route
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
 from leadops.scoring.engine import Line, ScoredActivity, Scorer, ScoreState
@@ -51,6 +51,18 @@ class Scored:
     route: list[ToRoute] = field(default_factory=list)
     #: New activities with their lead's fields after scoring: what approach requests look at.
     arrivals: list[tuple[dict[str, Any], ScoredActivity]] = field(default_factory=list)
+    #: Nurture leads that came back (lead id, when, why, whether an approach rule already asks
+    #: for them): the pipeline opens their approach request once they are routed.
+    reengaged: list[Reengaged] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reengaged:
+    lead_id: int
+    at: datetime
+    why: str
+    activity_id: int | None
+    requested: bool
 
 
 @dataclass
@@ -67,6 +79,12 @@ class _Run:
     @property
     def rules(self) -> CompiledRules:
         return self.door.rules
+
+
+#: The actor of a re-engagement's moves.
+REENGAGEMENT = "reengagement"
+#: Activities that are events of the rules' status conversions (docs/rules.md).
+ACTIVITY_EVENTS = {"email_bounce": "email_bounced", "unsubscribe": "unsubscribed"}
 
 
 def score_leads(
@@ -126,8 +144,12 @@ def _one(
     values = row.values
     lead_id = values["id"]
     level_before = values["level"]
+    replaying = state is None
     if refit or state is None:
         _disqualify(door, lead_id)
+    for activity in arrived:
+        if activity.type in ACTIVITY_EVENTS:
+            door.happened(lead_id, ACTIVITY_EVENTS[activity.type], at=activity.at)
     fields = door.fields(lead_id)
     if state is None:
         state, lines = run.scorer.replay(fields, incoming, values["created_at"], door.now)
@@ -158,7 +180,8 @@ def _one(
     _milestones(door, lead_id, lines, score, rescored)
     if classify:
         _classify(door, lead_id, state, latest if latest is not None else door.now)
-    _next_steps(run, lead_id, level_before, arrived)
+    back = _reengage(run, lead_id, arrived, lines, level_before, replayed=replaying)
+    _next_steps(run, lead_id, level_before, arrived, back)
 
 
 def _advance(
@@ -197,8 +220,105 @@ def _disqualify(door: Door, lead_id: int) -> None:
             return
 
 
+def _reengage(
+    run: _Run,
+    lead_id: int,
+    arrived: Sequence[ScoredActivity],
+    lines: Sequence[Line],
+    level_before: int | None,
+    *,
+    replayed: bool,
+) -> Reengaged | None:
+    """A nurture lead that meets the rules' re-engagement (an arriving inquiry, a score rise
+    within a day, a level activity) returns: its status, a ``reengaged`` event, a new cadence
+    (touch stage untouched; earlier touches stay in the history). The routing follows."""
+    door, rules = run.door, run.rules
+    back = rules.document.reengagement
+    values = door.state(lead_id)
+    if back is None or not arrived or values["merged_into_id"] is not None:
+        return None
+    if values["status"] not in rules.nurture_statuses:
+        return None
+    fields = door.fields(lead_id)
+    found = _why_back(run, lead_id, fields, arrived, lines, level_before, replayed=replayed)
+    if found is None:
+        return None
+    why, activity = found
+    at = activity.at
+    if not door.allows(lead_id, "status", back.to):
+        return None
+    who = Actor("rule", REENGAGEMENT)
+    reason = f"reengaged: {why}"
+    old = values["status"]
+    door.move(lead_id, "status", back.to, at=at, reason=reason, actor=who)
+    door.record(lead_id, "reengaged", at=at, old=old, new=back.to, reason=why, actor=who)
+    door.move(lead_id, "touch_stage", "untouched", at=at, reason=reason, actor=who)
+    requested = any(
+        predicate(Facts(fields=fields, activity=(a.type, a.properties)))
+        for a in arrived
+        for _, predicate in rules.approach
+    )
+    done = Reengaged(lead_id, at, why, activity.id, requested)
+    run.result.reengaged.append(done)
+    return done
+
+
+def _why_back(
+    run: _Run,
+    lead_id: int,
+    fields: Mapping[str, Any],
+    arrived: Sequence[ScoredActivity],
+    lines: Sequence[Line],
+    level_before: int | None,
+    *,
+    replayed: bool,
+) -> tuple[str, ScoredActivity] | None:
+    rules, door = run.rules, run.door
+    back = rules.document.reengagement
+    assert back is not None
+    ordered = sorted(arrived, key=lambda a: (a.at, a.id))
+    for activity in ordered:
+        facts = Facts(fields=fields, activity=(activity.type, activity.properties))
+        for why, predicate in rules.reengage:
+            if predicate(facts):
+                return (activity.type if why == "activity" else why), activity
+    level = door.value(lead_id, "level")
+    if back.level is not None and level is not None and level >= back.level:
+        if level_before is None or level > level_before:
+            return f"level {level}", ordered[-1]
+    if back.score_rise is not None and lines:
+        window = timedelta(hours=back.rise_hours)
+        for line in sorted(lines, key=lambda x: x.at):
+            since = line.at - window
+            before = _score_at(door, lead_id, since, lines, replayed=replayed)
+            if line.total_after - before >= back.score_rise:
+                activity = next((a for a in ordered if a.id == line.activity_id), ordered[-1])
+                return f"score +{line.total_after - before} within {back.rise_hours:g} h", activity
+    return None
+
+
+def _score_at(
+    door: Door, lead_id: int, when: datetime, lines: Sequence[Line], *, replayed: bool
+) -> int:
+    """The lead's score at ``when``: its ledger up to then, with this run's new lines."""
+    totals = door.rules.totals
+    score = sum(line.delta for line in lines if line.at <= when and line.group in totals)
+    if not replayed:
+        kept = select(func.coalesce(func.sum(ScoreLedger.delta), 0)).where(
+            ScoreLedger.lead_id == lead_id,
+            ScoreLedger.at <= when,
+            ScoreLedger.score_group.in_(sorted(totals)),
+        )
+        score += int(door.session.scalar(kept) or 0)
+    return score
+
+
 def _next_steps(
-    run: _Run, lead_id: int, level_before: int | None, arrived: Sequence[ScoredActivity]
+    run: _Run,
+    lead_id: int,
+    level_before: int | None,
+    arrived: Sequence[ScoredActivity],
+    back: Reengaged | None = None,
 ) -> None:
     """What routing and approach requests will look at once the leads are scored."""
     values = run.door.state(lead_id)
@@ -206,6 +326,15 @@ def _next_steps(
         return
     now_fields = run.door.fields(lead_id)
     run.result.arrivals.extend((now_fields, activity) for activity in arrived)
+    if back is not None:
+        reengagement = run.rules.document.reengagement
+        assert reengagement is not None
+        kind = reengagement.team_kind
+        rule = first_rule_for_kind(run.door.session, run.rules, now_fields, kind)
+        if rule is not None:
+            route = to_route(values, now_fields, handoff=True)
+            run.result.route.append(replace(route, rule=rule))
+        return
     if needs_owner(values, run.rules.closed_statuses):
         run.result.route.append(to_route(values, now_fields))
     elif values["level"] != level_before:

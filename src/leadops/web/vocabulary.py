@@ -62,6 +62,7 @@ REPORTS = (
     N_("new-leads"),
     N_("pipeline"),
     N_("recycle-reasons"),
+    N_("reengagement"),
     N_("score-jumps"),
     N_("sources"),
     N_("status-board"),
