@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from leadops.errors import NotFound
 from leadops.reports import deals, forecast, lead_reports, operations  # noqa: F401 (registers the reports)
+from leadops.reports import playbooks as playbooks  # registers connect-patterns
 from leadops.reports.base import REPORTS, ReportParams, ReportResult
 
 __all__ = ["REPORTS", "ReportParams", "ReportResult", "run_report"]

@@ -206,7 +206,48 @@ def pipeline(result: ReportResult, t: Translator) -> Chart | None:
     }
 
 
+def connect_patterns(result: ReportResult, t: Translator) -> Chart | None:
+    rows = _rows(result)
+    if not rows:
+        return None
+    labels = [
+        f"{r['template']} · {t.gettext(str(r['channel']))} · {t.gettext(str(r['stage']))}"
+        for r in rows
+    ]
+
+    def percent(key: str) -> list[float | None]:
+        return [None if r[key] is None else round(100 * r[key], 1) for r in rows]
+
+    return {
+        "color": PALETTE,
+        "tooltip": {"trigger": "axis"},
+        "legend": {},
+        "grid": {"left": 60, "right": 60, "top": 40, "bottom": 110},
+        "xAxis": {"type": "category", "data": labels, "axisLabel": {"interval": 0, "rotate": 25}},
+        "yAxis": [
+            {"type": "value", "name": "%", "max": 100},
+            {"type": "value", "name": t.gettext("touches"), "position": "right"},
+        ],
+        "series": [
+            {"type": "bar", "name": t.gettext("connect rate %"), "data": percent("connect_rate")},
+            {
+                "type": "bar",
+                "name": t.gettext("appointment rate %"),
+                "data": percent("appointment_rate"),
+            },
+            {
+                "type": "line",
+                "yAxisIndex": 1,
+                "name": t.gettext("touches"),
+                "data": [r["touches"] for r in rows],
+                "color": PALETTE[2],
+            },
+        ],
+    }
+
+
 CHARTS: dict[str, Callable[[ReportResult, Translator], Chart | None]] = {
+    "connect-patterns": connect_patterns,
     "funnel": funnel,
     "cohort": cohort,
     "dwell": dwell,
