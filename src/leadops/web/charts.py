@@ -207,6 +207,8 @@ def pipeline(result: ReportResult, t: Translator) -> Chart | None:
 
 
 def connect_patterns(result: ReportResult, t: Translator) -> Chart | None:
+    """Horizontal bars (template · channel · stage names are long): the two rates in %, and the
+    touches as markers on a second axis on top."""
     rows = _rows(result)
     if not rows:
         return None
@@ -220,13 +222,18 @@ def connect_patterns(result: ReportResult, t: Translator) -> Chart | None:
 
     return {
         "color": PALETTE,
-        "tooltip": {"trigger": "axis"},
-        "legend": {},
-        "grid": {"left": 60, "right": 60, "top": 40, "bottom": 110},
-        "xAxis": {"type": "category", "data": labels, "axisLabel": {"interval": 0, "rotate": 25}},
-        "yAxis": [
-            {"type": "value", "name": "%", "max": 100},
-            {"type": "value", "name": t.gettext("touches"), "position": "right"},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"bottom": 0},
+        "grid": {"left": 10, "right": 70, "top": 40, "bottom": 40, "containLabel": True},
+        "yAxis": {
+            "type": "category",
+            "data": labels,
+            "inverse": True,
+            "axisLabel": {"interval": 0, "fontSize": 11},
+        },
+        "xAxis": [
+            {"type": "value", "name": "%"},
+            {"type": "value", "name": t.gettext("touches"), "position": "top"},
         ],
         "series": [
             {"type": "bar", "name": t.gettext("connect rate %"), "data": percent("connect_rate")},
@@ -236,8 +243,10 @@ def connect_patterns(result: ReportResult, t: Translator) -> Chart | None:
                 "data": percent("appointment_rate"),
             },
             {
-                "type": "line",
-                "yAxisIndex": 1,
+                "type": "scatter",
+                "xAxisIndex": 1,
+                "symbol": "diamond",
+                "symbolSize": 10,
                 "name": t.gettext("touches"),
                 "data": [r["touches"] for r in rows],
                 "color": PALETTE[2],
