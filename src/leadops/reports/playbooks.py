@@ -40,7 +40,10 @@ def _stage_order(stage: str) -> int:
     "touches per template, channel and stage, and the connects and appointments that followed",
 )
 def connect_patterns(session: Session, params: ReportParams) -> ReportResult:
+    # The leads touched in the range (every lead's touches are read: the next touch may be later).
+    ranged = params.start is not None or params.end is not None
     touched = select(Touch.lead_id).where(*params.in_range(Touch.at)).distinct()
+    of_leads = [Touch.lead_id.in_(touched)] if ranged else []
     connection = session.connection()
     touches: dict[int, list[tuple[datetime, int, str, str | None, str | None, str]]] = defaultdict(
         list
@@ -55,7 +58,7 @@ def connect_patterns(session: Session, params: ReportParams) -> ReportResult:
             Touch.stage,
             Touch.outcome,
         )
-        .where(Touch.lead_id.in_(touched))
+        .where(*of_leads)
         .order_by(Touch.lead_id, Touch.at, Touch.id)
     ):
         touches[lead_id].append((at, touch_id, channel, template, stage, outcome))
@@ -63,7 +66,7 @@ def connect_patterns(session: Session, params: ReportParams) -> ReportResult:
     for lead_id, at in connection.execute(
         select(LeadEvent.lead_id, LeadEvent.at)
         .where(
-            LeadEvent.lead_id.in_(touched),
+            *([LeadEvent.lead_id.in_(touched)] if ranged else []),
             LeadEvent.kind == "touch_stage",
             LeadEvent.to_value == "connected",
         )
@@ -73,7 +76,7 @@ def connect_patterns(session: Session, params: ReportParams) -> ReportResult:
     appointments = dict(
         connection.execute(
             select(Opportunity.lead_id, func.min(Opportunity.created_at))
-            .where(Opportunity.lead_id.in_(touched))
+            .where(*([Opportunity.lead_id.in_(touched)] if ranged else []))
             .group_by(Opportunity.lead_id)
         ).all()
     )
