@@ -1017,6 +1017,10 @@ def touch_command(
         str | None,
         typer.Option("--id", help="Your id for this touch: logging it twice records once."),
     ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(help="The template or script used; default: the stage's playbook's."),
+    ] = None,
 ) -> None:
     """Log a touch (a call, an e-mail …): the touch stage moves on and the next deadline is set."""
     from leadops.cadence.service import TouchResult, log_touch, touch_author
@@ -1043,6 +1047,7 @@ def touch_command(
             now=now,
             note=note,
             external_id=touch_id,
+            template=template,
         )
 
     with runtime() as rt:
@@ -1056,7 +1061,10 @@ def touch_command(
     if not result.created:
         console.print(f"touch {touch_id} was already logged; nothing changed")
     else:
-        console.print(f"{ref}: {result.stage_before} → {result.stage_after}{due}", highlight=False)
+        used = f" (template {result.template})" if result.template else ""
+        console.print(
+            f"{ref}: {result.stage_before} → {result.stage_after}{due}{used}", highlight=False
+        )
 
 
 @app.command("report")
@@ -1065,7 +1073,8 @@ def report_command(
         str,
         typer.Argument(
             help="The report: status-board, dwell, recycle-reasons, funnel, cohort, kpis, "
-            "campaigns, score-jumps, new-leads, pipeline, tasks, sources, forecast."
+            "campaigns, score-jumps, new-leads, pipeline, tasks, sources, forecast, "
+            "connect-patterns."
         ),
     ],
     start: Annotated[

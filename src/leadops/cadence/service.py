@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from leadops.cadence.playbooks import touch_step, touch_template
 from leadops.db import insert_for
 from leadops.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from leadops.leads import find_user
@@ -106,6 +107,8 @@ class TouchResult:
     stage_after: str
     next_due_at: datetime | None
     created: bool
+    #: The template or script the touch used (the stage's playbook's when the rep did not say).
+    template: str | None = None
 
 
 def _check_touch(channel: str, outcome: str, at: datetime, now: datetime) -> None:
@@ -130,7 +133,9 @@ def _resent(session: Session, lead_id: int, external_id: str | None) -> TouchRes
     if existing is None:
         return None
     lead = session.get_one(Lead, existing.lead_id)
-    return TouchResult(existing.id, lead.touch_stage, lead.touch_stage, lead.next_due_at, False)
+    return TouchResult(
+        existing.id, lead.touch_stage, lead.touch_stage, lead.next_due_at, False, existing.template
+    )
 
 
 def log_touch(
@@ -145,9 +150,11 @@ def log_touch(
     now: datetime,
     note: str | None = None,
     external_id: str | None = None,
+    template: str | None = None,
 ) -> TouchResult:
     """Record a touch and move the touch stage; sending the same ``external_id`` again records
-    nothing and answers with the touch stored."""
+    nothing and answers with the touch stored. ``template``: the template or script used (default:
+    the playbook's of the stage the touch is made at; an unknown name is refused)."""
     _check_touch(channel, outcome, at, now)
     external_id = (external_id or "").strip() or None
     door = Door(session, rules, now, Actor.user(user.id) if user else Actor("api"))
@@ -160,6 +167,7 @@ def log_touch(
             f"the lead is {state['status']}: move it back to a worked status "
             f"({', '.join(sorted(rules.worked_statuses))}) before touching it"
         )
+    used = touch_template(rules, template, state["touch_stage"])
     touch = Touch(
         lead_id=lead_id,
         user_id=user.id if user else None,
@@ -168,6 +176,8 @@ def log_touch(
         outcome=outcome,
         note=note,
         external_id=external_id,
+        template=used,
+        stage=touch_step(state["touch_stage"]),
     )
     try:
         with session.begin_nested():
@@ -185,7 +195,7 @@ def log_touch(
         door.set_columns(lead_id, last_touch_at=at)
     door.set_columns(lead_id, reminded_due_at=None, escalated_due_at=None)
     door.flush()
-    return TouchResult(touch.id, before, after, door.state(lead_id)["next_due_at"], True)
+    return TouchResult(touch.id, before, after, door.state(lead_id)["next_due_at"], True, used)
 
 
 def open_approach_requests(

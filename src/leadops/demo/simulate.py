@@ -198,7 +198,7 @@ class Simulation:
         p_connect = CONNECT_RATE[person.level]
         for attempt in range(1, 5):
             connected = rng.random() < p_connect
-            self.touch(lead, owner, at, connected)
+            self.touch(lead, owner, at, connected, f"touch_{attempt}")
             stage = "connected" if connected else f"touch_{attempt}"
             self.set(lead, at, "touch_stage", stage, "user", str(owner.id))
             self.door.set_columns(lead.id, last_touch_at=at)
@@ -230,7 +230,9 @@ class Simulation:
                 return
             at = nxt
 
-    def touch(self, lead: Lead, owner: User, at: datetime, connected: bool) -> None:
+    def touch(self, lead: Lead, owner: User, at: datetime, connected: bool, stage: str) -> None:
+        """A touch made at ``stage`` with that stage's playbook (as a rep who follows it does)."""
+        playbook = self.door.rules.playbooks.get(stage)
         channel = self.rng.choice(["call", "call", "call", "email", "voicemail"])
         outcome = (
             "connected"
@@ -247,6 +249,8 @@ class Simulation:
                 "channel": channel,
                 "outcome": outcome,
                 "note": None,
+                "stage": stage,
+                "template": playbook.template if playbook else None,
             }
         )
 

@@ -26,6 +26,10 @@ class Touch(Base):
     note: Mapped[str | None] = mapped_column(Text)
     #: The caller's id for this touch: logging it twice records it once.
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    #: The template or script used (a playbook's ``template``); None: none known.
+    template: Mapped[str | None] = mapped_column(String(100))
+    #: The touch stage the touch was made at (touch_1 … touch_4, or connected): its playbook's.
+    stage: Mapped[str | None] = mapped_column(String(20))
 
 
 class Task(Base):

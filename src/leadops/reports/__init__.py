@@ -10,6 +10,7 @@ from leadops.reports import (  # noqa: F401 (registers the reports)
     forecast,
     lead_reports,
     operations,
+    playbooks,
     returning,
 )
 from leadops.reports.base import REPORTS, ReportParams, ReportResult

@@ -23,7 +23,8 @@ from leadops.rules.conditions import (
     event_types_in,
     required_type,
 )
-from leadops.rules.schema import DecayRule, RulesDocument, ScoringRule
+from leadops.rules.playbooks import PlaceholderError, placeholders_in
+from leadops.rules.schema import DecayRule, Playbook, RulesDocument, ScoringRule
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -111,6 +112,16 @@ class CompiledRules:
             if band.below is None or score < band.below:
                 return band.name
         return self.document.temperature.bands[-1].name
+
+    @property
+    def playbooks(self) -> dict[str, Playbook]:
+        """The playbook of each touch stage that has one (touch_1 … touch_4)."""
+        return {p.stage: p for p in self.document.playbooks}
+
+    @property
+    def templates(self) -> dict[str, Playbook]:
+        """The playbooks by template (or script) name."""
+        return {p.template: p for p in self.document.playbooks}
 
     def region_map(self) -> dict[str, str]:
         return {
@@ -377,6 +388,7 @@ def _compile(
                 f"cadence.deadlines[{index}].stage",
                 f"expected touch_1 … touch_4, got {deadline.stage!r}",
             )
+    _playbook_problems(document, problem)
     if problems:
         raise RulesInvalid(problems)
     return CompiledRules(
@@ -397,6 +409,27 @@ def _compile(
         behavior_by_type=_by_type(compiled["behavior"]),
         reengage=reengage,
     )
+
+
+def _playbook_problems(document: RulesDocument, problem: Any) -> None:
+    """One playbook per stage, template names unique, and only known placeholders in the texts."""
+    stages: set[str] = set()
+    templates: set[str] = set()
+    for index, playbook in enumerate(document.playbooks):
+        path = f"playbooks[{index}]"
+        if playbook.stage in stages:
+            problem(f"{path}.stage", f"a second playbook for {playbook.stage}")
+        stages.add(playbook.stage)
+        if playbook.template in templates:
+            problem(f"{path}.template", f"duplicate template {playbook.template!r}")
+        templates.add(playbook.template)
+        for part in ("label", "script", "subject", "body"):
+            text = getattr(playbook, part)
+            for language in ("ja", "en"):
+                try:
+                    placeholders_in(getattr(text, language) if text else "")
+                except PlaceholderError as exc:
+                    problem(f"{path}.{part}.{language}", str(exc))
 
 
 def _by_type(rules: list[CompiledRule]) -> dict[str | None, list[CompiledRule]]:

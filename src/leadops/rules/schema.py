@@ -7,6 +7,10 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RULE_ID = r"^[a-z0-9][a-z0-9_\-]*$"
+#: The channels of a touch (the cadence's ``CHANNELS``).
+TOUCH_CHANNELS = ("call", "email", "voicemail", "sms", "social", "meeting")
+#: The touch stages a playbook is for: the first touch (from untouched) is touch_1's.
+PLAYBOOK_STAGES = ("touch_1", "touch_2", "touch_3", "touch_4")
 ROUTING_STRATEGIES = (
     "round_robin",
     "least_loaded",
@@ -168,6 +172,43 @@ class ApproachRequest(Strict):
     due_hours: float = Field(48, gt=0)
 
 
+class Localized(Strict):
+    """A text in Japanese and English; placeholders such as ``{last_name}`` are filled with the
+    lead's values."""
+
+    ja: str = Field(min_length=1, max_length=5000)
+    en: str = Field(min_length=1, max_length=5000)
+
+
+class Playbook(Strict):
+    """What to do at one touch stage (seed 002): the channel, the template or script's name, and
+    the e-mail to send."""
+
+    stage: str = Field(description="touch_1 … touch_4: the touch this playbook is for.")
+    channel: str
+    template: str = Field(
+        pattern=RULE_ID, max_length=100, description="The template's (or script's) name."
+    )
+    label: Localized | None = Field(None, description="What the rep does, in a line.")
+    script: Localized | None = Field(None, description="What to say on the call or voicemail.")
+    subject: Localized | None = None
+    body: Localized | None = None
+
+    @field_validator("stage")
+    @classmethod
+    def known_stage(cls, value: str) -> str:
+        if value not in PLAYBOOK_STAGES:
+            raise ValueError(f"expected one of {', '.join(PLAYBOOK_STAGES)}, got {value!r}")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def known_channel(cls, value: str) -> str:
+        if value not in TOUCH_CHANNELS:
+            raise ValueError(f"unknown channel {value!r}; channels are {', '.join(TOUCH_CHANNELS)}")
+        return value
+
+
 class Status(Strict):
     name: str = Field(pattern=RULE_ID)
     type: Literal["open", "working", "nurture", "closed"]
@@ -260,3 +301,4 @@ class RulesDocument(Strict):
     routing: Routing = Field(default_factory=Routing)
     cadence: Cadence = Field(default_factory=Cadence)
     approach_requests: list[ApproachRequest] = Field(default_factory=list)
+    playbooks: list[Playbook] = Field(default_factory=list)

@@ -462,6 +462,13 @@ class TouchIn(BaseModel):
         max_length=200,
         description="Your id for the touch: sending it again records nothing (blank: none).",
     )
+    template: Text | None = Field(
+        None,
+        max_length=100,
+        description="The template or script used (a playbook's name, see the rules' playbooks); "
+        "default: the playbook's of the stage the touch is made at.",
+        examples=["stage1-call-voicemail"],
+    )
 
 
 @router.post(
@@ -534,6 +541,7 @@ def post_touch(
         now=now,
         note=body.note,
         external_id=body.external_id,
+        template=body.template,
     )
     response.status_code = 201 if result.created else 200
     return {
@@ -541,6 +549,7 @@ def post_touch(
         "from": result.stage_before,
         "to": result.stage_after,
         "next_due_at": result.next_due_at,
+        "template": result.template,
     }
 
 

@@ -206,7 +206,57 @@ def pipeline(result: ReportResult, t: Translator) -> Chart | None:
     }
 
 
+def connect_patterns(result: ReportResult, t: Translator) -> Chart | None:
+    """Horizontal bars (template · channel · stage names are long): the two rates in %, and the
+    touches as markers on a second axis on top."""
+    rows = _rows(result)
+    if not rows:
+        return None
+    labels = [
+        f"{r['template']} · {t.gettext(str(r['channel']))} · {t.gettext(str(r['stage']))}"
+        for r in rows
+    ]
+
+    def percent(key: str) -> list[float | None]:
+        return [None if r[key] is None else round(100 * r[key], 1) for r in rows]
+
+    return {
+        "color": PALETTE,
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"bottom": 0},
+        "grid": {"left": 10, "right": 70, "top": 40, "bottom": 40, "containLabel": True},
+        "yAxis": {
+            "type": "category",
+            "data": labels,
+            "inverse": True,
+            "axisLabel": {"interval": 0, "fontSize": 11},
+        },
+        "xAxis": [
+            {"type": "value", "name": "%"},
+            {"type": "value", "name": t.gettext("touches"), "position": "top"},
+        ],
+        "series": [
+            {"type": "bar", "name": t.gettext("connect rate %"), "data": percent("connect_rate")},
+            {
+                "type": "bar",
+                "name": t.gettext("appointment rate %"),
+                "data": percent("appointment_rate"),
+            },
+            {
+                "type": "scatter",
+                "xAxisIndex": 1,
+                "symbol": "diamond",
+                "symbolSize": 10,
+                "name": t.gettext("touches"),
+                "data": [r["touches"] for r in rows],
+                "color": PALETTE[2],
+            },
+        ],
+    }
+
+
 CHARTS: dict[str, Callable[[ReportResult, Translator], Chart | None]] = {
+    "connect-patterns": connect_patterns,
     "funnel": funnel,
     "cohort": cohort,
     "dwell": dwell,

@@ -290,6 +290,7 @@ class TouchLogged(BaseModel):
     from_: str = Field(alias="from")
     to: str
     next_due_at: datetime | None
+    template: str | None = Field(None, description="The template or script the touch used.")
 
 
 class AppointmentBooked(BaseModel):

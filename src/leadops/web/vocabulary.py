@@ -55,6 +55,7 @@ TEAM_KINDS = (N_("inside_sales"), N_("sales"))
 REPORTS = (
     N_("campaigns"),
     N_("cohort"),
+    N_("connect-patterns"),
     N_("dwell"),
     N_("forecast"),
     N_("funnel"),
@@ -91,6 +92,7 @@ REPORT_WORDS = (
     N_("today"),
     N_("this_week"),
     N_("this_month"),
+    N_("by_stage"),
 )
 SORT_KEYS = (N_("created"), N_("score"), N_("company"), N_("last_activity"), N_("due"))
 IMPORT_KINDS = (N_("leads"), N_("events"), N_("deals"), N_("campaign-members"))

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadops.cadence.playbooks import lead_values, playbook_for, render_playbook, stage_templates
 from leadops.cadence.qualify import ANSWER_LENGTH, ANSWERS, Answers, qualifications_of, qualify
 from leadops.cadence.service import (
     CHANNELS,
@@ -60,6 +61,7 @@ def queue_page(
         "queue.html",
         items=items,
         quick=QUICK_TOUCHES,
+        stage_templates=stage_templates(rules),
         overdue=sum(1 for i in items if i.due_at is not None and i.due_at < now),
     )
 
@@ -85,14 +87,16 @@ def touch_action(
     channel: Annotated[Text, Form(max_length=20)] = "",
     outcome: Annotated[Text, Form(max_length=20)] = "",
     note: Annotated[Text, Form(max_length=NOTE_LENGTH)] = "",
+    template: Annotated[Text, Form(max_length=100)] = "",
     view: Annotated[str, Form()] = "lead",
 ) -> HTMLResponse:
     """Log a touch as the signed-in rep; answers with the queue row or the lead page's summary."""
     now = runtime.clock.now()
     lead = _lead(session, lead_id)
+    rules = active_rules(session, now)
     result = log_touch(
         session,
-        active_rules(session, now),
+        rules,
         lead.id,
         user=session.get_one(User, caller.user_id),
         channel=channel,
@@ -100,6 +104,7 @@ def touch_action(
         at=now,
         now=now,
         note=note.strip() or None,
+        template=template.strip() or None,
     )
     t = translator(request)
     done = t.gettext(
@@ -112,7 +117,14 @@ def touch_action(
             session.scalars(select(Task).where(Task.lead_id == lead.id, Task.state == "open"))
         )
         item = QueueItem(lead, lead.next_due_at, tasks)
-        return render(request, "_queue_row.html", item=item, quick=QUICK_TOUCHES, done=done)
+        return render(
+            request,
+            "_queue_row.html",
+            item=item,
+            quick=QUICK_TOUCHES,
+            done=done,
+            stage_templates=stage_templates(rules),
+        )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
 
@@ -173,7 +185,13 @@ def appointment_action(
     if view == "queue":
         item = QueueItem(lead, None, [])
         return render(
-            request, "_queue_row.html", item=item, quick=QUICK_TOUCHES, done=done, booked=True
+            request,
+            "_queue_row.html",
+            item=item,
+            quick=QUICK_TOUCHES,
+            done=done,
+            booked=True,
+            stage_templates={},
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
@@ -283,6 +301,7 @@ def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dic
                 "at": touch.at,
                 "kind": "touch",
                 "title": f"{touch.channel}: {touch.outcome}",
+                "template": touch.template,
                 "actor": author or "",
                 "note": touch.note,
             }
@@ -334,6 +353,9 @@ def lead_view(
             .order_by(User.team_id, User.name)
         )
         people = [(u.id, u.name, teams.get(u.team_id or 0, "")) for u in session.scalars(staff)]
+    playbook = playbook_for(rules, lead.touch_stage)
+    if lead.status not in rules.worked_statuses:
+        playbook = None
     return render(
         request,
         "lead.html",
@@ -347,6 +369,10 @@ def lead_view(
         outcomes=OUTCOMES,
         people=people,
         done=done,
+        playbook=(
+            render_playbook(playbook, lead_values(session, lead), t.locale) if playbook else None
+        ),
+        templates=sorted(rules.templates),
     )
 
 
