@@ -179,6 +179,29 @@ class Status(Strict):
     )
 
 
+class Calendar(Strict):
+    """The organisation's calendar: its language and when its fiscal year begins."""
+
+    locale: Literal["ja", "en"] = Field(
+        "ja",
+        description="The organisation's language: how reports name fiscal periods "
+        "(2026年度 第1四半期 / FY2026 Q1), and the default first month of the fiscal year.",
+    )
+    fiscal_year_start_month: int | None = Field(
+        None,
+        ge=1,
+        le=12,
+        description="The first month of the fiscal year (1-12); none: April when the locale is "
+        "ja, January otherwise. A fiscal year is named after the calendar year it starts in.",
+    )
+
+    @property
+    def fiscal_start(self) -> int:
+        if self.fiscal_year_start_month is not None:
+            return self.fiscal_year_start_month
+        return 4 if self.locale == "ja" else 1
+
+
 class RulesDocument(Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     temperature: Temperature = Field(
@@ -193,3 +216,4 @@ class RulesDocument(Strict):
     routing: Routing = Field(default_factory=Routing)
     cadence: Cadence = Field(default_factory=Cadence)
     approach_requests: list[ApproachRequest] = Field(default_factory=list)
+    calendar: Calendar = Field(default_factory=Calendar)

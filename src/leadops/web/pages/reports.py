@@ -44,6 +44,7 @@ def report_page(
     if name not in REPORTS:
         raise NotFound(f"no report {name!r}; reports are {', '.join(sorted(REPORTS))}")
     values = {k: v for k in FILTERS if (v := request.query_params.get(k, "").strip())}
+    t = translator(request)
     params = report_params(
         values.get("from"),
         values.get("to"),
@@ -54,10 +55,10 @@ def report_page(
         as_of=values.get("as_of"),
         threshold=threshold,
         backtest=values.get("backtest") == "1",
+        locale=t.locale,
     )
     result = run_report(session, name, params)
     result.localize(runtime.settings.tz)
-    t = translator(request)
     query = urlencode(values)
     return render(
         request,
