@@ -1091,6 +1091,13 @@ def report_command(
     backtest: Annotated[
         bool, typer.Option("--backtest", help="forecast: replay past months' forecasts.")
     ] = False,
+    segment: Annotated[
+        str | None,
+        typer.Option(
+            help="sources and kpis: break down by industry, department, title_class, "
+            "employee_band, prefecture, region or custom.NAME."
+        ),
+    ] = None,
 ) -> None:
     """Run a report (definitions in docs/reports.md)."""
     from leadops.reports import run_report
@@ -1110,6 +1117,7 @@ def report_command(
             as_of=as_of,
             threshold=threshold,
             backtest=backtest,
+            segment=segment,
         )
         result = run_report(session, name, params)
     if output_format == "xlsx":

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from leadops.errors import FieldError, ValidationFailed
 from leadops.normalize import parse_datetime
+from leadops.rules.segments import dimension_problem
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
@@ -45,6 +46,9 @@ class ReportParams:
     #: The language of fiscal period labels (ja: 2026年度 第1四半期, en: FY2026 Q1); None: the
     #: rules' ``calendar.locale``, en when read without rules.
     locale: str | None = None
+    #: sources and kpis: break the rows down by this segment (industry, title_class, custom.NAME …;
+    #: see rules/segments.py).
+    segment: str | None = None
 
     def __post_init__(self) -> None:
         errors = []
@@ -68,6 +72,8 @@ class ReportParams:
             )
         if self.locale is not None and self.locale not in LABEL_LOCALES:
             errors.append(FieldError("locale", f"expected ja or en, got {self.locale!r}"))
+        if self.segment is not None and (problem := dimension_problem(self.segment)):
+            errors.append(FieldError("segment", problem))
         if self.start and self.end and self.start >= self.end:
             errors.append(FieldError("to", "the end of the range must come after its start"))
         if errors:
@@ -257,6 +263,7 @@ def report_params(
     threshold: int = 10,
     backtest: bool = False,
     locale: str | None = None,
+    segment: str | None = None,
 ) -> ReportParams:
     """Report parameters from user input: dates (inclusive) or times in the configured time zone;
     ``as_of`` replaces "now" (a date means the start of the next day: the report as that day
@@ -283,4 +290,5 @@ def report_params(
         threshold=threshold,
         backtest=backtest,
         locale=locale,
+        segment=segment or None,
     )

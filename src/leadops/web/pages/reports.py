@@ -13,13 +13,14 @@ from fastapi.responses import HTMLResponse
 from leadops.errors import NotFound
 from leadops.reports import REPORTS, run_report
 from leadops.reports.base import report_params
+from leadops.rules.segments import DIMENSIONS
 from leadops.web.charts import chart_for
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.render import render, translator
 from leadops.web.security import require
 
 router = APIRouter(include_in_schema=False)
-FILTERS = ("from", "to", "period", "by", "as_of", "threshold", "backtest")
+FILTERS = ("from", "to", "period", "by", "as_of", "threshold", "backtest", "segment")
 ROW_LIMIT = 500
 
 
@@ -56,6 +57,7 @@ def report_page(
         threshold=threshold,
         backtest=values.get("backtest") == "1",
         locale=t.locale,
+        segment=values.get("segment"),
     )
     result = run_report(session, name, params)
     result.localize(runtime.settings.tz)
@@ -71,4 +73,5 @@ def report_page(
         chart=chart_for(result, t),
         query=query,
         reports=sorted(REPORTS),
+        segments=DIMENSIONS,
     )
