@@ -1065,7 +1065,8 @@ def report_command(
         str,
         typer.Argument(
             help="The report: status-board, dwell, recycle-reasons, funnel, cohort, kpis, "
-            "campaigns, score-jumps, new-leads, pipeline, tasks, sources, forecast."
+            "campaigns, campaign-months, score-jumps, new-leads, pipeline, tasks, sources, "
+            "forecast."
         ),
     ],
     start: Annotated[

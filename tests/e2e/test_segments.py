@@ -17,6 +17,7 @@ from leadops.rules.segments import Segmentation
 from leadops.runtime import Runtime
 from tests.conftest import JST
 from tests.factories import make_lead
+from tests.webapp import build_org, signed_in
 
 LEADS: list[dict[str, Any]] = [
     {
@@ -232,3 +233,23 @@ def test_the_cli_breaks_down_by_segment(runtime: Runtime) -> None:
     refused = CliRunner().invoke(app, ["report", "sources", "--segment", "colour"], env=env)
     assert refused.exit_code != 0
     assert "segment" in refused.output
+
+
+def test_the_pages_filter_and_break_down_by_segment(runtime: Runtime, session: Any) -> None:
+    org = build_org(session, runtime, leads=1)
+    for fields in LEADS[:2]:
+        make_lead(session, runtime, **fields)
+    session.commit()
+    rep = signed_in(runtime, org.users["member"])
+    listed = rep.get("/leads", params={"region": "近畿", "title_class": "部長"})
+    assert listed.status_code == 200
+    assert "b@beta.co.jp" in listed.text
+    assert "a@alpha.co.jp" not in listed.text
+    assert '<option value="近畿" selected>' in listed.text
+    refused = rep.get("/leads", params={"region": "関西"})
+    assert refused.status_code == 422
+    assert "<code>region</code>" in refused.text
+    report = rep.get("/reports/sources", params={"segment": "industry"})
+    assert report.status_code == 200
+    assert "製造業" in report.text
+    assert '<option value="industry" selected>' in report.text

@@ -8,7 +8,13 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from leadops.errors import NotFound
-from leadops.reports import deals, forecast, lead_reports, operations  # noqa: F401 (registers the reports)
+from leadops.reports import (  # noqa: F401 (registers the reports)
+    campaign_months,
+    deals,
+    forecast,
+    lead_reports,
+    operations,
+)
 from leadops.reports.base import REPORTS, ReportParams, ReportResult
 from leadops.rules.service import active_rules
 

@@ -1,6 +1,6 @@
 """Report pages: every report with its filters, its definition, a table, a chart where a person
-would rather look than read (funnel, cohort heat map, dwell, forecast with its interval, pipeline),
-and the CSV / XLSX downloads of the API."""
+would rather look than read (funnel, cohort heat map, dwell, forecast with its interval, pipeline,
+a campaign's months since its start), and the CSV / XLSX downloads of the API."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from leadops.web.render import render, translator
 from leadops.web.security import require
 
 router = APIRouter(include_in_schema=False)
-FILTERS = ("from", "to", "period", "by", "as_of", "threshold", "backtest", "segment")
+FILTERS = ("from", "to", "period", "by", "as_of", "threshold", "backtest", "segment", "campaign")
 ROW_LIMIT = 500
 
 
@@ -70,8 +70,9 @@ def report_page(
         result=result,
         values=values,
         rows=result.rows[:ROW_LIMIT],
-        chart=chart_for(result, t),
+        chart=chart_for(result, t, values.get("campaign")),
         query=query,
         reports=sorted(REPORTS),
         segments=DIMENSIONS,
+        campaigns=sorted({str(r[0]) for r in result.rows}) if name == "campaign-months" else [],
     )
