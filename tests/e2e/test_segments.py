@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from leadops.cli import app
+from leadops.models import Lead, Touch
 from leadops.rules.schema import Segments
 from leadops.rules.segments import Segmentation
 from leadops.runtime import Runtime
@@ -253,3 +255,32 @@ def test_the_pages_filter_and_break_down_by_segment(runtime: Runtime, session: A
     assert report.status_code == 200
     assert "製造業" in report.text
     assert '<option value="industry" selected>' in report.text
+
+
+@pytest.mark.usefixtures("leads")
+@pytest.mark.parametrize("by", ["period", "cohort"])
+def test_kpis_count_touches_under_their_leads_segment(
+    client: TestClient, runtime: Runtime, by: str
+) -> None:
+    with runtime.factory() as session:
+        ids = dict(session.execute(select(Lead.email, Lead.id)).all())
+        for email, outcome in (
+            ("a@alpha.co.jp", "no_answer"),
+            ("a@alpha.co.jp", "connected"),
+            ("b@beta.co.jp", "no_answer"),
+            ("c@gamma.co.jp", "replied"),
+        ):
+            session.add(
+                Touch(
+                    lead_id=ids[email],
+                    at=datetime(2026, 11, 20, 10, tzinfo=JST),
+                    channel="call",
+                    outcome=outcome,
+                )
+            )
+        session.commit()
+    rows = _rows(client, "kpis", segment="region", by=by, period="year")
+    totals = {r["region"]: (r["touches"], r["connects"]) for r in rows if r["period"] == "total"}
+    assert totals["近畿"] == (3, 1)
+    assert totals["関東"] == (1, 1)
+    assert totals["北海道"] == (0, 0)
