@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy import ARRAY, String, any_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from leadops.errors import FieldError, ValidationFailed
@@ -188,6 +188,14 @@ class Segmentation:
                     self._titles.setdefault(found, []).append(title)
         return self._titles
 
+    def _one_of(self, column: Any, values: list[str]) -> Any:
+        """SQL: ``column`` is one of ``values``, however many, as one bound parameter (a
+        PostgreSQL array; on SQLite a JSON array read back with ``json_each``)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return column == any_(literal(values, ARRAY(String)))
+        listed = func.json_each(literal(json.dumps(values), String)).table_valued("value")
+        return column.in_(select(listed.c.value))
+
     def expression(self, dimension: str, columns: Columns) -> Any:
         """SQL: the segment (its label, text) of each row."""
         prefecture = (
@@ -198,7 +206,7 @@ class Segmentation:
         if dimension == "title_class":
             titles = self._classified_titles()
             whens = [
-                (columns.title.in_(titles[name]), literal(name))
+                (self._one_of(columns.title, titles[name]), literal(name))
                 for name, _ in self._patterns
                 if titles.get(name)
             ]
