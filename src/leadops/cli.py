@@ -1073,8 +1073,8 @@ def report_command(
         str,
         typer.Argument(
             help="The report: status-board, dwell, recycle-reasons, funnel, cohort, kpis, "
-            "campaigns, score-jumps, new-leads, pipeline, tasks, sources, forecast, "
-            "connect-patterns."
+            "campaigns, campaign-months, score-jumps, new-leads, pipeline, tasks, sources, "
+            "forecast, connect-patterns, reengagement."
         ),
     ],
     start: Annotated[
@@ -1100,6 +1100,13 @@ def report_command(
     backtest: Annotated[
         bool, typer.Option("--backtest", help="forecast: replay past months' forecasts.")
     ] = False,
+    segment: Annotated[
+        str | None,
+        typer.Option(
+            help="sources and kpis: break down by industry, department, title_class, "
+            "employee_band, prefecture, region or custom.NAME."
+        ),
+    ] = None,
 ) -> None:
     """Run a report (definitions in docs/reports.md)."""
     from leadops.reports import run_report
@@ -1119,6 +1126,7 @@ def report_command(
             as_of=as_of,
             threshold=threshold,
             backtest=backtest,
+            segment=segment,
         )
         result = run_report(session, name, params)
     if output_format == "xlsx":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session, aliased
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.models import Account, Activity, Lead, LeadEvent, Task, Team, User
 from leadops.normalize import MAX_INT64, normalize_email, text_problem
+from leadops.rules.loader import CompiledRules
+from leadops.rules.segments import Segmentation, lead_columns
+from leadops.rules.service import active_rules
 
 
 def _by_ref(session: Session, model: Any, ref: str, external: Any) -> Any:
@@ -176,6 +179,9 @@ class LeadFilter:
     created_before: datetime | None = None
     #: One of SORTS, "-" first for descending.
     sort: str = "-created"
+    #: Segment → value (industry, department, title_class, employee_band, prefecture, region,
+    #: custom.NAME; see rules/segments.py), all of which a lead must be in.
+    segments: dict[str, str] = field(default_factory=dict)
 
 
 #: What the lead list can be sorted by.
@@ -188,8 +194,11 @@ SORTS = {
 }
 
 
-def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page) of live leads, newest first, with owner and account names."""
+def list_leads(
+    session: Session, flt: LeadFilter, rules: CompiledRules | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, page) of live leads, newest first, with owner and account names. Segment filters
+    follow ``rules`` (default: the active rules); an unknown segment or value is refused, named."""
     owner = aliased(User)
     stmt = (
         select(Lead, owner.name, Account.name)
@@ -226,6 +235,15 @@ def list_leads(session: Session, flt: LeadFilter) -> tuple[int, list[dict[str, A
         stmt = stmt.where(Lead.created_at >= flt.created_from)
     if flt.created_before is not None:
         stmt = stmt.where(Lead.created_at < flt.created_before)
+    if flt.segments:
+        rules = rules or active_rules(session, datetime.now(UTC))
+        segmentation = Segmentation(rules.document.segments, session)
+        problems = segmentation.problems(flt.segments)
+        if problems:
+            raise ValidationFailed(problems)
+        columns = lead_columns(Account)
+        for dimension, value in flt.segments.items():
+            stmt = stmt.where(segmentation.condition(dimension, value, columns))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     column = SORTS.get(flt.sort.lstrip("-"))
     if column is None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from leadops.errors import FieldError, ValidationFailed
 from leadops.normalize import parse_datetime
+from leadops.rules.segments import dimension_problem
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
@@ -39,6 +40,15 @@ class ReportParams:
     threshold: int = 10
     #: forecast: also replay past months (forecasts made on day 1, 10 and 20 against what happened).
     backtest: bool = False
+    #: The first month of the fiscal year (quarters and years follow it); None: the rules'
+    #: ``calendar`` says (``run_report`` fills it in), January when read without rules.
+    fiscal_start: int | None = None
+    #: The language of fiscal period labels (ja: 2026年度 第1四半期, en: FY2026 Q1); None: the
+    #: rules' ``calendar.locale``, en when read without rules.
+    locale: str | None = None
+    #: sources and kpis: break the rows down by this segment (industry, title_class, custom.NAME …;
+    #: see rules/segments.py).
+    segment: str | None = None
 
     def __post_init__(self) -> None:
         errors = []
@@ -54,6 +64,16 @@ class ReportParams:
                     "threshold", f"expected a whole number of points ≥ 1, got {self.threshold}"
                 )
             )
+        if self.fiscal_start is not None and not 1 <= self.fiscal_start <= 12:
+            errors.append(
+                FieldError(
+                    "fiscal_year_start_month", f"expected a month 1-12, got {self.fiscal_start}"
+                )
+            )
+        if self.locale is not None and self.locale not in LABEL_LOCALES:
+            errors.append(FieldError("locale", f"expected ja or en, got {self.locale!r}"))
+        if self.segment is not None and (problem := dimension_problem(self.segment)):
+            errors.append(FieldError("segment", problem))
         if self.start and self.end and self.start >= self.end:
             errors.append(FieldError("to", "the end of the range must come after its start"))
         if errors:
@@ -84,11 +104,39 @@ class ReportParams:
         """The day "now" falls in (as of a date, its end: that day)."""
         return (self.moment - timedelta(microseconds=1)).astimezone(self.tz).date()
 
+    @property
+    def fiscal_month(self) -> int:
+        """The first month of the fiscal year (January unless set)."""
+        return self.fiscal_start or 1
+
     def bucket(self, at: datetime) -> str:
-        return period_label(at.astimezone(self.tz), self.period)
+        return self.label(at.astimezone(self.tz))
+
+    def label(self, local: datetime | date) -> str:
+        """The label of the period (of this report's kind) a local day falls in."""
+        return period_label(local, self.period, self.fiscal_month, self.locale or "en")
 
 
-def period_label(local: datetime | date, period: str) -> str:
+LABEL_LOCALES = ("ja", "en")
+
+
+def fiscal_year(day: date, first_month: int) -> int:
+    """The fiscal year ``day`` falls in, named after the calendar year it starts in (年度: April
+    2026 to March 2027 is 2026年度)."""
+    return day.year if day.month >= first_month else day.year - 1
+
+
+def fiscal_quarter(day: date, first_month: int) -> int:
+    """1-4: the quarter of the fiscal year ``day`` falls in."""
+    return (day.month - first_month) % 12 // 3 + 1
+
+
+def period_label(
+    local: datetime | date, period: str, first_month: int = 1, locale: str = "en"
+) -> str:
+    """Days as themselves, ISO weeks (2026-W48), months (2026-11); quarters and years of the fiscal
+    year that starts in ``first_month``: FY2026 Q1 and FY2026, in Japanese 2026年度 第1四半期 and
+    2026年度."""
     day = local.date() if isinstance(local, datetime) else local
     if period == "day":
         return day.isoformat()
@@ -97,9 +145,11 @@ def period_label(local: datetime | date, period: str) -> str:
         return f"{year}-W{week:02d}"
     if period == "month":
         return f"{day.year}-{day.month:02d}"
+    year = fiscal_year(day, first_month)
     if period == "quarter":
-        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-    return str(day.year)
+        quarter = fiscal_quarter(day, first_month)
+        return f"{year}年度 第{quarter}四半期" if locale == "ja" else f"FY{year} Q{quarter}"
+    return f"{year}年度" if locale == "ja" else f"FY{year}"
 
 
 def day_start(day: date, tz: ZoneInfo) -> datetime:
@@ -212,6 +262,8 @@ def report_params(
     as_of: str | None = None,
     threshold: int = 10,
     backtest: bool = False,
+    locale: str | None = None,
+    segment: str | None = None,
 ) -> ReportParams:
     """Report parameters from user input: dates (inclusive) or times in the configured time zone;
     ``as_of`` replaces "now" (a date means the start of the next day: the report as that day
@@ -237,4 +289,6 @@ def report_params(
         now=moment(as_of, "as_of", end_of_day=True) or now,
         threshold=threshold,
         backtest=backtest,
+        locale=locale,
+        segment=segment or None,
     )

@@ -41,10 +41,10 @@ def first_appointments() -> Subquery:
 
 def milestones() -> Subquery:
     """Per live (not merged) lead: ``id, created_at, source, account_id, is_valid, status,
-    owner_id``, and ``mql_at`` / ``sql_at`` (the first lifecycle event to that stage or a later one;
-    a lead whose stage was set without an event reached it at its creation), ``appointment_at`` (its
-    first opportunity's creation), ``won_at`` / ``won_amount`` (the close of its first-created won
-    opportunity)."""
+    owner_id``, what segments look at (``title, department, prefecture, custom``), and ``mql_at`` /
+    ``sql_at`` (the first lifecycle event to that stage or a later one; a lead whose stage was set
+    without an event reached it at its creation), ``appointment_at`` (its first opportunity's
+    creation), ``won_at`` / ``won_amount`` (the close of its first-created won opportunity)."""
     reached = (
         select(
             LeadEvent.lead_id,
@@ -104,6 +104,10 @@ def milestones() -> Subquery:
             Lead.is_valid,
             Lead.status,
             Lead.owner_id,
+            Lead.title,
+            Lead.department,
+            Lead.prefecture,
+            Lead.custom,
             reached_at("mql"),
             reached_at("sql"),
             utc_moment(booked.c.at).label("appointment_at"),

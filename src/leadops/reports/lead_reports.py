@@ -4,13 +4,14 @@ Their definitions are in docs/reports.md."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, outerjoin
 from sqlalchemy.sql import Subquery
 
-from leadops.models import Lead, Touch, User
+from leadops.models import Account, Lead, Touch, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.reports.base import (
     ReportParams,
@@ -24,6 +25,8 @@ from leadops.reports.base import (
 )
 from leadops.reports.facts import count_if, milestones, utc_moment, won_anomalies
 from leadops.reports.periods import period_key, period_of
+from leadops.rules.segments import Columns, Segmentation, lead_columns, needs_account
+from leadops.rules.service import active_rules
 
 BLANK = "(blank)"
 TOTAL = "total"
@@ -107,59 +110,119 @@ def funnel(session: Session, params: ReportParams) -> ReportResult:
     )
 
 
+def _segmentation(
+    session: Session, params: ReportParams, m: Subquery
+) -> tuple[Segmentation | None, Any, Any]:
+    """The report's segment (``params.segment``): the segmentation, the SQL label of each
+    milestone row's segment, and what to select from (the milestones, joined to their account when
+    the segment reads it); (None, None, m) when the report is not broken down."""
+    if params.segment is None:
+        return None, None, m
+    segmentation = Segmentation(active_rules(session, params.moment).document.segments, session)
+    columns = Columns(
+        title=m.c.title, department=m.c.department, prefecture=m.c.prefecture, custom=m.c.custom
+    )
+    source: Any = m
+    if needs_account(params.segment):
+        source = m.outerjoin(Account, Account.id == m.c.account_id)
+        columns = replace(
+            columns,
+            industry=Account.industry,
+            employees=Account.employees,
+            account_prefecture=Account.prefecture,
+        )
+    return segmentation, segmentation.expression(params.segment, columns), source
+
+
+SOURCE_MEASURES = [
+    "leads",
+    "valid_rate",
+    "unique_companies",
+    "mql_rate",
+    "appointments",
+    "appointment_rate",
+    "won",
+    "won_rate",
+]
+
+
+def _source_measures(
+    n: int, valid: Any, companies: int, mql: int, appointments: int, won: int
+) -> list[Any]:
+    return [
+        n,
+        rate(valid or 0, n),
+        companies,
+        rate(mql, n),
+        appointments,
+        rate(appointments, n),
+        won,
+        rate(won, n),
+    ]
+
+
 @report(
     "sources",
     "per source: leads, valid-lead rate, unique companies, MQL, appointment and won rates",
 )
 def sources(session: Session, params: ReportParams) -> ReportResult:
     m = milestones()
+    segmentation, segment, source = _segmentation(session, params, m)
+    measures = (
+        func.count(),
+        count_if(m.c.is_valid),
+        func.count(func.distinct(m.c.account_id)),
+        func.count(m.c.mql_at),
+        func.count(m.c.appointment_at),
+        func.count(m.c.won_at),
+    )
+    keys = [m.c.source, *([segment] if segment is not None else [])]
     found = session.execute(
-        select(
-            m.c.source,
-            func.count(),
-            count_if(m.c.is_valid),
-            func.count(func.distinct(m.c.account_id)),
-            func.count(m.c.mql_at),
-            func.count(m.c.appointment_at),
-            func.count(m.c.won_at),
-        )
+        select(*keys, *measures)
+        .select_from(source)
         .where(*params.in_range(m.c.created_at))
-        .group_by(m.c.source)
+        .group_by(*keys)
     ).all()
-    rows = []
-    for source, n, valid, companies, mql, appointments, won in sorted(
-        found, key=lambda r: r[0] or BLANK
-    ):
-        rows.append(
-            [
-                source if source is not None else BLANK,
-                n,
-                rate(valid or 0, n),
-                companies,
-                rate(mql, n),
-                appointments,
-                rate(appointments, n),
-                won,
-                rate(won, n),
-            ]
-        )
+    width = len(keys)
+    rows = [
+        [r[0] if r[0] is not None else BLANK, *r[1:width], *_source_measures(*r[width:])]
+        for r in found
+    ]
+    sections: dict[str, dict[str, Any]] = {}
+    columns = ["source", *SOURCE_MEASURES]
+    if segmentation is not None and params.segment is not None:
+        order = {
+            v: i for i, v in enumerate(segmentation.order(params.segment, (r[1] for r in rows)))
+        }
+        rows.sort(key=lambda r: (r[0], order[r[1]]))
+        columns = ["source", params.segment, *SOURCE_MEASURES]
+        totals = {
+            r[0]: r[1:]
+            for r in session.execute(
+                select(segment, *measures)
+                .select_from(source)
+                .where(*params.in_range(m.c.created_at))
+                .group_by(segment)
+            )
+        }
+        sections["by_segment"] = {
+            "columns": [params.segment, *SOURCE_MEASURES],
+            "rows": [
+                [label, *_source_measures(*totals[label])]
+                for label in segmentation.order(params.segment, totals)
+            ],
+        }
+    else:
+        rows.sort(key=lambda r: r[0])
     return ReportResult(
         "sources",
-        [
-            "source",
-            "leads",
-            "valid_rate",
-            "unique_companies",
-            "mql_rate",
-            "appointments",
-            "appointment_rate",
-            "won",
-            "won_rate",
-        ],
+        columns,
         rows,
         "Leads created in the range by source (経路; a blank source is its own row, apart from "
         "'unknown'); rates "
-        "are of those leads, counting outcomes reached by now.",
+        "are of those leads, counting outcomes reached by now. With a segment, one row per source "
+        "and segment, and the by_segment table per segment.",
+        sections=sections,
     )
 
 
@@ -204,74 +267,120 @@ def cohort(session: Session, params: ReportParams) -> ReportResult:
 )
 def kpis(session: Session, params: ReportParams) -> ReportResult:
     m = milestones()
+    segmentation, segment, source = _segmentation(session, params, m)
+    by_segment = [segment] if segment is not None else []
     cohort_mode = params.by == "cohort"
-    measures: dict[str, Counter[str]] = defaultdict(Counter)
-    won_amount: dict[str, float] = defaultdict(float)
-    velocity: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    companies: dict[str, int] = {}
+    Row = tuple[str, str | None]  # (period, segment)
+    measures: dict[Row, Counter[str]] = defaultdict(Counter)
+    won_amount: dict[Row, float] = defaultdict(float)
+    velocity: dict[Row, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    companies: dict[Row, int] = {}
 
-    def add(key: Any, name: str, count: int) -> str:
+    def add(key: Any, part: str | None, name: str, count: int) -> str:
         label = period_of(key, params)
-        for row in (label, TOTAL):
+        for row in ((label, part), (TOTAL, part)):
             measures[row][name] += count
         return label
 
+    def split(found: Any) -> tuple[Any, str | None, Any]:
+        """(period key, segment, the rest) of a row grouped by period [and segment]."""
+        return (
+            (found[0], found[1], found[2:]) if segment is not None else (found[0], None, found[1:])
+        )
+
     created = period_key(session, m.c.created_at, params)
     in_range = params.in_range(m.c.created_at)
-    for key, n, valid, distinct_companies in session.execute(
+    for found in session.execute(
         select(
-            created, func.count(), count_if(m.c.is_valid), func.count(func.distinct(m.c.account_id))
+            created,
+            *by_segment,
+            func.count(),
+            count_if(m.c.is_valid),
+            func.count(func.distinct(m.c.account_id)),
         )
+        .select_from(source)
         .where(*in_range)
-        .group_by(created)
+        .group_by(created, *by_segment)
     ):
-        label = add(key, "new_leads", n)
-        add(key, "valid_leads", int(valid or 0))
-        companies[label] = distinct_companies
-    companies[TOTAL] = session.execute(
-        select(func.count(func.distinct(m.c.account_id))).where(*in_range)
-    ).scalar_one()
+        key, part, (n, valid, distinct_companies) = split(found)
+        label = add(key, part, "new_leads", n)
+        add(key, part, "valid_leads", int(valid or 0))
+        companies[(label, part)] = distinct_companies
+    for found in session.execute(
+        select(*by_segment, func.count(func.distinct(m.c.account_id)))
+        .select_from(source)
+        .where(*in_range)
+        .group_by(*by_segment)
+    ):
+        companies[(TOTAL, found[0] if segment is not None else None)] = found[-1]
     for stage in ("mql", "sql"):
         column = m.c[f"{stage}_at"]
         when = m.c.created_at if cohort_mode else column
         key_of = period_key(session, when, params)
-        for key, n in session.execute(
-            select(key_of, func.count())
+        for found in session.execute(
+            select(key_of, *by_segment, func.count())
+            .select_from(source)
             .where(column.isnot(None), *params.in_range(when))
-            .group_by(key_of)
+            .group_by(key_of, *by_segment)
         ):
-            add(key, stage, n)
+            key, part, (n,) = split(found)
+            add(key, part, stage, n)
     odd = case((won_anomalies(m), 1), else_=0)
     for name, kind, column in (
         ("appointments", "appointment", m.c.appointment_at),
         ("won", "won", m.c.won_at),
     ):
         when = m.c.created_at if cohort_mode else column
-        for key, lead_created, at, amount, anomaly in session.execute(
+        for found in session.execute(
             select(
-                period_key(session, when, params), m.c.created_at, column, m.c.won_amount, odd
-            ).where(column.isnot(None), *params.in_range(when))
+                period_key(session, when, params),
+                *by_segment,
+                m.c.created_at,
+                column,
+                m.c.won_amount,
+                odd,
+            )
+            .select_from(source)
+            .where(column.isnot(None), *params.in_range(when))
         ):
-            label = add(key, name, 1)
-            for row in (label, TOTAL):
+            key, part, (lead_created, at, amount, anomaly) = split(found)
+            label = add(key, part, name, 1)
+            for row in ((label, part), (TOTAL, part)):
                 if name == "won":
                     won_amount[row] += float(amount or 0.0)
                 if not anomaly:
                     velocity[row][kind].append(days_between(lead_created, at))
     touched = utc_moment(func.coalesce(Lead.created_at, Touch.at)) if cohort_mode else Touch.at
     key_of = period_key(session, touched, params)
-    statement = select(
-        key_of, func.count(), count_if(Touch.outcome.in_(("connected", "replied")))
-    ).select_from(Touch)
-    if cohort_mode:
-        statement = statement.outerjoin(
-            Lead, and_(Lead.id == Touch.lead_id, Lead.merged_into_id.is_(None))
+    touch_segment: list[Any] = []
+    touches: Any = Touch
+    if segmentation is not None and params.segment is not None:
+        touches = outerjoin(
+            Touch, Lead, and_(Lead.id == Touch.lead_id, Lead.merged_into_id.is_(None))
         )
-    for key, n, connects in session.execute(
-        statement.where(*params.in_range(touched)).group_by(key_of)
+        account = None
+        if needs_account(params.segment):
+            touches = touches.outerjoin(Account, Account.id == Lead.account_id)
+            account = Account
+        touch_segment = [segmentation.expression(params.segment, lead_columns(account))]
+    elif cohort_mode:
+        touches = outerjoin(
+            Touch, Lead, and_(Lead.id == Touch.lead_id, Lead.merged_into_id.is_(None))
+        )
+    for found in session.execute(
+        select(
+            key_of,
+            *touch_segment,
+            func.count(),
+            count_if(Touch.outcome.in_(("connected", "replied"))),
+        )
+        .select_from(touches)
+        .where(*params.in_range(touched))
+        .group_by(key_of, *touch_segment)
     ):
-        add(key, "touches", n)
-        add(key, "connects", int(connects or 0))
+        key, part, (n, connects) = split(found)
+        add(key, part, "touches", n)
+        add(key, part, "connects", int(connects or 0))
     columns = [
         "period",
         "new_leads",
@@ -289,28 +398,38 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
         "days_to_won_mean",
         "average_deal_size",
     ]
+    periods = sorted({label for label, _ in measures if label != TOTAL})
+    parts: list[str | None] = [None]
+    if segmentation is not None and params.segment is not None:
+        parts = list(segmentation.order(params.segment, (p for _, p in measures if p is not None)))
+        columns.insert(1, params.segment)
     rows = []
-    for label in [*sorted(k for k in measures if k != TOTAL), *([TOTAL] if measures else [])]:
-        c, v = measures[label], velocity[label]
-        rows.append(
-            [
-                label,
-                c["new_leads"],
-                c["valid_leads"],
-                companies.get(label, 0),
-                c["mql"],
-                c["sql"],
-                c["touches"],
-                c["connects"],
-                c["appointments"],
-                c["won"],
-                rate(c["won"], c["new_leads"]),
-                median(v["appointment"]),
-                median(v["won"]),
-                mean(v["won"]),
-                round(won_amount[label] / c["won"], 2) if c["won"] and won_amount[label] else None,
-            ]
-        )
+    for label in [*periods, *([TOTAL] if measures else [])]:
+        for part in parts:
+            row = (label, part)
+            if row not in measures:
+                continue
+            c, v = measures[row], velocity[row]
+            rows.append(
+                [
+                    label,
+                    *([part] if part is not None else []),
+                    c["new_leads"],
+                    c["valid_leads"],
+                    companies.get(row, 0),
+                    c["mql"],
+                    c["sql"],
+                    c["touches"],
+                    c["connects"],
+                    c["appointments"],
+                    c["won"],
+                    rate(c["won"], c["new_leads"]),
+                    median(v["appointment"]),
+                    median(v["won"]),
+                    mean(v["won"]),
+                    round(won_amount[row] / c["won"], 2) if c["won"] and won_amount[row] else None,
+                ]
+            )
     return ReportResult(
         "kpis",
         columns,
@@ -322,7 +441,8 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
         "Velocity in days from the lead's "
         "creation; a deal won before its lead's creation is counted but left out of velocity and "
         "listed as an "
-        "anomaly.",
+        "anomaly. With a segment, one row per period and segment (of the lead; a touch without "
+        "a lead is blank).",
         notes=["quota attainment needs quotas, which leadops does not hold yet"],
         anomalies=_won_anomalies(session, m),
     )

@@ -1,7 +1,8 @@
 """Periods in SQL: the local period a stored UTC time falls in, computed by the database.
 
 Reports group by the first day of the period (day, ISO week from Monday, month, quarter, year) in
-the configured time zone. PostgreSQL converts with its own zone database (``timezone(zone, at)``).
+the configured time zone; quarters and years are those of the fiscal year (its first month from the
+rules' ``calendar``). PostgreSQL converts with its own zone database (``timezone(zone, at)``).
 SQLite has no zones: the UTC offset is chosen by a ``CASE`` over the zone's transitions (from
 Python's zone data, newest first so recent rows decide fast), which is exact for every zone, with or
 without summer time.
@@ -18,7 +19,7 @@ from sqlalchemy import Date, Integer, case, cast, func, literal
 from sqlalchemy.orm import Session
 
 from leadops.models.base import UTCDateTime
-from leadops.reports.base import ReportParams, period_label
+from leadops.reports.base import ReportParams
 
 #: Transitions are looked up from this year; earlier times use the zone's offset then.
 FIRST_YEAR = 1970
@@ -72,8 +73,14 @@ def _sqlite_offset(column: Any, params: ReportParams) -> Any:
 def period_key(session: Session, column: Any, params: ReportParams) -> Any:
     """SQL: the first day of the local period ``column`` falls in (a date on PostgreSQL, text on
     SQLite; :func:`period_of` reads either)."""
+    fiscal = params.period in ("quarter", "year")
+    # Fiscal quarters and years are the calendar ones moved by this many months.
+    shift = (params.fiscal_month - 1) % (3 if params.period == "quarter" else 12)
     if session.get_bind().dialect.name == "postgresql":
         local = func.timezone(params.tz.key, column)
+        if fiscal and shift:
+            months = func.make_interval(0, cast(literal(shift), Integer))
+            return cast(func.date_trunc(params.period, local - months) + months, Date)
         return cast(func.date_trunc(params.period, local), Date)
     offset = _sqlite_offset(column, params)
     if params.period == "day":
@@ -82,13 +89,14 @@ def period_key(session: Session, column: Any, params: ReportParams) -> Any:
         return func.date(column, offset, "-6 days", "weekday 1")
     if params.period == "month":
         return func.date(column, offset, "start of month")
-    if params.period == "year":
+    if params.period == "year" and not shift:
         return func.date(column, offset, "start of year")
     month = cast(func.strftime("%m", column, offset), Integer)
-    return func.date(column, offset, "start of month", func.printf("-%d months", (month - 1) % 3))
+    back = (month - params.fiscal_month + 12) % (3 if params.period == "quarter" else 12)
+    return func.date(column, offset, "start of month", func.printf("-%d months", back))
 
 
 def period_of(key: Any, params: ReportParams) -> str:
     """The label of a period from :func:`period_key`'s value (of a time that is not null)."""
     day = key if isinstance(key, date) else date.fromisoformat(str(key)[:10])
-    return period_label(day, params.period)
+    return params.label(day)

@@ -389,6 +389,7 @@ def _compile(
                 f"expected touch_1 … touch_4, got {deadline.stage!r}",
             )
     _playbook_problems(document, problem)
+    _segment_problems(document, problem)
     if problems:
         raise RulesInvalid(problems)
     return CompiledRules(
@@ -430,6 +431,29 @@ def _playbook_problems(document: RulesDocument, problem: Any) -> None:
                     placeholders_in(getattr(text, language) if text else "")
                 except PlaceholderError as exc:
                     problem(f"{path}.{part}.{language}", str(exc))
+
+
+def _segment_problems(document: RulesDocument, problem: Any) -> None:
+    """Title classes that compile and are named once; employee bands that go up."""
+    segments = document.segments
+    names = [c.name for c in segments.title_classes] + [segments.other_title]
+    for index, title_class in enumerate(segments.title_classes):
+        if names.count(title_class.name) > 1:
+            problem(f"segments.title_classes[{index}].name", f"{title_class.name!r} is twice")
+        for number, pattern in enumerate(title_class.patterns):
+            try:
+                re.compile(pattern, re.IGNORECASE)
+            except re.error as exc:
+                problem(
+                    f"segments.title_classes[{index}].patterns[{number}]",
+                    f"not a regular expression: {exc}",
+                )
+    bands = segments.employee_bands
+    if any(b < 2 for b in bands) or bands != sorted(set(bands)):
+        problem(
+            "segments.employee_bands",
+            "expected the ends of the bands going up, each above 1 (e.g. [10, 50, 300, 1000])",
+        )
 
 
 def _by_type(rules: list[CompiledRule]) -> dict[str | None, list[CompiledRule]]:

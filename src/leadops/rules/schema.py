@@ -281,6 +281,84 @@ class Reengagement(Strict):
     due_hours: float = Field(48, gt=0)
 
 
+class Calendar(Strict):
+    """The organisation's calendar: its language and when its fiscal year begins."""
+
+    locale: Literal["ja", "en"] = Field(
+        "ja",
+        description="The organisation's language: how reports name fiscal periods "
+        "(2026年度 第1四半期 / FY2026 Q1), and the default first month of the fiscal year.",
+    )
+    fiscal_year_start_month: int | None = Field(
+        None,
+        ge=1,
+        le=12,
+        description="The first month of the fiscal year (1-12); none: April when the locale is "
+        "ja, January otherwise. A fiscal year is named after the calendar year it starts in.",
+    )
+
+    @property
+    def fiscal_start(self) -> int:
+        if self.fiscal_year_start_month is not None:
+            return self.fiscal_year_start_month
+        return 4 if self.locale == "ja" else 1
+
+
+class TitleClass(Strict):
+    name: str = Field(min_length=1, max_length=40, description="The class, e.g. 部長.")
+    patterns: list[str] = Field(
+        min_length=1,
+        description="Regular expressions (Python syntax, case-insensitive) searched in the "
+        "lead's title; a plain word is a substring. The first class that matches wins.",
+    )
+
+
+def _default_title_classes() -> list[TitleClass]:
+    return [
+        TitleClass(
+            name="役員",
+            patterns=[
+                "役員",
+                "取締役",
+                "社長",
+                "代表",
+                "執行役",
+                "会長",
+                "CxO",
+                r"\bC[A-Z]O\b",
+                r"\bchief\b",
+                r"\bpresident\b",
+                r"\bVP\b",
+                "vice president",
+            ],
+        ),
+        TitleClass(name="部長", patterns=["部長", r"\bdirector\b", r"\bhead of\b"]),
+        TitleClass(name="課長", patterns=["課長", "マネージャ", "マネジャ", r"\bmanager\b"]),
+        TitleClass(name="係長/主任", patterns=["係長", "主任", "チーフ", r"\bsupervisor\b"]),
+        TitleClass(
+            name="担当",
+            patterns=["担当", "スタッフ", "メンバー", r"\bstaff\b", r"\bassociate\b"],
+        ),
+    ]
+
+
+class Segments(Strict):
+    """How leads are put in segments for the lead list's filters and the reports' breakdowns."""
+
+    title_classes: list[TitleClass] = Field(
+        default_factory=_default_title_classes,
+        description="Title classes (役職区分) in order; a title no class matches is 'other'.",
+    )
+    other_title: str = Field(
+        "その他", min_length=1, max_length=40, description="The class of every other title."
+    )
+    employee_bands: list[int] = Field(
+        default_factory=lambda: [10, 50, 300, 1000],
+        description="Where employee bands end: [10, 50, 300, 1000] makes 1–9, 10–49, 50–299, "
+        "300–999 and 1000+.",
+    )
+
+
 class RulesDocument(Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     temperature: Temperature = Field(
@@ -302,3 +380,5 @@ class RulesDocument(Strict):
     cadence: Cadence = Field(default_factory=Cadence)
     approach_requests: list[ApproachRequest] = Field(default_factory=list)
     playbooks: list[Playbook] = Field(default_factory=list)
+    calendar: Calendar = Field(default_factory=Calendar)
+    segments: Segments = Field(default_factory=Segments)

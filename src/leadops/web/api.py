@@ -27,6 +27,7 @@ from leadops.reports.base import PERIODS, REPORTS, report_params
 from leadops.reports.export import to_csv, to_xlsx
 from leadops.routing.org import OrgDocument, apply_org, describe_org, org_from_data
 from leadops.routing.service import assignments_of
+from leadops.rules.segments import VALUE_LENGTH, segment_filters
 from leadops.rules.service import active_rules
 from leadops.web import responses as out
 from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
@@ -156,6 +157,10 @@ def acting_user(session: Session, caller: Principal, ref: str | None) -> User:
     return act_for(session, me, find_user(session, ref))
 
 
+def _segment(description: str) -> Any:
+    return Query(max_length=VALUE_LENGTH, description=f"Segment filter: {description}")
+
+
 @router.get(
     "/leads",
     tags=["leads"],
@@ -173,10 +178,41 @@ def get_leads(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
+    industry: Annotated[Text | None, _segment("The account's industry.")] = None,
+    department: Annotated[Text | None, _segment("The lead's department.")] = None,
+    title_class: Annotated[
+        Text | None, _segment("A title class of the rules (役員, 部長, 課長 … その他).")
+    ] = None,
+    employee_band: Annotated[
+        Text | None, _segment("An employee band of the rules (1–9, 10–49 … 1000+).")
+    ] = None,
+    prefecture: Annotated[Text | None, _segment("The lead's (else its account's).")] = None,
+    region: Annotated[
+        Text | None, _segment("One of Japan's eight regions, from the prefecture.")
+    ] = None,
+    custom: Annotated[
+        list[Text] | None,
+        Query(
+            max_length=20,
+            description="NAME=VALUE: the custom field NAME holds VALUE (repeat for several).",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """Live leads, newest first."""
+    """Live leads, newest first; the segment filters are documented in docs/reports.md."""
+    segments = segment_filters(
+        {
+            "industry": industry,
+            "department": department,
+            "title_class": title_class,
+            "employee_band": employee_band,
+            "prefecture": prefecture,
+            "region": region,
+        },
+        custom or (),
+    )
     total, page = list_leads(
-        session, LeadFilter(touch_stage, status, None, source, q, limit, offset)
+        session,
+        LeadFilter(touch_stage, status, None, source, q, limit, offset, segments=segments),
     )
     return {"total": total, "limit": limit, "offset": offset, "items": page}
 
@@ -717,6 +753,14 @@ def get_report(
         int, Query(ge=1, le=1_000_000, description="score-jumps: the least rise in points")
     ] = 10,
     backtest: Annotated[bool, Query(description="forecast: replay past months' forecasts")] = False,
+    segment: Annotated[
+        Text | None,
+        Query(
+            max_length=120,
+            description="sources and kpis: break down by industry, department, title_class, "
+            "employee_band, prefecture, region or custom.NAME",
+        ),
+    ] = None,
 ) -> Any:
     """A report (definitions in docs/reports.md) as JSON, CSV or XLSX."""
     if format not in ("json", "csv", "xlsx"):
@@ -733,6 +777,7 @@ def get_report(
         as_of=as_of,
         threshold=threshold,
         backtest=backtest,
+        segment=segment,
     )
     result = run_report(session, name, params)
     if format == "csv":

@@ -255,6 +255,79 @@ def connect_patterns(result: ReportResult, t: Translator) -> Chart | None:
     }
 
 
+def campaign_months(result: ReportResult, t: Translator, focus: str | None = None) -> Chart | None:
+    """One campaign (``focus``, else the first): its results per month since the start as bars,
+    its running totals of MQLs and appointments as lines, and its type's average running totals
+    dashed beside them."""
+    rows = result.as_dicts()
+    if not rows:
+        return None
+    names = [str(r["campaign"]) for r in rows]
+    name = focus if focus in names else names[0]
+    mine = [r for r in rows if r["campaign"] == name]
+    averages = {
+        (r["month"], r["result"]): r["type_average_cumulative"]
+        for r in (
+            dict(zip(result.sections["against_type_average"]["columns"], row, strict=True))
+            for row in result.sections["against_type_average"]["rows"]
+        )
+        if r["campaign"] == name
+    }
+    months = [r["month"] for r in mine]
+    bars = [
+        {"type": "bar", "name": t.gettext(key), "data": [r[key] for r in mine], "color": colour}
+        for key, colour in (
+            ("leads", PALETTE[0]),
+            ("mql", PALETTE[1]),
+            ("appointments", PALETTE[2]),
+        )
+    ]
+    lines: list[dict[str, Any]] = []
+    for key, colour in (("mql", PALETTE[1]), ("appointments", PALETTE[2])):
+        lines.append(
+            {
+                "type": "line",
+                "yAxisIndex": 1,
+                "name": t.gettext("cumulative %(what)s", what=t.gettext(key)),
+                "data": [r[f"cumulative_{key}"] for r in mine],
+                "color": colour,
+            }
+        )
+        lines.append(
+            {
+                "type": "line",
+                "yAxisIndex": 1,
+                "name": t.gettext("type average, cumulative %(what)s", what=t.gettext(key)),
+                "data": [averages.get((m, key)) for m in months],
+                "color": colour,
+                "lineStyle": {"type": "dashed"},
+            }
+        )
+    return {
+        "title": {"text": name, "left": "center", "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 60, "right": 60, "top": 50, "bottom": 90},
+        "xAxis": {
+            "type": "category",
+            "name": t.gettext("month since start"),
+            "nameLocation": "middle",
+            "nameGap": 28,
+            "data": [str(m) for m in months],
+        },
+        "yAxis": [
+            {"type": "value", "name": t.gettext("in the month"), "minInterval": 1},
+            {
+                "type": "value",
+                "name": t.gettext("cumulative"),
+                "minInterval": 1,
+                "position": "right",
+            },
+        ],
+        "series": [*bars, *lines],
+    }
+
+
 CHARTS: dict[str, Callable[[ReportResult, Translator], Chart | None]] = {
     "connect-patterns": connect_patterns,
     "funnel": funnel,
@@ -265,6 +338,9 @@ CHARTS: dict[str, Callable[[ReportResult, Translator], Chart | None]] = {
 }
 
 
-def chart_for(result: ReportResult, t: Translator) -> Chart | None:
+def chart_for(result: ReportResult, t: Translator, focus: str | None = None) -> Chart | None:
+    """The report's chart; ``focus``: the campaign campaign-months shows."""
+    if result.name == "campaign-months":
+        return campaign_months(result, t, focus)
     build = CHARTS.get(result.name)
     return build(result, t) if build else None

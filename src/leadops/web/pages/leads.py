@@ -23,6 +23,7 @@ from leadops.leads import SORTS, LeadFilter, list_leads
 from leadops.models import Activity, Lead, SavedView, Team, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.normalize import MAX_INT64, parse_datetime, text_problem
+from leadops.rules.segments import Segmentation, segment_filters
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep
@@ -37,6 +38,16 @@ PAGE_SIZE = 50
 #: The longest value a list filter takes (a search, a source, a status).
 FILTER_LENGTH = 200
 CSV_LIMIT = 100_000
+#: The segment filters (rules/segments.py); ``custom`` is NAME=VALUE.
+SEGMENT_KEYS = (
+    "industry",
+    "department",
+    "title_class",
+    "employee_band",
+    "prefecture",
+    "region",
+    "custom",
+)
 #: The query parameters that make up a view (what a saved view keeps).
 FILTER_KEYS = (
     "stage",
@@ -51,6 +62,7 @@ FILTER_KEYS = (
     "created_to",
     "q",
     "sort",
+    *SEGMENT_KEYS,
 )
 
 
@@ -117,6 +129,14 @@ def lead_filter(
     if sort.lstrip("-") not in SORTS:
         errors.append(FieldError("sort", f"expected one of {', '.join(SORTS)}, got {sort!r}"))
     created_to = _day(values, "created_to", runtime, errors)
+    segments: dict[str, str] = {}
+    try:
+        segments = segment_filters(
+            {k: values.get(k) for k in SEGMENT_KEYS if k != "custom"},
+            [values.get("custom", "")],
+        )
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
     flt = LeadFilter(
         touch_stage=stage,
         status=values.get("status") or None,
@@ -132,6 +152,7 @@ def lead_filter(
         created_from=_day(values, "created_from", runtime, errors),
         created_before=created_to + timedelta(days=1) if created_to else None,
         sort=sort,
+        segments=segments,
     )
     if errors:
         raise ValidationFailed(errors)
@@ -152,7 +173,8 @@ def leads_page(
 ) -> HTMLResponse:
     filters = _filters(request)
     flt = lead_filter(filters, runtime, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    total, items = list_leads(session, flt)
+    rules = active_rules(session, runtime.clock.now())
+    total, items = list_leads(session, flt, rules)
     counts = dict(
         session.execute(
             select(Lead.touch_stage, func.count())
@@ -171,8 +193,7 @@ def leads_page(
                 "activities": sorted(summaries.get(item["id"], {}).items(), key=lambda kv: -kv[1]),
             }
         )
-    now = runtime.clock.now()
-    rules = active_rules(session, now)
+    segmentation = Segmentation(rules.document.segments, session)
     views = session.scalars(
         select(SavedView).where(SavedView.user_id == caller.user_id).order_by(SavedView.name)
     )
@@ -197,6 +218,10 @@ def leads_page(
             s for (s,) in session.execute(select(Lead.source).distinct().order_by(Lead.source)) if s
         ],
         sorts=list(SORTS),
+        segment_values={
+            k: segmentation.values(k)
+            for k in ("title_class", "employee_band", "prefecture", "region")
+        },
         views=list(views),
         query=urlencode(filters),
         stage_query=urlencode(without_stage),

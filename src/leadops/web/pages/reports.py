@@ -1,6 +1,6 @@
 """Report pages: every report with its filters, its definition, a table, a chart where a person
-would rather look than read (funnel, cohort heat map, dwell, forecast with its interval, pipeline),
-and the CSV / XLSX downloads of the API."""
+would rather look than read (funnel, cohort heat map, dwell, forecast with its interval, pipeline,
+a campaign's months since its start), and the CSV / XLSX downloads of the API."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from fastapi.responses import HTMLResponse
 from leadops.errors import NotFound
 from leadops.reports import REPORTS, run_report
 from leadops.reports.base import report_params
+from leadops.rules.segments import DIMENSIONS
 from leadops.web.charts import chart_for
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.render import render, translator
 from leadops.web.security import require
 
 router = APIRouter(include_in_schema=False)
-FILTERS = ("from", "to", "period", "by", "as_of", "threshold", "backtest")
+FILTERS = ("from", "to", "period", "by", "as_of", "threshold", "backtest", "segment", "campaign")
 ROW_LIMIT = 500
 
 
@@ -44,6 +45,7 @@ def report_page(
     if name not in REPORTS:
         raise NotFound(f"no report {name!r}; reports are {', '.join(sorted(REPORTS))}")
     values = {k: v for k in FILTERS if (v := request.query_params.get(k, "").strip())}
+    t = translator(request)
     params = report_params(
         values.get("from"),
         values.get("to"),
@@ -54,10 +56,11 @@ def report_page(
         as_of=values.get("as_of"),
         threshold=threshold,
         backtest=values.get("backtest") == "1",
+        locale=t.locale,
+        segment=values.get("segment"),
     )
     result = run_report(session, name, params)
     result.localize(runtime.settings.tz)
-    t = translator(request)
     query = urlencode(values)
     return render(
         request,
@@ -67,7 +70,9 @@ def report_page(
         result=result,
         values=values,
         rows=result.rows[:ROW_LIMIT],
-        chart=chart_for(result, t),
+        chart=chart_for(result, t, values.get("campaign")),
         query=query,
         reports=sorted(REPORTS),
+        segments=DIMENSIONS,
+        campaigns=sorted({str(r[0]) for r in result.rows}) if name == "campaign-months" else [],
     )
