@@ -417,16 +417,41 @@ def _resolve_leads(
 
 
 def _create_leads(ctx: IngestContext, first_seen: dict[str, ActivityIn]) -> None:
-    """Leads first known through an activity: created at that activity, with its source."""
+    """Leads first known through an activity: created at that activity; their 経路 (source) is
+    the channel of that activity's campaign, else the channel the activity declares — never the
+    name of the system that sent it."""
     writer = LeadWriter(ctx)
+    channels = _campaign_channels(ctx, [i.campaign for i in first_seen.values() if i.campaign])
     inputs = [
-        LeadInput(email=email, created_at=item.occurred_at, source=item.source)
+        LeadInput(
+            email=email,
+            created_at=item.occurred_at,
+            source=_channel_of(item, channels),
+        )
         for email, item in first_seen.items()
     ]
     writer.preload(inputs)
     for lead_input in inputs:
         writer.upsert(lead_input)
     writer.record()  # scored with their activities, once those are in
+
+
+def _channel_of(item: ActivityIn, channels: Mapping[str, str]) -> str | None:
+    """A campaign's channel; a campaign this batch creates has the type its activity gives."""
+    if item.campaign:
+        return channels.get(item.campaign) or _CAMPAIGN_TYPE_BY_ACTIVITY.get(item.type, "other")
+    return item.channel
+
+
+def _campaign_channels(ctx: IngestContext, names: list[str]) -> dict[str, str]:
+    """The channel of each named campaign (its type when it has no channel)."""
+    found: dict[str, str] = {}
+    for part in chunked(sorted(set(names))):
+        for name, channel, kind in ctx.session.execute(
+            select(Campaign.name, Campaign.channel, Campaign.type).where(Campaign.name.in_(part))
+        ):
+            found[name] = channel or kind
+    return found
 
 
 def _resolve_campaigns(ctx: IngestContext, items: list[ActivityIn]) -> dict[str, int]:

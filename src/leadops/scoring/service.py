@@ -145,6 +145,7 @@ def _one(
     lead_id = values["id"]
     level_before = values["level"]
     replaying = state is None
+    seen_before = set() if state is None else set(state.seen)
     if refit or state is None:
         _disqualify(door, lead_id)
     for activity in arrived:
@@ -179,7 +180,10 @@ def _one(
     door.set_columns(lead_id, **columns)
     _milestones(door, lead_id, lines, score, rescored)
     if classify:
-        _classify(door, lead_id, state, latest if latest is not None else door.now)
+        ordered = sorted(incoming, key=lambda a: (a.at, a.id))
+        _classify(
+            door, lead_id, state, latest if latest is not None else door.now, seen_before, ordered
+        )
     back = _reengage(run, lead_id, arrived, lines, level_before, replayed=replaying)
     _next_steps(run, lead_id, level_before, arrived, back)
 
@@ -357,11 +361,31 @@ def _milestones(
                 )
 
     if rescored:
+        # The replayed ledger says when: the band since the line that last entered it, the MQL
+        # at the first line that reached the threshold.
         band = rules.temperature(score)
         why = f"rescore under rules v{rules.version}"
-        door.move(lead_id, "temperature", band, reason=why, actor=Actor("rule"))
+        since: Line | None = None
+        for line in lines:
+            if rules.temperature(line.total_after) != band:
+                since = None
+            elif since is None:
+                since = line
+        door.move(
+            lead_id,
+            "temperature",
+            band,
+            at=since.at if since is not None else None,
+            reason=why,
+            actor=Actor("rule", since.rule_id if since is not None else None),
+        )
         if score >= mql:
-            reach_mql(door.now, None, f"score {score} ≥ {mql} (rescore)")
+            crossed = next((line for line in lines if line.total_after >= mql), None)
+            reach_mql(
+                crossed.at if crossed is not None else door.now,
+                crossed.rule_id if crossed is not None else None,
+                f"score {score} ≥ {mql} (rescore)",
+            )
         return
     for line in lines:
         band = rules.temperature(line.total_after)
@@ -373,18 +397,52 @@ def _milestones(
             reach_mql(line.at, line.rule_id, f"score {line.total_after} ≥ {mql}")
 
 
-def _classify(door: Door, lead_id: int, state: ScoreState, at: datetime) -> None:
-    """The confidence level and validity the rules give the lead now."""
+def _classify(
+    door: Door,
+    lead_id: int,
+    state: ScoreState,
+    at: datetime,
+    seen_before: set[int] | None = None,
+    activities: Sequence[ScoredActivity] = (),
+) -> None:
+    """The confidence level and validity the rules give the lead now, each dated at the
+    activity after which it held (of ``activities``, met on top of ``seen_before``), else
+    ``at``."""
     rules = door.rules
-    facts = Facts(fields=door.fields(lead_id), seen=frozenset(state.seen))
-    level, level_rule = None, None
+    fields = door.fields(lead_id)
+    level, level_rule = _level(rules, Facts(fields=fields, seen=frozenset(state.seen)))
+    failed = _failed(rules, Facts(fields=fields, seen=frozenset(state.seen)))
+    level_at = valid_at = at
+    if activities and seen_before is not None:
+        seen = set(seen_before)
+        level_found = valid_found = False
+        for activity in activities:
+            seen_as = (activity.type, activity.properties)
+            seen.update(
+                leaf
+                for leaf, matcher in enumerate(rules.class_leaves)
+                if leaf not in seen and matcher(seen_as)
+            )
+            facts = Facts(fields=fields, seen=frozenset(seen))
+            if not level_found and _level(rules, facts)[0] == level:
+                level_at, level_found = activity.at, True
+            if not valid_found and _failed(rules, facts) == failed:
+                valid_at, valid_found = activity.at, True
+            if level_found and valid_found:
+                break
+    door.move(lead_id, "level", level, at=level_at, actor=Actor("rule", level_rule))
+    door.move(lead_id, "validity", failed is None, at=valid_at, reason=failed, actor=Actor("rule"))
+
+
+def _level(rules: CompiledRules, facts: Facts) -> tuple[int | None, str | None]:
     for number, rule_id, predicate in rules.levels:
         if predicate(facts):
-            level, level_rule = number, rule_id
-            break
-    door.move(lead_id, "level", level, at=at, actor=Actor("rule", level_rule))
-    failed = next((reason for _, reason, predicate in rules.validity if not predicate(facts)), None)
-    door.move(lead_id, "validity", failed is None, at=at, reason=failed, actor=Actor("rule"))
+            return number, rule_id
+    return None, None
+
+
+def _failed(rules: CompiledRules, facts: Facts) -> str | None:
+    return next((reason for _, reason, predicate in rules.validity if not predicate(facts)), None)
 
 
 def _due_at(scorer: Scorer, state: ScoreState) -> datetime | None:
