@@ -53,6 +53,11 @@ webhooks_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(webhooks_app, name="webhooks")
+opportunity_app = typer.Typer(
+    help="Opportunities (商談) of field sales: stage, amount, expected close, owner, won / lost.",
+    no_args_is_help=True,
+)
+app.add_typer(opportunity_app, name="opportunity")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -997,6 +1002,146 @@ def qualify_command(
         console.print(
             f"{ref}: qualified ({done.stage_before} → {done.stage_after})", highlight=False
         )
+
+
+@app.command("appointment")
+def appointment_command(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    amount: Annotated[
+        float | None, typer.Option(help="The opportunity's amount (0 or more).")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="The field-sales owner (e-mail or id) of the opportunity.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The opportunity's name; default: the company.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A note.")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="The rep who set it (e-mail); default: the lead's owner.")
+    ] = None,
+) -> None:
+    """Book an appointment: the lead's opportunity opens at the pipeline's first stage, with its
+    amount and its field-sales owner; booking again changes nothing."""
+    from leadops.cadence.service import Booking, book_appointment, touch_author
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_lead
+    from leadops.rules.service import active_rules
+
+    def work(session: Session) -> Booking:
+        now = rt.clock.now()
+        lead = find_lead(session, ref)
+        user = touch_author(session, lead, by)
+        if user is None:
+            raise LeadopsError("--by: the lead has no owner; name the rep who set the appointment")
+        rules = active_rules(session, now)
+        return book_appointment(
+            session,
+            rules,
+            lead.id,
+            user=user,
+            now=now,
+            name=name,
+            note=note,
+            amount=amount,
+            owner=owner,
+        )
+
+    with runtime() as rt:
+        booking = run_in_transaction(rt.factory, work)
+    if booking.created:
+        console.print(f"{ref}: appointment booked (opportunity {booking.opportunity_id})")
+    else:
+        console.print(
+            f"{ref} has an open opportunity already ({booking.opportunity_id}); nothing changed"
+        )
+
+
+@opportunity_app.command("update")
+def opportunity_update_command(
+    opportunity_id: Annotated[int, typer.Argument(help="The opportunity's id.", min=1)],
+    stage: Annotated[str | None, typer.Option(help="A stage of the rules' pipeline.")] = None,
+    amount: Annotated[float | None, typer.Option(help="The amount (0 or more).")] = None,
+    close: Annotated[
+        str | None, typer.Option("--close", help="The expected close date (YYYY-MM-DD).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="The field-sales owner (e-mail or id).")] = None,
+    won: Annotated[
+        bool | None, typer.Option("--won/--lost", help="Close it as won or as lost.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Why; required for --lost.")] = None,
+    reopen: Annotated[
+        bool, typer.Option(help="Move a closed opportunity back to an open stage.")
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option(help="Who makes the change (e-mail); recorded as the actor.")
+    ] = None,
+) -> None:
+    """Update an opportunity: each change is an event of its history; --won makes the lead a
+    customer."""
+    from datetime import date
+
+    from leadops.cadence.opportunities import OpportunityChange, Updated, update_opportunity
+    from leadops.db import run_in_transaction
+    from leadops.errors import FieldError, ValidationFailed
+    from leadops.leads import find_user
+    from leadops.lifecycle.door import Actor
+    from leadops.rules.service import active_rules
+
+    outcome = None if won is None else ("won" if won else "lost")
+
+    def work(session: Session) -> Updated:
+        try:
+            close_on = date.fromisoformat(close) if close else None
+        except ValueError:
+            message = f"expected a date (YYYY-MM-DD), got {close!r}"
+            raise ValidationFailed([FieldError("close", message)]) from None
+        change = OpportunityChange(stage, amount, close_on, owner, outcome, reason, reopen)
+        now = rt.clock.now()
+        actor = Actor.user(find_user(session, by).id) if by else Actor("cli")
+        rules = active_rules(session, now)
+        return update_opportunity(session, rules, opportunity_id, change, actor=actor, now=now)
+
+    with runtime() as rt:
+        done = run_in_transaction(rt.factory, work)
+    if not done.changed:
+        console.print(f"opportunity {opportunity_id}: nothing changed")
+        return
+    lifecycle = f"; the lead is {done.lifecycle_stage}" if done.lifecycle_stage else ""
+    console.print(
+        f"opportunity {opportunity_id}: {', '.join(done.changed)} changed{lifecycle}",
+        highlight=False,
+    )
+
+
+@opportunity_app.command("list")
+def opportunity_list_command(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    output: OutputOpt = "table",
+) -> None:
+    """A lead's opportunities with their history (who, when, from → to)."""
+    from leadops.cadence.opportunities import opportunities_of
+    from leadops.leads import find_lead
+
+    with runtime() as rt, rt.factory() as session:
+        found = opportunities_of(session, find_lead(session, ref).id)
+        tz = rt.settings.tz
+    if output == "json":
+        print(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    for opp in found:
+        console.print(
+            f"{opp['id']} {opp['name'] or ''}: {opp['stage']}, amount {opp['amount'] or '—'}, "
+            f"close {opp['expected_close_on'] or '—'}, owner {opp['owner'] or '—'}",
+            highlight=False,
+        )
+        for e in opp["history"]:
+            why = f" ({e['reason']})" if e["reason"] else ""
+            console.print(
+                f"  {e['at'].astimezone(tz):%Y-%m-%d %H:%M} {e['kind']}: "
+                f"{e['from'] or '∅'} → {e['to'] or '∅'}{why} by {e['actor']}",
+                highlight=False,
+            )
 
 
 @app.command("touch")

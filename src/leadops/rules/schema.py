@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
+
 RULE_ID = r"^[a-z0-9][a-z0-9_\-]*$"
 ROUTING_STRATEGIES = (
     "round_robin",
@@ -179,6 +181,28 @@ class Status(Strict):
     )
 
 
+class Pipeline(Strict):
+    """The opportunity pipeline (seed 003): the stages in order, ending with the closed ones."""
+
+    stages: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_STAGES),
+        description="The stages of an opportunity in order; won and lost close it.",
+    )
+
+    @field_validator("stages")
+    @classmethod
+    def _closed_stages_present(cls, stages: list[str]) -> list[str]:
+        missing = [s for s in CLOSED_STAGES if s not in stages]
+        if missing:
+            raise ValueError(f"the pipeline needs the closed stages {', '.join(missing)}")
+        twice = sorted({s for s in stages if stages.count(s) > 1})
+        if twice:
+            raise ValueError(f"stages listed twice: {', '.join(twice)}")
+        if all(s in CLOSED_STAGES for s in stages):
+            raise ValueError("the pipeline needs at least one open stage")
+        return stages
+
+
 class RulesDocument(Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     temperature: Temperature = Field(
@@ -193,3 +217,4 @@ class RulesDocument(Strict):
     routing: Routing = Field(default_factory=Routing)
     cadence: Cadence = Field(default_factory=Cadence)
     approach_requests: list[ApproachRequest] = Field(default_factory=list)
+    pipeline: Pipeline = Field(default_factory=Pipeline)

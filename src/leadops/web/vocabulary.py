@@ -41,6 +41,22 @@ EVENT_KINDS = (
     N_("temperature"),
     N_("validity"),
 )
+PIPELINE_STAGES = (
+    N_("to_contact"),
+    N_("contacted"),
+    N_("follow_up"),
+    N_("proposal_draft"),
+    N_("proposal_sent"),
+    N_("won"),
+    N_("lost"),
+)
+OPPORTUNITY_EVENT_KINDS = (
+    N_("stage"),
+    N_("amount"),
+    N_("expected_close_on"),
+    N_("owner"),
+    N_("lost_reason"),
+)
 TIMELINE_KINDS = (N_("activity"), N_("event"), N_("touch"), N_("score"))
 ROLES = (N_("admin"), N_("manager"), N_("member"), N_("marketing"))
 TOKEN_SCOPES = (N_("read"), N_("write"))
