@@ -58,6 +58,11 @@ opportunity_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(opportunity_app, name="opportunity")
+quota_app = typer.Typer(
+    help="Monthly quotas of teams and members: appointments, opportunities, amount won.",
+    no_args_is_help=True,
+)
+app.add_typer(quota_app, name="quota")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -1142,6 +1147,79 @@ def opportunity_list_command(
                 f"{e['from'] or '∅'} → {e['to'] or '∅'}{why} by {e['actor']}",
                 highlight=False,
             )
+
+
+@quota_app.command("set")
+def quota_set_command(
+    month: Annotated[str, typer.Option(help="The month (YYYY-MM).")],
+    team: Annotated[str | None, typer.Option(help="The team (name or id).")] = None,
+    member: Annotated[str | None, typer.Option(help="The member (e-mail or id).")] = None,
+    appointments: Annotated[
+        int | None, typer.Option(help="Target: appointments booked.", min=0)
+    ] = None,
+    opportunities: Annotated[
+        int | None, typer.Option(help="Target: opportunities owned.", min=0)
+    ] = None,
+    won_amount: Annotated[float | None, typer.Option(help="Target: the amount won.", min=0)] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="The manager or admin who sets it (e-mail): a manager only for the teams they "
+            "manage and their members. Default: the operator, for any."
+        ),
+    ] = None,
+) -> None:
+    """Set a team's or a member's targets for a month; targets not given keep their value."""
+    from leadops.cadence.quotas import Targets, parse_month, set_quota
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_user
+
+    def work(session: Session) -> dict[str, Any]:
+        actor = find_user(session, by) if by else None
+        return set_quota(
+            session,
+            actor=actor,
+            month=parse_month(month),
+            team=team,
+            member=member,
+            targets=Targets(appointments, opportunities, won_amount),
+            now=rt.clock.now(),
+        )
+
+    with runtime() as rt:
+        quota = run_in_transaction(rt.factory, work)
+    console.print(f"{quota['month']} {quota['subject']} {quota['name']}: {_targets(quota)}")
+
+
+def _targets(quota: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{m} {quota[m]:,.0f}" if quota[m] is not None else f"{m} —"
+        for m in ("appointments", "opportunities", "won_amount")
+    )
+
+
+@quota_app.command("list")
+def quota_list_command(
+    month: Annotated[str | None, typer.Option(help="The month (YYYY-MM); default: all.")] = None,
+    output: OutputOpt = "table",
+) -> None:
+    """The quotas, by month, teams first."""
+    from leadops.cadence.quotas import list_quotas, month_after, parse_month
+
+    with runtime() as rt, rt.factory() as session:
+        first = parse_month(month) if month else None
+        found = list_quotas(session, start=first, end=month_after(first) if first else None)
+    if output == "json":
+        print(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    if not found:
+        console.print("no quotas")
+    for quota in found:
+        console.print(
+            f"{quota['month']} {quota['subject']} {quota['name']} ({quota['team'] or '—'}): "
+            f"{_targets(quota)}",
+            highlight=False,
+        )
 
 
 @app.command("touch")

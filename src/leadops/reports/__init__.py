@@ -5,7 +5,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from leadops.errors import NotFound
-from leadops.reports import deals, forecast, lead_reports, operations  # noqa: F401 (registers the reports)
+from leadops.reports import (  # noqa: F401 (registers the reports)
+    deals,
+    forecast,
+    lead_reports,
+    operations,
+    revenue,
+)
 from leadops.reports.base import REPORTS, ReportParams, ReportResult
 
 __all__ = ["REPORTS", "ReportParams", "ReportResult", "run_report"]

@@ -24,6 +24,7 @@ from leadops.reports.base import (
 )
 from leadops.reports.facts import count_if, milestones, utc_moment, won_anomalies
 from leadops.reports.periods import period_key, period_of
+from leadops.reports.revenue import attainment_section
 
 BLANK = "(blank)"
 TOTAL = "total"
@@ -200,7 +201,8 @@ def cohort(session: Session, params: ReportParams) -> ReportResult:
 
 @report(
     "kpis",
-    "per period: new, valid, companies, MQL, SQL, touches, connects, appointments, won, velocity",
+    "per period: new, valid, companies, MQL, SQL, touches, connects, appointments, won, velocity; "
+    "quota attainment",
 )
 def kpis(session: Session, params: ReportParams) -> ReportResult:
     m = milestones()
@@ -323,6 +325,6 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
         "creation; a deal won before its lead's creation is counted but left out of velocity and "
         "listed as an "
         "anomaly.",
-        notes=["quota attainment needs quotas, which leadops does not hold yet"],
         anomalies=_won_anomalies(session, m),
+        sections={"attainment": attainment_section(session, params)},
     )

@@ -50,6 +50,7 @@ PIPELINE_STAGES = (
     N_("won"),
     N_("lost"),
 )
+QUOTA_WORDS = (N_("attainment"), N_("appointments"), N_("opportunities"), N_("won_amount"))
 OPPORTUNITY_EVENT_KINDS = (
     N_("stage"),
     N_("amount"),
@@ -71,6 +72,7 @@ REPORTS = (
     N_("new-leads"),
     N_("pipeline"),
     N_("recycle-reasons"),
+    N_("revenue"),
     N_("score-jumps"),
     N_("sources"),
     N_("status-board"),
