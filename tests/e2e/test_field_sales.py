@@ -87,6 +87,10 @@ def test_an_opportunity_through_the_api(
         ("owner", FIELD, OSAKA),
     ]
     assert all(e["actor"].startswith("user:") for e in history)
+    for seller in (FIELD, OSAKA):  # each owner is told the opportunity is theirs
+        box = client.get("/api/v1/notifications", params={"user": seller}).json()
+        assigned = [n for n in box if n["template"] == "opportunity_assigned"]
+        assert [n["payload"]["opportunity_id"] for n in assigned] == [opp_id]
     pipeline = _pipeline(client)
     assert pipeline["proposal_sent"]["opportunities"] == 1
     assert pipeline["to_contact"]["opportunities"] == 0

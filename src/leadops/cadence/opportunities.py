@@ -8,6 +8,7 @@ the expected close date, the owner (a field-sales user), won or lost with a reas
   after, the reason, who (actor) and when. The same values again change nothing and record nothing.
 - ``won`` makes the lead a ``customer`` through the door; an open stage makes a lead that had not
   reached it an ``opportunity`` (lifecycle stages only move forward).
+- A new field-sales owner is notified (``opportunity_assigned``), once per opportunity and owner.
 - Bad input names its field: an unknown stage, a negative amount, an owner who is not an active
   field-sales user, ``lost`` without a reason (422); a closed opportunity moved to another stage
   without ``reopen`` (409).
@@ -29,6 +30,7 @@ from leadops.lifecycle.door import Actor, Door
 from leadops.models import Opportunity, OpportunityEvent, Team, User
 from leadops.models.base import column_length
 from leadops.models.opportunities import CLOSED_STAGES
+from leadops.notify import Note, enqueue
 from leadops.rules.loader import CompiledRules
 
 #: The largest amount the column holds (16 digits, 2 of them decimals).
@@ -208,9 +210,19 @@ def update_opportunity(
     if owner is not None and owner.id != opp.owner_id:
         old_owner, opp.owner_id = opp.owner_id, owner.id
         note("owner", old_owner, owner.id)
+        notify_owner(session, opp, now)
     lifecycle = _advance_lead(session, rules, opp, actor=actor, now=now) if changed else None
     session.flush()
     return Updated(opp.id, opp.lead_id, tuple(changed), lifecycle)
+
+
+def notify_owner(session: Session, opp: Opportunity, now: datetime) -> None:
+    """Tell the opportunity's field-sales owner it is theirs (once per opportunity and owner)."""
+    if opp.owner_id is None:
+        return
+    payload = {"opportunity_id": opp.id, "lead_id": opp.lead_id, "company": opp.name}
+    key = f"opportunity_assigned:{opp.id}:{opp.owner_id}"
+    enqueue(session, [Note(opp.owner_id, "opportunity_assigned", key, payload)], now)
 
 
 def _advance_lead(

@@ -26,7 +26,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from leadops.cadence.opportunities import check_amount, field_sales_user, pipeline_stages, record
+from leadops.cadence.opportunities import (
+    check_amount,
+    field_sales_user,
+    notify_owner,
+    pipeline_stages,
+    record,
+)
 from leadops.db import insert_for
 from leadops.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from leadops.leads import find_user
@@ -331,6 +337,7 @@ def book_appointment(
         record(session, opp, "amount", None, opp.amount, at=now, actor=actor, stage_before=first)
     if seller is not None:
         record(session, opp, "owner", None, seller.id, at=now, actor=actor, stage_before=first)
+        notify_owner(session, opp, now)
     why = "appointment booked"
     if door.allows(lead_id, "lifecycle_stage", "opportunity"):
         door.move(lead_id, "lifecycle_stage", "opportunity", reason=why)

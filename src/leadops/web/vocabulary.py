@@ -120,4 +120,5 @@ NOTIFICATIONS = (
     N_("approach_due_soon"),
     N_("approach_overdue"),
     N_("lead_assigned"),
+    N_("opportunity_assigned"),
 )
