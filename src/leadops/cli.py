@@ -53,6 +53,16 @@ webhooks_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(webhooks_app, name="webhooks")
+opportunity_app = typer.Typer(
+    help="Opportunities (商談) of field sales: stage, amount, expected close, owner, won / lost.",
+    no_args_is_help=True,
+)
+app.add_typer(opportunity_app, name="opportunity")
+quota_app = typer.Typer(
+    help="Monthly quotas of teams and members: appointments, opportunities, amount won.",
+    no_args_is_help=True,
+)
+app.add_typer(quota_app, name="quota")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -996,6 +1006,219 @@ def qualify_command(
     else:
         console.print(
             f"{ref}: qualified ({done.stage_before} → {done.stage_after})", highlight=False
+        )
+
+
+@app.command("appointment")
+def appointment_command(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    amount: Annotated[
+        float | None, typer.Option(help="The opportunity's amount (0 or more).")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="The field-sales owner (e-mail or id) of the opportunity.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The opportunity's name; default: the company.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A note.")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="The rep who set it (e-mail); default: the lead's owner.")
+    ] = None,
+) -> None:
+    """Book an appointment: the lead's opportunity opens at the pipeline's first stage, with its
+    amount and its field-sales owner; booking again changes nothing."""
+    from leadops.cadence.service import Booking, book_appointment, touch_author
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_lead
+    from leadops.rules.service import active_rules
+
+    def work(session: Session) -> Booking:
+        now = rt.clock.now()
+        lead = find_lead(session, ref)
+        user = touch_author(session, lead, by)
+        if user is None:
+            raise LeadopsError("--by: the lead has no owner; name the rep who set the appointment")
+        rules = active_rules(session, now)
+        return book_appointment(
+            session,
+            rules,
+            lead.id,
+            user=user,
+            now=now,
+            name=name,
+            note=note,
+            amount=amount,
+            owner=owner,
+        )
+
+    with runtime() as rt:
+        booking = run_in_transaction(rt.factory, work)
+    if booking.created:
+        console.print(f"{ref}: appointment booked (opportunity {booking.opportunity_id})")
+    else:
+        console.print(
+            f"{ref} has an open opportunity already ({booking.opportunity_id}); nothing changed"
+        )
+
+
+@opportunity_app.command("update")
+def opportunity_update_command(
+    opportunity_id: Annotated[int, typer.Argument(help="The opportunity's id.", min=1)],
+    stage: Annotated[str | None, typer.Option(help="A stage of the rules' pipeline.")] = None,
+    amount: Annotated[float | None, typer.Option(help="The amount (0 or more).")] = None,
+    close: Annotated[
+        str | None, typer.Option("--close", help="The expected close date (YYYY-MM-DD).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="The field-sales owner (e-mail or id).")] = None,
+    won: Annotated[
+        bool | None, typer.Option("--won/--lost", help="Close it as won or as lost.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Why; required for --lost.")] = None,
+    reopen: Annotated[
+        bool, typer.Option(help="Move a closed opportunity back to an open stage.")
+    ] = False,
+    by: Annotated[
+        str | None, typer.Option(help="Who makes the change (e-mail); recorded as the actor.")
+    ] = None,
+) -> None:
+    """Update an opportunity: each change is an event of its history; --won makes the lead a
+    customer."""
+    from datetime import date
+
+    from leadops.cadence.opportunities import OpportunityChange, Updated, update_opportunity
+    from leadops.db import run_in_transaction
+    from leadops.errors import FieldError, ValidationFailed
+    from leadops.leads import find_user
+    from leadops.lifecycle.door import Actor
+    from leadops.rules.service import active_rules
+
+    outcome = None if won is None else ("won" if won else "lost")
+
+    def work(session: Session) -> Updated:
+        try:
+            close_on = date.fromisoformat(close) if close else None
+        except ValueError:
+            message = f"expected a date (YYYY-MM-DD), got {close!r}"
+            raise ValidationFailed([FieldError("close", message)]) from None
+        change = OpportunityChange(stage, amount, close_on, owner, outcome, reason, reopen)
+        now = rt.clock.now()
+        actor = Actor.user(find_user(session, by).id) if by else Actor("cli")
+        rules = active_rules(session, now)
+        return update_opportunity(session, rules, opportunity_id, change, actor=actor, now=now)
+
+    with runtime() as rt:
+        done = run_in_transaction(rt.factory, work)
+    if not done.changed:
+        console.print(f"opportunity {opportunity_id}: nothing changed")
+        return
+    lifecycle = f"; the lead is {done.lifecycle_stage}" if done.lifecycle_stage else ""
+    console.print(
+        f"opportunity {opportunity_id}: {', '.join(done.changed)} changed{lifecycle}",
+        highlight=False,
+    )
+
+
+@opportunity_app.command("list")
+def opportunity_list_command(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    output: OutputOpt = "table",
+) -> None:
+    """A lead's opportunities with their history (who, when, from → to)."""
+    from leadops.cadence.opportunities import opportunities_of
+    from leadops.leads import find_lead
+
+    with runtime() as rt, rt.factory() as session:
+        found = opportunities_of(session, find_lead(session, ref).id)
+        tz = rt.settings.tz
+    if output == "json":
+        print(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    for opp in found:
+        console.print(
+            f"{opp['id']} {opp['name'] or ''}: {opp['stage']}, amount {opp['amount'] or '—'}, "
+            f"close {opp['expected_close_on'] or '—'}, owner {opp['owner'] or '—'}",
+            highlight=False,
+        )
+        for e in opp["history"]:
+            why = f" ({e['reason']})" if e["reason"] else ""
+            console.print(
+                f"  {e['at'].astimezone(tz):%Y-%m-%d %H:%M} {e['kind']}: "
+                f"{e['from'] or '∅'} → {e['to'] or '∅'}{why} by {e['actor']}",
+                highlight=False,
+            )
+
+
+@quota_app.command("set")
+def quota_set_command(
+    month: Annotated[str, typer.Option(help="The month (YYYY-MM).")],
+    team: Annotated[str | None, typer.Option(help="The team (name or id).")] = None,
+    member: Annotated[str | None, typer.Option(help="The member (e-mail or id).")] = None,
+    appointments: Annotated[
+        int | None, typer.Option(help="Target: appointments booked.", min=0)
+    ] = None,
+    opportunities: Annotated[
+        int | None, typer.Option(help="Target: opportunities owned.", min=0)
+    ] = None,
+    won_amount: Annotated[float | None, typer.Option(help="Target: the amount won.", min=0)] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="The manager or admin who sets it (e-mail): a manager only for the teams they "
+            "manage and their members. Default: the operator, for any."
+        ),
+    ] = None,
+) -> None:
+    """Set a team's or a member's targets for a month; targets not given keep their value."""
+    from leadops.cadence.quotas import Targets, parse_month, set_quota
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_user
+
+    def work(session: Session) -> dict[str, Any]:
+        actor = find_user(session, by) if by else None
+        return set_quota(
+            session,
+            actor=actor,
+            month=parse_month(month),
+            team=team,
+            member=member,
+            targets=Targets(appointments, opportunities, won_amount),
+            now=rt.clock.now(),
+        )
+
+    with runtime() as rt:
+        quota = run_in_transaction(rt.factory, work)
+    console.print(f"{quota['month']} {quota['subject']} {quota['name']}: {_targets(quota)}")
+
+
+def _targets(quota: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{m} {quota[m]:,.0f}" if quota[m] is not None else f"{m} —"
+        for m in ("appointments", "opportunities", "won_amount")
+    )
+
+
+@quota_app.command("list")
+def quota_list_command(
+    month: Annotated[str | None, typer.Option(help="The month (YYYY-MM); default: all.")] = None,
+    output: OutputOpt = "table",
+) -> None:
+    """The quotas, by month, teams first."""
+    from leadops.cadence.quotas import list_quotas, month_after, parse_month
+
+    with runtime() as rt, rt.factory() as session:
+        first = parse_month(month) if month else None
+        found = list_quotas(session, start=first, end=month_after(first) if first else None)
+    if output == "json":
+        print(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    if not found:
+        console.print("no quotas")
+    for quota in found:
+        console.print(
+            f"{quota['month']} {quota['subject']} {quota['name']} ({quota['team'] or '—'}): "
+            f"{_targets(quota)}",
+            highlight=False,
         )
 
 

@@ -59,6 +59,7 @@ SUBJECTS = {
     "escalation": ("期限超過のエスカレーション", "Escalation: a deadline was missed"),
     "sla_reassigned": ("未対応リードを再割り当てしました", "An untouched lead was reassigned"),
     "lead_recycled": ("リードをリサイクルしました", "A lead was recycled"),
+    "opportunity_assigned": ("商談の担当になりました", "An opportunity was assigned to you"),
 }
 
 

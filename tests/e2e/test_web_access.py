@@ -34,6 +34,7 @@ SAMPLE = {
     "name": "funnel",
     "job_id": "1",
     "notification_id": "1",
+    "opportunity_id": "1",
     "token_id": "1",
     "user_id": "999",
     "view_id": "1",

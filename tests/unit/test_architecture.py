@@ -26,6 +26,7 @@ OTHER_TABLES = {
     ("ingest/lead_input.py", "out.status"): "the validated input (LeadInput), not the lead",
     ("ingest/lead_input.py", "out.status_reason"): "the validated input (LeadInput), not the lead",
     ("ingest/deals.py", "opp.owner_id"): "an opportunity's owner",
+    ("cadence/opportunities.py", "opp.owner_id"): "an opportunity's owner",
     ("demo/simulate.py", "person.level"): "the demo's generated person",
     ("reports/forecast.py", "t.assigned_at"): "a lead's timeline replayed by the forecast",
 }

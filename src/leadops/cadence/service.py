@@ -9,7 +9,8 @@ transition table, its guards, the event and the consequences are the same for ev
   stops the cadence; otherwise the next deadline is set from the cadence (48 h / 48 h / 4 days by
   default, then the reply grace after touch 4). The first touch completes the lead's open approach
   requests. The same ``external_id`` twice records one touch, even sent twice at once.
-- ``book_appointment``: one open opportunity per lead; booking again changes nothing.
+- ``book_appointment``: one open opportunity per lead, with its amount and its field-sales owner;
+  booking again changes nothing.
 - ``open_approach_requests``: seed 002's three patterns as tasks with a subject, a rule and a due
   date.
 """
@@ -25,15 +26,21 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from leadops.cadence.opportunities import (
+    check_amount,
+    field_sales_user,
+    notify_owner,
+    pipeline_stages,
+    record,
+)
 from leadops.cadence.playbooks import touch_step, touch_template
 from leadops.db import insert_for
 from leadops.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from leadops.leads import find_user
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.machine import touch_stage_after
-from leadops.models import Lead, Opportunity, OpportunityEvent, Task, Touch, User
+from leadops.models import Lead, Opportunity, Task, Touch, User
 from leadops.models.base import table_of
-from leadops.models.opportunities import DEFAULT_STAGES
 from leadops.notify import Note, enqueue
 from leadops.rules.calendar import add_hours
 from leadops.rules.conditions import Facts
@@ -321,12 +328,21 @@ def book_appointment(
     now: datetime,
     name: str | None = None,
     note: str | None = None,
+    amount: float | None = None,
+    owner: str | None = None,
 ) -> Booking:
-    """Book an appointment (アポイント): an opportunity at its first stage whose creation time is
-    the appointment, set by ``user``. The lead becomes ``connected`` (the person was reached) and an
+    """Book an appointment (アポイント): an opportunity at the pipeline's first stage whose creation
+    time is the appointment, set by ``user``, with its ``amount`` and its ``owner`` (an active
+    field-sales user: e-mail or id). The lead becomes ``connected`` (the person was reached) and an
     ``opportunity`` in its lifecycle; its approach requests are done. A lead that already has an
     open opportunity keeps it: booking again changes nothing."""
-    door = Door(session, rules, now, Actor.user(user.id))
+    errors: list[FieldError] = []
+    check_amount(amount, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    seller = field_sales_user(session, owner) if owner is not None else None
+    actor = Actor.user(user.id)
+    door = Door(session, rules, now, actor)
     state = locked(door, lead_id)
     open_one = session.scalar(
         select(Opportunity.id)
@@ -341,12 +357,15 @@ def book_appointment(
             f"({', '.join(sorted(rules.worked_statuses))}) before booking"
         )
     title = (name or "").strip() or f"{state['company'] or state['email'] or lead_id}"
+    first = pipeline_stages(rules)[0]
     opp = Opportunity(
         lead_id=lead_id,
         account_id=state["account_id"],
         sdr_id=user.id,
+        owner_id=seller.id if seller else None,
         name=title[:300],
-        stage=DEFAULT_STAGES[0],
+        stage=first,
+        amount=float(amount) if amount is not None else None,
         created_at=now,
         stage_changed_at=now,
         custom={"note": note} if note else {},
@@ -354,16 +373,12 @@ def book_appointment(
     )
     session.add(opp)
     session.flush()
-    session.add(
-        OpportunityEvent(
-            opportunity_id=opp.id,
-            at=now,
-            from_stage=None,
-            to_stage=DEFAULT_STAGES[0],
-            actor_kind="user",
-            actor_ref=str(user.id),
-        )
-    )
+    record(session, opp, "stage", None, first, at=now, actor=actor, stage_before=None)
+    if opp.amount is not None:
+        record(session, opp, "amount", None, opp.amount, at=now, actor=actor, stage_before=first)
+    if seller is not None:
+        record(session, opp, "owner", None, seller.id, at=now, actor=actor, stage_before=first)
+        notify_owner(session, opp, now)
     why = "appointment booked"
     if door.allows(lead_id, "lifecycle_stage", "opportunity"):
         door.move(lead_id, "lifecycle_stage", "opportunity", reason=why)

@@ -7,7 +7,7 @@ from leadops.models.base import Base, column_length
 from leadops.models.cadence import Qualification, Task, Touch
 from leadops.models.campaigns import Campaign, CampaignMember
 from leadops.models.leads import Lead, LeadAssignment, LeadEvent
-from leadops.models.opportunities import Opportunity, OpportunityEvent
+from leadops.models.opportunities import Opportunity, OpportunityEvent, Quota
 from leadops.models.org import OutOfOffice, RoutingCredit, Team, User
 from leadops.models.system import (
     ForecastModel,
@@ -47,6 +47,7 @@ __all__ = [
     "ScoreLedger",
     "SignInFailure",
     "Qualification",
+    "Quota",
     "Task",
     "Team",
     "Touch",

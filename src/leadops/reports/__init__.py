@@ -16,6 +16,7 @@ from leadops.reports import (  # noqa: F401 (registers the reports)
     operations,
     playbooks,
     returning,
+    revenue,
 )
 from leadops.reports.base import REPORTS, ReportParams, ReportResult
 from leadops.rules.service import active_rules

@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from leadops.models import Campaign, CampaignMember, Opportunity
-from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
+from leadops.models.opportunities import CLOSED_STAGES
 from leadops.reports.base import (
     ReportParams,
     ReportResult,
@@ -23,6 +23,7 @@ from leadops.reports.base import (
     report,
 )
 from leadops.reports.facts import count_if, milestones
+from leadops.rules.service import active_rules
 
 #: A deal imported without any date: its age in a stage is unknown, so it stays out of the day
 #: figures.
@@ -58,8 +59,9 @@ def pipeline(session: Session, params: ReportParams) -> ReportResult:
             to_close[stage].append(days_between(created, closed or entered))
         else:
             in_stage[stage].append(days_between(entered, now))
-    stages = [s for s in DEFAULT_STAGES if s in count or s not in CLOSED_STAGES] + sorted(
-        s for s in count if s not in DEFAULT_STAGES
+    order = active_rules(session, now).document.pipeline.stages
+    stages = [s for s in order if s in count or s not in CLOSED_STAGES] + sorted(
+        s for s in count if s not in order
     )
     open_means = {s: statistics.fmean(v) for s, v in in_stage.items() if v}
     bottleneck = max(open_means, key=lambda s: (open_means[s], count[s])) if open_means else None
@@ -92,7 +94,8 @@ def pipeline(session: Session, params: ReportParams) -> ReportResult:
             "bottleneck",
         ],
         rows,
-        "Opportunities created in the range, by the stage they are in now, in pipeline order. Open "
+        "Opportunities created in the range, by the stage they are in now, in the order of the "
+        "rules' pipeline. Open "
         "stages: days "
         "since each entered its current stage, up to now. Won and lost: days from creation to "
         "close. Amount: "

@@ -25,6 +25,7 @@ from leadops.reports.base import (
 )
 from leadops.reports.facts import count_if, milestones, utc_moment, won_anomalies
 from leadops.reports.periods import period_key, period_of
+from leadops.reports.revenue import attainment_section
 from leadops.rules.segments import Columns, Segmentation, lead_columns, needs_account
 from leadops.rules.service import active_rules
 
@@ -263,7 +264,8 @@ def cohort(session: Session, params: ReportParams) -> ReportResult:
 
 @report(
     "kpis",
-    "per period: new, valid, companies, MQL, SQL, touches, connects, appointments, won, velocity",
+    "per period: new, valid, companies, MQL, SQL, touches, connects, appointments, won, velocity; "
+    "quota attainment",
 )
 def kpis(session: Session, params: ReportParams) -> ReportResult:
     m = milestones()
@@ -443,6 +445,6 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
         "listed as an "
         "anomaly. With a segment, one row per period and segment (of the lead; a touch without "
         "a lead is blank).",
-        notes=["quota attainment needs quotas, which leadops does not hold yet"],
         anomalies=_won_anomalies(session, m),
+        sections={"attainment": attainment_section(session, params)},
     )

@@ -6,6 +6,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
+
 RULE_ID = r"^[a-z0-9][a-z0-9_\-]*$"
 #: The channels of a touch (the cadence's ``CHANNELS``).
 TOUCH_CHANNELS = ("call", "email", "voicemail", "sms", "social", "meeting")
@@ -359,6 +361,28 @@ class Segments(Strict):
     )
 
 
+class Pipeline(Strict):
+    """The opportunity pipeline (seed 003): the stages in order, ending with the closed ones."""
+
+    stages: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_STAGES),
+        description="The stages of an opportunity in order; won and lost close it.",
+    )
+
+    @field_validator("stages")
+    @classmethod
+    def _closed_stages_present(cls, stages: list[str]) -> list[str]:
+        missing = [s for s in CLOSED_STAGES if s not in stages]
+        if missing:
+            raise ValueError(f"the pipeline needs the closed stages {', '.join(missing)}")
+        twice = sorted({s for s in stages if stages.count(s) > 1})
+        if twice:
+            raise ValueError(f"stages listed twice: {', '.join(twice)}")
+        if all(s in CLOSED_STAGES for s in stages):
+            raise ValueError("the pipeline needs at least one open stage")
+        return stages
+
+
 class RulesDocument(Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     temperature: Temperature = Field(
@@ -382,3 +406,4 @@ class RulesDocument(Strict):
     playbooks: list[Playbook] = Field(default_factory=list)
     calendar: Calendar = Field(default_factory=Calendar)
     segments: Segments = Field(default_factory=Segments)
+    pipeline: Pipeline = Field(default_factory=Pipeline)

@@ -603,6 +603,13 @@ class AppointmentIn(BaseModel):
         max_length=REF_LENGTH,
         description="The rep who set it (e-mail or id); default: the caller.",
     )
+    amount: float | None = Field(None, description="The opportunity's amount: 0 or more.")
+    owner: Text | None = Field(
+        None,
+        min_length=1,
+        max_length=REF_LENGTH,
+        description="The field-sales owner (e-mail or id): an active member of a sales team.",
+    )
 
 
 @router.post(
@@ -639,6 +646,8 @@ def post_appointment(
         now=now,
         name=body.name,
         note=body.note,
+        amount=body.amount,
+        owner=body.owner,
     )
     response.status_code = 201 if booking.created else 200
     return {

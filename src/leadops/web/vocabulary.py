@@ -41,6 +41,23 @@ EVENT_KINDS = (
     N_("temperature"),
     N_("validity"),
 )
+PIPELINE_STAGES = (
+    N_("to_contact"),
+    N_("contacted"),
+    N_("follow_up"),
+    N_("proposal_draft"),
+    N_("proposal_sent"),
+    N_("won"),
+    N_("lost"),
+)
+QUOTA_WORDS = (N_("attainment"), N_("appointments"), N_("opportunities"), N_("won_amount"))
+OPPORTUNITY_EVENT_KINDS = (
+    N_("stage"),
+    N_("amount"),
+    N_("expected_close_on"),
+    N_("owner"),
+    N_("lost_reason"),
+)
 TIMELINE_KINDS = (
     N_("activity"),
     N_("event"),
@@ -64,6 +81,7 @@ REPORTS = (
     N_("pipeline"),
     N_("recycle-reasons"),
     N_("reengagement"),
+    N_("revenue"),
     N_("score-jumps"),
     N_("sources"),
     N_("status-board"),
@@ -112,4 +130,5 @@ NOTIFICATIONS = (
     N_("approach_due_soon"),
     N_("approach_overdue"),
     N_("lead_assigned"),
+    N_("opportunity_assigned"),
 )

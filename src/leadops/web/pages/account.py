@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadops import auth
+from leadops.cadence.quotas import Targets, list_quotas, parse_month, set_quota, settable
 from leadops.config import Settings
 from leadops.delivery import inbox
 from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -20,11 +21,19 @@ from leadops.models import ApiToken, Notification, OutOfOffice, Team, User, colu
 from leadops.normalize import parse_datetime
 from leadops.runtime import Runtime
 from leadops.throttle import Throttle
-from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
 from leadops.web.fields import PathId, Text
 from leadops.web.i18n import LOCALES
 from leadops.web.render import LANG_COOKIE, render, translator
-from leadops.web.security import SESSION_COOKIE, SIGNIN_COOKIE, Admin, Principal, Reader, require
+from leadops.web.security import (
+    SESSION_COOKIE,
+    SIGNIN_COOKIE,
+    Admin,
+    Manager,
+    Principal,
+    Reader,
+    require,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -186,10 +195,77 @@ def _settings_context(session: Session, caller: Principal) -> dict[str, Any]:
         "scopes": auth.TOKEN_SCOPES,
         "roles": auth.ROLES,
     }
+    if caller.can("manage"):
+        teams, members = settable(session, session.get_one(User, caller.user_id))
+        context["quota_teams"], context["quota_members"] = teams, members
+        context["quotas"] = sorted(list_quotas(session), key=lambda q: q["month"], reverse=True)[
+            :QUOTAS_SHOWN
+        ]
     if caller.role == "admin":
         context["users"] = session.scalars(select(User).order_by(User.role, User.email)).all()
         context["teams"] = {t.id: t for t in session.scalars(select(Team).order_by(Team.name))}
     return context
+
+
+#: The most recent quotas the Settings page lists.
+QUOTAS_SHOWN = 60
+
+
+def _count(text: str, field: str) -> int | None:
+    raw = text.strip().replace(",", "")
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        raise ValidationFailed([FieldError(field, f"expected a whole number, got {text!r}")])
+    return int(raw)
+
+
+def _money(text: str, field: str) -> float | None:
+    raw = text.strip().replace(",", "")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed([FieldError(field, f"expected an amount, got {text!r}")]) from None
+    if not math.isfinite(value):
+        raise ValidationFailed([FieldError(field, f"expected an amount, got {text!r}")])
+    return value
+
+
+@router.post("/settings/quotas", response_class=HTMLResponse)
+def quota_set(
+    request: Request,
+    session: WriteSessionDep,
+    runtime: RuntimeDep,
+    caller: Manager,
+    month: Annotated[Text, Form(max_length=7)] = "",
+    subject: Annotated[Text, Form(max_length=40)] = "",
+    appointments: Annotated[Text, Form(max_length=20)] = "",
+    opportunities: Annotated[Text, Form(max_length=20)] = "",
+    won_amount: Annotated[Text, Form(max_length=30)] = "",
+) -> HTMLResponse:
+    """Set a month's targets of a team or a member the caller manages."""
+    kind, _, ref = subject.partition(":")
+    if kind not in ("team", "member") or not ref:
+        raise ValidationFailed([FieldError("subject", "choose a team or a member")])
+    targets = Targets(
+        _count(appointments, "appointments"),
+        _count(opportunities, "opportunities"),
+        _money(won_amount, "won_amount"),
+    )
+    quota = set_quota(
+        session,
+        actor=session.get_one(User, caller.user_id),
+        month=parse_month(month),
+        team=ref if kind == "team" else None,
+        member=ref if kind == "member" else None,
+        targets=targets,
+        now=runtime.clock.now(),
+    )
+    t = translator(request)
+    done = t.gettext("Quota saved: %(month)s %(name)s", month=quota["month"], name=quota["name"])
+    return render(request, "settings.html", done=done, **_settings_context(session, caller))
 
 
 @router.get("/settings", response_class=HTMLResponse)

@@ -3,6 +3,7 @@ its timeline and actions (log a touch, change status, book an appointment, reass
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -10,6 +11,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadops.cadence.opportunities import (
+    FIELD_SALES,
+    REASON_LENGTH,
+    OpportunityChange,
+    opportunities_of,
+    pipeline_stages,
+    update_opportunity,
+)
 from leadops.cadence.playbooks import lead_values, playbook_for, render_playbook, stage_templates
 from leadops.cadence.qualify import ANSWER_LENGTH, ANSWERS, Answers, qualifications_of, qualify
 from leadops.cadence.service import (
@@ -163,6 +172,8 @@ def appointment_action(
     caller: Worker,
     name: Annotated[Text, Form(max_length=OPPORTUNITY_NAME_LENGTH)] = "",
     note: Annotated[Text, Form(max_length=NOTE_LENGTH)] = "",
+    amount: Annotated[Text, Form(max_length=30)] = "",
+    owner: Annotated[Text, Form(max_length=19, description="The field-sales owner's id.")] = "",
     view: Annotated[str, Form()] = "lead",
 ) -> HTMLResponse:
     now = runtime.clock.now()
@@ -175,6 +186,8 @@ def appointment_action(
         now=now,
         name=name,
         note=note.strip() or None,
+        amount=_amount(amount),
+        owner=owner.strip() or None,
     )
     t = translator(request)
     done = (
@@ -194,6 +207,71 @@ def appointment_action(
             stage_templates={},
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
+
+
+def _amount(text: str) -> float | None:
+    """An amount as typed (1,200,000 or 1200000); blank is none."""
+    raw = text.strip().replace(",", "").replace("，", "")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValidationFailed([FieldError("amount", f"expected a number, got {text!r}")]) from None
+
+
+def _close_date(text: str) -> date | None:
+    raw = text.strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        message = f"expected a date (YYYY-MM-DD), got {text!r}"
+        raise ValidationFailed([FieldError("expected_close_on", message)]) from None
+
+
+@router.post("/leads/{lead_id:int}/opportunities/{opportunity_id:int}", response_class=HTMLResponse)
+def opportunity_action(
+    request: Request,
+    lead_id: PathId,
+    opportunity_id: PathId,
+    session: WriteSessionDep,
+    runtime: RuntimeDep,
+    caller: Worker,
+    stage: Annotated[Text, Form(max_length=40)] = "",
+    amount: Annotated[Text, Form(max_length=30)] = "",
+    expected_close_on: Annotated[Text, Form(max_length=20)] = "",
+    owner: Annotated[Text, Form(max_length=19, description="The field-sales owner's id.")] = "",
+    reason: Annotated[Text, Form(max_length=REASON_LENGTH)] = "",
+    reopen: Annotated[str, Form(max_length=5)] = "",
+) -> HTMLResponse:
+    """Update one of the lead's opportunities as the signed-in user."""
+    now = runtime.clock.now()
+    lead = _lead(session, lead_id)
+    if not any(o["id"] == opportunity_id for o in opportunities_of(session, lead.id)):
+        raise NotFound(f"no opportunity {opportunity_id} of lead {lead.id}")
+    change = OpportunityChange(
+        stage=stage.strip() or None,
+        amount=_amount(amount),
+        expected_close_on=_close_date(expected_close_on),
+        owner=owner.strip() or None,
+        reason=reason,
+        reopen=bool(reopen),
+    )
+    rules = active_rules(session, now)
+    done = update_opportunity(
+        session, rules, opportunity_id, change, actor=Actor.user(caller.user_id), now=now
+    )
+    t = translator(request)
+    message = (
+        t.gettext(
+            "Opportunity updated: %(what)s.", what=", ".join(t.gettext(k) for k in done.changed)
+        )
+        if done.changed
+        else t.gettext("No change.")
+    )
+    return lead_view(request, session, runtime, caller, lead.id, done=message)
 
 
 @router.post("/leads/{lead_id:int}/reassign", response_class=HTMLResponse)
@@ -356,6 +434,12 @@ def lead_view(
     playbook = playbook_for(rules, lead.touch_stage)
     if lead.status not in rules.worked_statuses:
         playbook = None
+    sellers = session.execute(
+        select(User.id, User.name, Team.name)
+        .join(Team, Team.id == User.team_id)
+        .where(User.active.is_(True), Team.kind == FIELD_SALES)
+        .order_by(Team.name, User.name)
+    ).all()
     return render(
         request,
         "lead.html",
@@ -368,6 +452,9 @@ def lead_view(
         channels=CHANNELS,
         outcomes=OUTCOMES,
         people=people,
+        sellers=sellers,
+        opportunities=opportunities_of(session, lead.id),
+        pipeline=pipeline_stages(rules),
         done=done,
         playbook=(
             render_playbook(playbook, lead_values(session, lead), t.locale) if playbook else None
