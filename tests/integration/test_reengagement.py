@@ -6,6 +6,7 @@ earlier touches stay in the history."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,15 +15,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadops.cadence.service import book_appointment, change_status, log_touch
+from leadops.ingest.importer import run_import
+from leadops.ingest.mappings import default_mapping
 from leadops.leads import find_lead
 from leadops.lifecycle.door import Actor
 from leadops.models import Lead, LeadEvent, Notification, Task, Team, Touch, User
+from leadops.pipeline import rescore_all
 from leadops.reports import ReportParams, run_report
 from leadops.routing.org import apply_org, parse_org
-from leadops.rules.service import active_rules
+from leadops.rules.loader import default_rules_text
+from leadops.rules.service import active_rules, apply_rules
 from leadops.runtime import Runtime
 from tests.conftest import JST, NOW
 from tests.integration.test_cadence import MARKETING, ORG
+
+#: When the leads of these tests were recycled.
+RECYCLED = NOW - timedelta(days=10)
 
 
 @pytest.fixture
@@ -64,7 +72,7 @@ def recycled(client: TestClient, runtime: Runtime, session: Session, email: str)
         session, rules, lead.id, user=rep, channel="call", outcome="no_answer", at=at, now=now
     )
     change_status(
-        session, rules, lead.id, "recycled", reason="timing", now=now, actor=Actor.user(rep.id)
+        session, rules, lead.id, "recycled", reason="timing", now=RECYCLED, actor=Actor.user(rep.id)
     )
     session.commit()
     lead = fresh(session, email)
@@ -182,3 +190,48 @@ def test_the_report_tells_first_time_from_returning_leads(
     assert (total["reengaged"], total["reengaged_appointments"]) == (1, 1)
     assert total["reengaged_appointment_rate"] == 1.0
     assert result.sections["by_reason"]["rows"] == [["form_submit", 1, 1, 1.0]]
+
+
+def test_what_happened_before_the_recycle_does_not_bring_it_back(
+    client: TestClient, runtime: Runtime, session: Session, org: None
+) -> None:
+    email = "late@kaisha.co.jp"
+    recycled(client, runtime, session, email)
+    # An inquiry that arrives late but was made before the lead was recycled (its round ended).
+    post(client, email, "form_submit", "late-1", 24 * 12, form="inquiry")
+    # A late page view replays the lead's whole history: its first inquiry's +15 is old news.
+    post(client, email, "page_view", "late-2", 24 * 21, url="/blog/old")
+    assert fresh(session, email).status == "recycled"
+
+
+def test_after_a_rules_change_one_view_does_not_bring_it_back_and_a_rise_still_does(
+    client: TestClient, runtime: Runtime, session: Session, org: None
+) -> None:
+    email = "rules@kaisha.co.jp"
+    recycled(client, runtime, session, email)
+    apply_rules(session, default_rules_text(), author="t", comment="same rules again", now=NOW)
+    session.commit()
+    rescore_all(runtime.factory, NOW)  # the ledger now holds both versions' lines
+    post(client, email, "page_view", "r-0", 3, url="/blog/0")
+    assert fresh(session, email).status == "recycled"
+    for n in range(1, 5):
+        post(client, email, "page_view", f"r-{n}", 3 - n * 0.1, url=f"/blog/{n}")
+    assert fresh(session, email).status == "lead"  # +10 within a day under the new version
+
+
+def test_a_lost_deal_while_another_is_open_keeps_the_lead(
+    client: TestClient, runtime: Runtime, session: Session, org: None, tmp_path: Path
+) -> None:
+    email = "two@kaisha.co.jp"
+    post(client, email, "form_submit", "two-1", 24 * 5, form="inquiry")
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "external_id,lead_email,stage,created_at,closed_at,lost_reason\n"
+        f"d-open,{email},proposal_sent,2026-11-20,,\n"
+        f"d-lost,{email},lost,2026-11-20,2026-11-23 12:00,予算\n"
+    )
+    done = run_import(
+        "deals", path, default_mapping("deals"), runtime.factory, runtime.settings, runtime.clock
+    )
+    assert (done.taken, done.rejected) == (2, 0), done
+    assert fresh(session, email).status == "lead"

@@ -163,7 +163,9 @@ def test_a_bounce_disqualifies_for_marketing_and_stops_the_work(
         .order_by(LeadEvent.id.desc())
     ).first()
     assert event is not None
-    assert (event.actor_kind, event.actor_ref, event.at) == ("rule", "email-bounced", bounced_at)
+    # Learnt after inside sales took the lead (at NOW): the move follows that one in the history.
+    assert bounced_at < NOW
+    assert (event.actor_kind, event.actor_ref, event.at) == ("rule", "email-bounced", NOW)
     # The same bounce again changes nothing.
     client.post("/api/v1/activities", json={"activities": [bounce]})
     assert len(status_events(session, lead.id)) == 2

@@ -230,6 +230,17 @@ def notify_owner(session: Session, opp: Opportunity, now: datetime) -> None:
     enqueue(session, [Note(opp.owner_id, "opportunity_assigned", key, payload)], now)
 
 
+def open_elsewhere(session: Session, lead_id: int, opportunity_id: int) -> bool:
+    """Whether the lead has an open opportunity besides this one (a deal lost while another is
+    still being worked does not send the lead back to nurture)."""
+    found = select(Opportunity.id).where(
+        Opportunity.lead_id == lead_id,
+        Opportunity.id != opportunity_id,
+        Opportunity.stage.not_in(CLOSED_STAGES),
+    )
+    return session.scalars(found.limit(1)).first() is not None
+
+
 def _advance_lead(
     session: Session,
     rules: CompiledRules,
@@ -253,7 +264,7 @@ def _advance_lead(
         if current != target and door.allows(opp.lead_id, "lifecycle_stage", target):
             reason = f"opportunity {opp.id} {opp.stage}"
             door.move(opp.lead_id, "lifecycle_stage", target, reason=reason)
-    if closed is not None:
+    if closed == "won" or (closed == "lost" and not open_elsewhere(session, opp.lead_id, opp.id)):
         why = f"lost: {opp.lost_reason}" if closed == "lost" and opp.lost_reason else closed
         door.happened(opp.lead_id, closed, reason=why)
     door.flush()

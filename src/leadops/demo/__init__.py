@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from leadops.auth import hash_password
 from leadops.demo.people import make_activities, make_people
 from leadops.demo.simulate import Simulation
-from leadops.demo.world import DOMAIN, build_campaigns, build_companies, build_org
+from leadops.demo.world import DOMAIN, Org, build_campaigns, build_companies, build_org
 from leadops.errors import Conflict
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
@@ -33,6 +34,7 @@ from leadops.models import (
     Opportunity,
     OpportunityEvent,
     OutOfOffice,
+    Quota,
     RoutingCredit,
     Task,
     Team,
@@ -143,6 +145,7 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
         for person in people:
             simulation.run(person, by_email[person.email])
         won = _write_history(session, simulation)
+        _set_quotas(session, org, simulation, now)
         door.flush()
         session.flush()
         result = DemoResult(
@@ -164,6 +167,54 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
             connection.commit()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _set_quotas(session: Session, org: Org, simulation: Simulation, now: datetime) -> None:
+    """Monthly targets the managers would set (seed 001: 常に売上を中心に): for each month of
+    the demo, a little above each member's and team's average of the half-year — appointments
+    for inside sales, opportunities and won amount for field sales."""
+    tz = now.tzinfo
+    months = sorted(
+        {(now - timedelta(days=d)).astimezone(tz).date().replace(day=1) for d in range(0, DAYS, 28)}
+    )
+    booked: Counter[int] = Counter()
+    owned: Counter[int] = Counter()
+    won_amount: Counter[int] = Counter()
+    for deal in simulation.history.opportunities:
+        booked[deal["sdr_id"]] += 1
+        owned[deal["owner_id"]] += 1
+        if deal["stage"] == "won":
+            won_amount[deal["owner_id"]] += deal["amount"]
+    span = max(1, len(months))
+    rows = []
+    for team_name, members in org.members.items():
+        team = org.teams[team_name]
+        manager = org.managers.get(team_name)
+        selling = team.kind == "sales"
+        for subject, ids in [(f"team:{team.id}", [m.id for m in members])] + [
+            (f"member:{m.id}", [m.id]) for m in members
+        ]:
+            if team.kind not in ("inside_sales", "sales"):
+                continue
+            appointments = round(1.15 * sum(booked[i] for i in ids) / span)
+            opportunities = round(1.15 * sum(owned[i] for i in ids) / span)
+            amount = round(1.15 * sum(won_amount[i] for i in ids) / span, -5)
+            for month in months:
+                rows.append(
+                    {
+                        "month": month,
+                        "subject_key": subject,
+                        "team_id": team.id if subject.startswith("team:") else None,
+                        "user_id": None if subject.startswith("team:") else ids[0],
+                        "appointments": None if selling else appointments,
+                        "opportunities": opportunities if selling else None,
+                        "won_amount": amount if selling else None,
+                        "set_by_id": manager.id if manager else None,
+                        "set_at": now,
+                    }
+                )
+    if rows:
+        session.execute(insert(table_of(Quota)), rows)
 
 
 def _create_leads(ctx: IngestContext, people: list) -> dict[str, Lead]:

@@ -346,6 +346,11 @@ class Simulation:
                 "rep": rep,
             }
         )
+        if stage == "lost" and closed is not None:
+            # The rules' lost → recycled conversion, and the hand-off to nurture it calls for.
+            reason = self.history.opportunities[-1]["lost_reason"]
+            if self.door.happened(lead.id, "lost", at=closed, reason=f"lost: {reason}"):
+                self.assign(lead, MARKETING, closed, "recycle-lost")
         if stage == "won" and closed is not None:
             self.set(lead, closed, "lifecycle_stage", "customer", "user", str(rep.id), "won")
             self.set(lead, closed, "status", "customer", "user", str(rep.id))

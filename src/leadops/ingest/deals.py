@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from leadops.cadence.opportunities import open_elsewhere
 from leadops.errors import FieldError
 from leadops.ingest.accounts import AccountResolver, CompanyFacts
 from leadops.ingest.context import FieldReader, IngestContext
@@ -262,7 +263,7 @@ class DealWriter:
             at = opp.closed_at if target == "customer" and opp.closed_at else opp.created_at
             reason = f"opportunity {opp.id} {opp.stage}"
             door.move(lead.id, "lifecycle_stage", target, at=at, reason=reason, declared=True)
-        if closed:
+        if closed and (opp.stage == "won" or not open_elsewhere(ctx.session, lead.id, opp.id)):
             why = f"lost: {opp.lost_reason}" if opp.lost_reason else opp.stage
             door.happened(lead.id, opp.stage, at=opp.closed_at or ctx.now, reason=why)
         door.flush()

@@ -226,11 +226,15 @@ class Door:
     ) -> bool:
         """Something happened to the lead (a bounce, a lost deal …; the moves of this door say
         the rest themselves): the first of the rules' status conversions for ``event`` that
-        applies moves its status, the conversion named as the actor. Returns whether one did."""
+        applies moves its status, the conversion named as the actor, dated at the event (or at
+        the lead's last status change, when the event is older). Returns whether one did."""
         values = self._row(lead_id).values
         status = values["status"]
         if values["merged_into_id"] is not None:
             return False
+        since = values["status_changed_at"]
+        if at is not None and since is not None and at < since:
+            at = since  # learnt after the last status change: the move follows it in the history
         for conversion in self.rules.document.conversions:
             if conversion.event != event or status == conversion.to:
                 continue

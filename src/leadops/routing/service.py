@@ -621,11 +621,17 @@ def _write(session: Session, roster: _Roster, now: datetime, writes: _Writes) ->
 
 
 def first_rule_for_kind(
-    session: Session, rules: CompiledRules, fields: Mapping[str, Any], kind: str
+    session: Session,
+    rules: CompiledRules,
+    fields: Mapping[str, Any],
+    kind: str,
+    kinds: Mapping[str, str] | None = None,
 ) -> RoutingRule | None:
     """The first routing rule that the lead meets whose team is of this kind (a re-engaged lead
-    goes back to inside sales the way the rules route one there)."""
-    kinds = dict(session.execute(select(Team.name, Team.kind)).all())
+    goes back to inside sales the way the rules route one there); ``kinds``: each team's kind
+    by name, when the caller has read them."""
+    if kinds is None:
+        kinds = dict(session.execute(select(Team.name, Team.kind)).all())
     facts = Facts(fields)
     for (_, predicate), rule in zip(rules.routing, rules.document.routing.rules, strict=True):
         if kinds.get(rule.team) == kind and (predicate is None or predicate(facts)):

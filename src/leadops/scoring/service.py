@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from leadops.db import chunked, insert_plain
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.facts import LeadRow
-from leadops.models import ScoreLedger
+from leadops.models import ScoreLedger, Team
 from leadops.routing.service import ToRoute, first_rule_for_kind, needs_owner, to_route
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
+from leadops.rules.schema import RoutingRule
 from leadops.scoring.engine import Line, ScoredActivity, Scorer, ScoreState
 from leadops.scoring.facts import load_activities
 
@@ -63,6 +64,8 @@ class Reengaged:
     why: str
     activity_id: int | None
     requested: bool
+    #: The routing rule that gives it back to sales.
+    rule: RoutingRule
 
 
 @dataclass
@@ -75,6 +78,14 @@ class _Run:
     lines: list[tuple[Any, ...]] = field(default_factory=list)
     #: Replayed leads that already have lines under this version (only those need deleting).
     superseded: list[int] = field(default_factory=list)
+    _team_kinds: dict[str, str] | None = None
+
+    def team_kinds(self) -> dict[str, str]:
+        """Each team's kind by its name (read once per run)."""
+        if self._team_kinds is None:
+            rows = self.door.session.execute(select(Team.name, Team.kind)).all()
+            self._team_kinds = dict(rows)
+        return self._team_kinds
 
     @property
     def rules(self) -> CompiledRules:
@@ -234,8 +245,9 @@ def _reengage(
     replayed: bool,
 ) -> Reengaged | None:
     """A nurture lead that meets the rules' re-engagement (an arriving inquiry, a score rise
-    within a day, a level activity) returns: its status, a ``reengaged`` event, a new cadence
-    (touch stage untouched; earlier touches stay in the history). The routing follows."""
+    within a day, a level activity) after it entered nurture returns: its status, a
+    ``reengaged`` event, a new cadence (touch stage untouched; earlier touches stay in the
+    history), routed by the first routing rule to a team of the re-engagement's kind."""
     door, rules = run.door, run.rules
     back = rules.document.reengagement
     values = door.state(lead_id)
@@ -243,14 +255,22 @@ def _reengage(
         return None
     if values["status"] not in rules.nurture_statuses:
         return None
-    fields = door.fields(lead_id)
-    found = _why_back(run, lead_id, fields, arrived, lines, level_before, replayed=replayed)
-    if found is None:
+    # Only what happened after the lead entered nurture brings it back (a replay re-reads the
+    # whole history; an activity dated before the recycle belongs to the round that ended).
+    since = values["status_changed_at"]
+    fresh = [a for a in arrived if since is None or a.at > since]
+    recent = [line for line in lines if since is None or line.at > since]
+    if not fresh:
         return None
+    fields = door.fields(lead_id)
+    found = _why_back(run, lead_id, fields, fresh, recent, level_before, replayed=replayed)
+    if found is None or not door.allows(lead_id, "status", back.to):
+        return None
+    rule = first_rule_for_kind(door.session, rules, fields, back.team_kind, run.team_kinds())
+    if rule is None:
+        return None  # no routing rule gives it to that kind of team: it stays in nurture
     why, activity = found
     at = activity.at
-    if not door.allows(lead_id, "status", back.to):
-        return None
     who = Actor("rule", REENGAGEMENT)
     reason = f"reengaged: {why}"
     old = values["status"]
@@ -259,10 +279,10 @@ def _reengage(
     door.move(lead_id, "touch_stage", "untouched", at=at, reason=reason, actor=who)
     requested = any(
         predicate(Facts(fields=fields, activity=(a.type, a.properties)))
-        for a in arrived
+        for a in fresh
         for _, predicate in rules.approach
     )
-    done = Reengaged(lead_id, at, why, activity.id, requested)
+    done = Reengaged(lead_id, at, why, activity.id, requested, rule)
     run.result.reengaged.append(done)
     return done
 
@@ -292,29 +312,49 @@ def _why_back(
             return f"level {level}", ordered[-1]
     if back.score_rise is not None and lines:
         window = timedelta(hours=back.rise_hours)
+        score_at = _ScoreAt(door, lead_id, lines, window, replayed=replayed)
         for line in sorted(lines, key=lambda x: x.at):
-            since = line.at - window
-            before = _score_at(door, lead_id, since, lines, replayed=replayed)
-            if line.total_after - before >= back.score_rise:
+            rise = line.total_after - score_at(line.at - window)
+            if rise >= back.score_rise:
                 activity = next((a for a in ordered if a.id == line.activity_id), ordered[-1])
-                return f"score +{line.total_after - before} within {back.rise_hours:g} h", activity
+                return f"score +{rise} within {back.rise_hours:g} h", activity
     return None
 
 
-def _score_at(
-    door: Door, lead_id: int, when: datetime, lines: Sequence[Line], *, replayed: bool
-) -> int:
-    """The lead's score at ``when``: its ledger up to then, with this run's new lines."""
-    totals = door.rules.totals
-    score = sum(line.delta for line in lines if line.at <= when and line.group in totals)
-    if not replayed:
-        kept = select(func.coalesce(func.sum(ScoreLedger.delta), 0)).where(
-            ScoreLedger.lead_id == lead_id,
-            ScoreLedger.at <= when,
-            ScoreLedger.score_group.in_(sorted(totals)),
-        )
-        score += int(door.session.scalar(kept) or 0)
-    return score
+class _ScoreAt:
+    """The lead's score at a moment: its ledger under these rules up to then, with this run's
+    new lines. The kept ledger of the window is read once (a replay has it all in ``lines``)."""
+
+    def __init__(
+        self,
+        door: Door,
+        lead_id: int,
+        lines: Sequence[Line],
+        window: timedelta,
+        *,
+        replayed: bool,
+    ) -> None:
+        rules = door.rules
+        self.totals = rules.totals
+        self.lines = [(line.at, line.delta) for line in lines if line.group in self.totals]
+        self.base, self.kept = 0, []
+        if not replayed:
+            first = min(line.at for line in lines) - window
+            mine = (
+                ScoreLedger.lead_id == lead_id,
+                ScoreLedger.rules_version == rules.version,
+                ScoreLedger.score_group.in_(sorted(self.totals)),
+            )
+            before = select(func.coalesce(func.sum(ScoreLedger.delta), 0)).where(
+                *mine, ScoreLedger.at <= first
+            )
+            self.base = int(door.session.scalar(before) or 0)
+            since = select(ScoreLedger.at, ScoreLedger.delta).where(*mine, ScoreLedger.at > first)
+            self.kept = [(at, delta) for at, delta in door.session.execute(since)]
+
+    def __call__(self, when: datetime) -> int:
+        later = (delta for at, delta in [*self.kept, *self.lines] if at <= when)
+        return self.base + sum(later) if self.kept or self.base else sum(later)
 
 
 def _next_steps(
@@ -331,13 +371,8 @@ def _next_steps(
     now_fields = run.door.fields(lead_id)
     run.result.arrivals.extend((now_fields, activity) for activity in arrived)
     if back is not None:
-        reengagement = run.rules.document.reengagement
-        assert reengagement is not None
-        kind = reengagement.team_kind
-        rule = first_rule_for_kind(run.door.session, run.rules, now_fields, kind)
-        if rule is not None:
-            route = to_route(values, now_fields, handoff=True)
-            run.result.route.append(replace(route, rule=rule))
+        route = to_route(values, now_fields, handoff=True)
+        run.result.route.append(replace(route, rule=back.rule))
         return
     if needs_owner(values, run.rules.closed_statuses):
         run.result.route.append(to_route(values, now_fields))
