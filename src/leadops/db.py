@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -218,6 +218,34 @@ def run_in_transaction(
 
 
 # --- bulk writes -----------------------------------------------------------------------------
+
+
+def assign_ids(session: Session, objects: Sequence[Any]) -> None:
+    """Give new ORM objects (of tables with an integer ``id``) their ids before a flush, so that
+    the ORM inserts them in one executemany per table instead of reading each row's id back:
+    SQLite would insert them one statement each (its RETURNING does not keep the rows' order),
+    and psycopg parses each of the many-rows statements anew. The ids come in the order the
+    objects were added, as the ORM would have inserted them: on PostgreSQL from the table's
+    sequence, on SQLite the table's next ones, read in the unit of work's own snapshot (a writer
+    that commits in between makes this one fail rather than collide)."""
+    if not objects:
+        return
+    postgres = session.connection().dialect.name == "postgresql"
+    by_table: dict[Any, list[Any]] = {}
+    for obj in sorted(objects, key=lambda o: inspect(o).insert_order):
+        if obj.id is None:
+            by_table.setdefault(obj.__table__, []).append(obj)
+    for table, new in by_table.items():
+        if postgres:
+            stmt = select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                func.generate_series(1, len(new))
+            )
+            ids = sorted(session.scalars(stmt))
+        else:
+            last = session.execute(select(func.max(table.c.id))).scalar() or 0
+            ids = list(range(last + 1, last + 1 + len(new)))
+        for obj, number in zip(new, ids, strict=True):
+            obj.id = number
 
 
 def sqlite_time(value: datetime) -> str:
