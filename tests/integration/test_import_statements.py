@@ -106,3 +106,23 @@ def test_an_import_sends_as_many_statements_for_many_rows_as_for_few(
     assert counted(runtime, LeadAssignment) == 330
     assert counted(runtime, Notification) >= 330
     assert counted(runtime, ScoreLedger) > 0
+
+
+def test_a_big_import_keeps_the_planner_statistics_of_the_tables_it_grows(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """On PostgreSQL, a table an import doubles is analyzed between its chunks (the identity
+    lookups of the next chunk then use the keys' indexes instead of scanning every lead)."""
+    sent = statements_of_import(runtime, write_file(tmp_path / "big.csv", 0, 1200))
+    analyzed = sorted(s.split()[1] for s in sent if s.upper().startswith("ANALYZE"))
+    postgres = runtime.engine.dialect.name == "postgresql"
+    assert analyzed == (["accounts", "leads"] if postgres else [])
+    if postgres:
+        with runtime.engine.connect() as connection:
+            tuples = connection.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = 'leads'::regclass"
+            ).scalar()
+        assert tuples == 1200
+    # A small one, on a table its statistics know, is left to autovacuum.
+    again = statements_of_import(runtime, write_file(tmp_path / "small.csv", 5000, 100))
+    assert not [s for s in again if s.upper().startswith("ANALYZE")]
