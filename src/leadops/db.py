@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -218,6 +218,69 @@ def run_in_transaction(
 
 
 # --- bulk writes -----------------------------------------------------------------------------
+
+
+def assign_ids(session: Session, objects: Sequence[Any]) -> None:
+    """Give new ORM objects (of tables with an integer ``id``) their ids before a flush, so that
+    the ORM inserts them in one executemany per table instead of reading each row's id back:
+    SQLite would insert them one statement each (its RETURNING does not keep the rows' order),
+    and psycopg parses each of the many-rows statements anew. The ids come in the order the
+    objects were added, as the ORM would have inserted them: on PostgreSQL from the table's
+    sequence, on SQLite the table's next ones, read in the unit of work's own snapshot (a writer
+    that commits in between makes this one fail rather than collide)."""
+    if not objects:
+        return
+    postgres = session.connection().dialect.name == "postgresql"
+    by_table: dict[Any, list[Any]] = {}
+    for obj in sorted(objects, key=lambda o: inspect(o).insert_order):
+        if obj.id is None:
+            by_table.setdefault(obj.__table__, []).append(obj)
+    for table, new in by_table.items():
+        if postgres:
+            stmt = select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                func.generate_series(1, len(new))
+            )
+            ids = sorted(session.scalars(stmt))
+        else:
+            last = session.execute(select(func.max(table.c.id))).scalar() or 0
+            ids = list(range(last + 1, last + 1 + len(new)))
+        for obj, number in zip(new, ids, strict=True):
+            obj.id = number
+
+
+class Statistics:
+    """Keeps PostgreSQL's planner statistics of tables a long write grows (an import of many
+    leads) current, as autovacuum would in time: a table without statistics, or grown past twice
+    what they say, is analyzed between the write's transactions. Without them the planner takes
+    every key of a batch's IN list for one that matches 0.5 % of the rows, and scans the whole
+    table for each lookup of a chunk. SQLite's planner needs none."""
+
+    def __init__(self, factory: sessionmaker[Session], tables: Sequence[str]) -> None:
+        self.factory, self.tables = factory, list(tables)
+        self.grown = 0
+        self.known: float | None = None
+
+    def add(self, rows: int) -> None:
+        """``rows`` more rows were committed to the tables; analyze them if that is many."""
+        self.grown += rows
+        if self.known is not None and self.grown < max(self.known, 1000):
+            return
+        with self.factory() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                self.known = float("inf")
+                return
+            known = session.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+                {"t": self.tables[0]},
+            ).scalar()
+            self.known = max(float(known or 0), 0.0)
+            if self.grown < max(self.known, 1000):
+                return
+            for table in self.tables:
+                session.execute(text(f"ANALYZE {table}"))
+            session.commit()
+            self.known += self.grown
+            self.grown = 0
 
 
 def sqlite_time(value: datetime) -> str:

@@ -27,6 +27,23 @@ def normalize_phone(value: str, region: str = PHONE_REGION) -> str:
 
     Raises ValueError when the text holds no number of a possible length.
     """
+    key, problem = _phone_key(value, region)
+    if problem is not None:
+        raise ValueError(problem)
+    return key
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _phone_key(value: str, region: str) -> tuple[str, str | None]:
+    """The key, or why there is none: remembered, as an import reads each phone twice (once to
+    find the file's rows of one lead, once to take them in)."""
+    try:
+        return _parse_phone(value, region), None
+    except ValueError as exc:
+        return "", str(exc)
+
+
+def _parse_phone(value: str, region: str) -> str:
     text = _EXTENSION_RE.sub(" ext. ", _PHONE_LABEL_RE.sub("", nfkc(value)))
     try:
         number = phonenumbers.parse(text, region)

@@ -157,6 +157,8 @@ def json_problem(value: object, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, dict):
         for key, item in value.items():
             name = str(key)
+            if isinstance(item, str) and _UNSTORABLE_RE.search(name + item) is None:
+                continue  # the usual case: a plain key with a plain text
             where = f"{path}.{scrub_text(name)}" if path else scrub_text(name)
             problem = text_problem(name)
             found = (where, f"its key {problem}") if problem else json_problem(item, where)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from leadops.db import assign_ids
 from leadops.errors import FieldError, InvalidTransition, LeadopsError, ValidationFailed
 from leadops.ingest.accounts import AccountResolver, CompanyFacts, company_domain
 from leadops.ingest.context import IngestContext
@@ -33,6 +34,7 @@ from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.machine import check_status
 from leadops.matching import name_key, person_key
 from leadops.models import (
+    Account,
     Activity,
     CampaignMember,
     Lead,
@@ -283,6 +285,7 @@ class LeadWriter:
         if not self.touched:
             return []
         session = self.ctx.session
+        assign_ids(session, [o for o in session.new if isinstance(o, Lead | Account)])
         session.flush()
         door = Door(
             session, self.ctx.rules(), self.ctx.now, Actor(self.ctx.actor_kind, self.ctx.actor_ref)

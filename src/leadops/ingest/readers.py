@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 SURROGATE_MIN, SURROGATE_MAX = "\udc80", "\udcff"
+_SURROGATE_RE = re.compile("[\udc80-\udcff]")
 SUPPORTED = ".csv, .tsv, .txt, .xlsx, .jsonl, .ndjson or .json"
 
 
@@ -71,11 +73,10 @@ def detect_encoding(path: Path) -> str:
 
 def _clean(value: str) -> tuple[str, int | None]:
     """Replace undecodable bytes (surrogate escapes) and say where the first one was."""
-    for index, ch in enumerate(value):
-        if SURROGATE_MIN <= ch <= SURROGATE_MAX:
-            fixed = "".join("\ufffd" if SURROGATE_MIN <= c <= SURROGATE_MAX else c for c in value)
-            return fixed, index
-    return value, None
+    found = _SURROGATE_RE.search(value)
+    if found is None:
+        return value, None
+    return _SURROGATE_RE.sub("\ufffd", value), found.start()
 
 
 def normalize_header(name: str) -> str:
@@ -159,11 +160,16 @@ def _csv_row(number: int, values: list[str], header: Header, encoding: str) -> R
     data: dict[str, Any] = {}
     raw: dict[str, Any] = {}
     error = bad_field = None
+    names, raws = header.names, header.raw
     for position, value in enumerate(values):
         text, bad_at = _clean(value)
-        name = header.name(position)
+        if position < len(names) and position < len(raws):
+            name = names[position]
+            raw[raws[position]] = text
+        else:
+            name = header.name(position)
+            raw[header.name(position, raw=True)] = text
         data[name] = text
-        raw[header.name(position, raw=True)] = text
         if bad_at is not None and error is None:
             bad_field = name
             error = (

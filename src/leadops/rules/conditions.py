@@ -108,16 +108,20 @@ def _number(value: Any) -> float | None:
 def _comparable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return _number(value) if _number(value) is not None else value
+    number = _number(value)
+    return number if number is not None else value
 
 
 def _op(name: str, arg: Any, path: str) -> Test:
     """One operator as a test on a value. ``None`` (absent) fails every test but ``exists:
     false``/``ne``."""
-    if name == "eq":
-        return lambda v: v is not None and (v == arg or _comparable(v) == _comparable(arg))
-    if name == "ne":
-        return lambda v: not (v is not None and (v == arg or _comparable(v) == _comparable(arg)))
+    if name in ("eq", "ne"):
+        target = _comparable(arg)
+
+        def equal(v: Any) -> bool:
+            return v is not None and (v == arg or _comparable(v) == target)
+
+        return equal if name == "eq" else lambda v: not equal(v)
     if name == "in":
         if not isinstance(arg, list):
             raise ConditionError(path, "'in' needs a list of values")
@@ -257,7 +261,21 @@ def _field_condition(spec: Mapping[str, Any], vocab: Vocabulary, path: str) -> P
             f"{path}.{unknown[0]}", f"unknown operator; operators are {', '.join(OPERATORS)}"
         )
     tests = _tests(extra, path)
-    return lambda facts: all(t(facts.value(name)) for t in tests)
+    # As Facts.value reads it, decided once here: conditions run for every lead of every batch.
+    if name.startswith("custom."):
+        key = name.removeprefix("custom.")
+
+        def read(facts: Facts) -> Any:
+            return (facts.fields.get("custom") or {}).get(key)
+    else:
+
+        def read(facts: Facts) -> Any:
+            return facts.fields.get(name)
+
+    if len(tests) == 1:
+        test = tests[0]
+        return lambda facts: test(read(facts))
+    return lambda facts: all(t(read(facts)) for t in tests)
 
 
 def _event_condition(
