@@ -15,20 +15,8 @@ from leadops.models import Lead, LeadAssignment, LeadEvent, Notification, ScoreL
 from leadops.routing.org import apply_org, parse_org
 from leadops.runtime import Runtime
 from tests.conftest import NOW
+from tests.integration.test_cadence import ORG
 
-IS_TEAM = "本社営業本部インサイドセールス部"
-MARKETING = "マーケティング部"
-ORG = f"""
-teams:
-  - {{name: {MARKETING}, kind: marketing, manager: mk-boss@x.jp}}
-  - {{name: {IS_TEAM}, kind: inside_sales, manager: is-boss@x.jp}}
-users:
-  - {{email: mk-boss@x.jp, name: MK Boss, role: manager, team: {MARKETING}}}
-  - {{email: mk1@x.jp, name: MK One, role: marketing, team: {MARKETING}}}
-  - {{email: is-boss@x.jp, name: IS Boss, role: manager, team: {IS_TEAM}}}
-  - {{email: is1@x.jp, name: IS One, team: {IS_TEAM}}}
-  - {{email: is2@x.jp, name: IS Two, team: {IS_TEAM}}}
-"""
 HEADER = "email,last_name,first_name,company,title,phone,prefecture,source,employees,予算\n"
 
 

@@ -213,7 +213,7 @@ def update_opportunity(
         note("owner", old_owner, owner.id)
         notify_owner(session, opp, now)
     lifecycle = (
-        _advance_lead(session, rules, opp, actor=actor, now=now, closed=closed_now)
+        advance_lead(session, rules, opp, actor=actor, now=now, closed=closed_now)
         if changed
         else None
     )
@@ -241,7 +241,7 @@ def open_elsewhere(session: Session, lead_id: int, opportunity_id: int) -> bool:
     return session.scalars(found.limit(1)).first() is not None
 
 
-def _advance_lead(
+def advance_lead(
     session: Session,
     rules: CompiledRules,
     opp: Opportunity,
@@ -249,24 +249,27 @@ def _advance_lead(
     actor: Actor,
     now: datetime,
     closed: str | None = None,
+    declared: bool = False,
 ) -> str | None:
-    """Won: the lead becomes a customer; open: an opportunity — forward only, through the door.
-    A deal won or lost now is an event of the rules' status conversions (lost → recycled)."""
+    """The opportunity's lead, through the door: won makes it a customer, any other stage an
+    opportunity (forward only), dated at the deal's close or creation. A deal won or lost now
+    (``closed``) is an event of the rules' status conversions — a lost one only when the lead
+    has no other deal open. ``declared``: another system's word (an import), which no
+    conversion follows. Returns the lead's lifecycle stage."""
     if opp.lead_id is None:
         return None
     door = Door(session, rules, now, actor)
-    row = door.lock([opp.lead_id]).get(opp.lead_id)
-    if row is None:
+    if door.lock([opp.lead_id]).get(opp.lead_id) is None:
         return None
-    if opp.stage != "lost":
-        target = "customer" if opp.stage == "won" else "opportunity"
-        current = door.value(opp.lead_id, "lifecycle_stage")
-        if current != target and door.allows(opp.lead_id, "lifecycle_stage", target):
-            reason = f"opportunity {opp.id} {opp.stage}"
-            door.move(opp.lead_id, "lifecycle_stage", target, reason=reason)
+    target = "customer" if opp.stage == "won" else "opportunity"
+    current = door.value(opp.lead_id, "lifecycle_stage")
+    if current != target and door.allows(opp.lead_id, "lifecycle_stage", target):
+        at = opp.closed_at if target == "customer" and opp.closed_at else opp.created_at
+        reason = f"opportunity {opp.id} {opp.stage}"
+        door.move(opp.lead_id, "lifecycle_stage", target, at=at, reason=reason, declared=declared)
     if closed == "won" or (closed == "lost" and not open_elsewhere(session, opp.lead_id, opp.id)):
         why = f"lost: {opp.lost_reason}" if closed == "lost" and opp.lost_reason else closed
-        door.happened(opp.lead_id, closed, reason=why)
+        door.happened(opp.lead_id, closed, at=opp.closed_at or now, reason=why)
     door.flush()
     return str(door.value(opp.lead_id, "lifecycle_stage"))
 

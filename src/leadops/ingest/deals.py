@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from leadops.cadence.opportunities import open_elsewhere
+from leadops.cadence.opportunities import advance_lead
 from leadops.errors import FieldError
 from leadops.ingest.accounts import AccountResolver, CompanyFacts
 from leadops.ingest.context import FieldReader, IngestContext
-from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.door import Actor
 from leadops.models import Lead, Opportunity, OpportunityEvent, User
 from leadops.models.opportunities import CLOSED_STAGES, DEFAULT_STAGES
 from leadops.normalize import clean_text, normalize_email, parse_float
@@ -202,8 +202,16 @@ class DealWriter:
         opp.custom = {**(opp.custom or {}), **item.custom}
         if lead is not None:
             flags.extend(self._check_against_lead(opp, lead))
-            target = "customer" if opp.stage == "won" else "opportunity"
-            self._advance_lifecycle(lead, target, opp, closed=closed_now)
+            session.flush()
+            advance_lead(
+                session,
+                self.ctx.rules(),
+                opp,
+                actor=Actor(self.ctx.actor_kind, self.ctx.actor_ref),
+                now=now,
+                closed=opp.stage if closed_now else None,
+                declared=True,
+            )
         opp.flags = sorted(
             {
                 *(opp.flags or []),
@@ -249,21 +257,3 @@ class DealWriter:
                 )
             ]
         return []
-
-    def _advance_lifecycle(
-        self, lead: Lead, target: str, opp: Opportunity, *, closed: bool
-    ) -> None:
-        """Lifecycle stages only move forward (the door refuses the rest); the move is an event at
-        the deal's date. A deal won or lost now is an event of the status conversions."""
-        ctx = self.ctx
-        door = Door(ctx.session, ctx.rules(), ctx.now, Actor(ctx.actor_kind, ctx.actor_ref))
-        door.lock([lead.id])
-        current = door.value(lead.id, "lifecycle_stage")
-        if current != target and door.allows(lead.id, "lifecycle_stage", target):
-            at = opp.closed_at if target == "customer" and opp.closed_at else opp.created_at
-            reason = f"opportunity {opp.id} {opp.stage}"
-            door.move(lead.id, "lifecycle_stage", target, at=at, reason=reason, declared=True)
-        if closed and (opp.stage == "won" or not open_elsewhere(ctx.session, lead.id, opp.id)):
-            why = f"lost: {opp.lost_reason}" if opp.lost_reason else opp.stage
-            door.happened(lead.id, opp.stage, at=opp.closed_at or ctx.now, reason=why)
-        door.flush()

@@ -337,7 +337,8 @@ class _ScoreAt:
         rules = door.rules
         self.totals = rules.totals
         self.lines = [(line.at, line.delta) for line in lines if line.group in self.totals]
-        self.base, self.kept = 0, []
+        self.base = 0
+        self.kept: list[tuple[datetime, int]] = []
         if not replayed:
             first = min(line.at for line in lines) - window
             mine = (
@@ -353,8 +354,7 @@ class _ScoreAt:
             self.kept = [(at, delta) for at, delta in door.session.execute(since)]
 
     def __call__(self, when: datetime) -> int:
-        later = (delta for at, delta in [*self.kept, *self.lines] if at <= when)
-        return self.base + sum(later) if self.kept or self.base else sum(later)
+        return self.base + sum(delta for at, delta in [*self.kept, *self.lines] if at <= when)
 
 
 def _next_steps(
