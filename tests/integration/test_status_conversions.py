@@ -70,9 +70,7 @@ def test_inside_sales_taking_the_lead_makes_it_a_lead(
     team = session.get_one(Team, lead.team_id)
     assert team.kind == "inside_sales"
     assert lead.status == "lead"
-    assert status_events(session, lead.id) == [
-        ("new", "lead", "inside-sales-takes-the-lead", "inside-sales-takes-the-lead")
-    ]
+    assert status_events(session, lead.id) == [("new", "lead", None, "inside-sales-takes-the-lead")]
     event = session.scalars(
         select(LeadEvent).where(LeadEvent.lead_id == lead.id, LeadEvent.kind == "status")
     ).one()
@@ -103,10 +101,7 @@ def test_the_first_touch_works_the_lead(runtime: Runtime, session: Session) -> N
         session, rules, lead.id, user=None, channel="call", outcome="no_answer", at=now, now=now
     )
     assert fresh(session, lead.id).status == "lead"
-    assert status_events(session, lead.id)[-1][2:] == (
-        "first-touch-works-the-lead",
-        "first-touch-works-the-lead",
-    )
+    assert status_events(session, lead.id)[-1][2:] == (None, "first-touch-works-the-lead")
 
 
 def test_a_qualification_makes_a_new_lead_a_lead(runtime: Runtime, session: Session) -> None:

@@ -244,7 +244,10 @@ class Door:
                 continue
             if not self.allows(lead_id, "status", conversion.to):
                 continue
-            why = (conversion.reason or reason or conversion.id)[:STATUS_REASON_LENGTH]
+            why = conversion.reason or reason
+            if why is None and conversion.to in self.rules.reason_required:
+                why = conversion.id  # the status needs one: the conversion that moved it
+            why = why[:STATUS_REASON_LENGTH] if why else None
             who = Actor("rule", conversion.id)
             return self.move(lead_id, "status", conversion.to, at=at, reason=why, actor=who)
         return False

@@ -99,6 +99,10 @@ class CompiledRules:
         return frozenset(s.name for s in self.document.statuses if s.type == "closed")
 
     @property
+    def reason_required(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.document.statuses if s.reason_required)
+
+    @property
     def nurture_statuses(self) -> frozenset[str]:
         return frozenset(s.name for s in self.document.statuses if s.type == "nurture")
 
