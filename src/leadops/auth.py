@@ -355,3 +355,53 @@ def act_for(session: Session, actor: User, target: User) -> User:
             rule = f"the {actor.role} role acts only for itself"
         raise Forbidden(f"{actor.email} may not act for {who}: {rule}")
     return target
+
+
+# --- whose leads -------------------------------------------------------------------------------
+
+#: The roles that correct any lead's details (they bring the leads in: imports, the API's upsert).
+LEAD_DATA_ROLES = frozenset({"admin", "marketing"})
+
+
+class LeadScope:
+    """Whose leads a user works on, as :func:`may_act_for` says whom they act for: an admin every
+    lead, a manager the leads of the members of the teams they manage (and the unowned leads of
+    those teams), everyone else their own. The teams and the owners' teams are read once, so a
+    bulk action asks for thousands of leads at the cost of two queries."""
+
+    def __init__(self, session: Session, user: User) -> None:
+        self.user = user
+        self._teams: dict[int, Team] | None = None
+        self._owner_teams: dict[int, int | None] | None = None
+        self._session = session
+
+    def _manages(self, team_id: int | None) -> bool:
+        if team_id is None:
+            return False
+        if self._teams is None:
+            self._teams = {t.id: t for t in self._session.scalars(select(Team))}
+        return manager_of(team_id, self._teams) == self.user.id
+
+    def allows(self, owner_id: int | None, team_id: int | None) -> bool:
+        """Whether the user may work on a lead of this owner and team."""
+        user = self.user
+        if user.role == "admin" or (owner_id is not None and owner_id == user.id):
+            return True
+        if user.role != "manager":
+            return False
+        if owner_id is None:
+            return self._manages(team_id)
+        if self._owner_teams is None:
+            self._owner_teams = dict(self._session.execute(select(User.id, User.team_id)).all())
+        return self._manages(self._owner_teams.get(owner_id))
+
+    def may_edit(self, owner_id: int | None, team_id: int | None) -> bool:
+        """Whether the user may correct the details of such a lead: those who bring leads in
+        (``LEAD_DATA_ROLES``) any lead's, the others as :meth:`allows`."""
+        return self.user.role in LEAD_DATA_ROLES or self.allows(owner_id, team_id)
+
+    def refusal(self) -> str:
+        """Why a lead outside the scope is refused, in the words of the role table."""
+        if self.user.role == "manager":
+            return "a manager works only on the leads of the teams they manage"
+        return f"the {self.user.role} role works only on its own leads"

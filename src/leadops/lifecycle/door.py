@@ -83,6 +83,8 @@ class NotLocked(RuntimeError):
 #: The lifecycle stages whose reaching is an event of the status conversions.
 LIFECYCLE_EVENTS = {"sql": "qualified", "opportunity": "appointment_booked", "customer": "won"}
 STATUS_REASON_LENGTH = 200
+#: The longest value an event's from / to column holds.
+EVENT_VALUE_LENGTH = 200
 
 
 def _events_of(kind: str, old: Any, new: Any) -> list[tuple[str, int | None]]:
@@ -95,6 +97,13 @@ def _events_of(kind: str, old: Any, new: Any) -> list[tuple[str, int | None]]:
     if kind == "lifecycle_stage" and new in LIFECYCLE_EVENTS:
         return [(LIFECYCLE_EVENTS[new], None)]
     return []
+
+
+def _shown(value: str | None) -> str | None:
+    """A value as an event's from / to holds it (at most EVENT_VALUE_LENGTH characters)."""
+    if value is None or len(value) <= EVENT_VALUE_LENGTH:
+        return value
+    return value[: EVENT_VALUE_LENGTH - 1] + "…"
 
 
 class Door:
@@ -308,6 +317,20 @@ class Door:
         self._events.append(
             (lead_id, at, kind, old, new, reason, who.kind, who.ref, self.rules.version)
         )
+
+    def edit(
+        self, lead_id: int, field: str, old: str | None, new: str | None, **columns: Any
+    ) -> None:
+        """A correction of one of the lead's details (its name, phone, company …, never its
+        state): ``columns`` written with the next flush, and one ``field`` event that names the
+        field (as its reason) and shows the values from → to."""
+        refused = sorted(set(columns) & STATE_COLUMNS)
+        if refused:
+            raise ValueError(f"{', '.join(refused)}: lead state changes only through move()")
+        self.record(lead_id, "field", old=_shown(old), new=_shown(new), reason=field)
+        for column, value in columns.items():
+            self._set(lead_id, column, value)
+        self._set(lead_id, "updated_at", self.now)
 
     def complete_requests(self, lead_id: int, at: datetime) -> None:
         """The lead's open approach requests are done (it was reached), with the next flush."""

@@ -53,6 +53,9 @@ class Lead(Base):
     crm_id: Mapped[str | None] = mapped_column(String(200))
     first_name: Mapped[str | None] = mapped_column(String(200))
     last_name: Mapped[str | None] = mapped_column(String(200))
+    #: The name's reading in full-width katakana (姓・名のフリガナ), as typed on the lead page.
+    last_name_kana: Mapped[str | None] = mapped_column(String(200))
+    first_name_kana: Mapped[str | None] = mapped_column(String(200))
     company: Mapped[str | None] = mapped_column(String(300))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     title: Mapped[str | None] = mapped_column(String(300))

@@ -28,8 +28,9 @@ from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.fields import VIEW_NAME_LENGTH, PathId, Text
+from leadops.web.pages.bulk_fields import bulk_context
 from leadops.web.render import locale_of, render, status_labels
-from leadops.web.security import Reader, require
+from leadops.web.security import Principal, Reader, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -171,6 +172,18 @@ def leads_page(
     caller: Reader,
     page: Annotated[int, Query(ge=1, le=MAX_INT64 // PAGE_SIZE)] = 1,
 ) -> HTMLResponse:
+    return leads_view(request, session, runtime, caller, page)
+
+
+def leads_view(
+    request: Request,
+    session: Session,
+    runtime: Runtime,
+    caller: Principal,
+    page: int = 1,
+    **extra: Any,
+) -> HTMLResponse:
+    """The lead list of the request's filters; ``extra``: what a bulk action has to say."""
     filters = _filters(request)
     flt = lead_filter(filters, runtime, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     rules = active_rules(session, runtime.clock.now())
@@ -225,6 +238,8 @@ def leads_page(
         views=list(views),
         query=urlencode(filters),
         stage_query=urlencode(without_stage),
+        **bulk_context(session, caller),
+        **extra,
     )
 
 

@@ -45,6 +45,7 @@ from leadops.web.fields import (
     PathId,
     Text,
 )
+from leadops.web.pages.lead_fields import edit_context
 from leadops.web.render import N_, render, status_labels, translator
 from leadops.web.security import Manager, Principal, Reader, Worker
 
@@ -416,7 +417,10 @@ def lead_view(
     caller: Principal,
     lead_id: int,
     done: str | None = None,
+    **edit: Any,
 ) -> HTMLResponse:
+    """The lead page; ``edit``: the details form's refused values (``edit_errors``, by field)
+    and what was typed (``edit_typed``)."""
     now = runtime.clock.now()
     lead = _lead(session, lead_id)
     detail = lead_detail(session, str(lead.id))
@@ -460,6 +464,8 @@ def lead_view(
             render_playbook(playbook, lead_values(session, lead), t.locale) if playbook else None
         ),
         templates=sorted(rules.templates),
+        **edit_context(session, caller, lead, detail),
+        **edit,
     )
 
 

@@ -50,3 +50,12 @@ function drawCharts(root) {
     window.addEventListener("resize", () => chart.resize());
   });
 }
+
+// The lead list's selection: <input data-select-page> ticks (or clears) every lead of the page.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("input[data-select-page]");
+  if (!all || !all.form) return;
+  all.form.querySelectorAll('input[type="checkbox"][name="lead"]').forEach((box) => {
+    box.checked = all.checked;
+  });
+});
