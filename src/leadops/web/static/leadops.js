@@ -50,3 +50,20 @@ function drawCharts(root) {
     window.addEventListener("resize", () => chart.resize());
   });
 }
+
+// --- The header's search box: "/" goes to it (not while typing in another field). -----------
+function isTyping(target) {
+  return Boolean(
+    target && target.closest && target.closest("input, textarea, select, [contenteditable='true']"),
+  );
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (isTyping(event.target)) return;
+  const box = document.querySelector("[data-search-box]");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
