@@ -280,7 +280,13 @@ def my_queue(
         .limit(limit)
     ):
         tasks.setdefault(task.lead_id, []).append(task)
-    due = (Lead.owner_id == user_id) & Lead.next_due_at.isnot(None) & Lead.status.in_(worked)
+    # A lead at touch 4 waits for a reply (the grace's end recycles it): no touch is due.
+    due = (
+        (Lead.owner_id == user_id)
+        & Lead.next_due_at.isnot(None)
+        & Lead.status.in_(worked)
+        & (Lead.touch_stage != "touch_4")
+    )
     wanted = or_(due, Lead.id.in_(list(tasks))) if tasks else due
     leads = session.scalars(
         select(Lead)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadops.runtime import Runtime
-from tests.webapp import build_org, signed_in
+from tests.webapp import build_org, lead_of, signed_in
 
 
 def test_every_signed_in_page_has_the_search_box_and_it_finds_leads_ranked(
@@ -24,3 +24,34 @@ def test_every_signed_in_page_has_the_search_box_and_it_finds_leads_ranked(
     literal = rep.get("/search", params={"q": "%"}).text
     assert 'class="search-hit"' not in literal
     assert rep.get("/search", params={"q": "x" * 301}).status_code == 422
+
+
+def test_a_touch_4_lead_leaves_the_queue_and_a_further_try_recycles_it(
+    runtime: Runtime, session: Any
+) -> None:
+    org = build_org(session, runtime, leads=2)
+    rep = signed_in(runtime, org.users["member"])
+    lead = org.leads[0]
+    for _ in range(4):
+        row = rep.post(
+            f"/leads/{lead}/touch",
+            data={"channel": "call", "outcome": "no_answer", "view": "queue"},
+        )
+    assert 'data-stage="touch_4"' in row.text
+    assert "data-left-queue" in row.text
+    assert f'id="q-{lead}"' not in rep.get("/queue").text  # waiting for a reply: nothing due
+    assert f'id="q-{org.leads[1]}"' in rep.get("/queue").text
+    again = rep.post(f"/leads/{lead}/touch", data={"channel": "call", "outcome": "no_answer"})
+    assert "no_connect" in again.text  # recycled through the door, the deadline gone
+    assert lead_of(session, lead).status == "recycled"
+    assert lead_of(session, lead).next_due_at is None
+
+
+def test_the_lead_page_and_the_queue_link_phones_and_e_mails(
+    runtime: Runtime, session: Any
+) -> None:
+    org = build_org(session, runtime, leads=1)
+    rep = signed_in(runtime, org.users["member"])
+    lead = org.leads[0]
+    assert "mailto:lead0@customer0.co.jp" in rep.get(f"/leads/{lead}").text
+    assert "mailto:lead0@customer0.co.jp" in rep.get("/queue").text

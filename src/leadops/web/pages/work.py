@@ -126,12 +126,14 @@ def touch_action(
             session.scalars(select(Task).where(Task.lead_id == lead.id, Task.state == "open"))
         )
         item = QueueItem(lead, lead.next_due_at, tasks)
+        waiting = lead.touch_stage == "touch_4" or lead.status not in rules.worked_statuses
         return render(
             request,
             "_queue_row.html",
             item=item,
             quick=QUICK_TOUCHES,
             done=done,
+            left=waiting and not tasks,
             stage_templates=stage_templates(rules),
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
