@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadops.runtime import Runtime
+from tests.factories import make_lead
 from tests.webapp import build_org, lead_of, signed_in
 
 
@@ -55,3 +56,35 @@ def test_the_lead_page_and_the_queue_link_phones_and_e_mails(
     lead = org.leads[0]
     assert "mailto:lead0@customer0.co.jp" in rep.get(f"/leads/{lead}").text
     assert "mailto:lead0@customer0.co.jp" in rep.get("/queue").text
+
+
+def test_a_rep_lands_on_their_own_leads_with_a_toggle_to_all(
+    runtime: Runtime, session: Any
+) -> None:
+    org = build_org(session, runtime, leads=2)
+    other = make_lead(session, runtime, email="nobody@else.example", company="他社")
+    session.commit()
+    rep = signed_in(runtime, org.users["member"])
+    mine = rep.get("/leads").text
+    assert f'href="/leads/{org.leads[0]}"' in mine
+    assert f'href="/leads/{other.id}"' not in mine
+    assert "all=1" in mine  # the toggle
+    everything = rep.get("/leads", params={"all": "1"}).text
+    assert f'href="/leads/{other.id}"' in everything
+    manager = signed_in(runtime, org.users["manager"])
+    assert f'href="/leads/{other.id}"' in manager.get("/leads").text  # managers see all
+
+
+def test_a_note_on_a_lead_shows_on_its_timeline_with_who_and_when(
+    runtime: Runtime, session: Any
+) -> None:
+    org = build_org(session, runtime, leads=1)
+    rep = signed_in(runtime, org.users["member"])
+    lead = org.leads[0]
+    page = rep.post(f"/leads/{lead}/notes", data={"body": "予算は来期。5日に再連絡"}).text
+    assert "Note added." in page
+    assert 'class="note-body">予算は来期。5日に再連絡' in page
+    assert "Member" in page.split('class="tl-note"')[1][:400]  # who wrote it
+    refused = rep.post(f"/leads/{lead}/notes", data={"body": "  "})
+    assert refused.status_code == 422
+    assert "body" in refused.text

@@ -8,8 +8,8 @@ transition table, its guards, the event and the consequences are the same for ev
 - ``log_touch``: untouched → touch_1 … touch_4; ``connected`` or ``replied`` sets ``connected`` and
   stops the cadence; otherwise the next deadline is set from the cadence (48 h / 48 h / 4 days by
   default, then the reply grace after touch 4). A further try at touch 4 without a connect
-  recycles the lead (no_connect), as the grace's end would. The first touch completes the lead's open approach
-  requests. The same ``external_id`` twice records one touch, even sent twice at once.
+  recycles the lead (no_connect), as the grace's end would. The first touch completes the lead's
+  open approach requests. The same ``external_id`` twice records one touch, even sent twice at once.
 - ``book_appointment``: one open opportunity per lead, with its amount and its field-sales owner;
   booking again changes nothing.
 - ``open_approach_requests``: seed 002's three patterns as tasks with a subject, a rule and a due

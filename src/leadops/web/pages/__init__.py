@@ -5,11 +5,21 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
-from leadops.web.pages import account, board, imports, leads, reports, rules, search, work
+from leadops.web.pages import (
+    account,
+    board,
+    imports,
+    leads,
+    repday,
+    reports,
+    rules,
+    search,
+    work,
+)
 from leadops.web.security import Principal, require
 
 router = APIRouter(include_in_schema=False)
-for module in (account, leads, work, board, reports, rules, imports, search):
+for module in (account, leads, work, board, reports, rules, imports, search, repday):
     router.include_router(module.router)
 
 

@@ -29,7 +29,7 @@ from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.fields import VIEW_NAME_LENGTH, PathId, Text
 from leadops.web.render import locale_of, render, status_labels
-from leadops.web.security import Reader, require
+from leadops.web.security import Principal, Reader, require
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,6 +62,7 @@ FILTER_KEYS = (
     "created_to",
     "q",
     "sort",
+    "all",
     *SEGMENT_KEYS,
 )
 
@@ -159,6 +160,12 @@ def lead_filter(
     return flt
 
 
+def my_leads_by_default(caller: Principal, filters: Mapping[str, str]) -> bool:
+    """A rep's lead list opens on their own leads, unless they ask for all (``all=1``) or for
+    another owner."""
+    return caller.role == "member" and "owner" not in filters and filters.get("all") != "1"
+
+
 def _filters(request: Request) -> dict[str, str]:
     return {k: v for k in FILTER_KEYS if (v := request.query_params.get(k, "").strip())}
 
@@ -172,6 +179,9 @@ def leads_page(
     page: Annotated[int, Query(ge=1, le=MAX_INT64 // PAGE_SIZE)] = 1,
 ) -> HTMLResponse:
     filters = _filters(request)
+    mine = my_leads_by_default(caller, filters)
+    if mine:
+        filters["owner"] = str(caller.user_id)
     flt = lead_filter(filters, runtime, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     rules = active_rules(session, runtime.clock.now())
     total, items = list_leads(session, flt, rules)
@@ -224,6 +234,8 @@ def leads_page(
         },
         views=list(views),
         query=urlencode(filters),
+        mine=mine,
+        toggle_query=urlencode({k: v for k, v in filters.items() if k not in ("owner", "all")}),
         stage_query=urlencode(without_stage),
     )
 

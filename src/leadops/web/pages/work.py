@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadops.cadence.notes import notes_of
 from leadops.cadence.opportunities import (
     FIELD_SALES,
     REASON_LENGTH,
@@ -386,6 +387,9 @@ def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dic
                 "note": touch.note,
             }
         )
+    for note, author in notes_of(session, lead_id):
+        items.append({"at": note.at, "kind": "note", "title": "note", "actor": author})
+        items[-1]["note"] = note.body
     for q in qualifications_of(session, lead_id)[:50]:
         answers = "; ".join(
             f"{name}: {value}" for name in ANSWERS if (value := getattr(q, name)) is not None
