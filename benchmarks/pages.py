@@ -20,6 +20,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+import search
 from common import backend_of, on_fresh_database
 from leadops.auth import start_session
 from leadops.demo import build_demo, demo_sign_ins
@@ -62,12 +63,16 @@ PAGES = [
 def run(*, database_url: str | None, events: int, leads: int | None = None) -> dict[str, Any]:
     now = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     count = leads or 5000
-    return on_fresh_database(
+    result = on_fresh_database(
         database_url,
         now,
         lambda rt: build_demo(rt, leads=count) and None,
         lambda rt, url: _measure(rt, url, count),
     )
+    found = search.run(database_url=database_url)
+    result["search"] = found
+    result["summary"] += "\n" + found["summary"]
+    return result
 
 
 def _client(rt: Runtime, email: str) -> TestClient:

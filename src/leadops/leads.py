@@ -15,6 +15,7 @@ from leadops.normalize import MAX_INT64, normalize_email, text_problem
 from leadops.rules.loader import CompiledRules
 from leadops.rules.segments import Segmentation, lead_columns
 from leadops.rules.service import active_rules
+from leadops.search import matching_leads
 
 
 def _by_ref(session: Session, model: Any, ref: str, external: Any) -> Any:
@@ -215,14 +216,7 @@ def list_leads(
     if flt.source:
         stmt = stmt.where(Lead.source == flt.source)
     if flt.q:
-        like = f"%{flt.q.strip().lower()}%"
-        stmt = stmt.where(
-            or_(
-                Lead.email.like(like),
-                func.lower(Lead.company).like(like),
-                Lead.last_name.like(like),
-            )
-        )
+        stmt = stmt.where(Lead.id.in_(matching_leads(flt.q)))
     if flt.level is not None:
         stmt = stmt.where(Lead.level == flt.level)
     if flt.team_id is not None:
@@ -286,7 +280,13 @@ def my_queue(
         .limit(limit)
     ):
         tasks.setdefault(task.lead_id, []).append(task)
-    due = (Lead.owner_id == user_id) & Lead.next_due_at.isnot(None) & Lead.status.in_(worked)
+    # A lead at touch 4 waits for a reply (the grace's end recycles it): no touch is due.
+    due = (
+        (Lead.owner_id == user_id)
+        & Lead.next_due_at.isnot(None)
+        & Lead.status.in_(worked)
+        & (Lead.touch_stage != "touch_4")
+    )
     wanted = or_(due, Lead.id.in_(list(tasks))) if tasks else due
     leads = session.scalars(
         select(Lead)

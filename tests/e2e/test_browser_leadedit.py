@@ -92,7 +92,7 @@ def test_a_bad_phone_is_refused_next_to_its_field_in_japanese(
     page.get_by_text("リード情報を編集").click()  # type: ignore[attr-defined]
     page.get_by_label("電話番号").fill("12345")  # type: ignore[attr-defined]
     page.get_by_label("会社名").fill("株式会社新社名")  # type: ignore[attr-defined]
-    page.get_by_role("button", name="保存").click()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="詳細を保存").click()  # type: ignore[attr-defined]
     error = page.locator("#error-phone")  # type: ignore[attr-defined]
     expect(error).to_contain_text("12345 は電話番号ではありません")
     expect(page.get_by_label("電話番号")).to_have_attribute("aria-invalid", "true")  # type: ignore[attr-defined]

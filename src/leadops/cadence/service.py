@@ -7,8 +7,9 @@ transition table, its guards, the event and the consequences are the same for ev
   lead recycled goes back to marketing nurture (the cadence's ``recycle_team``).
 - ``log_touch``: untouched → touch_1 … touch_4; ``connected`` or ``replied`` sets ``connected`` and
   stops the cadence; otherwise the next deadline is set from the cadence (48 h / 48 h / 4 days by
-  default, then the reply grace after touch 4). The first touch completes the lead's open approach
-  requests. The same ``external_id`` twice records one touch, even sent twice at once.
+  default, then the reply grace after touch 4). A further try at touch 4 without a connect
+  recycles the lead (no_connect), as the grace's end would. The first touch completes the lead's
+  open approach requests. The same ``external_id`` twice records one touch, even sent twice at once.
 - ``book_appointment``: one open opportunity per lead, with its amount and its field-sales owner;
   booking again changes nothing.
 - ``open_approach_requests``: seed 002's three patterns as tasks with a subject, a rule and a due
@@ -198,6 +199,11 @@ def log_touch(
     before = state["touch_stage"]
     after = touch_stage_after(before, outcome)
     door.move(lead_id, "touch_stage", after, at=at, reason=f"{channel}: {outcome}")
+    if before == after == "touch_4" and door.allows(lead_id, "status", "recycled"):
+        # A try after the fourth without a connect: the cadence is spent (seed 002: Stage4でも
+        # 接触できなかった場合には Recycled), as the reply grace's end would say.
+        who = Actor("rule", "cadence-no-connect")
+        door.move(lead_id, "status", "recycled", at=at, reason="no_connect", actor=who)
     if state["last_touch_at"] is None or at > state["last_touch_at"]:
         door.set_columns(lead_id, last_touch_at=at)
     door.set_columns(lead_id, reminded_due_at=None, escalated_due_at=None)

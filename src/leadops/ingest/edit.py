@@ -29,6 +29,7 @@ from leadops.models import Lead, User, column_length
 from leadops.normalize import clean_text, normalize_email, text_problem
 from leadops.pipeline import process
 from leadops.rules.loader import CompiledRules
+from leadops.search import refresh_search_keys
 
 #: The plain text details, with the longest text each holds.
 TEXT_FIELDS = ("last_name", "first_name", "company", "department", "title")
@@ -299,5 +300,6 @@ def edit_lead(
         lead.id, name_key=name_key(names["last_name"], names["first_name"], names["company"])
     )
     door.flush()
+    refresh_search_keys(session, [lead.id])
     process(session, rules, now, [lead.id], refit=True, actor=Actor.user(user.id), routing=False)
     return result

@@ -46,6 +46,7 @@ from leadops.models import (
 )
 from leadops.normalize import normalize_company
 from leadops.pipeline import process
+from leadops.search import refresh_search_keys
 
 __all__ = [
     "LEAD_LENGTHS",
@@ -301,6 +302,7 @@ class LeadWriter:
             door.move(lead.id, "owner", owner_id, declared=True)
         door.flush()
         ids = sorted({lead.id for lead in self.touched})
+        refresh_search_keys(session, ids)
         self.touched, self.created, self.statuses, self.owners = [], [], {}, {}
         return ids
 

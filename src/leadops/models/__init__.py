@@ -4,9 +4,9 @@ from leadops.models.access import ApiToken, SavedView, SignInFailure, WebSession
 from leadops.models.accounts import Account
 from leadops.models.activities import ACTIVITY_TYPES, Activity, ActivityType, ScoreLedger
 from leadops.models.base import Base, column_length
-from leadops.models.cadence import Qualification, Task, Touch
+from leadops.models.cadence import LeadNote, Qualification, Task, Touch
 from leadops.models.campaigns import Campaign, CampaignMember
-from leadops.models.leads import Lead, LeadAssignment, LeadEvent
+from leadops.models.leads import Lead, LeadAssignment, LeadEvent, LeadSearchKey
 from leadops.models.opportunities import Opportunity, OpportunityEvent, Quota
 from leadops.models.org import OutOfOffice, RoutingCredit, Team, User
 from leadops.models.system import (
@@ -36,6 +36,8 @@ __all__ = [
     "Lead",
     "LeadAssignment",
     "LeadEvent",
+    "LeadNote",
+    "LeadSearchKey",
     "Notification",
     "Opportunity",
     "OpportunityEvent",

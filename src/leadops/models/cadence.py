@@ -71,3 +71,17 @@ class Qualification(Base):
     need: Mapped[str | None] = mapped_column(String(500))
     timing: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class LeadNote(Base):
+    """A note a person keeps on a lead, apart from any touch (what was learnt, what to say next
+    time); shown on the lead's timeline with who wrote it and when."""
+
+    __tablename__ = "lead_notes"
+    __table_args__ = (Index("ix_lead_notes_lead_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(Text)

@@ -188,3 +188,23 @@ class LeadAssignment(Base):
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     actor_kind: Mapped[str] = mapped_column(String(10))
     actor_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+#: The key column of ``lead_search_keys``: compared byte by byte on PostgreSQL too ("C"), so a
+#: prefix is a range of the index whatever the database's collation.
+SEARCH_KEY = String(300).with_variant(String(300, collation="C"), "postgresql")
+
+
+class LeadSearchKey(Base):
+    """What a lead is found by in the search box (``leadops.search``): its e-mail, its name as
+    written and in kana, its company and its phone, each normalized the way a query is, so that a
+    search is a prefix range of one index. Written with the lead by the ingest services."""
+
+    __tablename__ = "lead_search_keys"
+    __table_args__ = (Index("ix_lead_search_keys_key", "key", "lead_id"),)
+
+    lead_id: Mapped[int] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(SEARCH_KEY, primary_key=True)

@@ -12,14 +12,28 @@ from leadops.web.pages import (
     leadbulk,
     leadedit,
     leads,
+    repday,
     reports,
     rules,
+    search,
     work,
 )
 from leadops.web.security import Principal, require
 
 router = APIRouter(include_in_schema=False)
-for module in (account, leads, leadbulk, work, leadedit, board, reports, rules, imports):
+for module in (
+    account,
+    leads,
+    leadbulk,
+    work,
+    leadedit,
+    board,
+    reports,
+    rules,
+    imports,
+    search,
+    repday,
+):
     router.include_router(module.router)
 
 

@@ -63,6 +63,7 @@ FILTER_KEYS = (
     "created_to",
     "q",
     "sort",
+    "all",
     *SEGMENT_KEYS,
 )
 
@@ -160,6 +161,12 @@ def lead_filter(
     return flt
 
 
+def my_leads_by_default(caller: Principal, filters: Mapping[str, str]) -> bool:
+    """A rep's lead list opens on their own leads, unless they ask for all (``all=1``) or for
+    another owner."""
+    return caller.role == "member" and "owner" not in filters and filters.get("all") != "1"
+
+
 def _filters(request: Request) -> dict[str, str]:
     return {k: v for k in FILTER_KEYS if (v := request.query_params.get(k, "").strip())}
 
@@ -185,6 +192,9 @@ def leads_view(
 ) -> HTMLResponse:
     """The lead list of the request's filters; ``extra``: what a bulk action has to say."""
     filters = _filters(request)
+    mine = my_leads_by_default(caller, filters)
+    if mine:
+        filters["owner"] = str(caller.user_id)
     flt = lead_filter(filters, runtime, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     rules = active_rules(session, runtime.clock.now())
     total, items = list_leads(session, flt, rules)
@@ -237,6 +247,8 @@ def leads_view(
         },
         views=list(views),
         query=urlencode(filters),
+        mine=mine,
+        toggle_query=urlencode({k: v for k, v in filters.items() if k not in ("owner", "all")}),
         stage_query=urlencode(without_stage),
         **bulk_context(session, caller),
         **extra,

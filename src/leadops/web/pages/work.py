@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from leadops.cadence.notes import notes_of
 from leadops.cadence.opportunities import (
     FIELD_SALES,
     REASON_LENGTH,
@@ -127,12 +128,14 @@ def touch_action(
             session.scalars(select(Task).where(Task.lead_id == lead.id, Task.state == "open"))
         )
         item = QueueItem(lead, lead.next_due_at, tasks)
+        waiting = lead.touch_stage == "touch_4" or lead.status not in rules.worked_statuses
         return render(
             request,
             "_queue_row.html",
             item=item,
             quick=QUICK_TOUCHES,
             done=done,
+            left=waiting and not tasks,
             stage_templates=stage_templates(rules),
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
@@ -385,6 +388,9 @@ def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dic
                 "note": touch.note,
             }
         )
+    for note, author in notes_of(session, lead_id):
+        items.append({"at": note.at, "kind": "note", "title": "note", "actor": author})
+        items[-1]["note"] = note.body
     for q in qualifications_of(session, lead_id)[:50]:
         answers = "; ".join(
             f"{name}: {value}" for name in ANSWERS if (value := getattr(q, name)) is not None

@@ -59,3 +59,75 @@ document.addEventListener("change", (event) => {
     box.checked = all.checked;
   });
 });
+
+// --- The header's search box: "/" goes to it (not while typing in another field). -----------
+function isTyping(target) {
+  return Boolean(
+    target && target.closest && target.closest("input, textarea, select, [contenteditable='true']"),
+  );
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (isTyping(event.target)) return;
+  const box = document.querySelector("[data-search-box]");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
+
+// --- The queue's keyboard: j/k select a row, 1-9 press that row's buttons, ? lists the keys. ---
+function queueRows() {
+  return Array.from(document.querySelectorAll("table.queue tbody tr[data-lead]"));
+}
+
+function selectQueueRow(row) {
+  queueRows().forEach((r) => r.classList.remove("selected"));
+  if (!row) return;
+  row.classList.add("selected");
+  row.setAttribute("tabindex", "-1");
+  row.setAttribute("aria-selected", "true");
+  row.focus();
+  document.body.dataset.queueSelected = row.id;
+}
+
+document.addEventListener("keydown", (event) => {
+  const table = document.querySelector("table.queue[data-keys]");
+  if (!table || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+  const dialog = document.getElementById("queue-keys");
+  if (event.key === "?") {
+    event.preventDefault();
+    if (dialog && !dialog.open) dialog.showModal();
+    return;
+  }
+  if (dialog && dialog.open) return;
+  const rows = queueRows();
+  const current = rows.findIndex((r) => r.classList.contains("selected"));
+  if (event.key === "j" || event.key === "k") {
+    event.preventDefault();
+    const step = event.key === "j" ? 1 : -1;
+    const next = current < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, current + step));
+    selectQueueRow(rows[next]);
+    return;
+  }
+  if (/^[1-9]$/.test(event.key) && current >= 0) {
+    const buttons = rows[current].querySelectorAll(".actions button[type=submit]");
+    const button = buttons[Number(event.key) - 1];
+    if (button) {
+      event.preventDefault();
+      button.click();
+    }
+  }
+});
+
+// A row logged from the keyboard is swapped by HTMX: keep it selected.
+document.addEventListener("htmx:afterSwap", () => {
+  const id = document.body.dataset.queueSelected;
+  const row = id && document.getElementById(id);
+  if (row && !row.classList.contains("selected")) selectQueueRow(row);
+});
+
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-close-dialog]")) event.target.closest("dialog").close();
+});
