@@ -222,3 +222,15 @@ def test_the_lead_list_page_shows_seed_002s_columns(client: TestClient) -> None:
     for text in ("タッチステージ", "利用中のMAシステム", "資料ダウンロード ×1", "未接触"):
         assert text in page.text
     assert client.get("/leads?stage=connected").text.count("株式会社エックス") == 0
+
+
+def test_a_page_beyond_the_last_shows_the_last_and_a_huge_score_is_refused(
+    client: TestClient,
+) -> None:
+    client.put("/api/v1/leads", json={"email": "p@x.co.jp", "company": "株式会社ページ"})
+    page = client.get("/leads?page=9999")
+    assert page.status_code == 200
+    assert "株式会社ページ" in page.text
+    assert "page 1 of 1" in page.text
+    assert "page 9999" not in page.text
+    assert client.get("/leads?max_score=99999999999999999999").status_code == 422
