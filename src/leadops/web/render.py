@@ -46,6 +46,24 @@ def status_labels(rules: CompiledRules, locale: str) -> dict[str, str]:
     return {s.name: s.label_ja if locale == "ja" else s.label_en for s in rules.document.statuses}
 
 
+def _saying(request: Request, t: Translator) -> Any:
+    """How the page says an error message: in its language, codes as words (error_words); the
+    statuses' labels are read only when a message is said."""
+    from leadops.web.error_words import saying
+
+    def labels() -> dict[str, str]:
+        from leadops.rules.service import active_rules
+
+        runtime: Runtime = request.app.state.runtime
+        try:
+            with runtime.factory() as session:
+                return status_labels(active_rules(session, runtime.clock.now()), t.locale)
+        except Exception:  # noqa: BLE001 - a page about an error renders even without rules
+            return {}
+
+    return saying(t, labels)
+
+
 def principal_of(request: Request) -> Principal | None:
     return getattr(request.state, "principal", None)
 
@@ -83,6 +101,8 @@ def render(
     runtime: Runtime = request.app.state.runtime
     base = {
         "_": t.gettext,
+        "pgettext": t.pgettext,
+        "say": _saying(request, t),
         "t": t,
         "locale": t.locale,
         "user": principal,
