@@ -117,6 +117,9 @@ def test_report_numbers_read_as_people_write_them(runtime: Runtime, demo: dict[s
     assert not re.search(r"<td class=\"num\">0\.\d{3,}</td>", funnel)
     pipeline = client.get("/reports/pipeline", params={"lang": "ja"}).text
     assert re.search(r"[¥￥]\d{1,3}(,\d{3})+", pipeline), "amounts in yen with separators"
+    chart = re.search(r'id="chart-option">(.*?)</script>', pipeline, re.S)
+    assert chart is not None
+    assert "to_contact" not in chart.group(1), "the chart's axis names the stages in words"
     page = client.get("/reports/funnel", params={"lang": "ja"}).text
     assert "終了日" in page
     assert "担当者 <input" not in page

@@ -256,6 +256,16 @@ class ReportWords:
             return f"{self.t.gettext('lost')}: {self.word(value.removeprefix(LOST))}"
         return self.t.gettext(value) if value in CODES else value
 
+    def chart(self, option: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A chart's category axes with words for their codes (stages, statuses)."""
+        if option is None:
+            return None
+        for axis in ("xAxis", "yAxis"):
+            spec = option.get(axis)
+            if isinstance(spec, dict) and isinstance(spec.get("data"), list):
+                spec["data"] = [self.word(v) if isinstance(v, str) else v for v in spec["data"]]
+        return option
+
     def note(self, note: str) -> str:
         """A report's note in the reader's language, its numbers in their form."""
         for pattern, message in NUMBER_NOTES:

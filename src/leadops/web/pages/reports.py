@@ -64,6 +64,7 @@ def report_page(
     result = run_report(session, name, params)
     result.localize(runtime.settings.tz)
     query = urlencode(values)
+    words = ReportWords(t, status_labels(active_rules(session, runtime.clock.now()), t.locale))
     return render(
         request,
         "report.html",
@@ -72,8 +73,8 @@ def report_page(
         result=result,
         values=values,
         rows=result.rows[:ROW_LIMIT],
-        chart=chart_for(result, t, values.get("campaign")),
-        words=ReportWords(t, status_labels(active_rules(session, runtime.clock.now()), t.locale)),
+        chart=words.chart(chart_for(result, t, values.get("campaign"))),
+        words=words,
         query=query,
         reports=sorted(REPORTS),
         segments=DIMENSIONS,
