@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from leadops.models import Notification
+from leadops.models import Notification, Team, User
 from leadops.runtime import Runtime
-from tests.webapp import Org, build_org, signed_in
+from tests.webapp import Org, build_org, lead_of, signed_in
 
 
 def _notify(session: Any, runtime: Runtime, org: Org, n: int) -> None:
@@ -83,3 +83,98 @@ def test_an_inbox_entry_shows_local_times_apart_from_the_text(
     assert re.search(r"株式会社光和物流</a>\s*</span>\s*<small class=\"note-due\">期限", page), page
     assert '<time datetime="2026-11-30T18:03:39.050887+00:00">2026-12-01 03:03</time>' in page
     assert '<time class="note-time"' in page
+
+
+def _options(page: str, lead: int) -> tuple[list[str], str]:
+    select_ = re.search(rf'<select id="to-{lead}".*?</select>', page, re.S)
+    assert select_, page
+    return re.findall(r'<option value="(\d+)"', select_.group(0)), select_.group(0)
+
+
+def _row(page: str, lead: int) -> str:
+    row = re.search(rf'<tr data-lead="{lead}">.*?</tr>', page, re.S)
+    assert row, page
+    return row.group(0)
+
+
+def test_the_board_offers_only_the_leads_team_and_keeps_its_filter_after_a_reassignment(
+    runtime: Runtime, session: Any
+) -> None:
+    org = build_org(session, runtime, leads=2)
+    now = runtime.clock.now()
+    osaka = Team(name="大阪IS", kind="inside_sales", created_at=now)
+    session.add(osaka)
+    session.flush()
+    session.add(
+        User(
+            email="osaka@firm.test",
+            name="Osaka",
+            role="member",
+            active=True,
+            routing_weight=1.0,
+            locale="en",
+            created_at=now,
+            team_id=osaka.id,
+        )
+    )
+    # A marketing user in the team (as in the demo) is on the board but never takes leads.
+    session.get_one(User, org.users["marketing"]).team_id = org.team_id
+    session.commit()
+    boss = signed_in(runtime, org.users["manager"])
+    lead = org.leads[0]
+    page = boss.get("/board?team=0").text
+    offered, select_ = _options(page, lead)
+    assert sorted(offered) == sorted(str(org.users[k]) for k in ("manager", "member2"))
+    assert '<option value="" disabled selected>Choose…</option>' in select_
+    assert select_.count("selected") == 1
+    assert "Member" in _row(page, lead)
+
+    refused = boss.post(
+        f"/leads/{lead}/reassign?lang=ja",
+        data={"to": "", "reason": "忙しい", "view": "board", "back": "team=0"},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code == 422
+    assert "担当者を選択してください。" in refused.text
+    assert lead_of(session, lead).owner_id == org.users["member"]
+
+    done = boss.post(
+        f"/leads/{lead}/reassign",
+        data={
+            "to": str(org.users["member2"]),
+            "reason": "rep is overloaded",
+            "view": "board",
+            "back": "team=0",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert done.headers["HX-Redirect"] == "/board?team=0&done=1"
+    session.rollback()  # a new snapshot
+    assert lead_of(session, lead).owner_id == org.users["member2"]
+    after = boss.get(done.headers["HX-Redirect"]).text
+    assert "Reassigned." in after
+    assert re.search(r'<option value="0" selected>', after)  # the filter is kept
+    # The new owner starts the touch afresh: the lead leaves the SLA list, the other stays.
+    moved = lead_of(session, lead)
+    assert moved.next_due_at is not None
+    assert moved.next_due_at > now
+    assert f'data-lead="{lead}"' not in after
+    assert "<td>Member</td>" in _row(after, org.leads[1])
+    assert "1 touches overdue" in after
+
+
+def test_a_reassignment_goes_back_to_the_team_shown_and_only_to_the_board(
+    runtime: Runtime, session: Any
+) -> None:
+    org = build_org(session, runtime, leads=1)
+    boss = signed_in(runtime, org.users["manager"])
+    for back, expected in (
+        (f"team={org.team_id}", f"/board?team={org.team_id}&done=1"),
+        ("team=//evil.test&x=1", "/board?done=1"),
+    ):
+        done = boss.post(
+            f"/leads/{org.leads[0]}/reassign",
+            data={"to": str(org.users["member2"]), "reason": "r", "view": "board", "back": back},
+            headers={"HX-Request": "true"},
+        )
+        assert done.headers["HX-Redirect"] == expected
