@@ -21,7 +21,7 @@ def _notify(session: Any, runtime: Runtime, org: Org, n: int) -> None:
             Notification(
                 recipient_id=org.users["member"],
                 channel="in_app",
-                template="touch_due",
+                template="approach_request",
                 payload={
                     "lead_id": org.leads[0],
                     "company": "株式会社光和物流",
