@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from leadops.delivery import unread_count
 from leadops.errors import LeadopsError, NotSignedIn
 from leadops.rules.loader import CompiledRules
 from leadops.rules.service import active_rules
@@ -93,6 +94,9 @@ def render(
         if principal is not None and principal.can(permission)
     ]
     runtime: Runtime = request.app.state.runtime
+    if principal is not None and "unread" not in context:
+        with runtime.factory() as session:
+            context["unread"] = unread_count(session, principal.user_id)
     base = {
         "_": t.gettext,
         "pgettext": t.pgettext,
