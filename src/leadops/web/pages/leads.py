@@ -188,6 +188,11 @@ def leads_view(
     flt = lead_filter(filters, runtime, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     rules = active_rules(session, runtime.clock.now())
     total, items = list_leads(session, flt, rules)
+    last = max(1, -(-total // PAGE_SIZE))
+    if page > last:  # beyond the last page (a stale link, a typed number): the last one
+        page = last
+        flt = replace(flt, offset=(page - 1) * PAGE_SIZE)
+        total, items = list_leads(session, flt, rules)
     counts = dict(
         session.execute(
             select(Lead.touch_stage, func.count())
@@ -221,7 +226,7 @@ def leads_view(
         all_count=sum(counts.values()),
         total=total,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=last,
         status_label=status_labels(rules, locale_of(request)),
         teams=session.execute(select(Team.id, Team.name).order_by(Team.name)).all(),
         owners=session.execute(
