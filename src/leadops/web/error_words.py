@@ -46,6 +46,20 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^moving a lead to (?P<status>\S+) needs a reason$"),
         N_("Moving a lead to %(status)s needs a reason"),
     ),
+    (
+        re.compile(
+            r"^the lead is (?P<status>\S+): move it back to a worked status "
+            r"\((?P<worked>[^)]*)\) before touching it$"
+        ),
+        N_(
+            "The lead is %(status)s: move it back to a worked status (%(worked)s) "
+            "before logging a touch"
+        ),
+    ),
+    (
+        re.compile(r"^(?P<value>\S+) is out of range: the most is (?P<most>\S+)$"),
+        N_("%(value)s is out of range: the most is %(most)s"),
+    ),
     (re.compile(r"^a reassignment needs a reason$"), N_("A reassignment needs a reason")),
     (re.compile(r"^invalid input$"), N_("The input is not valid")),
 )
@@ -59,6 +73,9 @@ def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[s
 
     def word(value: str) -> str:
         return labels().get(value) or t.gettext(value)
+
+    def words(value: str) -> str:  # "lead, new": each code of a list as a word
+        return "、".join(word(part) for part in value.split(", ")) if ", " in value else word(value)
 
     def say(message: str) -> str:
         text = str(message)
@@ -75,7 +92,8 @@ def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[s
             return f"{word(last)}: {say(rest)}"
         for pattern, catalog_text in PATTERNS:
             if found := pattern.match(text):
-                return t.gettext(catalog_text, **{k: word(v) for k, v in found.groupdict().items()})
+                named = {k: words(v) for k, v in found.groupdict().items()}
+                return t.gettext(catalog_text, **named)
         return t.gettext(text)
 
     return say

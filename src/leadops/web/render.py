@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -125,13 +125,30 @@ def error_page(request: Request, exc: LeadopsError, status_code: int) -> Respons
     if isinstance(exc, NotSignedIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.headers.get("hx-request") == "true":
+            # Back to the page the action was sent from, never to the action's own URL (a
+            # POST-only path that a GET after signing in would answer with 405).
+            target = page_of(request.headers.get("hx-current-url"))
             return Response(
                 status_code=204, headers={"HX-Redirect": f"/signin?next={quote(target)}"}
             )
         return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
     if request.headers.get("hx-request") == "true":
-        response = render(request, "_message.html", status_code=status_code, error=exc)
+        response = render(request, "_refused.html", status_code=status_code, error=exc)
         response.headers["HX-Retarget"] = "#messages"
         response.headers["HX-Reswap"] = "innerHTML"
+        # The form may select a part of its answer (hx-select="#lead-page"): the message is
+        # all there is of this one.
+        response.headers["HX-Reselect"] = "#refused"
         return response
     return render(request, "error.html", status_code=status_code, error=exc, status=status_code)
+
+
+def page_of(url: str | None) -> str:
+    """The local path and query of a page's URL (``HX-Current-URL``); ``/`` for anything else."""
+    if not url:
+        return "/"
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path + (f"?{parts.query}" if parts.query else "")

@@ -131,3 +131,49 @@ document.addEventListener("htmx:afterSwap", () => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-close-dialog]")) event.target.closest("dialog").close();
 });
+
+// A session that ended while the page was open: the server answers an action with HX-Redirect to
+// /signin?next=<this page>. The action (method, URL, form values; not the old CSRF token) is kept
+// in sessionStorage, and once signed in again on the same page it is sent once with the new token.
+(() => {
+  const KEY = "leadops.pendingAction";
+  const here = () => window.location.pathname + window.location.search;
+  document.addEventListener("htmx:beforeOnLoad", (event) => {
+    const xhr = event.detail.xhr;
+    const to = xhr && xhr.getResponseHeader("HX-Redirect");
+    const config = event.detail.requestConfig;
+    if (!to || !to.startsWith("/signin") || !config || config.verb === "get") return;
+    const values = [];
+    if (config.formData) {
+      for (const [name, value] of config.formData.entries()) {
+        if (name !== "csrf_token" && typeof value === "string") values.push([name, value]);
+      }
+    }
+    const pending = { method: config.verb, url: config.path, values, page: here() };
+    try {
+      window.sessionStorage.setItem(KEY, JSON.stringify(pending));
+    } catch (_) {
+      // No storage (a private window's quota): the action is not kept.
+    }
+  });
+  document.addEventListener("DOMContentLoaded", () => {
+    let pending = null;
+    try {
+      pending = JSON.parse(window.sessionStorage.getItem(KEY) || "null");
+    } catch (_) {
+      pending = null;
+    }
+    if (!pending || pending.page !== here() || !window.htmx) return;
+    if (!document.body.hasAttribute("hx-headers")) return; // not signed in yet: keep it
+    window.sessionStorage.removeItem(KEY); // before sending: at most once
+    const values = {};
+    pending.values.forEach(([name, value]) => {
+      values[name] = value;
+    });
+    const source = Array.from(document.querySelectorAll(`[hx-${pending.method}]`)).find(
+      (el) => el.getAttribute(`hx-${pending.method}`) === pending.url,
+    );
+    const options = source ? { source, values } : { values, target: "#messages" };
+    htmx.ajax(pending.method.toUpperCase(), pending.url, options);
+  });
+})();
