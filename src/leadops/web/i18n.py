@@ -77,6 +77,12 @@ class Translator:
             round(value, digits), locale=self._babel, decimal_quantization=False
         )
 
+    def percent(self, value: float | None) -> str:
+        """A share (0.25) as a percentage in the locale ("25%")."""
+        if value is None:
+            return ""
+        return numbers.format_percent(value, locale=self._babel)
+
     def relative(self, value: datetime | None, now: datetime) -> str:
         """ "in 3 hours" / "2 days ago", in the locale."""
         if value is None:
