@@ -24,12 +24,13 @@ LABELS = {"touches": N_("Touches"), "connects": N_("Connects"), "appointments": 
 
 
 def _people(session: Session, caller_id: int) -> tuple[list[tuple[int, str]], list[int]]:
-    """Whose numbers the caller sees: the members of the teams they manage (a manager, an admin)
-    and the teams; else only their own."""
+    """Whose numbers the caller sees: the reps (role member) of the teams they manage (a manager,
+    an admin) and the teams; else only their own."""
     actor = session.get_one(User, caller_id)
     teams, members = settable(session, actor)
-    if actor.role in ("manager", "admin") and members:
-        return [(u.id, u.name or u.email or str(u.id)) for u in members], [t.id for t in teams]
+    reps = [u for u in members if u.role == "member"]
+    if actor.role in ("manager", "admin") and reps:
+        return [(u.id, u.name or u.email or str(u.id)) for u in reps], [t.id for t in teams]
     return [(actor.id, actor.name or actor.email or str(actor.id))], []
 
 
@@ -49,6 +50,7 @@ def chart_of(tallies: list[Tally], t: Translator) -> Chart:
     )
     return {
         "color": PALETTE,
+        "animation": False,
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0},
         "grid": {"left": 10, "right": 20, "top": 20, "bottom": 50, "containLabel": True},
