@@ -25,9 +25,9 @@ def cell(page: str, member: object, kind: str, measure: str) -> str:
 
 
 def work(runtime: Runtime, session: Any, org: Any) -> None:
-    """The rep: 3 touches today (one connected) and one 3 days ago, one appointment today;
-    the second rep: one touch today; the quotas: 4 appointments for the rep, 2 for the second,
-    10 for the team."""
+    """The rep: 3 touches today in Tokyo (one connected, one at 00:30, the day before in UTC) and
+    one 3 days ago, one appointment today; the second rep: one touch today; the quotas: 4
+    appointments for the rep, 2 for the second, 10 for the team."""
     now = runtime.clock.now()
     rules = active_rules(session, now)
     rep = session.get_one(User, org.users["member"])
@@ -35,7 +35,7 @@ def work(runtime: Runtime, session: Any, org: Any) -> None:
     lead, other = org.leads[0], org.leads[1]
     for outcome, at in (
         ("no_answer", now - timedelta(days=3)),
-        ("no_answer", now - timedelta(hours=1)),
+        ("no_answer", now - timedelta(hours=8, minutes=30)),  # 00:30 JST: today in Tokyo
         ("no_answer", now - timedelta(minutes=30)),
         ("connected", now - timedelta(minutes=10)),
     ):

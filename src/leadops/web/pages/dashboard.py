@@ -30,7 +30,10 @@ def _people(session: Session, caller_id: int) -> tuple[list[tuple[int, str]], li
     teams, members = settable(session, actor)
     reps = [u for u in members if u.role == "member"]
     if actor.role in ("manager", "admin") and reps:
-        return [(u.id, u.name or u.email or str(u.id)) for u in reps], [t.id for t in teams]
+        ids = {t.id for t in teams}
+        # A team's quota covers its sub-teams (as in kpis' attainment): the top teams' count.
+        tops = [t.id for t in teams if t.parent_id not in ids]
+        return [(u.id, u.name or u.email or str(u.id)) for u in reps], tops
     return [(actor.id, actor.name or actor.email or str(actor.id))], []
 
 
