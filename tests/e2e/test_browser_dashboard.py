@@ -43,3 +43,10 @@ def test_the_dashboard_draws_its_chart_for_a_manager(
     page.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
     _shot(page, "dashboard-manager-ja-narrow")
     assert page.errors == []  # type: ignore[attr-defined]
+    rep = _page(browser, server)
+    _sign_in(rep, EMAILS["member"])
+    rep.goto("/dashboard?lang=ja")  # type: ignore[attr-defined]
+    expect(rep.locator("#chart svg")).to_be_visible()  # type: ignore[attr-defined]
+    expect(rep.locator("tbody tr")).to_have_count(1)  # type: ignore[attr-defined]
+    _shot(rep, "dashboard-member-ja")
+    assert rep.errors == []  # type: ignore[attr-defined]
