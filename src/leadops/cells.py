@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,3 +58,26 @@ def write_xlsx_row(sheet: Worksheet, row: int, values: Iterable[Any]) -> None:
             cell.data_type = "s"
             if is_formula_like(value):
                 cell.quotePrefix = True
+
+
+#: The encodings a CSV export is written in: UTF-8 with a byte-order mark (Excel then reads it as
+#: Unicode), or Shift_JIS as Excel in Japan writes it (Windows code page 932) for older tools.
+CSV_ENCODINGS = {"utf-8": "utf-8", "shift_jis": "cp932"}
+CSV_CHARSETS = {"utf-8": "utf-8", "shift_jis": "Shift_JIS"}
+
+
+def csv_bytes(text: str, encoding: str = "utf-8") -> bytes:
+    """A CSV file's bytes: UTF-8 with a BOM, or Shift_JIS with every character it cannot hold
+    replaced by ``?`` (an export is never refused for one character)."""
+    if encoding == "shift_jis":
+        return text.encode(CSV_ENCODINGS[encoding], errors="replace")
+    return ("\ufeff" + text.removeprefix("\ufeff")).encode("utf-8")
+
+
+def csv_time(value: Any, tz: tzinfo) -> Any:
+    """A time as the wall clock of ``tz`` to the second (no microseconds, no offset: a spreadsheet
+    reads ``2026-11-30 18:03:39`` as a date and time); any other value as it is."""
+    if isinstance(value, datetime):
+        local = value.astimezone(tz) if value.tzinfo is not None else value
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return value

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.clock import Clock, SystemClock
@@ -288,6 +288,34 @@ def deliver(
         factory, lambda s: _record(s, settings, now, results)
     )
     return report
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    """How many of a user's in-app notifications are unread (one COUNT over the recipient index)."""
+    stmt = (
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.recipient_id == user_id,
+            Notification.channel == "in_app",
+            Notification.read_at.is_(None),
+        )
+    )
+    return session.scalar(stmt) or 0
+
+
+def mark_all_read(session: Session, user_id: int, now: datetime) -> int:
+    """Marks every unread in-app notification of a user read; how many were. Idempotent."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_id == user_id,
+            Notification.channel == "in_app",
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def inbox(

@@ -79,7 +79,8 @@ def _call(client: TestClient, route: str, lead_id: int, by: str) -> Any:
     if route == "notifications":
         return client.get("/api/v1/notifications", params={"user": by})
     bodies: dict[str, dict[str, Any]] = {
-        "touches": {"channel": "call", "outcome": "no_answer", "by": by},
+        # a connected call: the lead stays on its cadence however many callers touch it
+        "touches": {"channel": "call", "outcome": "connected", "by": by},
         "status": {"status": "lead", "by": by},
         "appointments": {"by": by},
         "reassign": {"to": "rep_a2@firm.test", "by": by, "reason": "負荷の調整"},

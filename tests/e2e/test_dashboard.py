@@ -81,7 +81,7 @@ def test_a_member_sees_their_own_counts_against_their_target(
     assert cell(text, me, "today", "connects") == "1"
     assert cell(text, me, "today", "appointments") == "1"
     assert cell(text, me, "month", "touches") == "4"
-    assert re.sub(r"\s+", " ", cell(text, me, "month", "appointments")) == "1 / 4 (25%)"
+    assert re.sub(r"\s+", " ", cell(text, me, "month", "appointments")) == "1 / 4 (25.0%)"
     # Nobody else's numbers, and no team total.
     assert f'data-member="{org.users["member2"]}"' not in text
     assert 'data-member="total"' not in text
@@ -98,11 +98,11 @@ def test_a_manager_sees_a_row_per_member_and_the_team_total(runtime: Runtime, se
     rep, rep2 = org.users["member"], org.users["member2"]
     assert cell(text, rep, "month", "touches") == "4"
     assert cell(text, rep2, "today", "touches") == "1"
-    assert re.sub(r"\s+", " ", cell(text, rep2, "month", "appointments")) == "0 / 2 (0%)"
+    assert re.sub(r"\s+", " ", cell(text, rep2, "month", "appointments")) == "0 / 2 (0.0%)"
     assert cell(text, "total", "today", "touches") == "4"
     assert cell(text, "total", "month", "touches") == "5"
     assert cell(text, "total", "month", "connects") == "1"
-    assert re.sub(r"\s+", " ", cell(text, "total", "month", "appointments")) == "1 / 10 (10%)"
+    assert re.sub(r"\s+", " ", cell(text, "total", "month", "appointments")) == "1 / 10 (10.0%)"
     assert "ダッシュボード" in text
     assert "チーム合計" in text
     chart = json.loads(re.search(r'id="chart-option">(.*?)</script>', text, re.S).group(1))

@@ -30,7 +30,9 @@ def test_reports_over_the_api(client: TestClient, runtime: Runtime) -> None:
     body = client.get("/api/v1/reports/sources").json()
     assert {r["source"]: r["leads"] for r in body["rows"]} == {"展示会": 2, "ウェビナー": 1}
     assert body["definition"]
-    text = client.get("/api/v1/reports/sources", params={"format": "csv"}).text
+    text = client.get("/api/v1/reports/sources", params={"format": "csv"}).content.decode(
+        "utf-8-sig"
+    )
     assert list(csv.reader(io.StringIO(text)))[0][:2] == ["source", "leads"]
     xlsx = client.get("/api/v1/reports/status-board", params={"format": "xlsx"})
     book = load_workbook(io.BytesIO(xlsx.content))
@@ -91,7 +93,7 @@ def test_every_report_on_the_demo_in_every_format(
         assert xlsx.status_code == 200, name
         assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == name
         assert client.get(f"/api/v1/reports/{name}", params={"format": "csv"}).text.startswith(
-            body.json()["columns"][0]
+            "\ufeff" + body.json()["columns"][0]
         )
     # Times come in the configured time zone.
     dwell = client.get("/api/v1/reports/dwell").json()

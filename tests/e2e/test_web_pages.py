@@ -85,8 +85,9 @@ def test_filters_saved_views_and_the_csv_export(runtime: Runtime, session: Any) 
     assert [(v.name, v.filters) for v in views] == [("mine", {"q": "顧客2"})]
     export = rep.get("/leads.csv?sort=company")
     assert export.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(export.text.lstrip("\ufeff"))))
-    assert [r["company"] for r in rows] == ["株式会社顧客0", "株式会社顧客1", "株式会社顧客2"]
+    assert export.content.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert [r["Company"] for r in rows] == ["株式会社顧客0", "株式会社顧客1", "株式会社顧客2"]
 
 
 def test_the_rules_check_names_each_errors_line_and_apply_refuses_it(
@@ -140,7 +141,7 @@ def test_an_import_dry_run_previews_and_the_import_keeps_its_rejected_rows(
     job = session.scalars(select(ImportJob)).one()
     rejects = marketing.get(f"/import/jobs/{job.id}/rejects.csv").text.lstrip("\ufeff")
     row = next(csv.DictReader(io.StringIO(rejects)))
-    assert (row["row"], row["field"], row["email"]) == ("3", "email", "not-an-email")
+    assert (row["Row"], row["Field"], row["email"]) == ("3", "email", "not-an-email")
     wrong = marketing.post(
         "/import", data={"kind": "leads"}, files={"file": ("x.pdf", b"%PDF", "application/pdf")}
     )

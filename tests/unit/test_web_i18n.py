@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
@@ -34,7 +35,7 @@ def test_the_english_catalog_knows_every_string() -> None:
     from leadops.web.i18n import catalog_path
 
     with catalog_path("en").open("rb") as handle:
-        known = {m.id for m in read_po(handle) if m.id}
+        known = {f"{m.context}\x04{m.id}" if m.context else m.id for m in read_po(handle) if m.id}
     assert sorted(set(extract_messages()) - known) == []
 
 
@@ -67,3 +68,19 @@ def test_the_check_catches_a_bare_string() -> None:
         "Search",
         "Leads",
     ]
+
+
+def test_identifiers_read_as_english_words_in_english() -> None:
+    """The English catalog gives a word for every identifier msgid (touch_1 → "Touch 1")."""
+    from leadops.web.i18n import Translator
+
+    en = Translator("en", ZoneInfo("Asia/Tokyo"))
+    for code in ("touch_1", "from_previous", "mean_days", "inquiry_form", "no_answer"):
+        assert "_" not in en.gettext(code), code
+    assert en.gettext("touch_1") == "Touch 1"
+    assert en.pgettext("date range", "To") == "To"
+    ja = Translator("ja", ZoneInfo("Asia/Tokyo"))
+    assert ja.pgettext("date range", "To") == "終了日"
+    assert ja.gettext("To") == "担当者"
+    assert ja.percent(0.2484) == "24.8%"
+    assert ja.money(1234000) in ("¥1,234,000", "￥1,234,000")

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from leadops.models import Campaign, CampaignMember, Lead, Opportunity
-from leadops.reports.base import ReportParams, ReportResult, report
+from leadops.reports.base import N_, ReportParams, ReportResult, report
 from leadops.reports.facts import milestones, utc_moment
 
 #: What a campaign's members went on to do, in this order.
@@ -221,15 +221,16 @@ def campaign_months(session: Session, params: ReportParams) -> ReportResult:
         "campaign-months",
         ["campaign", "type", "starts_on", "month", "month_from", *RESULTS, *cumulative],
         rows,
-        "Campaigns starting in the range (their start date, else their creation), followed month "
-        "by month up to now: month 0 runs from the start to the same day a month later, month 1 "
-        "the month after (what happened before the start, such as registrations, counts in month "
-        "0). "
-        "Leads: members joining; MQL, SQL, appointments (a member's first opportunity after "
-        "joining), opportunities and won count when they happened, at or after the lead joined. "
-        "cumulative_*: the running total. against_type_average puts each month next to the mean "
-        "over the campaigns of the same type whose month it is (seed 004); calendar_months gives "
-        "the same results by calendar month.",
+        N_(
+            "Campaigns starting in the range (their start date, else their creation), followed "
+            "month by month up to now: month 0 runs from the start to the same day a month later, "
+            "month 1 the month after (what happened before the start, such as registrations, "
+            "counts in month 0). Leads: members joining; MQL, SQL, appointments (a member's first "
+            "opportunity after joining), opportunities and won count when they happened, at or "
+            "after the lead joined. cumulative_*: the running total. against_type_average puts "
+            "each month next to the mean over the campaigns of the same type whose month it is "
+            "(seed 004); calendar_months gives the same results by calendar month."
+        ),
         sections={
             "against_type_average": {
                 "columns": [

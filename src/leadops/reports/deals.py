@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from leadops.models import Campaign, CampaignMember, Opportunity
 from leadops.models.opportunities import CLOSED_STAGES
 from leadops.reports.base import (
+    N_,
     ReportParams,
     ReportResult,
     days_between,
@@ -94,14 +95,13 @@ def pipeline(session: Session, params: ReportParams) -> ReportResult:
             "bottleneck",
         ],
         rows,
-        "Opportunities created in the range, by the stage they are in now, in the order of the "
-        "rules' pipeline. Open "
-        "stages: days "
-        "since each entered its current stage, up to now. Won and lost: days from creation to "
-        "close. Amount: "
-        "the sum of the amounts (none counts as 0). Undated: imported without any date, so left "
-        "out of the day "
-        "figures. Bottleneck: the open stage whose opportunities have waited longest on average.",
+        N_(
+            "Opportunities created in the range, by the stage they are in now, in the order of "
+            "the rules' pipeline. Open stages: days since each entered its current stage, up to "
+            "now. Won and lost: days from creation to close. Amount: the sum of the amounts (none "
+            "counts as 0). Undated: imported without any date, so left out of the day figures. "
+            "Bottleneck: the open stage whose opportunities have waited longest on average."
+        ),
         notes=[
             f"win rate (won ÷ closed): {rate(won, won + lost)}",
             f"open opportunities: {open_count}, amount {round(open_amount, 2)}",
@@ -252,16 +252,15 @@ def campaigns(session: Session, params: ReportParams) -> ReportResult:
         "campaigns",
         ["campaign", "type", "cost", *MEASURES],
         rows,
-        "Campaigns starting in the range (their start date, else their creation). Members: leads "
-        "in the campaign; "
-        "responses: members with a first response; MQL, appointments (leads with an opportunity), "
-        "opportunities "
-        "and won count only what happened at or after the lead joined the campaign, up to now. "
-        "Rates are of "
-        "members; cost per result = cost ÷ that result. The section compares each measure with the "
-        "mean over "
-        "the campaigns of the same type in the range (seed 004: each seminar against the average "
-        "of all seminars).",
+        N_(
+            "Campaigns starting in the range (their start date, else their creation). Members: "
+            "leads in the campaign; responses: members with a first response; MQL, appointments "
+            "(leads with an opportunity), opportunities and won count only what happened at or "
+            "after the lead joined the campaign, up to now. Rates are of members; cost per result "
+            "= cost ÷ that result. The section compares each measure with the mean over the "
+            "campaigns of the same type in the range (seed 004: each seminar against the average "
+            "of all seminars)."
+        ),
         sections={
             "against_type_average": {
                 "columns": [

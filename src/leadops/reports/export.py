@@ -18,6 +18,14 @@ def _tables(result: ReportResult) -> list[tuple[str, list[str], list[list[Any]]]
     return tables
 
 
+def _csv_cell(value: Any) -> Any:
+    """A time as its wall clock to the second (the report's zone once localized): a spreadsheet
+    reads ``2026-11-30 18:03:39`` as a date and time; ``…18:03:39.050887+09:00`` as text."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
 def to_csv(result: ReportResult) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -26,7 +34,7 @@ def to_csv(result: ReportResult) -> str:
             writer.writerow([])
             writer.writerow([f"# {name}"])
         writer.writerow(csv_row(columns))
-        writer.writerows(csv_row(row) for row in rows)
+        writer.writerows(csv_row(_csv_cell(v) for v in row) for row in rows)
     return out.getvalue()
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from leadops.models import ForecastModel, Lead, LeadEvent, Opportunity
 from leadops.models.base import UTCDateTime
-from leadops.reports.base import ReportParams, ReportResult, day_start, report
+from leadops.reports.base import N_, ReportParams, ReportResult, day_start, report
 from leadops.reports.facts import first_appointments, utc_moment
 from leadops.rules.service import active_rules
 
@@ -589,19 +589,17 @@ def forecast(session: Session, params: ReportParams) -> ReportResult:
             "training_months",
         ],
         rows,
-        "Appointments (a lead's first opportunity) expected in the current month: those booked "
-        "since the month "
-        "began, plus for each open lead (created, not in a closed status, no appointment yet) the "
-        "probability "
-        "of one before the month ends, learned from the previous six months on the same day of the "
-        "month "
-        "by status, touch stage and days since assignment, plus the appointments that leads "
-        "created later in "
-        "those months booked before month end (on average). 80 % interval: normal approximation of "
-        "the sum. "
-        "--backtest replays the forecast on day 1, 10 and 20 of each past month with only what was "
-        "known then, "
-        "against the month's actual count, with the mean absolute percentage error.",
+        N_(
+            "Appointments (a lead's first opportunity) expected in the current month: those "
+            "booked since the month began, plus for each open lead (created, not in a closed "
+            "status, no appointment yet) the probability of one before the month ends, learned "
+            "from the previous six months on the same day of the month by status, touch stage and "
+            "days since assignment, plus the appointments that leads created later in those "
+            "months booked before month end (on average). 80 % interval: normal approximation of "
+            "the sum. --backtest replays the forecast on day 1, 10 and 20 of each past month with "
+            "only what was known then, against the month's actual count, with the mean absolute "
+            "percentage error."
+        ),
         notes=notes,
         sections=sections,
     )

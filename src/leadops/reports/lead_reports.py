@@ -14,6 +14,7 @@ from sqlalchemy.sql import Subquery
 from leadops.models import Account, Lead, Touch, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.reports.base import (
+    N_,
     ReportParams,
     ReportResult,
     days_between,
@@ -64,8 +65,10 @@ def status_board(session: Session, params: ReportParams) -> ReportResult:
         "status-board",
         ["member", *statuses, "total"],
         [[m, *(by_status[m][s] for s in statuses), sum(by_status[m].values())] for m in members],
-        "Leads (not merged) per owner and status, now; the touch-stage section counts the same "
-        "leads by stage.",
+        N_(
+            "Leads (not merged) per owner and status, now; the touch-stage section counts the "
+            "same leads by stage."
+        ),
         sections={
             "touch_stage": {
                 "columns": ["member", *TOUCH_STAGES],
@@ -105,9 +108,11 @@ def funnel(session: Session, params: ReportParams) -> ReportResult:
         "funnel",
         ["stage", "leads", "from_previous", "from_first"],
         rows,
-        "Leads created in the range, counted at each stage they reached by now (reaching a later "
-        "stage counts "
-        "for the earlier ones); conversion from the stage before and from all leads.",
+        N_(
+            "Leads created in the range, counted at each stage they reached by now (reaching a "
+            "later stage counts for the earlier ones); conversion from the stage before and from "
+            "all leads."
+        ),
     )
 
 
@@ -219,10 +224,11 @@ def sources(session: Session, params: ReportParams) -> ReportResult:
         "sources",
         columns,
         rows,
-        "Leads created in the range by source (経路; a blank source is its own row, apart from "
-        "'unknown'); rates "
-        "are of those leads, counting outcomes reached by now. With a segment, one row per source "
-        "and segment, and the by_segment table per segment.",
+        N_(
+            "Leads created in the range by source (経路; a blank source is its own row, apart from "
+            "'unknown'); rates are of those leads, counting outcomes reached by now. With a "
+            "segment, one row per source and segment, and the by_segment table per segment."
+        ),
         sections=sections,
     )
 
@@ -254,10 +260,11 @@ def cohort(session: Session, params: ReportParams) -> ReportResult:
         "cohort",
         ["cohort", "cohort_leads", "outcome", "outcome_period", "count", "rate"],
         rows,
-        "Leads created in the range, grouped by the period they were created in (the cohort); for "
-        "each cohort, "
-        "how many had their first appointment, or were won, in each later period, and the share of "
-        "the cohort.",
+        N_(
+            "Leads created in the range, grouped by the period they were created in (the cohort); "
+            "for each cohort, how many had their first appointment, or were won, in each later "
+            "period, and the share of the cohort."
+        ),
         anomalies=_won_anomalies(session, m, *in_range),
     )
 
@@ -436,15 +443,14 @@ def kpis(session: Session, params: ReportParams) -> ReportResult:
         "kpis",
         columns,
         rows,
-        "By period: each measure counted in the period it happened (by=period) or in the period "
-        "its lead was "
-        "acquired (by=cohort); the last row is the whole range. Conversion = won ÷ new leads of "
-        "the row. "
-        "Velocity in days from the lead's "
-        "creation; a deal won before its lead's creation is counted but left out of velocity and "
-        "listed as an "
-        "anomaly. With a segment, one row per period and segment (of the lead; a touch without "
-        "a lead is blank).",
+        N_(
+            "By period: each measure counted in the period it happened (by=period) or in the "
+            "period its lead was acquired (by=cohort); the last row is the whole range. "
+            "Conversion = won ÷ new leads of the row. Velocity in days from the lead's creation; "
+            "a deal won before its lead's creation is counted but left out of velocity and listed "
+            "as an anomaly. With a segment, one row per period and segment (of the lead; a touch "
+            "without a lead is blank)."
+        ),
         anomalies=_won_anomalies(session, m),
         sections={"attainment": attainment_section(session, params)},
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from leadops.errors import FieldError, ValidationFailed
 from leadops.models import Lead, LeadEvent, Task, Touch, User
 from leadops.reports.base import (
+    N_,
     ReportParams,
     ReportResult,
     day_start,
@@ -97,11 +98,11 @@ def dwell(session: Session, params: ReportParams) -> ReportResult:
         "dwell",
         ["status", "leads", "mean_days", "median_days", "max_days", "past_deadline"],
         summary,
-        "Leads (created in the range, not merged) by current status: days since they entered it "
-        "(the last "
-        "status change, else creation) up to now. Past deadline: the cadence's next deadline "
-        "(first touch, next "
-        "touch or reply) has passed without the touch.",
+        N_(
+            "Leads (created in the range, not merged) by current status: days since they entered "
+            "it (the last status change, else creation) up to now. Past deadline: the cadence's "
+            "next deadline (first touch, next touch or reply) has passed without the touch."
+        ),
         sections={
             "past_deadline": {
                 "columns": [
@@ -175,12 +176,12 @@ def recycle_reasons(session: Session, params: ReportParams) -> ReportResult:
         "recycle-reasons",
         ["period", "reason", "from_status", "from_touch_stage", "leads", "share"],
         rows,
-        "Every move to the recycled status (a status event) in the range, by the period it "
-        "happened in (by=period) "
-        "or the period its lead was acquired (by=cohort): the reason given, the status it left and "
-        "the touch "
-        "stage the lead had reached then. A lead recycled twice counts twice. Share: of the "
-        "period's recycles.",
+        N_(
+            "Every move to the recycled status (a status event) in the range, by the period it "
+            "happened in (by=period) or the period its lead was acquired (by=cohort): the reason "
+            "given, the status it left and the touch stage the lead had reached then. A lead "
+            "recycled twice counts twice. Share: of the period's recycles."
+        ),
         sections={
             "by_reason": {
                 "columns": ["reason", "leads", "share"],
@@ -263,13 +264,13 @@ def tasks(session: Session, params: ReportParams) -> ReportResult:
             "first_touches",
         ],
         rows,
-        "Tasks (approach requests) created in the range, by their owner. Overdue: open past its "
-        "due time now. "
-        "SLA compliance: done by the due time ÷ (done + overdue); cancelled and open-not-yet-due "
-        "tasks are not "
-        "judged. First touch: hours from a lead's creation (leads created in the range) to its "
-        "first touch, "
-        "credited to the person who made it (median, and how many leads).",
+        N_(
+            "Tasks (approach requests) created in the range, by their owner. Overdue: open past "
+            "its due time now. SLA compliance: done by the due time ÷ (done + overdue); cancelled "
+            "and open-not-yet-due tasks are not judged. First touch: hours from a lead's creation "
+            "(leads created in the range) to its first touch, credited to the person who made it "
+            "(median, and how many leads)."
+        ),
     )
 
 
@@ -328,12 +329,12 @@ def new_leads(session: Session, params: ReportParams) -> ReportResult:
         "new-leads",
         ["window", "by", "value", "leads"],
         rows,
-        "Leads created today, this week (from Monday) and this month, up to now in the configured "
-        "time zone: "
-        "today's by source, this week's by score band (the rules' temperature bands), this month's "
-        "by current "
-        "status; each window also lists its leads (this week's highest score first). --from/--to "
-        "do not apply.",
+        N_(
+            "Leads created today, this week (from Monday) and this month, up to now in the "
+            "configured time zone: today's by source, this week's by score band (the rules' "
+            "temperature bands), this month's by current status; each window also lists its leads "
+            "(this week's highest score first). --from/--to do not apply."
+        ),
         sections=sections,
     )
 

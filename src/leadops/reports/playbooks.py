@@ -14,19 +14,20 @@ from sqlalchemy.orm import Session
 
 from leadops.lifecycle.machine import CONNECTING
 from leadops.models import LeadEvent, Opportunity, Touch
-from leadops.reports.base import ReportParams, ReportResult, rate, report
+from leadops.reports.base import N_, ReportParams, ReportResult, rate, report
 from leadops.rules.schema import PLAYBOOK_STAGES
 
 NO_TEMPLATE = "(none)"
 NO_STAGE = "(unknown)"
 COUNTS = ["touches", "connects", "connect_rate", "appointments", "appointment_rate"]
-DEFINITION = (
-    "Touches made in the range, per template (or script) × channel × touch stage, and how many "
-    "of them were followed by a connect and by an appointment: on the same lead, from the touch "
-    "up to (not including) the lead's next touch — without end for its last touch. A connect: "
-    "the touch's own outcome is connected or replied, or the lead's touch stage became connected "
-    "in that window; an appointment: the lead's first opportunity was created in that window. "
-    "Each touch counts at most once for each; rates are per touch."
+DEFINITION = N_(
+    "Touches made in the range, per template (or script) × channel × touch stage, "
+    "and how many of them were followed by a connect and by an appointment: on the "
+    "same lead, from the touch up to (not including) the lead's next touch — without "
+    "end for its last touch. A connect: the touch's own outcome is connected or "
+    "replied, or the lead's touch stage became connected in that window; an "
+    "appointment: the lead's first opportunity was created in that window. Each "
+    "touch counts at most once for each; rates are per touch."
 )
 
 

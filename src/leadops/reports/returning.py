@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadops.models import Lead, LeadEvent, Opportunity
-from leadops.reports.base import ReportParams, ReportResult, days_between, median, rate, report
+from leadops.reports.base import N_, ReportParams, ReportResult, days_between, median, rate, report
 
 COLUMNS = [
     "period",
@@ -95,11 +95,13 @@ def reengagement(session: Session, params: ReportParams) -> ReportResult:
         "reengagement",
         COLUMNS,
         rows,
-        "First-time: the leads created in the period, and those whose first appointment (the "
-        "first opportunity created after the lead) came before any re-engagement. Returning: "
-        "each re-engagement in the period (a recycled lead that came back to sales, a "
-        "`reengaged` event; a lead back twice counts twice), and those followed by an "
-        "appointment before the lead's next re-engagement. Rates: appointments over leads.",
+        N_(
+            "First-time: the leads created in the period, and those whose first appointment (the "
+            "first opportunity created after the lead) came before any re-engagement. Returning: "
+            "each re-engagement in the period (a recycled lead that came back to sales, a "
+            "`reengaged` event; a lead back twice counts twice), and those followed by an "
+            "appointment before the lead's next re-engagement. Rates: appointments over leads."
+        ),
         sections={
             "by_reason": {
                 "columns": ["reason", "reengaged", "appointments", "appointment_rate"],

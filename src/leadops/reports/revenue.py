@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from leadops.cadence.quotas import list_quotas, month_after
 from leadops.models import Campaign, Lead, Opportunity, Team, User
 from leadops.models.opportunities import QUOTA_MEASURES
-from leadops.reports.base import ReportParams, ReportResult, rate, report
+from leadops.reports.base import N_, ReportParams, ReportResult, rate, report
 
 BLANK = "(blank)"
 NONE = "(none)"
@@ -203,9 +203,11 @@ def revenue(session: Session, params: ReportParams) -> ReportResult:
             "won_per_appointment",
         ],
         rows,
-        "Appointments (opportunities created in the range) and won deals (closed won in the "
-        "range) with their amount, grouped four ways: by the lead's source, its level now, its "
-        "first campaign, and the team — appointments by the team of the rep who booked them, won "
-        "deals by the team of their field-sales owner. Won per appointment divides the row's "
-        "won deals by its appointments (both in the range, not a cohort).",
+        N_(
+            "Appointments (opportunities created in the range) and won deals (closed won in the "
+            "range) with their amount, grouped four ways: by the lead's source, its level now, "
+            "its first campaign, and the team — appointments by the team of the rep who booked "
+            "them, won deals by the team of their field-sales owner. Won per appointment divides "
+            "the row's won deals by its appointments (both in the range, not a cohort)."
+        ),
     )

@@ -31,6 +31,7 @@ from leadops.rules.segments import VALUE_LENGTH, segment_filters
 from leadops.rules.service import active_rules
 from leadops.web import responses as out
 from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
+from leadops.web.exports import CsvEncoding, csv_response
 from leadops.web.fields import (
     NOTE_LENGTH,
     OPPORTUNITY_NAME_LENGTH,
@@ -762,6 +763,7 @@ def get_report(
         int, Query(ge=1, le=1_000_000, description="score-jumps: the least rise in points")
     ] = 10,
     backtest: Annotated[bool, Query(description="forecast: replay past months' forecasts")] = False,
+    encoding: CsvEncoding = "utf-8",
     segment: Annotated[
         Text | None,
         Query(
@@ -790,11 +792,8 @@ def get_report(
     )
     result = run_report(session, name, params)
     if format == "csv":
-        return Response(
-            to_csv(result),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
+        result.localize(runtime.settings.tz)
+        return csv_response(to_csv(result), f"{name}.csv", encoding)
     if format == "xlsx":
         return Response(
             to_xlsx(result),

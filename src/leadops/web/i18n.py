@@ -23,9 +23,22 @@ DEFAULT_LOCALE = "ja"
 WEB_DIR = Path(__file__).parent
 LOCALE_DIR = WEB_DIR / "locale"
 METHOD_MAP = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
-KEYWORDS: dict[str, Any] = {"_": None, "gettext": None, "N_": None}
+KEYWORDS: dict[str, Any] = {"_": None, "gettext": None, "N_": None, "pgettext": ((1, "c"), 2)}
+#: Joins a message's context to its id in :func:`messages` (gettext's own separator).
+CONTEXT_SEP = "\x04"
 #: Strings shown by the web app that are defined elsewhere: the reports' one-line summaries.
-OTHER_SOURCES: list[tuple[Path, dict[str, Any]]] = [(WEB_DIR.parent / "reports", {"report": (2,)})]
+OTHER_SOURCES: list[tuple[Path, dict[str, Any]]] = [
+    (WEB_DIR.parent / "reports", {"report": (2,), "N_": None})
+]
+
+
+def _key(message: str, context: str | None) -> str:
+    return f"{context}{CONTEXT_SEP}{message}" if context else message
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalogs where it is defined; it is translated where it is shown."""
+    return message
 
 
 def catalog_path(locale: str) -> Path:
@@ -39,7 +52,7 @@ def messages(locale: str) -> Mapping[str, str]:
         return {}
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    return {_key(str(m.id), m.context): str(m.string) for m in catalog if m.id and m.string}
 
 
 class Translator:
@@ -53,6 +66,11 @@ class Translator:
 
     def gettext(self, message: str, **values: Any) -> str:
         text = self._messages.get(message) or message
+        return text % values if values else text
+
+    def pgettext(self, context: str, message: str, **values: Any) -> str:
+        """``message`` in the sense ``context`` gives it (one English word, two meanings)."""
+        text = self._messages.get(_key(message, context)) or message
         return text % values if values else text
 
     def when(self, value: datetime | None, form: str = "short") -> str:
@@ -78,10 +96,16 @@ class Translator:
         )
 
     def percent(self, value: float | None) -> str:
-        """A share (0.25) as a percentage in the locale ("25%")."""
+        """A ratio (0.2484) as a percentage (24.8%)."""
         if value is None:
             return ""
-        return numbers.format_percent(value, locale=self._babel)
+        return numbers.format_percent(value, "#,##0.0%", locale=self._babel)
+
+    def money(self, value: float | None) -> str:
+        """An amount in yen, with the locale's separators (¥1,234,000 / ￥1,234,000)."""
+        if value is None:
+            return ""
+        return numbers.format_currency(value, "JPY", locale=self._babel)
 
     def relative(self, value: datetime | None, now: datetime) -> str:
         """ "in 3 hours" / "2 days ago", in the locale."""
@@ -112,13 +136,16 @@ def negotiate(accept_language: str | None) -> str | None:
 
 
 def extract_messages() -> dict[str, list[tuple[str, int]]]:
-    """Every marked string of the web app's templates and Python, with where it is."""
+    """Every marked string of the web app's templates and Python, with where it is (a string with a
+    context is keyed ``context\x04message``)."""
     found: dict[str, list[tuple[str, int]]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
         WEB_DIR, METHOD_MAP, keywords=KEYWORDS, comment_tags=()
     ):
+        if isinstance(message, tuple) and context:  # pgettext: (context, message)
+            message = message[-1]
         if isinstance(message, str) and message:
-            found.setdefault(message, []).append((filename, lineno))
+            found.setdefault(_key(message, context), []).append((filename, lineno))
     for directory, keywords in OTHER_SOURCES:
         for filename, lineno, message, _comments, _context in extract_from_dir(
             directory, [("**.py", "python")], keywords=keywords, comment_tags=()
@@ -138,10 +165,15 @@ def update_catalogs(locales: Iterable[str] = LOCALES) -> dict[str, int]:
         old: dict[str, str] = {}
         if path.exists():
             with path.open("rb") as handle:
-                old = {str(m.id): str(m.string) for m in read_po(handle, locale=locale) if m.id}
+                old = {
+                    _key(str(m.id), m.context): str(m.string)
+                    for m in read_po(handle, locale=locale)
+                    if m.id
+                }
         catalog = Catalog(locale=locale, project="leadops", charset="utf-8")
-        for message in sorted(found):
-            catalog.add(message, old.get(message, ""), locations=found[message])
+        for key in sorted(found):
+            context, _sep, message = key.rpartition(CONTEXT_SEP)
+            catalog.add(message, old.get(key, ""), locations=found[key], context=context or None)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             write_po(

@@ -11,21 +11,19 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from leadops.delivery import unread_count
 from leadops.errors import LeadopsError, NotSignedIn
 from leadops.rules.loader import CompiledRules
+from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
-from leadops.web.i18n import DEFAULT_LOCALE, LOCALES, Translator, negotiate
+from leadops.web.error_words import saying
+from leadops.web.i18n import DEFAULT_LOCALE, LOCALES, N_, Translator, negotiate
 from leadops.web.security import CSRF_FIELD, Principal
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 LANG_COOKIE = "leadops_lang"
-
-
-def N_(message: str) -> str:
-    """Marks a string for the catalogs where it is defined; it is translated where it is shown."""
-    return message
 
 
 #: The menu: (path, label, permission).
@@ -45,6 +43,21 @@ MENU = (
 def status_labels(rules: CompiledRules, locale: str) -> dict[str, str]:
     """Each status of the rules with its label in ``locale``, in the rules' order."""
     return {s.name: s.label_ja if locale == "ja" else s.label_en for s in rules.document.statuses}
+
+
+def _saying(request: Request, t: Translator) -> Any:
+    """How the page says an error message: in its language, codes as words (error_words); the
+    statuses' labels are read only when a message is said."""
+
+    def labels() -> dict[str, str]:
+        runtime: Runtime = request.app.state.runtime
+        try:
+            with runtime.factory() as session:
+                return status_labels(active_rules(session, runtime.clock.now()), t.locale)
+        except Exception:  # noqa: BLE001 - a page about an error renders even without rules
+            return {}
+
+    return saying(t, labels)
 
 
 def principal_of(request: Request) -> Principal | None:
@@ -82,8 +95,13 @@ def render(
         if principal is not None and principal.can(permission)
     ]
     runtime: Runtime = request.app.state.runtime
+    if principal is not None and "unread" not in context:
+        with runtime.factory() as session:
+            context["unread"] = unread_count(session, principal.user_id)
     base = {
         "_": t.gettext,
+        "pgettext": t.pgettext,
+        "say": _saying(request, t),
         "t": t,
         "locale": t.locale,
         "user": principal,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from leadops import auth
 from leadops.cadence.quotas import Targets, list_quotas, parse_month, set_quota, settable
 from leadops.config import Settings
-from leadops.delivery import inbox
+from leadops.delivery import inbox, mark_all_read
 from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from leadops.models import ApiToken, Notification, OutOfOffice, Team, User, column_length
 from leadops.normalize import parse_datetime
@@ -155,10 +155,34 @@ async def set_locale(request: Request, runtime: RuntimeDep, caller: Reader) -> R
     return RedirectResponse(target, status_code=303, headers={"HX-Redirect": target})
 
 
+def _inbox_items(session: Session, runtime: Runtime, user_id: int) -> list[dict[str, Any]]:
+    """The inbox with each payload's deadline read back into a time, shown in the reader's zone."""
+    items = inbox(session, user_id, limit=200)
+    for item in items:
+        due = item["payload"].get("due_at")
+        try:
+            item["due_at"] = parse_datetime(due, tz=runtime.settings.tz) if due else None
+        except ValueError:
+            item["due_at"] = None
+    return items
+
+
 @router.get("/notifications", response_class=HTMLResponse)
-def notifications_page(request: Request, session: SessionDep, caller: Reader) -> HTMLResponse:
-    items = inbox(session, caller.user_id, limit=200)
-    return render(request, "notifications.html", items=items)
+def notifications_page(
+    request: Request, session: SessionDep, runtime: RuntimeDep, caller: Reader
+) -> HTMLResponse:
+    items = _inbox_items(session, runtime, caller.user_id)
+    done = translator(request).gettext("All marked read.") if "done" in request.query_params else ""
+    return render(request, "notifications.html", items=items, done=done)
+
+
+@router.post("/notifications/read-all")
+def notifications_read_all(
+    session: WriteSessionDep, runtime: RuntimeDep, caller: Reader
+) -> RedirectResponse:
+    """Marks the whole inbox read; posting it again changes nothing."""
+    mark_all_read(session, caller.user_id, runtime.clock.now())
+    return RedirectResponse("/notifications?done=1", status_code=303)
 
 
 @router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)
@@ -174,8 +198,9 @@ def notification_read(
         raise NotFound(f"no notification {notification_id} in your inbox")
     if note.read_at is None:
         note.read_at = runtime.clock.now()
-    items = inbox(session, caller.user_id, limit=200)
-    return render(request, "notifications.html", items=items)
+    items = _inbox_items(session, runtime, caller.user_id)
+    unread = sum(1 for item in items if item["read_at"] is None)
+    return render(request, "notifications.html", items=items, unread=unread)
 
 
 def _settings_context(session: Session, caller: Principal) -> dict[str, Any]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from leadops.models import Lead, Team, User
 from leadops.models.leads import TOUCH_STAGES
@@ -20,6 +22,8 @@ from leadops.web.security import Manager
 
 router = APIRouter(include_in_schema=False)
 BREACH_LIMIT = 100
+TAKER_ROLES = ("member", "manager")
+BOARD_FILTERS = ("team",)
 
 
 @router.get("/board", response_class=HTMLResponse)
@@ -81,6 +85,10 @@ def board_page(
         .limit(BREACH_LIMIT)
     ).all()
     t = translator(request)
+    owners_team = {m.id: m.team_id for m in members}
+    lead_teams = {
+        lead.id: lead.team_id or owners_team.get(lead.owner_id or -1) for lead in breaches
+    }
     statuses = list(status_labels(rules, t.locale).items())
     names = {m.id: m.name for m in members}
     return render(
@@ -97,5 +105,39 @@ def board_page(
         breach_count=breach_count or 0,
         escalations=escalations,
         names=names,
+        lead_teams=lead_teams,
+        takers=_takers(session, {tid for tid in lead_teams.values() if tid}),
+        back=urlencode({"team": team}),
         done=request.query_params.get("done") == "1",
     )
+
+
+def _takers(session: Session, team_ids: set[int]) -> dict[int, list[User]]:
+    """Who may take a lead of each team: its active members and managers (not marketing)."""
+    takers: dict[int, list[User]] = defaultdict(list)
+    if not team_ids:
+        return takers
+    users = session.scalars(
+        select(User)
+        .where(
+            User.active.is_(True),
+            User.role.in_(TAKER_ROLES),
+            User.team_id.in_(sorted(team_ids)),
+        )
+        .order_by(User.name)
+    )
+    for user in users:
+        assert user.team_id is not None
+        takers[user.team_id].append(user)
+    return takers
+
+
+def board_again(back: str) -> str:
+    """The board to go back to after a reassignment: the filters it was shown with (``back``, its
+    query string; only the known ones, so it stays a link to the board) and the message."""
+    kept = {
+        key: value
+        for key, value in parse_qsl(back)
+        if key in BOARD_FILTERS and value.isdigit() and len(value) <= 19
+    }
+    return "/board?" + urlencode({**kept, "done": "1"})

@@ -41,6 +41,7 @@ from leadops.ingest.recognise import Recognition, Unrecognised, recognise, shown
 from leadops.models import ImportJob
 from leadops.runtime import Runtime
 from leadops.web.deps import RunnerDep, RuntimeDep, SessionDep
+from leadops.web.exports import CsvEncoding, csv_response
 from leadops.web.fields import PathId
 from leadops.web.i18n import Translator
 from leadops.web.render import render, translator
@@ -278,7 +279,9 @@ def import_progress(
 
 
 @router.get("/import/jobs/{job_id}/rejects.csv", dependencies=[require("ingest")])
-def import_rejects(job_id: PathId, session: SessionDep) -> Response:
+def import_rejects(
+    request: Request, job_id: PathId, session: SessionDep, encoding: CsvEncoding = "utf-8"
+) -> Response:
     """The rows that were not taken: row number, field, error, then the row's own columns."""
     if session.get(ImportJob, job_id) is None:
         raise NotFound(f"no import job {job_id}")
@@ -288,12 +291,9 @@ def import_rejects(job_id: PathId, session: SessionDep) -> Response:
         columns += [c for c in reject.raw if c not in columns]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(csv_row(["row", "field", "error", *columns]))
+    t = translator(request)
+    writer.writerow(csv_row([t.gettext("Row"), t.gettext("Field"), t.gettext("Error"), *columns]))
     for reject in rejects:
         raw = [reject.raw.get(c, "") for c in columns]
         writer.writerow(csv_row([reject.row_number, reject.field or "", reject.error, *raw]))
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="import-{job_id}-rejects.csv"'},
-    )
+    return csv_response(out.getvalue(), f"import-{job_id}-rejects.csv", encoding)

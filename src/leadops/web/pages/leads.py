@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from leadops.cells import csv_cell, csv_row
+from leadops.cells import csv_cell, csv_row, csv_time
 from leadops.errors import FieldError, NotFound, ValidationFailed
 from leadops.leads import SORTS, LeadFilter, list_leads
 from leadops.models import Activity, Lead, SavedView, Team, User
@@ -27,9 +27,11 @@ from leadops.rules.segments import Segmentation, segment_filters
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.exports import CsvEncoding, csv_stream
 from leadops.web.fields import VIEW_NAME_LENGTH, PathId, Text
+from leadops.web.i18n import Translator
 from leadops.web.pages.bulk_fields import bulk_context
-from leadops.web.render import locale_of, render, status_labels
+from leadops.web.render import locale_of, render, status_labels, translator
 from leadops.web.security import Principal, Reader, require
 
 router = APIRouter(include_in_schema=False)
@@ -260,7 +262,18 @@ def leads_view(
     )
 
 
-def _csv_rows(session: Session, flt: LeadFilter) -> Iterator[str]:
+def _csv_value(column: str, value: Any, t: Translator, labels: dict[str, str]) -> Any:
+    """A lead's cell for a person: a status by its label, a code by its word, a time local."""
+    if column == "status":
+        return labels.get(value, value)
+    if column in ("touch_stage", "level"):
+        return t.gettext(value)
+    return csv_time(value, t.tz)
+
+
+def _csv_rows(
+    session: Session, flt: LeadFilter, t: Translator, labels: dict[str, str]
+) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
     columns = [
@@ -279,13 +292,18 @@ def _csv_rows(session: Session, flt: LeadFilter) -> Iterator[str]:
         "created_at",
         "last_activity_at",
     ]
-    writer.writerow(csv_row(columns))
+    writer.writerow(csv_row(t.gettext(c) for c in columns))
     offset = 0
     while True:
         _total, page = list_leads(session, replace(flt, limit=2000, offset=offset))
         for item in page:
             item["company"] = item["company"] or item["account"]
-            writer.writerow(["" if item[c] is None else csv_cell(item[c]) for c in columns])
+            writer.writerow(
+                [
+                    "" if item[c] is None else csv_cell(_csv_value(c, item[c], t, labels))
+                    for c in columns
+                ]
+            )
         yield out.getvalue()
         out.seek(0)
         out.truncate()
@@ -295,15 +313,15 @@ def _csv_rows(session: Session, flt: LeadFilter) -> Iterator[str]:
 
 
 @router.get("/leads.csv", dependencies=[require("read")])
-def leads_csv(request: Request, session: SessionDep, runtime: RuntimeDep) -> StreamingResponse:
-    """The leads the filters select, as UTF-8 CSV with a BOM (Excel opens it as Unicode)."""
+def leads_csv(
+    request: Request, session: SessionDep, runtime: RuntimeDep, encoding: CsvEncoding = "utf-8"
+) -> StreamingResponse:
+    """The leads the filters select, as CSV (UTF-8 with a BOM, or Shift_JIS on request): headers
+    and codes in the reader's language, times in the configured zone to the second."""
     flt = lead_filter(_filters(request), runtime, limit=2000, offset=0)
-    body = ["\ufeff", *_csv_rows(session, flt)]
-    return StreamingResponse(
-        iter(body),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="leads.csv"'},
-    )
+    t = translator(request)
+    labels = status_labels(active_rules(session, runtime.clock.now()), t.locale)
+    return csv_stream(_csv_rows(session, flt, t, labels), "leads.csv", encoding)
 
 
 @router.post("/leads/views", response_model=None)

@@ -14,9 +14,11 @@ from leadops.errors import NotFound
 from leadops.reports import REPORTS, run_report
 from leadops.reports.base import report_params
 from leadops.rules.segments import DIMENSIONS
+from leadops.rules.service import active_rules
 from leadops.web.charts import chart_for
 from leadops.web.deps import RuntimeDep, SessionDep
-from leadops.web.render import render, translator
+from leadops.web.render import render, status_labels, translator
+from leadops.web.report_words import ReportWords
 from leadops.web.security import require
 
 router = APIRouter(include_in_schema=False)
@@ -62,6 +64,7 @@ def report_page(
     result = run_report(session, name, params)
     result.localize(runtime.settings.tz)
     query = urlencode(values)
+    words = ReportWords(t, status_labels(active_rules(session, runtime.clock.now()), t.locale))
     return render(
         request,
         "report.html",
@@ -70,7 +73,8 @@ def report_page(
         result=result,
         values=values,
         rows=result.rows[:ROW_LIMIT],
-        chart=chart_for(result, t, values.get("campaign")),
+        chart=words.chart(chart_for(result, t, values.get("campaign"))),
+        words=words,
         query=query,
         reports=sorted(REPORTS),
         segments=DIMENSIONS,

@@ -46,6 +46,7 @@ from leadops.web.fields import (
     PathId,
     Text,
 )
+from leadops.web.pages.board import board_again
 from leadops.web.pages.lead_fields import edit_context
 from leadops.web.render import N_, render, status_labels, translator
 from leadops.web.security import Manager, Principal, Reader, Worker
@@ -288,11 +289,13 @@ def reassign_action(
     to: Annotated[Text, Form(max_length=19, description="The new owner's id.")] = "",
     reason: Annotated[Text, Form(max_length=NOTE_LENGTH)] = "",
     view: Annotated[str, Form()] = "lead",
+    back: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     lead = _lead(session, lead_id)
     target = session.get(User, int(to)) if _is_id(to) else None
     if target is None:
-        raise ValidationFailed([FieldError("to", "choose the person who takes the lead")])
+        message = translator(request).gettext("Choose the person who takes the lead.")
+        raise ValidationFailed([FieldError("to", message)])
     now = runtime.clock.now()
     door = Door(session, active_rules(session, now), now, Actor.user(caller.user_id))
     by = session.get_one(User, caller.user_id)
@@ -304,7 +307,7 @@ def reassign_action(
         else t.gettext("No change.")
     )
     if view == "board":
-        return HTMLResponse("", headers={"HX-Redirect": "/board?done=1"})
+        return HTMLResponse("", headers={"HX-Redirect": board_again(back)})
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
 

@@ -1,0 +1,81 @@
+"""A refused action in the reader's language: the domain's and the validation's English messages
+(``no lead 12``, ``Input should be a valid integer…``, ``moving a lead to recycled needs a
+reason``) matched to catalog strings, their codes (statuses, fields) as words. The API keeps the
+English text; only pages say it in Japanese. A message no pattern knows is shown as it is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+
+from leadops.web.i18n import N_, Translator
+
+#: The things a "no THING ID" message names.
+THINGS = (
+    N_("lead"),
+    N_("user"),
+    N_("team"),
+    N_("opportunity"),
+    N_("campaign"),
+    N_("import job"),
+    N_("task"),
+    N_("view"),
+    N_("token"),
+    N_("webhook"),
+    N_("notification"),
+    N_("rules version"),
+)
+#: Pattern of the English message, the catalog's text with the pattern's groups.
+PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^no (?P<thing>[a-z ]+?) #?(?P<id>\d+)$"), N_("No %(thing)s %(id)s was found")),
+    (re.compile(r"^no report '(?P<name>[^']*)'.*$"), N_("There is no report %(name)s")),
+    (re.compile(r"^Input should be a valid integer.*$"), N_("Enter a whole number")),
+    (re.compile(r"^Input should be a valid number.*$"), N_("Enter a number")),
+    (re.compile(r"^Input should be a valid date.*$"), N_("Enter a date (YYYY-MM-DD)")),
+    (re.compile(r"^Field required$"), N_("This field is required")),
+    (
+        re.compile(r"^Input should be greater than or equal to (?P<n>-?\d+)$"),
+        N_("Enter %(n)s or more"),
+    ),
+    (
+        re.compile(r"^Input should be less than or equal to (?P<n>-?\d+)$"),
+        N_("Enter %(n)s or less"),
+    ),
+    (
+        re.compile(r"^moving a lead to (?P<status>\S+) needs a reason$"),
+        N_("Moving a lead to %(status)s needs a reason"),
+    ),
+    (re.compile(r"^a reassignment needs a reason$"), N_("A reassignment needs a reason")),
+    (re.compile(r"^invalid input$"), N_("The input is not valid")),
+)
+FIELDS = (N_("reason"), N_("status"), N_("threshold"), N_("form"), N_("from"), N_("to"))
+
+
+def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[str], str]:
+    """The function a page uses to say an error message (and a field's name) in ``t``'s locale;
+    ``statuses`` gives the statuses' labels when a message names one."""
+    labels = cache(statuses)
+
+    def word(value: str) -> str:
+        return labels().get(value) or t.gettext(value)
+
+    def say(message: str) -> str:
+        text = str(message)
+        if t.locale == "en":  # the messages are English already, and name fields as the API does
+            return text
+        if "; " in text and ": " in text:  # a ValidationFailed's joined "field: message" list
+            return "; ".join(say(part) for part in text.split("; "))
+        field, sep, rest = text.partition(": ")
+        if (
+            sep
+            and re.fullmatch(r"[a-z_.]+", field)
+            and word(last := field.rsplit(".", 1)[-1]) != last
+        ):
+            return f"{word(last)}: {say(rest)}"
+        for pattern, catalog_text in PATTERNS:
+            if found := pattern.match(text):
+                return t.gettext(catalog_text, **{k: word(v) for k, v in found.groupdict().items()})
+        return t.gettext(text)
+
+    return say

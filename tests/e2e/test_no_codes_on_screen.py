@@ -1,0 +1,173 @@
+"""What a Japanese user reads: no identifier, code, raw time, JSON or English sentence on the
+pages, for every role, on a database with realistic data (the demo, small)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select
+
+from leadops.demo import build_demo, demo_sign_ins
+from leadops.models import Campaign, Lead, User
+from leadops.reports import REPORTS
+from leadops.runtime import Runtime
+from leadops.web import vocabulary
+from leadops.web.report_words import REPORT_COLUMNS
+from tests.webapp import build_org, signed_in
+
+ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
+#: Words that are right on a Japanese page: the product, units, acronyms the Japanese UI uses.
+ALLOWED = {"leadops", "MQL", "SQL", "SLA", "CSV", "XLSX", "ID", "API", "URL", "BDR", "OK"}
+CODES = {
+    word
+    for name in dir(vocabulary)
+    if name.isupper() and isinstance(getattr(vocabulary, name), tuple)
+    for word in getattr(vocabulary, name)
+} | set(REPORT_COLUMNS)
+SNAKE = re.compile(r"(?<![\w@./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])")
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:")
+USER_REF = re.compile(r"\buser:\d+")
+JSON = re.compile(r"[{\[]\s*\"")
+EMAIL_OR_URL = re.compile(r"\S+@\S+|https?://\S+|/\S+")
+SENTENCE = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ ,]+[A-Za-z][A-Za-z'’]*){2,}")
+
+
+class VisibleText(HTMLParser):
+    """The text a person sees or hears: text outside scripts and styles, and the attributes a
+    screen reader or a tooltip reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "template"):
+            self._hidden += 1
+        self.parts += [v for k, v in attrs if k in ATTRIBUTES and v]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "template"):
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible(html: str) -> list[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    return parser.parts
+
+
+def problems(html: str, allowed: set[str]) -> list[str]:
+    """What a Japanese reader should not see in the page, each with the text it is in."""
+    found = []
+    for text in visible(html):
+        plain = EMAIL_OR_URL.sub(" ", text)
+        for word in allowed:
+            plain = plain.replace(word, " ")
+        hits = [m.group() for m in SNAKE.finditer(plain)]
+        hits += [w for w in re.findall(r"[a-z][a-z0-9_-]+", plain) if w in CODES]
+        hits += [m.group() for p in (ISO_TIME, USER_REF, JSON) for m in p.finditer(text)]
+        hits += [m.group() for m in SENTENCE.finditer(plain)]
+        found += [f"{hit!r} in {text[:120]!r}" for hit in hits]
+    return sorted(set(found))
+
+
+@pytest.fixture
+def demo(runtime: Runtime) -> dict[str, int]:
+    """The demo, small, and one user of each role (they prefer Japanese)."""
+    build_demo(runtime, leads=300)
+    with runtime.factory() as session:
+        emails = {role: email for role, email, _ in demo_sign_ins(session)}
+        ids = dict(session.execute(select(User.email, User.id)).all())
+    return {role: ids[email] for role, email in emails.items()}
+
+
+def _allowed(runtime: Runtime) -> set[str]:
+    """The explicit allow-list, and data the pages rightly show as it is (company names)."""
+    with runtime.factory() as session:
+        companies = {c for c in session.scalars(select(Lead.company)).all() if c}
+        campaigns = set(session.scalars(select(Campaign.name)).all())
+    return ALLOWED | companies | campaigns
+
+
+def test_every_report_speaks_japanese_to_every_role(runtime: Runtime, demo: dict[str, int]) -> None:
+    allowed = _allowed(runtime)
+    assert set(demo) == {"admin", "manager", "member", "marketing"}
+    failures = []
+    for role, user_id in demo.items():
+        client = signed_in(runtime, user_id)
+        for path in ["/reports", *(f"/reports/{name}" for name in sorted(REPORTS))]:
+            page = client.get(path, headers={"Accept-Language": "ja"}, params={"lang": "ja"})
+            assert page.status_code == 200, (role, path, page.text[:300])
+            assert "<tbody>" not in page.text or "<td" in page.text
+            failures += [f"{role} {path}: {p}" for p in problems(page.text, allowed)]
+    assert failures == [], "\n".join(failures[:60])
+
+
+def test_report_numbers_read_as_people_write_them(runtime: Runtime, demo: dict[str, int]) -> None:
+    client = signed_in(runtime, demo["manager"])
+    funnel = client.get("/reports/funnel", params={"lang": "ja"}).text
+    assert re.search(r"\d+\.\d%", funnel), "rates as percentages"
+    assert not re.search(r"<td class=\"num\">0\.\d{3,}</td>", funnel)
+    pipeline = client.get("/reports/pipeline", params={"lang": "ja"}).text
+    assert re.search(r"[¥￥]\d{1,3}(,\d{3})+", pipeline), "amounts in yen with separators"
+    chart = re.search(r'id="chart-option">(.*?)</script>', pipeline, re.S)
+    assert chart is not None
+    assert "to_contact" not in chart.group(1), "the chart's axis names the stages in words"
+    page = client.get("/reports/funnel", params={"lang": "ja"}).text
+    assert "終了日" in page
+    assert "担当者 <input" not in page
+    english = client.get("/reports/dwell", params={"lang": "en"}).text
+    assert "Mean days" in english
+    assert "mean_days" not in visible(english)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the lead timeline, queue and notifications still show codes"
+)
+def test_every_page_speaks_japanese_to_every_role(runtime: Runtime, demo: dict[str, int]) -> None:
+    allowed = _allowed(runtime)
+    with runtime.factory() as session:
+        lead_id = session.scalars(select(Lead.id).order_by(Lead.id)).first()
+    paths = ["/queue", "/leads", f"/leads/{lead_id}", "/board", "/rules", "/import"]
+    paths += ["/notifications", "/settings"]
+    failures = []
+    for role, user_id in demo.items():
+        client = signed_in(runtime, user_id)
+        for path in paths:
+            page = client.get(path, params={"lang": "ja"})
+            if page.status_code in (200, 403):
+                failures += [f"{role} {path}: {p}" for p in problems(page.text, allowed)]
+    assert failures == [], "\n".join(failures[:60])
+
+
+def test_refused_actions_speak_japanese(runtime: Runtime) -> None:
+    with runtime.factory() as session:
+        org = build_org(session, runtime)
+    client = signed_in(runtime, org.users["manager"])
+    for path in [
+        "/leads/999999",
+        "/reports/funnel?threshold=abc",
+        "/reports/score-jumps?threshold=x",
+    ]:
+        page = client.get(path + ("&" if "?" in path else "?") + "lang=ja")
+        assert page.status_code >= 400, path
+        assert problems(page.text, ALLOWED) == [], (path, problems(page.text, ALLOWED))
+
+
+def test_a_recycle_without_reason_is_refused_in_japanese(runtime: Runtime) -> None:
+    with runtime.factory() as session:
+        org = build_org(session, runtime)
+    client = signed_in(runtime, org.users["member"])
+    answer = client.post(
+        f"/leads/{org.leads[0]}/status?lang=ja", data={"status": "recycled", "reason": ""}
+    )
+    assert answer.status_code == 422, answer.text[:300]
+    assert "理由" in answer.text
+    assert problems(answer.text, ALLOWED) == []
