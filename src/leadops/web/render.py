@@ -29,6 +29,7 @@ LANG_COOKIE = "leadops_lang"
 #: The menu: (path, label, permission).
 MENU = (
     ("/queue", N_("My queue"), "work"),
+    ("/dashboard", N_("Dashboard"), "read"),
     ("/leads", N_("Leads"), "read"),
     ("/board", N_("Team board"), "manage"),
     ("/reports", N_("Reports"), "read"),

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from leadops.web.pages import (
     account,
     board,
+    dashboard,
     imports,
     leadbulk,
     leadedit,
@@ -33,6 +34,7 @@ for module in (
     imports,
     search,
     repday,
+    dashboard,
 ):
     router.include_router(module.router)
 
