@@ -183,6 +183,8 @@ class LeadFilter:
     #: Segment → value (industry, department, title_class, employee_band, prefecture, region,
     #: custom.NAME; see rules/segments.py), all of which a lead must be in.
     segments: dict[str, str] = field(default_factory=dict)
+    #: Only these leads (a selection on the lead list), when given.
+    ids: tuple[int, ...] | None = None
 
 
 #: What the lead list can be sorted by.
@@ -207,6 +209,8 @@ def list_leads(
         .outerjoin(Account, Account.id == Lead.account_id)
         .where(Lead.merged_into_id.is_(None))
     )
+    if flt.ids is not None:
+        stmt = stmt.where(Lead.id.in_(flt.ids))
     if flt.touch_stage:
         stmt = stmt.where(Lead.touch_stage == flt.touch_stage)
     if flt.status:

@@ -112,13 +112,19 @@ def test_everything_the_filter_selects_goes_to_a_campaign_once(
     assert _events(session, "campaign") == 2
 
 
+def leads_csv_header(client: Any) -> str:
+    return client.get("/leads.csv").content.decode("utf-8-sig").splitlines()[0]
+
+
 def test_the_selection_exports_as_csv(runtime: Runtime, session: Any) -> None:
     org = build_org(session, runtime, leads=3)
     rep = signed_in(runtime, org.users["member2"])
     answer = rep.post("/leads/bulk", data={"lead": [str(org.leads[2])], "action": "export"})
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/csv")
-    lines = answer.text.lstrip("\ufeff").splitlines()
+    assert answer.content.startswith(b"\xef\xbb\xbf")  # the lead list's CSV: a BOM, labels
+    lines = answer.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 2
     assert "株式会社顧客2" in lines[1]
+    assert lines[0] == leads_csv_header(rep)
     assert rep.post("/leads/bulk", data={"action": "export"}).status_code == 422

@@ -4,21 +4,17 @@ a campaign or exported as CSV; the list comes back with what was done."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from leadops.cadence.bulk import BULK_MOST, BulkOutcome, bulk_campaign, bulk_reassign, bulk_status
-from leadops.cells import csv_cell, csv_row
 from leadops.errors import FieldError, Forbidden, ValidationFailed
-from leadops.leads import list_leads
-from leadops.models import Account, Lead, User
+from leadops.leads import LeadFilter, list_leads
+from leadops.models import User
 from leadops.normalize import MAX_INT64
 from leadops.rules.loader import CompiledRules
 from leadops.rules.service import active_rules
@@ -26,28 +22,11 @@ from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, WriteSessionDep
 from leadops.web.pages.bulk_fields import outcome_message
 from leadops.web.pages.leadedit import form_of
-from leadops.web.pages.leads import _filters, lead_filter, leads_view
+from leadops.web.pages.leads import _filters, lead_filter, leads_csv_response, leads_view
 from leadops.web.render import status_labels, translator
 from leadops.web.security import Reader
 
 router = APIRouter(include_in_schema=False)
-
-CSV_COLUMNS = (
-    "id",
-    "touch_stage",
-    "company",
-    "last_name",
-    "first_name",
-    "email",
-    "phone",
-    "score",
-    "level",
-    "status",
-    "owner",
-    "source",
-    "prefecture",
-    "created_at",
-)
 
 
 def _ids(text: list[str]) -> list[int]:
@@ -89,26 +68,13 @@ def _user(session: Session, form: FormData) -> User:
     return target
 
 
-def _export(session: Session, ids: list[int]) -> Response:
-    owner = aliased(User)
-    rows = session.execute(
-        select(Lead, owner.name, Account.name)
-        .outerjoin(owner, owner.id == Lead.owner_id)
-        .outerjoin(Account, Account.id == Lead.account_id)
-        .where(Lead.id.in_(ids))
-        .order_by(Lead.id)
-    )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(csv_row(list(CSV_COLUMNS)))
-    for lead, owner_name, account in rows:
-        values = {c: getattr(lead, c, None) for c in CSV_COLUMNS}
-        values.update(owner=owner_name, company=lead.company or account)
-        writer.writerow(["" if values[c] is None else csv_cell(values[c]) for c in CSV_COLUMNS])
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="leads-selected.csv"'},
+def _export(request: Request, session: Session, runtime: Runtime, ids: list[int]) -> Response:
+    """The selected leads as the lead list's CSV (the same columns, labels and encoding)."""
+    flt = LeadFilter(ids=tuple(ids), limit=2000, sort="created")
+    encoding = request.query_params.get("encoding", "utf-8")
+    encoding = encoding if encoding in ("utf-8", "shift_jis") else "utf-8"
+    return leads_csv_response(
+        request, session, runtime, flt, "leads-selected.csv", encoding, whole=True
     )
 
 
@@ -127,7 +93,7 @@ def bulk_action(
     me = session.get_one(User, caller.user_id)
     outcome: BulkOutcome
     if action == "export":
-        return _export(session, ids)
+        return _export(request, session, runtime, ids)
     if action == "reassign":
         reason = _text(form, "reason")
         to = _user(session, form)

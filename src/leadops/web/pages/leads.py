@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from leadops.rules.segments import Segmentation, segment_filters
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep
-from leadops.web.exports import CsvEncoding, csv_stream
+from leadops.web.exports import CsvEncoding, csv_response, csv_stream
 from leadops.web.fields import VIEW_NAME_LENGTH, PathId, Text
 from leadops.web.i18n import Translator
 from leadops.web.pages.bulk_fields import bulk_context
@@ -315,13 +315,31 @@ def _csv_rows(
 @router.get("/leads.csv", dependencies=[require("read")])
 def leads_csv(
     request: Request, session: SessionDep, runtime: RuntimeDep, encoding: CsvEncoding = "utf-8"
-) -> StreamingResponse:
+) -> Response:
     """The leads the filters select, as CSV (UTF-8 with a BOM, or Shift_JIS on request): headers
     and codes in the reader's language, times in the configured zone to the second."""
     flt = lead_filter(_filters(request), runtime, limit=2000, offset=0)
+    return leads_csv_response(request, session, runtime, flt, "leads.csv", encoding)
+
+
+def leads_csv_response(
+    request: Request,
+    session: Session,
+    runtime: Runtime,
+    flt: LeadFilter,
+    filename: str,
+    encoding: str = "utf-8",
+    *,
+    whole: bool = False,
+) -> Response:
+    """The leads of ``flt`` as the reader's CSV: the lead list's download (sent as it is
+    written) and a selection's (written whole inside the action's transaction)."""
     t = translator(request)
     labels = status_labels(active_rules(session, runtime.clock.now()), t.locale)
-    return csv_stream(_csv_rows(session, flt, t, labels), "leads.csv", encoding)
+    rows = _csv_rows(session, flt, t, labels)
+    if whole:
+        return csv_response("".join(rows), filename, encoding)
+    return csv_stream(rows, filename, encoding)
 
 
 @router.post("/leads/views", response_model=None)
