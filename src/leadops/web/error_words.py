@@ -14,6 +14,7 @@ from leadops.web.i18n import N_, Translator
 #: The things a "no THING ID" message names.
 THINGS = (
     N_("lead"),
+    N_("account"),
     N_("user"),
     N_("team"),
     N_("opportunity"),

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from leadops.web.pages import (
     account,
+    accounts,
     board,
     dashboard,
     imports,
@@ -24,6 +25,7 @@ from leadops.web.security import Principal, require
 router = APIRouter(include_in_schema=False)
 for module in (
     account,
+    accounts,
     leads,
     leadbulk,
     work,
