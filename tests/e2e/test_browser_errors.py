@@ -44,9 +44,9 @@ def test_a_status_without_its_reason_is_refused_in_place_in_japanese(
     expect(messages).to_contain_text("理由の入力が必要です")
     expect(rep.locator("#lead-page")).to_be_visible()  # type: ignore[attr-defined]
     rep.set_viewport_size({"width": 1366, "height": 900})  # type: ignore[attr-defined]
-    _shot(rep, "errors17-status-refused-1366")
+    _shot(rep, "errors-status-refused-1366")
     rep.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
-    _shot(rep, "errors17-status-refused-390")
+    _shot(rep, "errors-status-refused-390")
     # The browser logs the refused request itself; nothing else may be logged.
     logged = [e for e in rep.errors if "status of 422" not in e]  # type: ignore[attr-defined]
     assert logged == []
@@ -67,7 +67,7 @@ def test_a_touch_after_the_session_ended_is_sent_once_after_signing_in(
     rep.context.clear_cookies()  # type: ignore[attr-defined]
     row.get_by_role("button", name="Called: no answer").click()
     expect(rep).to_have_url(f"{server}/signin?next=/queue")
-    _shot(rep, "errors17-signin-after-expiry")
+    _shot(rep, "errors-signin-after-expiry")
     _sign_in_here(rep)
     expect(rep).to_have_url(f"{server}/queue")
     expect(rep.locator(f"#q-{lead} .stage")).to_have_text("Touch 1")  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ def test_a_touch_after_the_session_ended_is_sent_once_after_signing_in(
     with browser_runtime.factory() as session:
         touches = session.scalar(select(func.count()).where(Touch.lead_id == lead))
     assert touches == 1
-    _shot(rep, "errors17-replayed-touch")
+    _shot(rep, "errors-replayed-touch")
     assert rep.errors == []  # type: ignore[attr-defined]
 
 

@@ -36,7 +36,7 @@ def test_a_manager_reassigns_from_the_board_and_a_rep_clears_the_inbox(
     choice = row.locator(f"#to-{lead}")
     expect(choice).to_have_value("")
     expect(choice.locator("option").first).to_have_text("選択してください")
-    _shot(boss, "board17-board-ja-1366")
+    _shot(boss, "board-board-ja-1366")
     choice.select_option(value=str(org.users["member2"]))
     row.locator(f"#why-{lead}").fill("担当者の負荷が高いため")
     row.locator("button[type=submit]").click()
@@ -44,9 +44,9 @@ def test_a_manager_reassigns_from_the_board_and_a_rep_clears_the_inbox(
     expect(boss.locator("#messages")).to_contain_text("担当")  # type: ignore[attr-defined]
     expect(boss.locator(f"#breaches tr[data-lead='{lead}']")).to_have_count(0)  # type: ignore[attr-defined]
     expect(boss.locator("select[name=team]")).to_have_value("0")  # type: ignore[attr-defined]
-    _shot(boss, "board17-board-after-ja-1366")
+    _shot(boss, "board-board-after-ja-1366")
     boss.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
-    _shot(boss, "board17-board-after-ja-390")
+    _shot(boss, "board-board-after-ja-390")
     assert boss.errors == []  # type: ignore[attr-defined]
 
     rep = _page(browser, server)
@@ -55,12 +55,12 @@ def test_a_manager_reassigns_from_the_board_and_a_rep_clears_the_inbox(
     badge = rep.locator("#unread-count")  # type: ignore[attr-defined]
     expect(badge).to_be_visible()
     expect(rep.locator("ul.inbox .note-due time").first).to_have_text("2026-12-01 03:03")  # type: ignore[attr-defined]
-    _shot(rep, "board17-inbox-ja-1366")
+    _shot(rep, "board-inbox-ja-1366")
     rep.set_viewport_size({"width": 390, "height": 844})  # type: ignore[attr-defined]
-    _shot(rep, "board17-inbox-ja-390")
+    _shot(rep, "board-inbox-ja-390")
     rep.get_by_role("button", name="すべて既読にする").click()  # type: ignore[attr-defined]
     rep.wait_for_url("**/notifications?done=1")  # type: ignore[attr-defined]
     expect(badge).to_have_count(0)
     expect(rep.locator("#messages")).to_contain_text("すべて既読にしました。")  # type: ignore[attr-defined]
-    _shot(rep, "board17-inbox-read-ja-390")
+    _shot(rep, "board-inbox-read-ja-390")
     assert rep.errors == []  # type: ignore[attr-defined]
