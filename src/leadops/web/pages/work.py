@@ -50,6 +50,12 @@ from leadops.web.pages.board import board_again
 from leadops.web.pages.lead_fields import edit_context
 from leadops.web.render import N_, render, status_labels, translator
 from leadops.web.security import Manager, Principal, Reader, Worker
+from leadops.web.timeline_words import (
+    actor_words,
+    event_value,
+    payload_words,
+    template_title,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,7 +79,7 @@ def queue_page(
         "queue.html",
         items=items,
         quick=QUICK_TOUCHES,
-        stage_templates=stage_templates(rules),
+        stage_templates=stage_titles(rules, translator(request).locale),
         overdue=sum(1 for i in items if i.due_at is not None and i.due_at < now),
     )
 
@@ -137,7 +143,7 @@ def touch_action(
             quick=QUICK_TOUCHES,
             done=done,
             left=waiting and not tasks,
-            stage_templates=stage_templates(rules),
+            stage_templates=stage_titles(rules, translator(request).locale),
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
@@ -348,8 +354,39 @@ def qualification_action(
     return lead_view(request, session, runtime, caller, lead.id, done=message)
 
 
-def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dict[str, Any]]:
-    """Activities, score lines, history events and touches of one lead, newest first."""
+def stage_titles(rules: Any, locale: str) -> dict[str, str]:
+    """The next touch's template by touch stage, by its playbook's line where it has one."""
+    return {
+        stage: template_title(rules.templates, name, locale) or name
+        for stage, name in stage_templates(rules).items()
+    }
+
+
+def _people(session: Session, events: list[dict[str, Any]]) -> dict[str, str]:
+    """The names of the people the events name, by user id (``user:<id>`` actors) and by
+    e-mail (owner changes)."""
+    ids = {e["actor"].partition(":")[2] for e in events if (e["actor"] or "").startswith("user:")}
+    emails = {v for e in events if e["kind"] == "owner" for v in (e["from"], e["to"]) if v}
+    wanted = [int(i) for i in ids if i.isdigit()]
+    if not wanted and not emails:
+        return {}
+    rows = session.execute(
+        select(User.id, User.email, User.name).where(User.id.in_(wanted) | User.email.in_(emails))
+    )
+    names: dict[str, str] = {}
+    for uid, email, name in rows:
+        names[str(uid)] = name or email or str(uid)
+        if email:
+            names[email] = names[str(uid)]
+    return names
+
+
+def timeline(
+    session: Session, lead_id: int, detail: dict[str, Any], t: Any, rules: Any
+) -> list[dict[str, Any]]:
+    """Activities, score lines, history events and touches of one lead, newest first, in the
+    words of ``t``'s language (statuses by the labels of ``rules``)."""
+    labels = status_labels(rules, t.locale)
     items: list[dict[str, Any]] = []
     for a in detail["activities"][:300]:
         items.append(
@@ -357,22 +394,19 @@ def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dic
                 "at": a["occurred_at"],
                 "kind": "activity",
                 "title": a["type"],
-                "detail": a["properties"],
+                "detail": payload_words(a["properties"], t.gettext),
                 "source": a["source"],
             }
         )
-    for e in detail["events"][:300]:
-        items.append(
-            {
-                "at": e["at"],
-                "kind": "event",
-                "title": e["kind"],
-                "from": e["from"],
-                "to": e["to"],
-                "reason": e["reason"],
-                "actor": e["actor"],
-            }
-        )
+    events = detail["events"][:300]
+    names = _people(session, events)
+    for e in events:
+        items.append({**e, "kind": "event", "title": e["kind"]})
+        if e["kind"] != "field":
+            words = [event_value(e["kind"], e[k], t.gettext, labels, names) for k in ("from", "to")]
+            items[-1].update({"from": words[0], "to": words[1]})
+            items[-1]["reason"] = t.gettext(e["reason"]) if e["reason"] else e["reason"]
+            items[-1]["actor"] = actor_words(e["actor"], t.gettext, names)
     touches = session.execute(
         select(Touch, User.name)
         .outerjoin(User, User.id == Touch.user_id)
@@ -385,8 +419,8 @@ def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dic
             {
                 "at": touch.at,
                 "kind": "touch",
-                "title": f"{touch.channel}: {touch.outcome}",
-                "template": touch.template,
+                "title": f"{t.gettext(touch.channel)}: {t.gettext(touch.outcome)}",
+                "template": template_title(rules.templates, touch.template, t.locale),
                 "actor": author or "",
                 "note": touch.note,
             }
@@ -458,7 +492,7 @@ def lead_view(
         "lead.html",
         lead=lead,
         info=detail["lead"],
-        items=timeline(session, lead.id, detail),
+        items=timeline(session, lead.id, detail, t, rules),
         labels=status_labels(rules, t.locale),
         targets=next_statuses(rules, lead.status),
         reason_required={s.name for s in rules.document.statuses if s.reason_required},
