@@ -148,10 +148,14 @@ def test_the_lead_page_and_the_queue_speak_japanese(runtime: Runtime, demo: dict
     page = signed_in(runtime, demo["member"]).get(f"/leads/{lead_id}", params={"lang": "ja"})
     assert "ルール" in page.text
     assert "タッチ1" in page.text
+    queue = signed_in(runtime, demo["member"]).get("/queue", params={"lang": "ja"}).text
+    assert re.search(r'class="template" title="[^"]*[\u3040-\u30ff\u4e00-\u9fff]', queue)
 
 
 @pytest.mark.xfail(
-    strict=True, reason="the lead timeline, queue and notifications still show codes"
+    strict=True,
+    reason="the rules page (playbook texts, YAML comments), the English 403 refusals and the"
+    " settings page's command line still fail the walk",
 )
 def test_every_page_speaks_japanese_to_every_role(runtime: Runtime, demo: dict[str, int]) -> None:
     allowed = _allowed(runtime)

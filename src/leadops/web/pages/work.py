@@ -19,7 +19,7 @@ from leadops.cadence.opportunities import (
     pipeline_stages,
     update_opportunity,
 )
-from leadops.cadence.playbooks import lead_values, playbook_for, render_playbook
+from leadops.cadence.playbooks import lead_values, playbook_for, render_playbook, stage_templates
 from leadops.cadence.qualify import ANSWER_LENGTH, Answers, qualify
 from leadops.cadence.service import (
     CHANNELS,
@@ -73,7 +73,8 @@ def queue_page(
         "queue.html",
         items=items,
         quick=QUICK_TOUCHES,
-        stage_templates=stage_titles(rules, translator(request).locale),
+        stage_templates=stage_templates(rules),
+        stage_titles=stage_titles(rules, translator(request).locale),
         overdue=sum(1 for i in items if i.due_at is not None and i.due_at < now),
     )
 
@@ -137,7 +138,8 @@ def touch_action(
             quick=QUICK_TOUCHES,
             done=done,
             left=waiting and not tasks,
-            stage_templates=stage_titles(rules, translator(request).locale),
+            stage_templates=stage_templates(rules),
+            stage_titles=stage_titles(rules, translator(request).locale),
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
@@ -210,6 +212,7 @@ def appointment_action(
             done=done,
             booked=True,
             stage_templates={},
+            stage_titles={},
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
