@@ -128,8 +128,34 @@ def test_report_numbers_read_as_people_write_them(runtime: Runtime, demo: dict[s
     assert "mean_days" not in visible(english)
 
 
+def test_the_lead_page_and_the_queue_speak_japanese(runtime: Runtime, demo: dict[str, int]) -> None:
+    """The timeline's events, actors, payloads and touches, and the queue's templates, in words:
+    no stage or status code, no ``user:<id>``, no JSON, owners by name."""
+    allowed = _allowed(runtime)
+    with runtime.factory() as session:
+        lead_id = session.scalars(select(Lead.id).order_by(Lead.id)).first()
+        emails = set(session.scalars(select(User.email)).all())
+    failures = []
+    for role, user_id in demo.items():
+        client = signed_in(runtime, user_id)
+        for path in ["/queue", f"/leads/{lead_id}"]:
+            page = client.get(path, params={"lang": "ja"})
+            if page.status_code == 200:
+                failures += [f"{role} {path}: {p}" for p in problems(page.text, allowed)]
+                timeline = page.text.partition('class="timeline"')[2]
+                failures += [f"{role} {path}: {e}" for e in emails if f"{e} →" in timeline]
+    assert failures == [], "\n".join(failures[:60])
+    page = signed_in(runtime, demo["member"]).get(f"/leads/{lead_id}", params={"lang": "ja"})
+    assert "ルール" in page.text
+    assert "タッチ1" in page.text
+    queue = signed_in(runtime, demo["member"]).get("/queue", params={"lang": "ja"}).text
+    assert re.search(r'class="template" title="[^"]*[\u3040-\u30ff\u4e00-\u9fff]', queue)
+
+
 @pytest.mark.xfail(
-    strict=True, reason="the lead timeline, queue and notifications still show codes"
+    strict=True,
+    reason="the rules page (playbook texts, YAML comments), the English 403 refusals and the"
+    " settings page's command line still fail the walk",
 )
 def test_every_page_speaks_japanese_to_every_role(runtime: Runtime, demo: dict[str, int]) -> None:
     allowed = _allowed(runtime)

@@ -132,3 +132,5 @@ NOTIFICATIONS = (
     N_("lead_assigned"),
     N_("opportunity_assigned"),
 )
+LIFECYCLE_STAGES = (N_("inquiry"), N_("mql"), N_("sql"), N_("opportunity"), N_("customer"))
+TEMPERATURES = (N_("cold"), N_("warm"), N_("hot"))

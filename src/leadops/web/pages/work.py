@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.cadence.notes import notes_of
 from leadops.cadence.opportunities import (
     FIELD_SALES,
     REASON_LENGTH,
@@ -21,7 +20,7 @@ from leadops.cadence.opportunities import (
     update_opportunity,
 )
 from leadops.cadence.playbooks import lead_values, playbook_for, render_playbook, stage_templates
-from leadops.cadence.qualify import ANSWER_LENGTH, ANSWERS, Answers, qualifications_of, qualify
+from leadops.cadence.qualify import ANSWER_LENGTH, Answers, qualify
 from leadops.cadence.service import (
     CHANNELS,
     OUTCOMES,
@@ -34,7 +33,7 @@ from leadops.leads import QueueItem, lead_detail, my_queue
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.handoff import reassign
 from leadops.lifecycle.machine import next_statuses
-from leadops.models import Lead, ScoreLedger, Task, Team, Touch, User
+from leadops.models import Lead, Task, Team, User
 from leadops.normalize import MAX_INT64
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
@@ -48,6 +47,7 @@ from leadops.web.fields import (
 )
 from leadops.web.pages.board import board_again
 from leadops.web.pages.lead_fields import edit_context
+from leadops.web.pages.lead_timeline import stage_titles, timeline
 from leadops.web.render import N_, render, status_labels, translator
 from leadops.web.security import Manager, Principal, Reader, Worker
 
@@ -74,6 +74,7 @@ def queue_page(
         items=items,
         quick=QUICK_TOUCHES,
         stage_templates=stage_templates(rules),
+        stage_titles=stage_titles(rules, translator(request).locale),
         overdue=sum(1 for i in items if i.due_at is not None and i.due_at < now),
     )
 
@@ -138,6 +139,7 @@ def touch_action(
             done=done,
             left=waiting and not tasks,
             stage_templates=stage_templates(rules),
+            stage_titles=stage_titles(rules, translator(request).locale),
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
@@ -210,6 +212,7 @@ def appointment_action(
             done=done,
             booked=True,
             stage_templates={},
+            stage_titles={},
         )
     return lead_view(request, session, runtime, caller, lead.id, done=done)
 
@@ -348,77 +351,6 @@ def qualification_action(
     return lead_view(request, session, runtime, caller, lead.id, done=message)
 
 
-def timeline(session: Session, lead_id: int, detail: dict[str, Any]) -> list[dict[str, Any]]:
-    """Activities, score lines, history events and touches of one lead, newest first."""
-    items: list[dict[str, Any]] = []
-    for a in detail["activities"][:300]:
-        items.append(
-            {
-                "at": a["occurred_at"],
-                "kind": "activity",
-                "title": a["type"],
-                "detail": a["properties"],
-                "source": a["source"],
-            }
-        )
-    for e in detail["events"][:300]:
-        items.append(
-            {
-                "at": e["at"],
-                "kind": "event",
-                "title": e["kind"],
-                "from": e["from"],
-                "to": e["to"],
-                "reason": e["reason"],
-                "actor": e["actor"],
-            }
-        )
-    touches = session.execute(
-        select(Touch, User.name)
-        .outerjoin(User, User.id == Touch.user_id)
-        .where(Touch.lead_id == lead_id)
-        .order_by(Touch.at.desc())
-        .limit(300)
-    )
-    for touch, author in touches:
-        items.append(
-            {
-                "at": touch.at,
-                "kind": "touch",
-                "title": f"{touch.channel}: {touch.outcome}",
-                "template": touch.template,
-                "actor": author or "",
-                "note": touch.note,
-            }
-        )
-    for note, author in notes_of(session, lead_id):
-        items.append({"at": note.at, "kind": "note", "title": "note", "actor": author})
-        items[-1]["note"] = note.body
-    for q in qualifications_of(session, lead_id)[:50]:
-        answers = "; ".join(
-            f"{name}: {value}" for name in ANSWERS if (value := getattr(q, name)) is not None
-        )
-        items.append({"at": q.at, "kind": "qualification", "title": "qualified", "note": answers})
-    ledger = session.scalars(
-        select(ScoreLedger)
-        .where(ScoreLedger.lead_id == lead_id)
-        .order_by(ScoreLedger.at.desc())
-        .limit(300)
-    )
-    for line in ledger:
-        items.append(
-            {
-                "at": line.at,
-                "kind": "score",
-                "title": line.rule_id,
-                "points": line.delta,
-                "reason": line.reason,
-            }
-        )
-    items.sort(key=lambda i: i["at"], reverse=True)
-    return items
-
-
 def lead_view(
     request: Request,
     session: Session,
@@ -458,7 +390,7 @@ def lead_view(
         "lead.html",
         lead=lead,
         info=detail["lead"],
-        items=timeline(session, lead.id, detail),
+        items=timeline(session, lead.id, detail, t, rules),
         labels=status_labels(rules, t.locale),
         targets=next_statuses(rules, lead.status),
         reason_required={s.name for s in rules.document.statuses if s.reason_required},

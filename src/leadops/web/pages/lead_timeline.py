@@ -1,0 +1,120 @@
+"""The lead page's timeline: activities, score lines, history events, touches, notes and
+qualifications of one lead, in the words of the reader's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadops.cadence.notes import notes_of
+from leadops.cadence.playbooks import stage_templates
+from leadops.cadence.qualify import ANSWERS, qualifications_of
+from leadops.models import ScoreLedger, Touch, User
+from leadops.web.render import status_labels
+from leadops.web.timeline_words import (
+    actor_words,
+    event_value,
+    payload_words,
+    template_title,
+)
+
+
+def stage_titles(rules: Any, locale: str) -> dict[str, str]:
+    """The next touch's template by touch stage, by its playbook's line where it has one."""
+    return {
+        stage: template_title(rules.templates, name, locale) or name
+        for stage, name in stage_templates(rules).items()
+    }
+
+
+def _people(session: Session, events: list[dict[str, Any]]) -> dict[str, str]:
+    """The names of the people the events name, by user id (``user:<id>`` actors) and by
+    e-mail (owner changes)."""
+    ids = {e["actor"].partition(":")[2] for e in events if (e["actor"] or "").startswith("user:")}
+    emails = {v for e in events if e["kind"] == "owner" for v in (e["from"], e["to"]) if v}
+    wanted = [int(i) for i in ids if i.isdigit()]
+    if not wanted and not emails:
+        return {}
+    rows = session.execute(
+        select(User.id, User.email, User.name).where(User.id.in_(wanted) | User.email.in_(emails))
+    )
+    names: dict[str, str] = {}
+    for uid, email, name in rows:
+        names[str(uid)] = name or email or str(uid)
+        if email:
+            names[email] = names[str(uid)]
+    return names
+
+
+def timeline(
+    session: Session, lead_id: int, detail: dict[str, Any], t: Any, rules: Any
+) -> list[dict[str, Any]]:
+    """Activities, score lines, history events and touches of one lead, newest first, in the
+    words of ``t``'s language (statuses by the labels of ``rules``)."""
+    labels = status_labels(rules, t.locale)
+    items: list[dict[str, Any]] = []
+    for a in detail["activities"][:300]:
+        items.append(
+            {
+                "at": a["occurred_at"],
+                "kind": "activity",
+                "title": a["type"],
+                "detail": payload_words(a["properties"], t.gettext),
+                "source": a["source"],
+            }
+        )
+    events = detail["events"][:300]
+    names = _people(session, events)
+    for e in events:
+        items.append({**e, "kind": "event", "title": e["kind"]})
+        if e["kind"] != "field":
+            words = [event_value(e["kind"], e[k], t.gettext, labels, names) for k in ("from", "to")]
+            items[-1].update({"from": words[0], "to": words[1]})
+            items[-1]["reason"] = t.gettext(e["reason"]) if e["reason"] else e["reason"]
+            items[-1]["actor"] = actor_words(e["actor"], t.gettext, names)
+    touches = session.execute(
+        select(Touch, User.name)
+        .outerjoin(User, User.id == Touch.user_id)
+        .where(Touch.lead_id == lead_id)
+        .order_by(Touch.at.desc())
+        .limit(300)
+    )
+    for touch, author in touches:
+        items.append(
+            {
+                "at": touch.at,
+                "kind": "touch",
+                "title": f"{t.gettext(touch.channel)}: {t.gettext(touch.outcome)}",
+                "template": template_title(rules.templates, touch.template, t.locale),
+                "actor": author or "",
+                "note": touch.note,
+            }
+        )
+    for note, author in notes_of(session, lead_id):
+        items.append({"at": note.at, "kind": "note", "title": "note", "actor": author})
+        items[-1]["note"] = note.body
+    for q in qualifications_of(session, lead_id)[:50]:
+        answers = "; ".join(
+            f"{name}: {value}" for name in ANSWERS if (value := getattr(q, name)) is not None
+        )
+        items.append({"at": q.at, "kind": "qualification", "title": "qualified", "note": answers})
+    ledger = session.scalars(
+        select(ScoreLedger)
+        .where(ScoreLedger.lead_id == lead_id)
+        .order_by(ScoreLedger.at.desc())
+        .limit(300)
+    )
+    for line in ledger:
+        items.append(
+            {
+                "at": line.at,
+                "kind": "score",
+                "title": line.rule_id,
+                "points": line.delta,
+                "reason": line.reason,
+            }
+        )
+    items.sort(key=lambda i: i["at"], reverse=True)
+    return items
