@@ -43,7 +43,7 @@ def test_a_touch_4_lead_leaves_the_queue_and_a_further_try_recycles_it(
     assert f'id="q-{lead}"' not in rep.get("/queue").text  # waiting for a reply: nothing due
     assert f'id="q-{org.leads[1]}"' in rep.get("/queue").text
     again = rep.post(f"/leads/{lead}/touch", data={"channel": "call", "outcome": "no_answer"})
-    assert "no_connect" in again.text  # recycled through the door, the deadline gone
+    assert "No connect" in again.text  # recycled through the door (its reason), the deadline gone
     assert lead_of(session, lead).status == "recycled"
     assert lead_of(session, lead).next_due_at is None
 
