@@ -41,7 +41,7 @@ def test_a_status_without_its_reason_is_refused_in_place_in_japanese(
     form.get_by_role("button", name="ステータス変更").click()
     messages = rep.locator("#messages")  # type: ignore[attr-defined]
     expect(messages).to_contain_text("実行できませんでした")
-    expect(messages).to_contain_text("理由の入力が必要です")
+    expect(messages).to_contain_text("にするには理由が必要です")
     expect(rep.locator("#lead-page")).to_be_visible()  # type: ignore[attr-defined]
     rep.set_viewport_size({"width": 1366, "height": 900})  # type: ignore[attr-defined]
     _shot(rep, "errors-status-refused-1366")
