@@ -319,7 +319,7 @@ def leads_csv(
     """The leads the filters select, as CSV (UTF-8 with a BOM, or Shift_JIS on request): headers
     and codes in the reader's language, times in the configured zone to the second."""
     flt = lead_filter(_filters(request), runtime, limit=2000, offset=0)
-    return leads_csv_response(request, session, runtime, flt, "leads.csv", encoding)
+    return leads_csv_response(request, session, runtime, flt, "leads.csv", encoding, whole=True)
 
 
 def leads_csv_response(
