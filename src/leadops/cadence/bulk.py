@@ -7,7 +7,7 @@ is unchanged, so the same request sent twice changes nothing the second time."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from leadops.errors import FieldError, Forbidden, InvalidTransition, ValidationF
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.facts import LeadRow
 from leadops.lifecycle.handoff import reassign
+from leadops.lifecycle.machine import check_status_target
 from leadops.models import Campaign, CampaignMember, Lead, User
 from leadops.rules.loader import CompiledRules
 
@@ -55,9 +56,15 @@ def lead_name(values: Mapping[str, object]) -> str:
 
 
 def _checked(
-    door: Door, scope: LeadScope, lead_ids: Sequence[int], outcome: BulkOutcome
+    door: Door,
+    scope: LeadScope,
+    lead_ids: Sequence[int],
+    outcome: BulkOutcome,
+    allows: Callable[[int | None, int | None], bool] | None = None,
 ) -> list[tuple[int, LeadRow]]:
-    """The leads locked, those outside the caller's scope (or gone) refused."""
+    """The leads locked, those outside the caller's scope (``allows``: the scope's own test by
+    default) or gone refused."""
+    allows = allows or scope.allows
     if len(lead_ids) > BULK_MOST:
         message = f"{len(lead_ids)} leads selected; at most {BULK_MOST} at once"
         raise ValidationFailed([FieldError("leads", message)])
@@ -67,7 +74,7 @@ def _checked(
         row = rows.get(lead_id)
         if row is None or row.values["merged_into_id"] is not None:
             outcome.refused.append(Refused(lead_id, f"#{lead_id}", "missing", "no such lead"))
-        elif not scope.allows(row.values["owner_id"], row.values["team_id"]):
+        elif not allows(row.values["owner_id"], row.values["team_id"]):
             name = lead_name(row.values)
             outcome.refused.append(Refused(lead_id, name, "scope", scope.refusal()))
         else:
@@ -87,12 +94,7 @@ def bulk_status(
 ) -> BulkOutcome:
     """Move each lead to ``status`` as the single-lead change does (a status that needs a reason
     needs it here too, once for all)."""
-    by_name = {s.name: s for s in rules.document.statuses}
-    if status not in by_name:
-        message = f"unknown status {status!r}; statuses are {', '.join(by_name)}"
-        raise ValidationFailed([FieldError("status", message)])
-    if by_name[status].reason_required and not reason.strip():
-        raise ValidationFailed([FieldError("reason", f"moving a lead to {status} needs a reason")])
+    check_status_target(rules, status, reason)
     door = Door(session, rules, now, Actor.user(by.id))
     outcome = BulkOutcome()
     for lead_id, row in _checked(door, LeadScope(session, by), lead_ids, outcome):
@@ -171,27 +173,15 @@ def bulk_campaign(
     door = Door(session, rules, now, Actor.user(by.id))
     scope = LeadScope(session, by)
     outcome = BulkOutcome()
-    if len(lead_ids) > BULK_MOST:
-        message = f"{len(lead_ids)} leads selected; at most {BULK_MOST} at once"
-        raise ValidationFailed([FieldError("leads", message)])
-    rows = door.lock(lead_ids)
+    checked = _checked(door, scope, lead_ids, outcome, scope.may_edit)
     members = set(
         session.scalars(
             select(CampaignMember.lead_id).where(CampaignMember.campaign_id == campaign.id)
         )
     )
-    wanted = []
-    for lead_id in sorted(set(lead_ids)):
-        row = rows.get(lead_id)
-        if row is None or row.values["merged_into_id"] is not None:
-            outcome.refused.append(Refused(lead_id, f"#{lead_id}", "missing", "no such lead"))
-        elif not scope.may_edit(row.values["owner_id"], row.values["team_id"]):
-            name = lead_name(row.values)
-            outcome.refused.append(Refused(lead_id, name, "scope", scope.refusal()))
-        elif lead_id in members:
-            outcome.unchanged.append(lead_id)
-        else:
-            wanted.append(lead_id)
+    wanted: list[int] = []
+    for lead_id, _row in checked:
+        (outcome.unchanged if lead_id in members else wanted).append(lead_id)
     for lead_id in wanted:
         session.add(
             CampaignMember(

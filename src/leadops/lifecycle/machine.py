@@ -19,6 +19,7 @@ from typing import Any
 
 from leadops.errors import FieldError, InvalidTransition, ValidationFailed
 from leadops.rules.loader import CompiledRules
+from leadops.rules.schema import Status
 
 #: The kind of each piece of state (as its events name it) and the column that holds it.
 KINDS: dict[str, str] = {
@@ -63,11 +64,7 @@ def check_status(
 ) -> str | None:
     """Refuse a status move the rules do not allow; returns the reason, trimmed (None if blank).
     ``field`` and ``reason_field`` are the names the caller's input gives them."""
-    by_name = {s.name: s for s in rules.document.statuses}
-    status = by_name.get(target)
-    if status is None:
-        message = f"unknown status {target!r}; statuses are {', '.join(by_name)}"
-        raise ValidationFailed([FieldError(field, message)])
+    status = _known_status(rules, target, field)
     cleaned = (reason or "").strip() or None
     if target == current:
         return cleaned
@@ -78,11 +75,32 @@ def check_status(
             f"{', '.join(allowed) or 'none'}",
             detail=[{"path": field, "message": f"{current} → {target} is not allowed"}],
         )
-    if status.reason_required and cleaned is None:
+    return _with_reason(status, cleaned, reason_field)
+
+
+def check_status_target(
+    rules: CompiledRules, target: str, reason: str | None, *, field: str = "status"
+) -> str | None:
+    """What every move to ``target`` needs, whatever a lead's status now (a bulk change checks
+    it once for all): a status the rules know, and its reason when it needs one."""
+    status = _known_status(rules, target, field)
+    return _with_reason(status, (reason or "").strip() or None, "reason")
+
+
+def _known_status(rules: CompiledRules, target: str, field: str) -> Status:
+    by_name = {s.name: s for s in rules.document.statuses}
+    if target not in by_name:
+        message = f"unknown status {target!r}; statuses are {', '.join(by_name)}"
+        raise ValidationFailed([FieldError(field, message)])
+    return by_name[target]
+
+
+def _with_reason(status: Status, reason: str | None, reason_field: str) -> str | None:
+    if status.reason_required and reason is None:
         raise ValidationFailed(
-            [FieldError(reason_field, f"moving a lead to {target} needs a reason")]
+            [FieldError(reason_field, f"moving a lead to {status.name} needs a reason")]
         )
-    return cleaned
+    return reason
 
 
 def lifecycle_allows(rules: CompiledRules, current: str, target: str) -> bool:
