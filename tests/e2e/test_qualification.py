@@ -94,7 +94,7 @@ def test_a_later_stage_is_kept_and_the_answers_are_still_recorded(
     assert "Appointment booked." in booked.text
     page = rep.post(f"/leads/{lead}/qualification", data={"authority": "部長が決裁"})
     assert page.status_code == 200
-    assert "Qualified: opportunity → opportunity" in page.text
+    assert "Qualified: Opportunity → Opportunity" in page.text
     assert lead_of(session, lead).lifecycle_stage == "opportunity"
     assert [e.to_value for e in lifecycle_events(session, lead)][-1] == "opportunity"
 
@@ -107,7 +107,7 @@ def test_the_lead_page_has_the_form_and_shows_the_answers(runtime: Runtime, sess
     done = rep.post(
         f"/leads/{lead}/qualification", data={"budget": "500万円以上", "need": "架電の効率化"}
     )
-    assert "→ sql" in done.text
+    assert "→ SQL" in done.text  # the stage in words
     assert "budget: 500万円以上; need: 架電の効率化" in done.text
     refused = rep.post(f"/leads/{lead}/qualification", data={})
     assert refused.status_code == 422

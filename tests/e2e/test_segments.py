@@ -243,7 +243,9 @@ def test_the_pages_filter_and_break_down_by_segment(runtime: Runtime, session: A
         make_lead(session, runtime, **fields)
     session.commit()
     rep = signed_in(runtime, org.users["member"])
-    listed = rep.get("/leads", params={"region": "近畿", "title_class": "部長"})
+    listed = rep.get(
+        "/leads", params={"region": "近畿", "title_class": "部長", "all": "1"}
+    )  # every owner's leads, not the member's own
     assert listed.status_code == 200
     assert "b@beta.co.jp" in listed.text
     assert "a@alpha.co.jp" not in listed.text

@@ -30,6 +30,7 @@ PUBLIC = {
 SIGNED = {("POST", "/api/v1/webhooks/{source}")}
 SAMPLE = {
     "ref": "lead0@customer0.co.jp",
+    "account_id": "1",
     "lead_id": "1",
     "name": "funnel",
     "job_id": "1",
