@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -1495,6 +1495,141 @@ def bench(
         return
     for result in results:
         console.print(result["summary"], highlight=False)
+
+
+# -- predictive scoring (leadops.predict) -------------------------------------------------------
+
+predict_app = typer.Typer(
+    help="Predictive scoring: learn the probability of an appointment or a win from the history, "
+    "measure it, and score the open leads.",
+    no_args_is_help=True,
+)
+app.add_typer(predict_app, name="predict")
+OutcomeOpt = Annotated[
+    str | None,
+    typer.Option("--outcome", help="appointment or won (default LEADOPS_PREDICT_OUTCOME)."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Learn from the results known by this day (its end) or time."),
+]
+
+
+def _predict_setup(rt: Runtime, outcome: str | None, as_of: str | None) -> tuple[Any, datetime]:
+    from leadops.normalize import parse_datetime
+    from leadops.predict.features import OUTCOMES
+    from leadops.predict.service import Options
+
+    if outcome is not None and outcome not in OUTCOMES:
+        raise typer.BadParameter(f"expected one of {', '.join(OUTCOMES)}", param_hint="--outcome")
+    moment = rt.clock.now()
+    if as_of is not None:
+        try:
+            moment = parse_datetime(as_of, tz=rt.settings.tz)
+        except ValueError as exc:
+            raise LeadopsError(f"--as-of: {exc}") from None
+        if len(as_of.strip()) <= 10:
+            moment = moment.replace(hour=0, minute=0, second=0) + timedelta(days=1)
+    return Options.from_settings(rt.settings, outcome), min(moment, rt.clock.now())
+
+
+def _print_metrics(metrics: dict[str, Any], header: str) -> None:
+    console.print(header, highlight=False)
+    for key in (
+        "auc",
+        "rules_score_auc",
+        "log_loss",
+        "precision_top_20",
+        "base_rate",
+        "training_size",
+        "training_positives",
+        "holdout_size",
+        "holdout_positives",
+    ):
+        console.print(f"  {key:20} {metrics.get(key)}", highlight=False)
+    console.print(
+        f"  {'trained on':20} {metrics['trained_from'][:10]} … {metrics['trained_to'][:10]}; "
+        f"holdout {metrics['holdout_from'][:10]} … {metrics['holdout_to'][:10]}",
+        highlight=False,
+    )
+    console.print(f"  {'validation auc':20} {metrics['validation_auc']}", highlight=False)
+    table = Table("predicted from", "to", "leads", "predicted", "observed", title="calibration")
+    for row in metrics["calibration"]:
+        table.add_row(*(str(row[k]) for k in ("from", "to", "leads", "predicted", "observed")))
+    console.print(table)
+
+
+@predict_app.command("train")
+def predict_train(
+    outcome: OutcomeOpt = None, as_of: AsOfOpt = None, output: OutputOpt = "table"
+) -> None:
+    """Learn from the leads whose result is known, store the model as a new version and score
+    every open lead with it. Refused below the minimum history."""
+    from leadops.predict.service import score_leads, train_model
+    from leadops.rules.service import active_rules
+
+    with runtime() as rt:
+        now = rt.clock.now()
+        with rt.factory() as session, session.begin():
+            options, moment = _predict_setup(rt, outcome, as_of)
+            rules = active_rules(session, now)
+            model = train_model(session, rules, now, moment, options)
+            scored = score_leads(session, rules, now, version=model.version)
+            info: dict[str, Any] = {
+                "version": model.version,
+                "outcome": model.outcome,
+                "kind": model.kind,
+                "as_of": model.as_of.isoformat(),
+                "scored": scored,
+                "metrics": model.metrics,
+            }
+    if output == "json":
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    _print_metrics(
+        info["metrics"],
+        f"model v{info['version']} ({info['outcome']}, {info['kind']}) stored; "
+        f"{scored} open leads scored",
+    )
+
+
+@predict_app.command("evaluate")
+def predict_evaluate(
+    outcome: OutcomeOpt = None, as_of: AsOfOpt = None, output: OutputOpt = "table"
+) -> None:
+    """Measure on the time-ordered holdout, storing nothing: AUC, log loss, precision in the top
+    20 %, a calibration table, next to the AUC of the rules score on the same leads."""
+    from leadops.predict.service import evaluate
+    from leadops.rules.service import active_rules
+
+    with runtime() as rt, rt.factory() as session:
+        options, moment = _predict_setup(rt, outcome, as_of)
+        training = evaluate(session, active_rules(session, rt.clock.now()), moment, options)
+        info = {"outcome": options.outcome, "kind": training.trained.kind, **training.metrics}
+    if output == "json":
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    _print_metrics(info, f"{info['outcome']}: {info['kind']} chosen on the validation slice")
+
+
+@predict_app.command("score")
+def predict_score(output: OutputOpt = "table") -> None:
+    """Score every open lead with the newest stored model (its probability and factors)."""
+    from leadops.predict.service import score_leads
+    from leadops.predict.store import latest_version
+    from leadops.rules.service import active_rules
+
+    with runtime() as rt:
+        now = rt.clock.now()
+        with rt.factory() as session, session.begin():
+            latest = latest_version(session)
+            if latest is None:
+                raise LeadopsError("no prediction model yet: run leadops predict train first")
+            scored = score_leads(session, active_rules(session, now), now)
+    if output == "json":
+        print(json.dumps({"version": latest[0], "outcome": latest[1], "scored": scored}))
+        return
+    console.print(f"{scored} open leads scored with model v{latest[0]} ({latest[1]})")
 
 
 def main() -> None:

@@ -130,6 +130,43 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a failed sign-in counts against its account and its address.",
     )
+    predict_outcome: str = Field(
+        default="appointment",
+        pattern="^(appointment|won)$",
+        description="What the predictive model learns by default: appointment or won.",
+    )
+    predict_min_leads: int = Field(
+        default=200,
+        ge=20,
+        description="Leads with a known result needed before a model is trained (else refused).",
+    )
+    predict_min_positives: int = Field(
+        default=40,
+        ge=5,
+        description="Of them, leads that reached the outcome needed before a model is trained.",
+    )
+    predict_horizon_days: int = Field(
+        default=90,
+        ge=1,
+        description="A lead without the outcome this many days after creation counts as negative.",
+    )
+    predict_exclude: str = Field(
+        default="",
+        description=(
+            "Comma-separated fields the model must not learn from (custom.NAME, source, …), "
+            "for example a custom field that records the outcome itself."
+        ),
+    )
+    predict_retrain_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="The worker retrains the predictive model this often (days).",
+    )
+    predict_rescore_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="The worker rescores every open lead with the stored model this often (hours).",
+    )
 
     @property
     def tz(self) -> ZoneInfo:

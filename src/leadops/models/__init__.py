@@ -9,6 +9,7 @@ from leadops.models.campaigns import Campaign, CampaignMember
 from leadops.models.leads import Lead, LeadAssignment, LeadEvent, LeadSearchKey
 from leadops.models.opportunities import Opportunity, OpportunityEvent, Quota
 from leadops.models.org import OutOfOffice, RoutingCredit, Team, User
+from leadops.models.predictions import LeadPrediction, PredictionModel
 from leadops.models.system import (
     ForecastModel,
     ImportFile,
@@ -37,11 +38,13 @@ __all__ = [
     "LeadAssignment",
     "LeadEvent",
     "LeadNote",
+    "LeadPrediction",
     "LeadSearchKey",
     "Notification",
     "Opportunity",
     "OpportunityEvent",
     "OutOfOffice",
+    "PredictionModel",
     "RoutingCredit",
     "RulesVersion",
     "SavedView",

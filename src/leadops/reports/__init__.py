@@ -15,6 +15,7 @@ from leadops.reports import (  # noqa: F401 (registers the reports)
     lead_reports,
     operations,
     playbooks,
+    predictions,
     returning,
     revenue,
 )

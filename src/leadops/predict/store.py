@@ -1,0 +1,104 @@
+"""Model versions and lead predictions in the database.
+
+A model is kept as a pickle of the objects ``leadops.predict.train`` fitted; it is read back only
+from leadops' own ``prediction_models`` table, never from a file or a user's upload. Loaded models
+are cached by version, so scoring a batch loads at most one."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from leadops.db import chunked, insert_for
+from leadops.models import LeadPrediction, PredictionModel
+from leadops.predict.train import Trained, Training
+
+_CACHE: dict[int, Trained] = {}
+_CACHE_SIZE = 4
+
+
+def save_model(
+    session: Session, outcome: str, as_of: datetime, now: datetime, training: Training
+) -> PredictionModel:
+    version = (session.scalar(select(func.max(PredictionModel.version))) or 0) + 1
+    row = PredictionModel(
+        version=version,
+        outcome=outcome,
+        kind=training.trained.kind,
+        trained_at=now,
+        as_of=as_of,
+        metrics=training.metrics,
+        body=pickle.dumps(training.trained, protocol=pickle.HIGHEST_PROTOCOL),
+    )
+    session.add(row)
+    session.flush()
+    _remember(version, training.trained)
+    return row
+
+
+def latest_model(session: Session) -> PredictionModel | None:
+    stmt = select(PredictionModel).order_by(PredictionModel.version.desc()).limit(1)
+    return session.scalars(stmt).first()
+
+
+def latest_version(session: Session) -> tuple[int, str] | None:
+    stmt = (
+        select(PredictionModel.version, PredictionModel.outcome)
+        .order_by(PredictionModel.version.desc())
+        .limit(1)
+    )
+    found = session.execute(stmt).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _remember(version: int, trained: Trained) -> None:
+    _CACHE[version] = trained
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.pop(min(_CACHE))
+
+
+def load_model(session: Session, version: int) -> Trained:
+    if version not in _CACHE:
+        stmt = select(PredictionModel.body).where(PredictionModel.version == version)
+        body = session.scalar(stmt)
+        if body is None:
+            raise LookupError(f"no prediction model version {version}")
+        trained = pickle.loads(body)  # noqa: S301 - our own table, written by save_model
+        if not isinstance(trained, Trained):
+            raise TypeError(f"prediction model {version} is not a trained model")
+        _remember(version, trained)
+    return _CACHE[version]
+
+
+def write_predictions(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Each lead's prediction replaced by the new one (a retry writes the same)."""
+    insert = insert_for(session)
+    for part in chunked(list(rows), 1000):
+        stmt = insert(LeadPrediction).values(list(part))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["lead_id"],
+            set_={
+                name: stmt.excluded[name]
+                for name in ("model_version", "outcome", "probability", "factors", "scored_at")
+            },
+        )
+        session.execute(stmt)
+    return len(rows)
+
+
+def forget_predictions(session: Session, lead_ids: Sequence[int]) -> None:
+    for part in chunked(sorted(lead_ids), 500):
+        session.execute(delete(LeadPrediction).where(LeadPrediction.lead_id.in_(part)))
+
+
+def predictions_for(session: Session, lead_ids: Sequence[int]) -> dict[int, LeadPrediction]:
+    out: dict[int, LeadPrediction] = {}
+    for part in chunked(sorted(lead_ids), 500):
+        stmt = select(LeadPrediction).where(LeadPrediction.lead_id.in_(part))
+        out.update((p.lead_id, p) for p in session.scalars(stmt))
+    return out
