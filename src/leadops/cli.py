@@ -448,6 +448,7 @@ def lead_show(
     """Show a lead: its fields, current state and recent history (and, with --explain, its
     score)."""
     from leadops.leads import find_lead, lead_detail
+    from leadops.predict.store import prediction_detail
     from leadops.routing.service import assignments_of
     from leadops.rules.service import active_rules
     from leadops.scoring.queries import explain as explain_score
@@ -455,6 +456,7 @@ def lead_show(
     with runtime() as rt, rt.factory() as session:
         tz = rt.settings.tz
         detail = lead_detail(session, ref)
+        detail["prediction"] = prediction_detail(session, detail["lead"]["id"])
         if explain:
             lead = find_lead(session, ref)
             detail["explain"] = explain_score(
@@ -486,6 +488,12 @@ def lead_show(
         "created_at",
     ):
         console.print(f"  {key:16} {lead.get(key)}", highlight=False)
+    if detail["prediction"] is not None:
+        console.print(
+            f"  {'prediction':16} {detail['prediction']['probability']:.1%} "
+            f"({detail['prediction']['outcome']})",
+            highlight=False,
+        )
     console.print(f"  activities       {len(detail['activities'])} (latest first)")
     for act in detail["activities"][:10]:
         console.print(

@@ -20,6 +20,7 @@ from leadops.db import run_in_transaction
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.handoff import route
 from leadops.models import Lead
+from leadops.predict.service import score_leads as predict_leads
 from leadops.routing.service import RouteOutcome
 from leadops.rules.loader import CompiledRules
 from leadops.rules.service import active_rules
@@ -65,6 +66,9 @@ def process(
     or changed level and open the approach requests the new activities call for (unless
     ``routing`` is off). Idempotent at a fixed ``now``."""
     who = actor or Actor("rule")
+    # The newest predictive model's probability first, so that the rules below can read it
+    # (``prediction.probability``); nothing happens before a model is trained.
+    predict_leads(session, rules, now, lead_ids)
     door = Door(session, rules, now, who)
     scored = score_leads(
         door, lead_ids, activities=activities, refit=refit, sweep=sweep, rescore=rescore

@@ -21,6 +21,7 @@ from leadops.delivery import DeliveryReport, deliver
 from leadops.errors import Conflict
 from leadops.ingest.jobs import pending, run_job
 from leadops.pipeline import sweep_due
+from leadops.predict.schedule import PredictSweep, run_schedule
 from leadops.reports.forecast import stored_model
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
@@ -40,6 +41,7 @@ class SweepReport:
     forecast_model_learned: bool = False
     #: Import jobs taken up: queued ones, and ones whose process stopped (resumed).
     imports: int = 0
+    predictions: PredictSweep = field(default_factory=PredictSweep)
 
     def summary(self) -> str:
         sla = self.sla
@@ -54,7 +56,7 @@ class SweepReport:
             f"{self.delivery.failed} to "
             f"retry, {self.delivery.given_up} given up; forecast model: "
             f"{'learned' if self.forecast_model_learned else 'up to date'}; imports taken up: "
-            f"{self.imports}"
+            f"{self.imports}; {self.predictions.summary()}"
         )
 
 
@@ -80,6 +82,7 @@ def run_once(rt: Runtime, now: datetime) -> SweepReport:
         closed = active_rules(session, now).closed_statuses
         _, report.forecast_model_learned = stored_model(session, now, rt.settings.tz, closed)
     report.imports = run_pending_imports(rt)
+    report.predictions = run_schedule(rt.factory, rt.settings, now)
     return report
 
 

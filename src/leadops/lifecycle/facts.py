@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from leadops.db import chunked
-from leadops.models import Account, Campaign, Lead, Opportunity, Team, User
+from leadops.models import Account, Campaign, Lead, LeadPrediction, Opportunity, Team, User
 from leadops.models.opportunities import CLOSED_STAGES
 from leadops.normalize import is_free_mail
 
@@ -86,12 +86,14 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
                 owner.email.label("owner_email"),
                 Team.name.label("team_name"),
                 Campaign.name.label("campaign_name"),
+                LeadPrediction.probability.label("p_probability"),
             )
             .outerjoin(Account, Account.id == Lead.account_id)
             .outerjoin(account_owner, account_owner.id == Account.owner_id)
             .outerjoin(owner, owner.id == Lead.owner_id)
             .outerjoin(Team, Team.id == Lead.team_id)
             .outerjoin(Campaign, Campaign.id == Lead.first_campaign_id)
+            .outerjoin(LeadPrediction, LeadPrediction.lead_id == Lead.id)
             .where(Lead.id.in_(part))
             .order_by(Lead.id)
         )
@@ -119,6 +121,7 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
                 "owner": row["owner_email"],
                 "team": row["team_name"],
                 "campaign": row["campaign_name"],
+                "prediction.probability": row["p_probability"],
             }
             out[row["id"]] = LeadRow(values, joined)
     open_opps = _accounts_with_open_opportunities(

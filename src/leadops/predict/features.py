@@ -237,6 +237,29 @@ def activity_labels(session: Session) -> dict[str, tuple[str, str]]:
     }
 
 
+def _spread(lead_id: int) -> float:
+    """A fixed number in [0, 1) per lead, spread evenly over the ids (golden-ratio sequence)."""
+    return (lead_id * 0.6180339887498949) % 1.0
+
+
+def matched_cutoffs(
+    results: dict[int, Result], created: dict[int, datetime]
+) -> dict[int, datetime]:
+    """Where each labelled lead is seen: a positive just before its outcome; a negative at an age
+    (time since creation) taken from the ages at which the positives reached the outcome, and never
+    after its own result. Seeing a negative only at its close would give it months more history
+    than a positive has, and the model would learn that activity means no outcome."""
+    ages = sorted((r.at - created[i]).total_seconds() for i, r in results.items() if r.positive)
+    out: dict[int, datetime] = {}
+    for lead_id, result in results.items():
+        if result.positive or not ages:
+            out[lead_id] = result.at
+            continue
+        age = ages[min(len(ages) - 1, int(_spread(lead_id) * len(ages)))]
+        out[lead_id] = min(result.at, created[lead_id] + timedelta(seconds=age))
+    return out
+
+
 def labelled(
     session: Session,
     rules: CompiledRules,
@@ -255,7 +278,7 @@ def labelled(
         )
     }
     results = outcome_results(session, rules, outcome, as_of, horizon_days, created)
-    cutoffs = {i: r.at for i, r in results.items()}
+    cutoffs = matched_cutoffs(results, created)
     out = load_facts(session, rules, cutoffs, None if len(cutoffs) > 5000 else sorted(cutoffs))
     for lead in out:
         lead.label = 1 if results[lead.lead_id].positive else 0

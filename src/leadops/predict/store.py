@@ -102,3 +102,17 @@ def predictions_for(session: Session, lead_ids: Sequence[int]) -> dict[int, Lead
         stmt = select(LeadPrediction).where(LeadPrediction.lead_id.in_(part))
         out.update((p.lead_id, p) for p in session.scalars(stmt))
     return out
+
+
+def prediction_detail(session: Session, lead_id: int) -> dict[str, Any] | None:
+    """A lead's prediction as ``lead show`` and the lead page show it, or None."""
+    found = session.get(LeadPrediction, lead_id)
+    if found is None:
+        return None
+    return {
+        "probability": found.probability,
+        "factors": found.factors,
+        "outcome": found.outcome,
+        "model_version": found.model_version,
+        "scored_at": found.scored_at,
+    }

@@ -25,11 +25,11 @@ COLUMNS = [
 
 
 def factor_text(factors: list[dict[str, Any]], locale: str) -> str:
-    """The factors in one cell: ``+ reason`` for each raising one, ``− reason`` for each lowering
+    """The factors in one cell: ``↑ reason`` for each raising one, ``↓ reason`` for each lowering
     one, in the report's language."""
     key = "ja" if locale == "ja" else "en"
     return "; ".join(
-        f"{'+' if f.get('direction') == 'raises' else '−'} {f.get(key, f.get('feature'))}"
+        f"{'↑' if f.get('direction') == 'raises' else '↓'} {f.get(key, f.get('feature'))}"
         for f in factors
     )
 
@@ -62,7 +62,7 @@ def predictions(session: Session, params: ReportParams) -> ReportResult:
         N_(
             "Leads (not merged) with a prediction, highest probability first: the probability "
             "of the outcome (appointment or won) under the newest model, and the factors that "
-            "raise (+) or lower (−) it most."
+            "raise (↑) or lower (↓) it most."
         ),
         notes=notes,
     )

@@ -63,6 +63,8 @@ LEAD_FIELDS: dict[str, str] = {
     "account.region": "text",
     "account.owner": "text",
     "account.has_open_opportunity": "bool",
+    #: The newest predictive model's probability of its outcome (0–1; absent before a model).
+    "prediction.probability": "number",
 }
 
 
