@@ -1,0 +1,135 @@
+"""Predictive scoring against SQLite and PostgreSQL: what the model may see, when it refuses, the
+round trip through the database, its factors, the rules field and scoring on ingest."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leadops.lifecycle.facts import load_leads
+from leadops.models import Activity, LeadPrediction
+from leadops.predict import store
+from leadops.predict.features import labelled, load_facts
+from leadops.predict.service import Options, evaluate, open_lead_ids, score_leads, train_model
+from leadops.predict.train import NotEnoughHistory
+from leadops.rules.conditions import Facts, Vocabulary, compile_condition
+from leadops.rules.service import active_rules
+from leadops.runtime import Runtime
+from tests.conftest import NOW
+from tests.factories import make_lead
+from tests.predict_world import build_world
+
+OPTIONS = Options(outcome="appointment", min_leads=200, min_positives=40, horizon_days=60)
+
+
+def test_features_never_see_what_was_recorded_at_or_after_the_cutoff(session: Session) -> None:
+    world = build_world(session)
+    now = NOW.astimezone(UTC)
+    rules = active_rules(session, now)
+    leads = labelled(session, rules, "appointment", now, 60)
+    assert {lead.lead_id for lead in leads if lead.label == 1} == set(world.booked)
+    activities = session.execute(select(Activity.lead_id, Activity.type, Activity.occurred_at))
+    before: dict[int, Counter[str]] = {}
+    cutoffs = {lead.lead_id: lead.cutoff for lead in leads}
+    for lead_id, type_, at in activities:
+        if lead_id in cutoffs and at < cutoffs[lead_id]:
+            before.setdefault(lead_id, Counter())[type_] += 1
+    for lead in leads:
+        assert lead.counts == dict(before.get(lead.lead_id, {})), lead.lead_id
+        if lead.label == 1:
+            assert lead.cutoff <= world.booked[lead.lead_id]
+            # The trial follows the appointment: it is never seen.
+            assert "trial_signup" not in lead.counts
+    # The same at an explicit cut-off for every lead.
+    middle = now.replace(month=6)
+    for lead in load_facts(session, rules, middle):
+        assert lead.last_activity_at is None or lead.last_activity_at < middle
+
+
+def test_training_is_refused_below_the_minimum(session: Session) -> None:
+    build_world(session, leads=120)
+    rules = active_rules(session, NOW.astimezone(UTC))
+    with pytest.raises(NotEnoughHistory, match=r"at least 200 leads and 40 that reached it"):
+        evaluate(session, rules, NOW.astimezone(UTC), OPTIONS)
+
+
+def test_train_store_and_score_round_trip_with_factors_in_both_languages(
+    session: Session,
+) -> None:
+    build_world(session)
+    now = NOW.astimezone(UTC)
+    rules = active_rules(session, now)
+    model = train_model(session, rules, now, now, OPTIONS)
+    metrics = model.metrics
+    assert 0.6 < metrics["auc"] <= 1.0
+    assert (
+        metrics["training_size"] + metrics["validation_size"] + metrics["holdout_size"]
+        == (metrics["labelled"])
+    )
+    assert "count.trial_signup" not in metrics["features"]
+    assert sum(row["leads"] for row in metrics["calibration"]) == metrics["holdout_size"]
+    # Read back from the table, not the cache: the same probabilities.
+    cached = store.load_model(session, model.version)
+    store._CACHE.clear()
+    loaded = store.load_model(session, model.version)
+    facts = load_facts(session, rules, now, open_lead_ids(session, rules))
+    x = cached.design.matrix(facts)
+    assert np.allclose(cached.probabilities(x), loaded.probabilities(x))
+
+    scored = score_leads(session, rules, now)
+    assert scored == len(open_lead_ids(session, rules)) > 0
+    predictions = session.scalars(select(LeadPrediction)).all()
+    assert len(predictions) == scored
+    for p in predictions:
+        assert 0.0 <= p.probability <= 1.0
+        assert p.model_version == model.version
+        assert len(p.factors) <= 6
+        directions = [f["direction"] for f in p.factors]
+        assert directions == sorted(directions, key=lambda d: d != "raises")
+        for factor in p.factors:
+            assert factor["ja"]
+            assert factor["en"]
+            assert factor["ja"] != factor["feature"]
+    words = {f["en"].split(":")[0] for p in predictions for f in p.factors}
+    assert {"Source", "budget"} & words
+    # Scoring again at the same moment writes the same rows (idempotent).
+    assert score_leads(session, rules, now) == scored
+    assert len(session.scalars(select(LeadPrediction)).all()) == scored
+
+
+def test_prediction_probability_is_a_field_for_rules_conditions(session: Session) -> None:
+    build_world(session)
+    now = NOW.astimezone(UTC)
+    rules = active_rules(session, now)
+    train_model(session, rules, now, now, OPTIONS)
+    score_leads(session, rules, now)
+    rows = {p.lead_id: p.probability for p in session.scalars(select(LeadPrediction))}
+    high = compile_condition(
+        {"field": "prediction.probability", "gte": 0.3}, Vocabulary(frozenset())
+    )
+    loaded = load_leads(session, sorted(rows), lock=False)
+    for lead_id, row in loaded.items():
+        assert row.fields["prediction.probability"] == pytest.approx(rows[lead_id])
+        assert high(Facts(fields=row.fields)) == (rows[lead_id] >= 0.3)
+    assert any(p >= 0.3 for p in rows.values())
+    assert any(p < 0.3 for p in rows.values())
+
+
+def test_a_new_lead_is_scored_on_ingest_with_the_stored_model(
+    session: Session, runtime: Runtime
+) -> None:
+    build_world(session)
+    now = NOW.astimezone(UTC)
+    rules = active_rules(session, now)
+    model = train_model(session, rules, now, now, OPTIONS)
+    session.commit()
+    lead = make_lead(session, runtime, email="new.webinar@corp1.co.jp", source="webinar")
+    found = session.get(LeadPrediction, lead.id)
+    assert found is not None
+    assert found.model_version == model.version
+    assert 0.0 <= found.probability <= 1.0
