@@ -45,6 +45,10 @@ COMMANDS = [
     ["org"],
     ["org", "apply"],
     ["org", "show"],
+    ["predict"],
+    ["predict", "train"],
+    ["predict", "evaluate"],
+    ["predict", "score"],
 ]
 
 

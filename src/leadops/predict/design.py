@@ -110,7 +110,7 @@ class Design:
         if name == "score":
             return lead.score
         if name == "level":
-            return lead.level
+            return lead.level_at_cutoff
         return lead.fields.get(name)
 
     def matrix(self, leads: Sequence[LeadFacts]) -> np.ndarray[Any, np.dtype[np.float64]]:

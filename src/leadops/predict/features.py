@@ -51,7 +51,7 @@ class LeadFacts:
     counts: dict[str, int] = field(default_factory=dict)
     last_activity_at: datetime | None = None
     score: int = 0
-    level: int | None = None
+    level_at_cutoff: int | None = None
     #: 1 reached the outcome, 0 closed without it, None not known yet.
     label: int | None = None
 
@@ -226,7 +226,7 @@ def _add_levels(session: Session, facts: dict[int, LeadFacts], ids: Sequence[int
         if lead is None or at >= lead.cutoff or (lead_id in latest and latest[lead_id] > at):
             continue
         latest[lead_id] = at
-        lead.level = int(value) if value not in (None, "") and str(value).isdigit() else None
+        lead.level_at_cutoff = int(value) if value not in (None, "") and str(value).isdigit() else None
 
 
 def activity_labels(session: Session) -> dict[str, tuple[str, str]]:
