@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from leadops.errors import FieldError, NotFound, ValidationFailed
-from leadops.models import Account, Activity, Lead, LeadEvent, Task, Team, User
+from leadops.models import Account, Activity, Lead, LeadEvent, LeadPrediction, Task, Team, User
 from leadops.normalize import MAX_INT64, normalize_email, text_problem
 from leadops.rules.loader import CompiledRules
 from leadops.rules.segments import Segmentation, lead_columns
@@ -194,6 +194,9 @@ SORTS = {
     "company": Lead.company,
     "last_activity": Lead.last_activity_at,
     "due": Lead.next_due_at,
+    "probability": select(LeadPrediction.probability)
+    .where(LeadPrediction.lead_id == Lead.id)
+    .scalar_subquery(),
 }
 
 

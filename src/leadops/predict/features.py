@@ -226,7 +226,8 @@ def _add_levels(session: Session, facts: dict[int, LeadFacts], ids: Sequence[int
         if lead is None or at >= lead.cutoff or (lead_id in latest and latest[lead_id] > at):
             continue
         latest[lead_id] = at
-        lead.level_at_cutoff = int(value) if value not in (None, "") and str(value).isdigit() else None
+        number = str(value or "")
+        lead.level_at_cutoff = int(number) if number.isdigit() else None
 
 
 def activity_labels(session: Session) -> dict[str, tuple[str, str]]:

@@ -79,6 +79,7 @@ REPORTS = (
     N_("kpis"),
     N_("new-leads"),
     N_("pipeline"),
+    N_("predictions"),
     N_("recycle-reasons"),
     N_("reengagement"),
     N_("revenue"),
@@ -88,6 +89,10 @@ REPORTS = (
     N_("tasks"),
 )
 REPORT_WORDS = (
+    N_("crm_source"),
+    N_("external_id"),
+    N_("model_version"),
+    N_("factors"),
     N_("day"),
     N_("week"),
     N_("month"),
@@ -112,7 +117,14 @@ REPORT_WORDS = (
     N_("this_month"),
     N_("by_stage"),
 )
-SORT_KEYS = (N_("created"), N_("score"), N_("company"), N_("last_activity"), N_("due"))
+SORT_KEYS = (
+    N_("created"),
+    N_("score"),
+    N_("company"),
+    N_("last_activity"),
+    N_("due"),
+    N_("probability"),
+)
 IMPORT_KINDS = (N_("leads"), N_("events"), N_("deals"), N_("campaign-members"))
 JOB_STATES = (N_("running"), N_("done"), N_("failed"))
 NOTIFICATIONS = (

@@ -23,6 +23,7 @@ from leadops.leads import SORTS, LeadFilter, list_leads
 from leadops.models import Activity, Lead, SavedView, Team, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.normalize import MAX_INT64, parse_datetime, text_problem
+from leadops.predict.store import predictions_for
 from leadops.rules.segments import Segmentation, segment_filters
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
@@ -213,6 +214,7 @@ def leads_view(
         ).all()
     )
     summaries = activity_summaries(session, [item["id"] for item in items])
+    predicted = predictions_for(session, [item["id"] for item in items])
     rows: list[dict[str, Any]] = []
     for item in items:
         custom = item["custom"] or {}
@@ -221,6 +223,7 @@ def leads_view(
                 **item,
                 "ma_system": next((custom[k] for k in MA_SYSTEM_KEYS if custom.get(k)), ""),
                 "activities": sorted(summaries.get(item["id"], {}).items(), key=lambda kv: -kv[1]),
+                "prediction": predicted.get(item["id"]),
             }
         )
     segmentation = Segmentation(rules.document.segments, session)
@@ -257,6 +260,12 @@ def leads_view(
         mine=mine,
         toggle_query=urlencode({k: v for k, v in filters.items() if k not in ("owner", "all")}),
         stage_query=urlencode(without_stage),
+        probability_query=urlencode(
+            {
+                **{k: v for k, v in filters.items() if k != "sort"},
+                "sort": "probability" if filters.get("sort") == "-probability" else "-probability",
+            }
+        ),
         **bulk_context(session, caller),
         **extra,
     )

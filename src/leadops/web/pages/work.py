@@ -35,6 +35,7 @@ from leadops.lifecycle.handoff import reassign
 from leadops.lifecycle.machine import next_statuses
 from leadops.models import Lead, Task, Team, User
 from leadops.normalize import MAX_INT64
+from leadops.predict.store import prediction_detail
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
@@ -405,6 +406,7 @@ def lead_view(
             render_playbook(playbook, lead_values(session, lead), t.locale) if playbook else None
         ),
         templates=sorted(rules.templates),
+        prediction=prediction_detail(session, lead.id),
         **edit_context(session, caller, lead, detail),
         **edit,
     )
