@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,8 @@ LABELS: dict[str, tuple[str, str]] = {
 
 
 def _number(value: Any) -> float | None:
+    if type(value) is int:
+        return float(value)
     if isinstance(value, bool) or value is None or value == "":
         return None
     if isinstance(value, int | float):
@@ -113,18 +115,26 @@ class Design:
             return lead.level_at_cutoff
         return lead.fields.get(name)
 
+    def reader(self, name: str) -> Callable[[LeadFacts], Any]:
+        """``raw`` for one column, decided once (the matrix reads every lead's every column)."""
+        if name.startswith("count."):
+            kind = name.removeprefix("count.")
+            return lambda lead: lead.counts.get(kind, 0)
+        if name in ("activities", "recency_days", "score", "level"):
+            return lambda lead: self.raw(lead, name)
+        return lambda lead: lead.fields.get(name)
+
     def matrix(self, leads: Sequence[LeadFacts]) -> np.ndarray[Any, np.dtype[np.float64]]:
         out = np.full((len(leads), len(self.columns)), np.nan)
         for j, column in enumerate(self.columns):
+            read = self.reader(column.name)
             if column.kind == "number":
-                values = [_number(self.raw(lead, column.name)) for lead in leads]
+                values = [_number(read(lead)) for lead in leads]
                 out[:, j] = [np.nan if v is None else v for v in values]
             else:
                 codes = {v: i for i, v in enumerate(column.values)}
                 other = codes[OTHER]
-                out[:, j] = [
-                    codes.get(_category(self.raw(lead, column.name)), other) for lead in leads
-                ]
+                out[:, j] = [codes.get(_category(read(lead)), other) for lead in leads]
         return out
 
 

@@ -40,23 +40,32 @@ def factors(
     to three that lower it."""
     effects = contributions(trained, x)
     columns = trained.design.columns
+    readers = [trained.design.reader(c.name) for c in columns]
+    top = min(TOP, len(columns))
+    order = np.argsort(-effects, axis=1, kind="stable")
+    raising, lowering = order[:, :top].tolist(), order[:, ::-1][:, :top].tolist()
+    names = [c.name for c in columns]
+    words: dict[tuple[int, Any], tuple[str, str]] = {}
     out = []
-    for i, lead in enumerate(leads):
-        row = effects[i]
-        order = np.argsort(-row, kind="stable")
-        raising = [j for j in order[:TOP] if row[j] > 1e-9]
-        lowering = [j for j in order[::-1][:TOP] if row[j] < -1e-9]
+    rounded = np.round(effects, 4).tolist()
+    for lead, row, up, down in zip(leads, rounded, raising, lowering, strict=True):
+        chosen = [j for j in up if row[j] > 0] + [j for j in down if row[j] < 0]
         found = []
-        for j in [*raising, *lowering]:
-            column = columns[j]
-            value = trained.design.raw(lead, column.name)
-            ja, en = factor_words(column, value, labels)
+        for j in chosen:
+            value = readers[j](lead)
+            if not isinstance(value, int | float | str | None):
+                value = str(value)
+            key = (j, value)
+            if key not in words:
+                words[key] = factor_words(columns[j], value, labels)
+            ja, en = words[key]
+            effect = row[j]
             found.append(
                 {
-                    "feature": column.name,
-                    "value": value if isinstance(value, int | float | str | None) else str(value),
-                    "effect": round(float(row[j]), 4),
-                    "direction": "raises" if row[j] > 0 else "lowers",
+                    "feature": names[j],
+                    "value": value,
+                    "effect": effect,
+                    "direction": "raises" if effect > 0 else "lowers",
                     "ja": ja,
                     "en": en,
                 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -122,6 +122,8 @@ def _lead_rows(session: Session, lead_ids: Sequence[int] | None) -> Iterator[Any
             Lead.company,
             Lead.custom,
             Lead.scored_version,
+            Lead.score,
+            Lead.level,
             Account.employees,
             Account.industry,
             Account.id.label("account_id"),
@@ -154,17 +156,27 @@ def load_facts(
     rules: CompiledRules,
     cutoffs: dict[int, datetime] | datetime,
     lead_ids: Sequence[int] | None = None,
+    *,
+    current: bool = False,
 ) -> list[LeadFacts]:
     """The facts of these leads (every live lead when None) at their cut-offs: one time for all,
-    or one per lead (a lead absent from the mapping is left out)."""
+    or one per lead (a lead absent from the mapping is left out). ``current``: the one cut-off is
+    now, so the lead's own score and level are the ones at the cut-off."""
     segmentation = Segmentation(rules.document.segments, session)
     titles: dict[str | None, str] = {}
+    free: dict[str | None, bool | None] = {}
+
+    def free_mail(domain: str | None, email: str | None) -> bool | None:
+        free[domain] = is_free_mail(email) if email else None
+        return free[domain]
+
     facts: dict[int, LeadFacts] = {}
     versions: dict[int, int | None] = {}
     for row in _lead_rows(session, lead_ids):
         cutoff = cutoffs.get(row.id) if isinstance(cutoffs, dict) else cutoffs
         if cutoff is None:
             continue
+        domain = row.email.rsplit("@", 1)[-1] if row.email else None
         if row.title not in titles:
             titles[row.title] = segmentation.title_class(row.title)
         fields: dict[str, Any] = {
@@ -175,18 +187,45 @@ def load_facts(
             "account.industry": row.industry,
             "account.employees": row.employees,
             "title_class": titles[row.title] if row.title else None,
-            "free_mail": (is_free_mail(row.email) if row.email else None),
+            "free_mail": free.get(domain) if domain in free else free_mail(domain, row.email),
             "has_company": bool(row.account_id or row.company),
         }
         for key, value in (row.custom or {}).items():
             fields[f"custom.{key}"] = value
         facts[row.id] = LeadFacts(row.id, row.created_at, cutoff, fields)
         versions[row.id] = row.scored_version
+        if current:
+            facts[row.id].score = row.score or 0
+            facts[row.id].level_at_cutoff = row.level
     ids = None if lead_ids is None else sorted(facts)
-    _add_activities(session, facts, ids)
-    _add_scores(session, facts, versions, ids)
-    _add_levels(session, facts, ids)
+    if isinstance(cutoffs, datetime):
+        _count_activities_before(session, facts, ids, cutoffs)
+    else:
+        _add_activities(session, facts, ids)
+    if not current:
+        _add_scores(session, facts, versions, ids)
+        _add_levels(session, facts, ids)
     return [facts[i] for i in sorted(facts)]
+
+
+def _count_activities_before(
+    session: Session, facts: dict[int, LeadFacts], ids: Sequence[int] | None, cutoff: datetime
+) -> None:
+    """One cut-off for all: the database counts each lead's activities by type before it."""
+    stmt = (
+        select(Activity.lead_id, Activity.type, func.count(), func.max(Activity.occurred_at))
+        .where(Activity.occurred_at < cutoff)
+        .group_by(Activity.lead_id, Activity.type)
+    )
+    for lead_id, type_, count, last in _for_leads(session, stmt, Activity.lead_id, ids):
+        lead = facts.get(lead_id)
+        if lead is None:
+            continue
+        lead.counts[type_] = count
+        if isinstance(last, str):  # SQLite hands an aggregate's time back as text
+            last = datetime.fromisoformat(last).replace(tzinfo=UTC)
+        if last is not None and (lead.last_activity_at is None or last > lead.last_activity_at):
+            lead.last_activity_at = last
 
 
 def _add_activities(

@@ -96,7 +96,7 @@ def score_leads(
     if not ids:
         return 0
     every = lead_ids is None and len(ids) > 5000
-    leads = load_facts(session, rules, now, None if every else ids)
+    leads = load_facts(session, rules, now, None if every else ids, current=True)
     if every:
         wanted = set(ids)
         leads = [lead for lead in leads if lead.lead_id in wanted]

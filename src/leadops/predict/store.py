@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from leadops.db import chunked, insert_for
+from leadops.db import chunked, insert_for, insert_plain
 from leadops.models import LeadPrediction, PredictionModel
 from leadops.predict.train import Trained, Training
 
@@ -75,8 +75,20 @@ def load_model(session: Session, version: int) -> Trained:
     return _CACHE[version]
 
 
+#: Above this many rows, predictions are replaced by a delete and one bulk append.
+BULK = 2000
+COLUMNS = ("lead_id", "model_version", "outcome", "probability", "factors", "scored_at")
+
+
 def write_predictions(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Each lead's prediction replaced by the new one (a retry writes the same)."""
+    """Each lead's prediction replaced by the new one (a retry writes the same). Many at once
+    (a rescore) are deleted and appended in bulk; a few (an ingest batch) are upserted."""
+    if len(rows) > BULK:
+        forget_predictions(session, [r["lead_id"] for r in rows])
+        insert_plain(
+            session, "lead_predictions", COLUMNS, [tuple(r[c] for c in COLUMNS) for r in rows]
+        )
+        return len(rows)
     insert = insert_for(session)
     for part in chunked(list(rows), 1000):
         stmt = insert(LeadPrediction).values(list(part))
