@@ -12,13 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leadops.lifecycle.facts import load_leads
-from leadops.models import Activity, LeadPrediction
+from leadops.models import Activity, Lead, LeadPrediction
+from leadops.pipeline import process
 from leadops.predict import store
 from leadops.predict.features import labelled, load_facts
 from leadops.predict.service import Options, evaluate, open_lead_ids, score_leads, train_model
 from leadops.predict.train import NotEnoughHistory
 from leadops.rules.conditions import Facts, Vocabulary, compile_condition
-from leadops.rules.service import active_rules
+from leadops.rules.loader import DEFAULTS_PATH
+from leadops.rules.service import active_rules, apply_rules
 from leadops.runtime import Runtime
 from tests.conftest import NOW
 from tests.factories import make_lead
@@ -133,3 +135,40 @@ def test_a_new_lead_is_scored_on_ingest_with_the_stored_model(
     assert found is not None
     assert found.model_version == model.version
     assert 0.0 <= found.probability <= 1.0
+
+
+TEMPERATURE_BY_PREDICTION = """temperature:
+  field: prediction.probability
+  bands:
+    - {name: cold, below: 0.2}
+    - {name: warm, below: 0.4}
+    - {name: hot}
+"""
+
+
+def test_temperature_bands_can_follow_the_predicted_probability(session: Session) -> None:
+    build_world(session)
+    now = NOW.astimezone(UTC)
+    train_model(session, active_rules(session, now), now, now, OPTIONS)
+    text = DEFAULTS_PATH.read_text(encoding="utf-8")
+    start = text.index("temperature:")
+    end = text.index("\n\n", start)
+    apply_rules(
+        session,
+        text[:start] + TEMPERATURE_BY_PREDICTION + text[end:],
+        author="test",
+        comment="temperature from the model",
+        now=now,
+    )
+    rules = active_rules(session, now)
+    ids = open_lead_ids(session, rules)
+    process(session, rules, now, ids, rescore=True)
+    session.expire_all()
+    probabilities = {p.lead_id: p.probability for p in session.scalars(select(LeadPrediction))}
+    bands: Counter[str] = Counter()
+    for lead in session.scalars(select(Lead).where(Lead.id.in_(ids))):
+        p = probabilities[lead.id]
+        expected = "cold" if p < 0.2 else "warm" if p < 0.4 else "hot"
+        assert lead.temperature == expected, (lead.id, p)
+        bands[expected] += 1
+    assert len(bands) >= 2

@@ -293,13 +293,15 @@ def new_leads(session: Session, params: ReportParams) -> ReportResult:
         .order_by(Lead.created_at, Lead.id)
     ).all()
     rules = active_rules(session, params.moment)
-    labels, low = {}, 0
+    labels: dict[str, str] = {}
+    low: float = 0
     for item in rules.document.temperature.bands:  # "warm (40–99)": the band with its scores
-        labels[item.name] = (
-            f"{item.name} ({low}–{item.below - 1})"
-            if item.below is not None
-            else f"{item.name} ({low}+)"
-        )
+        if rules.document.temperature.field != "score":  # bands of a probability: no scores
+            labels[item.name] = item.name
+        elif item.below is not None:
+            labels[item.name] = f"{item.name} ({low:g}–{item.below - 1:g})"
+        else:
+            labels[item.name] = f"{item.name} ({low:g}+)"
         low = item.below if item.below is not None else low
 
     def band(score: int) -> str:

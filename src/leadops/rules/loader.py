@@ -111,7 +111,7 @@ class CompiledRules:
         """Statuses whose leads follow the touch cadence (types ``open`` and ``working``)."""
         return frozenset(s.name for s in self.document.statuses if s.type in ("open", "working"))
 
-    def temperature(self, score: int) -> str:
+    def temperature(self, score: float) -> str:
         for band in self.document.temperature.bands:
             if band.below is None or score < band.below:
                 return band.name

@@ -74,12 +74,17 @@ class Scoring(Strict):
 
 class Band(Strict):
     name: str = Field(pattern=RULE_ID)
-    below: int | None = Field(
-        None, description="Scores under this are in the band; the last band has none."
+    below: int | float | None = Field(
+        None, description="Values under this are in the band; the last band has none."
     )
 
 
 class Temperature(Strict):
+    field: Literal["score", "prediction.probability"] = Field(
+        "score",
+        description="What the bands divide: the score, or the predictive model's probability "
+        "(0–1; a lead without one is in the first band).",
+    )
     bands: list[Band]
 
 

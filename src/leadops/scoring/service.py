@@ -395,7 +395,9 @@ def _milestones(
                     lead_id, "lifecycle_stage", "mql", at=at, reason=why, actor=Actor("rule", rule)
                 )
 
-    if rescored:
+    if rules.document.temperature.field == "prediction.probability":
+        _predicted_temperature(door, lead_id)
+    elif rescored:
         # The replayed ledger says when: the band since the line that last entered it, the MQL
         # at the first line that reached the threshold.
         band = rules.temperature(score)
@@ -414,6 +416,7 @@ def _milestones(
             reason=why,
             actor=Actor("rule", since.rule_id if since is not None else None),
         )
+    if rescored:
         if score >= mql:
             crossed = next((line for line in lines if line.total_after >= mql), None)
             reach_mql(
@@ -422,14 +425,30 @@ def _milestones(
                 f"score {score} ≥ {mql} (rescore)",
             )
         return
+    by_score = rules.document.temperature.field == "score"
     for line in lines:
         band = rules.temperature(line.total_after)
         who = Actor("rule", line.rule_id)
-        door.move(
-            lead_id, "temperature", band, at=line.at, reason=f"score {line.total_after}", actor=who
-        )
+        if by_score:
+            door.move(
+                lead_id,
+                "temperature",
+                band,
+                at=line.at,
+                reason=f"score {line.total_after}",
+                actor=who,
+            )
         if line.total_after >= mql:
             reach_mql(line.at, line.rule_id, f"score {line.total_after} ≥ {mql}")
+
+
+def _predicted_temperature(door: Door, lead_id: int) -> None:
+    """The band of the lead's predicted probability (the first band without a prediction)."""
+    probability = door.fields(lead_id).get("prediction.probability")
+    bands = door.rules.document.temperature.bands
+    band = door.rules.temperature(probability) if probability is not None else bands[0].name
+    why = f"predicted probability {probability:.0%}" if probability is not None else "no prediction"
+    door.move(lead_id, "temperature", band, reason=why, actor=Actor("rule"))
 
 
 def _classify(
