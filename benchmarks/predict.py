@@ -127,6 +127,13 @@ def _load(rt: Runtime, count: int, now: datetime) -> None:
         insert_plain(session, "activities", ACTIVITY_COLUMNS, batch)
         for part in range(0, len(opportunities), 20_000):
             session.execute(insert(table_of(Opportunity)), opportunities[part : part + 20_000])
+        # What ingest keeps on each lead: the time of its latest activity.
+        session.execute(
+            text(
+                "UPDATE leads SET last_activity_at = (SELECT max(a.occurred_at) FROM activities a "
+                "WHERE a.lead_id = leads.id)"
+            )
+        )
     with rt.engine.connect() as connection:
         if backend_of(str(rt.engine.url)) == "postgresql":
             connection.execute(text("ANALYZE"))

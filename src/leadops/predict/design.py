@@ -126,7 +126,21 @@ class Design:
 
     def matrix(self, leads: Sequence[LeadFacts]) -> np.ndarray[Any, np.dtype[np.float64]]:
         out = np.full((len(leads), len(self.columns)), np.nan)
+        counted = {
+            c.name.removeprefix("count."): j
+            for j, c in enumerate(self.columns)
+            if c.name.startswith("count.")
+        }
+        if counted:
+            out[:, list(counted.values())] = 0.0
+            for i, lead in enumerate(leads):
+                for kind, n in lead.counts.items():
+                    j = counted.get(kind)
+                    if j is not None:
+                        out[i, j] = n
         for j, column in enumerate(self.columns):
+            if column.name.startswith("count."):
+                continue
             read = self.reader(column.name)
             if column.kind == "number":
                 values = [_number(read(lead)) for lead in leads]

@@ -43,23 +43,27 @@ def factors(
     readers = [trained.design.reader(c.name) for c in columns]
     top = min(TOP, len(columns))
     order = np.argsort(-effects, axis=1, kind="stable")
-    raising, lowering = order[:, :top].tolist(), order[:, ::-1][:, :top].tolist()
+    up, down = order[:, :top], order[:, ::-1][:, :top]
+    rounded = np.round(effects, 4)
+    up_effects = np.take_along_axis(rounded, up, axis=1).tolist()
+    down_effects = np.take_along_axis(rounded, down, axis=1).tolist()
     names = [c.name for c in columns]
     words: dict[tuple[int, Any], tuple[str, str]] = {}
     out = []
-    rounded = np.round(effects, 4).tolist()
-    for lead, row, up, down in zip(leads, rounded, raising, lowering, strict=True):
-        chosen = [j for j in up if row[j] > 0] + [j for j in down if row[j] < 0]
+    rows = zip(leads, up.tolist(), up_effects, down.tolist(), down_effects, strict=True)
+    for lead, up_j, up_e, down_j, down_e in rows:
+        chosen = [(j, e) for j, e in zip(up_j, up_e, strict=True) if e > 0] + [
+            (j, e) for j, e in zip(down_j, down_e, strict=True) if e < 0
+        ]
         found = []
-        for j in chosen:
+        for j, effect in chosen:
             value = readers[j](lead)
             if not isinstance(value, int | float | str | None):
                 value = str(value)
-            key = (j, value)
+            key = (j, round(value, 1) if isinstance(value, float) else value)
             if key not in words:
                 words[key] = factor_words(columns[j], value, labels)
             ja, en = words[key]
-            effect = row[j]
             found.append(
                 {
                     "feature": names[j],

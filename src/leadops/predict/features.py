@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -124,6 +125,7 @@ def _lead_rows(session: Session, lead_ids: Sequence[int] | None) -> Iterator[Any
             Lead.scored_version,
             Lead.score,
             Lead.level,
+            Lead.last_activity_at,
             Account.employees,
             Account.industry,
             Account.id.label("account_id"),
@@ -134,11 +136,44 @@ def _lead_rows(session: Session, lead_ids: Sequence[int] | None) -> Iterator[Any
         .where(Lead.merged_into_id.is_(None))
         .order_by(Lead.id)
     )
-    if lead_ids is None:
-        yield from session.execute(stmt)
-        return
-    for part in chunked(sorted(lead_ids), 500):
-        yield from session.execute(stmt.where(Lead.id.in_(part)))
+    parts = (
+        [stmt]
+        if lead_ids is None
+        else [stmt.where(Lead.id.in_(part)) for part in chunked(sorted(lead_ids), 500)]
+    )
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    for part in parts:
+        # The ids are integers from the database; the rows come back from the driver untouched
+        # and are converted here once (as ``lifecycle.facts`` reads leads on the hot path).
+        sql = str(part.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        result = connection.exec_driver_sql(sql)
+        names = list(result.keys())
+        for raw in result:
+            row = _Row(**dict(zip(names, raw, strict=True)))
+            if sqlite:
+                row.created_at = _sqlite_time(row.created_at)
+                row.last_activity_at = _sqlite_time(row.last_activity_at)
+            if isinstance(row.custom, str | bytes):
+                row.custom = orjson.loads(row.custom)
+            yield row
+
+
+def _sqlite_time(value: Any) -> Any:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else value
+
+
+class _Row:
+    """A lead row from the driver, with its values by column name."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:  # for mypy: every column is an attribute
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.__dict__[name] = value
 
 
 def _for_leads(
@@ -195,11 +230,13 @@ def load_facts(
         facts[row.id] = LeadFacts(row.id, row.created_at, cutoff, fields)
         versions[row.id] = row.scored_version
         if current:
+            # Now, the lead's own columns are its score, level and last activity at the cut-off.
             facts[row.id].score = row.score or 0
             facts[row.id].level_at_cutoff = row.level
+            facts[row.id].last_activity_at = row.last_activity_at
     ids = None if lead_ids is None else sorted(facts)
     if isinstance(cutoffs, datetime):
-        _count_activities_before(session, facts, ids, cutoffs)
+        _count_activities_before(session, facts, ids, cutoffs, last=not current)
     else:
         _add_activities(session, facts, ids)
     if not current:
@@ -209,23 +246,38 @@ def load_facts(
 
 
 def _count_activities_before(
-    session: Session, facts: dict[int, LeadFacts], ids: Sequence[int] | None, cutoff: datetime
+    session: Session,
+    facts: dict[int, LeadFacts],
+    ids: Sequence[int] | None,
+    cutoff: datetime,
+    *,
+    last: bool = True,
 ) -> None:
-    """One cut-off for all: the database counts each lead's activities by type before it."""
-    stmt = (
-        select(Activity.lead_id, Activity.type, func.count(), func.max(Activity.occurred_at))
-        .where(Activity.occurred_at < cutoff)
+    """One cut-off for all: the database counts each lead's activities by type before it, and
+    (with ``last``) finds its last one."""
+    before = Activity.occurred_at < cutoff
+    counts = (
+        select(Activity.lead_id, Activity.type, func.count())
+        .where(before)
         .group_by(Activity.lead_id, Activity.type)
     )
-    for lead_id, type_, count, last in _for_leads(session, stmt, Activity.lead_id, ids):
+    for lead_id, type_, count in _for_leads(session, counts, Activity.lead_id, ids):
         lead = facts.get(lead_id)
-        if lead is None:
-            continue
-        lead.counts[type_] = count
-        if isinstance(last, str):  # SQLite hands an aggregate's time back as text
-            last = datetime.fromisoformat(last).replace(tzinfo=UTC)
-        if last is not None and (lead.last_activity_at is None or last > lead.last_activity_at):
-            lead.last_activity_at = last
+        if lead is not None:
+            lead.counts[type_] = count
+    if not last:
+        return
+    latest = (
+        select(Activity.lead_id, func.max(Activity.occurred_at))
+        .where(before)
+        .group_by(Activity.lead_id)
+    )
+    for lead_id, at in _for_leads(session, latest, Activity.lead_id, ids):
+        lead = facts.get(lead_id)
+        if lead is not None and at is not None:
+            if isinstance(at, str):  # SQLite may hand an aggregate's time back as text
+                at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+            lead.last_activity_at = at
 
 
 def _add_activities(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
@@ -16,8 +19,21 @@ from leadops.models import Lead, PredictionModel
 from leadops.predict.factors import factors
 from leadops.predict.features import activity_labels, labelled, load_facts
 from leadops.predict.store import latest_version, load_model, save_model, write_predictions
-from leadops.predict.train import Training, train
+from leadops.predict.train import Trained, Training, train
 from leadops.rules.loader import CompiledRules
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the factors of many leads are built: they are hundreds
+    of thousands of small dicts in no cycle, and each collection pass would walk them all again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -95,21 +111,34 @@ def score_leads(
     ids = open_lead_ids(session, rules) if lead_ids is None else list(lead_ids)
     if not ids:
         return 0
-    every = lead_ids is None and len(ids) > 5000
+    with threadpool_limits(limits=1), collector_paused():
+        return _score(session, rules, now, trained, version, outcome, ids, lead_ids is None)
+
+
+def _score(
+    session: Session,
+    rules: CompiledRules,
+    now: datetime,
+    trained: Trained,
+    version: int,
+    outcome: str,
+    ids: list[int],
+    every: bool,
+) -> int:
+    every = every and len(ids) > 5000
     leads = load_facts(session, rules, now, None if every else ids, current=True)
     if every:
         wanted = set(ids)
         leads = [lead for lead in leads if lead.lead_id in wanted]
     x = trained.design.matrix(leads)
-    with threadpool_limits(limits=1):
-        probabilities = trained.probabilities(x)
-        reasons = factors(trained, leads, x, activity_labels(session))
+    probabilities = np.round(trained.probabilities(x), 4).tolist()
+    reasons = factors(trained, leads, x, activity_labels(session))
     rows: list[dict[str, Any]] = [
         {
             "lead_id": lead.lead_id,
             "model_version": version,
             "outcome": outcome,
-            "probability": round(float(p), 4),
+            "probability": p,
             "factors": why,
             "scored_at": now,
         }
