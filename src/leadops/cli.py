@@ -1565,6 +1565,8 @@ def _print_metrics(metrics: dict[str, Any], header: str) -> None:
     for row in metrics["calibration"]:
         table.add_row(*(str(row[k]) for k in ("from", "to", "leads", "predicted", "observed")))
     console.print(table)
+    for note in metrics.get("notes", []):
+        console.print(f"note: {note}", style="yellow", highlight=False)
 
 
 @predict_app.command("train")

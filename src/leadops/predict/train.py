@@ -335,5 +335,20 @@ def train(
         "holdout_to": test_part[-1].created_at.isoformat(),
         "features": design.names,
         "excluded": design.excluded,
+        "notes": _notes(int(y_test.sum()), len(test_part)),
     }
     return Training(trained, metrics)
+
+
+#: Fewer holdout leads than this with the outcome make its metrics a guess.
+RELIABLE_POSITIVES = 20
+
+
+def _notes(positives: int, size: int) -> list[str]:
+    if positives >= RELIABLE_POSITIVES:
+        return []
+    return [
+        f"only {positives} of the {size} holdout leads reached the outcome: the holdout's "
+        "metrics are not reliable (recent leads may not have had the time to reach it; try an "
+        "earlier --as-of)"
+    ]
