@@ -4,7 +4,7 @@ round trip through the database, its factors, the rules field and scoring on ing
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import numpy as np
 import pytest
@@ -16,6 +16,7 @@ from leadops.models import Activity, Lead, LeadPrediction
 from leadops.pipeline import process
 from leadops.predict import store
 from leadops.predict.features import labelled, load_facts
+from leadops.predict.schedule import run_schedule
 from leadops.predict.service import Options, evaluate, open_lead_ids, score_leads, train_model
 from leadops.predict.train import NotEnoughHistory
 from leadops.rules.conditions import Facts, Vocabulary, compile_condition
@@ -172,3 +173,27 @@ def test_temperature_bands_can_follow_the_predicted_probability(session: Session
         assert lead.temperature == expected, (lead.id, p)
         bands[expected] += 1
     assert len(bands) >= 2
+
+
+def test_the_worker_rescores_daily_and_retrains_weekly(session: Session, runtime: Runtime) -> None:
+    build_world(session)
+    now = NOW.astimezone(UTC)
+    settings = runtime.settings.model_copy(update={"predict_horizon_days": 60})
+    assert run_schedule(runtime.factory, settings, now).summary() == (
+        "predictions: no retraining, 0 leads rescored"
+    )  # no model yet: the first is trained by hand
+    train_model(session, active_rules(session, now), now, now, OPTIONS)
+    session.commit()
+    first = run_schedule(runtime.factory, settings, now + timedelta(hours=1))
+    assert first.trained is None
+    assert first.scored > 0  # never scored with this model yet
+    assert run_schedule(runtime.factory, settings, now + timedelta(hours=2)).scored == 0
+    daily = run_schedule(runtime.factory, settings, now + timedelta(hours=26))
+    assert daily.trained is None
+    assert daily.scored == first.scored
+    weekly = run_schedule(runtime.factory, settings, now + timedelta(days=8))
+    assert weekly.trained == 2
+    assert weekly.scored == first.scored
+    with runtime.factory() as check:
+        versions = {p.model_version for p in check.scalars(select(LeadPrediction))}
+    assert versions == {2}
