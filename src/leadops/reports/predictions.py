@@ -54,7 +54,7 @@ def predictions(session: Session, params: ReportParams) -> ReportResult:
     )
     locale = params.locale or "en"
     rows = [[*r[:8], factor_text(r[8] or [], locale)] for r in session.execute(stmt)]
-    notes = [] if rows else ["no predictions yet: run leadops predict train, then predict score"]
+    notes = [] if rows else [N_("No predictions yet: a predictive model has not been trained.")]
     return ReportResult(
         "predictions",
         list(COLUMNS),
