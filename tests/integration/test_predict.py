@@ -8,11 +8,12 @@ from datetime import UTC, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from leadops.lifecycle.facts import load_leads
 from leadops.models import Activity, Lead, LeadPrediction
+from leadops.models.base import table_of
 from leadops.pipeline import process
 from leadops.predict import store
 from leadops.predict.features import labelled, load_facts
@@ -197,3 +198,34 @@ def test_the_worker_rescores_daily_and_retrains_weekly(session: Session, runtime
     with runtime.factory() as check:
         versions = {p.model_version for p in check.scalars(select(LeadPrediction))}
     assert versions == {2}
+
+
+def test_many_predictions_are_written_in_bulk_and_replaced_on_a_rescore(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "BULK", 10)
+    world = build_world(session)
+    odd = 'tab\there "quoted" back\\slash\nnew line'
+    for lead_id in world.lead_ids[:8]:
+        session.execute(
+            update(table_of(Lead)).where(Lead.id == lead_id).values(custom={"plan": odd})
+        )
+    now = NOW.astimezone(UTC)
+    rules = active_rules(session, now)
+    train_model(session, rules, now, now, OPTIONS)
+    scored = score_leads(session, rules, now)
+    assert scored > 10
+    first = {p.lead_id: (p.probability, p.factors) for p in session.scalars(select(LeadPrediction))}
+    later = now + timedelta(days=3)
+    assert score_leads(session, rules, later) == scored
+    session.expire_all()
+    again = session.scalars(select(LeadPrediction)).all()
+    assert len(again) == scored
+    assert {p.scored_at for p in again} == {later}
+    assert {p.lead_id for p in again} == set(first)
+    sample = again[0]
+    assert sample.factors
+    assert isinstance(sample.factors[0]["ja"], str)
+    assert sample.factors[0]["ja"] in {f["ja"] for _, fs in first.values() for f in fs}
+    values = {f["value"] for p in again for f in p.factors if f["feature"] == "custom.plan"}
+    assert odd in values

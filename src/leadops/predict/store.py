@@ -6,15 +6,16 @@ are cached by version, so scoring a batch loads at most one."""
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from leadops.db import chunked, insert_for, insert_plain
+from leadops.db import chunked, insert_for, insert_plain, json_text
 from leadops.models import LeadPrediction, PredictionModel
 from leadops.predict.train import Trained, Training
 
@@ -84,6 +85,9 @@ def write_predictions(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Each lead's prediction replaced by the new one (a retry writes the same). Many at once
     (a rescore) are deleted and appended in bulk; a few (an ingest batch) are upserted."""
     if len(rows) > BULK:
+        if session.connection().dialect.name == "postgresql":
+            _copy_and_upsert(session, rows)
+            return len(rows)
         forget_predictions(session, [r["lead_id"] for r in rows])
         insert_plain(
             session, "lead_predictions", COLUMNS, [tuple(r[c] for c in COLUMNS) for r in rows]
@@ -103,8 +107,45 @@ def write_predictions(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     return len(rows)
 
 
+_STAGING = itertools.count(1)
+
+
+def _copy_text(value: str) -> str:
+    """A JSON text as a value of COPY's text format: JSON holds no raw tab, newline or carriage
+    return (they are escaped inside its strings), so only its backslashes need doubling."""
+    return value.replace("\\", "\\\\")
+
+
+def _copy_and_upsert(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows COPied (text format, in large pieces) into a table of this transaction,
+    then upserted in one statement — far cheaper than a row at a time through the driver, or than
+    a delete and a COPY into the indexed table."""
+    staging = f"predictions_{next(_STAGING)}"
+    session.execute(
+        text(f"CREATE TEMPORARY TABLE {staging} (LIKE lead_predictions) ON COMMIT DROP")
+    )
+    lines = [
+        f"{r['lead_id']}\t{r['model_version']}\t{r['outcome']}\t{r['probability']!r}\t"
+        f"{_copy_text(json_text(r['factors']))}\t{r['scored_at'].isoformat()}\n"
+        for r in rows
+    ]
+    dbapi: Any = session.connection().connection.dbapi_connection
+    with dbapi.cursor() as cursor, cursor.copy(f"COPY {staging} FROM STDIN") as copy:
+        for start in range(0, len(lines), 5000):
+            copy.write("".join(lines[start : start + 5000]))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "lead_id")
+    session.execute(
+        text(
+            f"INSERT INTO lead_predictions ({', '.join(COLUMNS)}) "
+            f"SELECT {', '.join(COLUMNS)} FROM {staging} "
+            f"ON CONFLICT (lead_id) DO UPDATE SET {updates}"
+        )
+    )
+
+
 def forget_predictions(session: Session, lead_ids: Sequence[int]) -> None:
-    for part in chunked(sorted(lead_ids), 500):
+    size = 10_000 if session.connection().dialect.name == "postgresql" else 900
+    for part in chunked(sorted(lead_ids), size):
         session.execute(delete(LeadPrediction).where(LeadPrediction.lead_id.in_(part)))
 
 
