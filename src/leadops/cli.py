@@ -63,6 +63,11 @@ quota_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(quota_app, name="quota")
+task_app = typer.Typer(
+    help="Follow-up tasks on leads (「5日10時に再架電」): schedule, list, done, cancel.",
+    no_args_is_help=True,
+)
+app.add_typer(task_app, name="task")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -1220,6 +1225,131 @@ def quota_list_command(
             f"{_targets(quota)}",
             highlight=False,
         )
+
+
+@task_app.command("add")
+def task_add(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    due: Annotated[
+        str, typer.Option(help="When it is due (ISO 8601, local time if naive): 2026-12-05 10:00.")
+    ],
+    note: Annotated[str, typer.Option(help="What to do.")] = "",
+    by: Annotated[
+        str | None, typer.Option(help="Who schedules it (e-mail); default: the lead's owner.")
+    ] = None,
+    for_: Annotated[
+        str | None,
+        typer.Option("--for", help="Whose it is (e-mail); default: --by. A manager's members."),
+    ] = None,
+) -> None:
+    """Schedule a follow-up on a lead; the same open one again is found, not made twice."""
+    from leadops.cadence.service import touch_author
+    from leadops.cadence.tasks import Scheduled, schedule
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_lead, find_user
+    from leadops.normalize import parse_datetime
+
+    def work(session: Session) -> Scheduled:
+        now = rt.clock.now()
+        try:
+            due_at = parse_datetime(due, tz=rt.settings.tz)
+        except ValueError as exc:
+            raise LeadopsError(f"--due: {exc}") from None
+        lead = find_lead(session, ref)
+        user = touch_author(session, lead, by)
+        if user is None:
+            raise LeadopsError(f"{ref} has no owner: say who schedules it with --by")
+        assignee = find_user(session, for_) if for_ else None
+        return schedule(
+            session, lead.id, by=user, assignee=assignee, due_at=due_at, note=note, now=now
+        )
+
+    with runtime() as rt:
+        done = run_in_transaction(rt.factory, work)
+        when = f"{done.task.due_at.astimezone(rt.settings.tz):%Y-%m-%d %H:%M}"
+    what = "scheduled" if done.created else "was scheduled already"
+    console.print(f"task {done.task.id} {what}: {ref} due {when}", highlight=False)
+
+
+@task_app.command("list")
+def task_list(
+    user: Annotated[
+        str | None, typer.Option(help="Whose (e-mail); default: everyone's open tasks.")
+    ] = None,
+    output: OutputOpt = "table",
+) -> None:
+    """The open follow-ups, the most overdue first."""
+    from leadops.cadence.tasks import open_tasks_of
+    from leadops.leads import find_user
+
+    with runtime() as rt, rt.factory() as session:
+        now, tz = rt.clock.now(), rt.settings.tz
+        whose = find_user(session, user).id if user else None
+        rows: list[dict[str, Any]] = [
+            {
+                "id": f.task.id,
+                "due_at": f.task.due_at.astimezone(tz).isoformat(),
+                "overdue": f.overdue(now),
+                "lead_id": f.lead.id,
+                "lead": f.lead.company or f.lead.email or "",
+                "assignee": f.assignee,
+                "note": f.task.note or "",
+            }
+            for f in open_tasks_of(session, whose, limit=1000)
+        ]
+    if output == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "due", "", "lead", "assignee", "note")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["due_at"])[:16].replace("T", " "),
+            "overdue" if r["overdue"] else "",
+            f"{r['lead']} ({r['lead_id']})",
+            str(r["assignee"]),
+            str(r["note"]),
+        )
+    console.print(table)
+
+
+def _close_task(task_id: int, by: str | None, action: str) -> None:
+    from leadops.cadence.tasks import Closed, cancel, complete
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_user
+    from leadops.models import FollowUpTask, User
+
+    def work(session: Session) -> Closed:
+        task = session.get(FollowUpTask, task_id)
+        who = find_user(session, by) if by else None
+        if who is None and task is not None:
+            who = session.get_one(User, task.assignee_id)
+        if who is None:
+            raise LeadopsError(f"no task {task_id}")
+        close = complete if action == "done" else cancel
+        return close(session, task_id, by=who, now=rt.clock.now())
+
+    with runtime() as rt:
+        closed = run_in_transaction(rt.factory, work)
+    past = "done" if action == "done" else "cancelled"
+    said = past if closed.changed else f"was {past} already; nothing changed"
+    console.print(f"task {task_id} {said}", highlight=False)
+
+
+TaskId = Annotated[int, typer.Argument(help="The task's id (see `leadops task list`).", min=1)]
+TaskBy = Annotated[str | None, typer.Option(help="Who closes it (e-mail); default: its assignee.")]
+
+
+@task_app.command("done")
+def task_done(task_id: TaskId, by: TaskBy = None) -> None:
+    """Mark a follow-up done (again: no change)."""
+    _close_task(task_id, by, "done")
+
+
+@task_app.command("cancel")
+def task_cancel(task_id: TaskId, by: TaskBy = None) -> None:
+    """Cancel a follow-up (again: no change)."""
+    _close_task(task_id, by, "cancel")
 
 
 @app.command("touch")

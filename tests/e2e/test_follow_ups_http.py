@@ -49,7 +49,8 @@ def test_a_rep_schedules_a_follow_up_from_the_lead_page_and_sees_it_on_the_timel
     rep = signed_in(runtime, org.users["member"])
     lead = org.leads[0]
     form = rep.get(f"/leads/{lead}").text
-    assert 'id="follow-up-form"' in form and 'name="due_date"' in form
+    assert 'id="follow-up-form"' in form
+    assert 'name="due_date"' in form
     assert 'name="assignee"' not in form  # a member schedules for themselves only
     page = _schedule(rep, lead, "2026-11-25", "10:00", "5日10時に再架電")
     assert page.status_code == 200
@@ -58,9 +59,11 @@ def test_a_rep_schedules_a_follow_up_from_the_lead_page_and_sees_it_on_the_timel
     assert task.due_at.isoformat() == "2026-11-25T01:00:00+00:00"  # 10:00 in Tokyo, kept in UTC
     assert task.assignee_id == org.users["member"]
     listed = page.text.split('id="follow-ups"')[1].split("</section>")[0]
-    assert f'id="fu-{task.id}"' in listed and "5日10時に再架電" in listed
+    assert f'id="fu-{task.id}"' in listed
+    assert "5日10時に再架電" in listed
     timeline = page.text.split('class="timeline"')[1]
-    assert "Follow-up scheduled" in timeline and "due 2026-11-25 10:00 for Member" in timeline
+    assert "Follow-up scheduled" in timeline
+    assert "due 2026-11-25 10:00 for Member" in timeline
     again = _schedule(rep, lead, "2026-11-25", "10:00", "5日10時に再架電")
     assert "This follow-up was scheduled already." in again.text
     assert len(_tasks(session)) == 1
@@ -78,16 +81,19 @@ def test_a_past_time_or_a_bad_date_is_refused_in_place_naming_the_field(
     past = _schedule(rep, org.leads[0], "2026-11-22", "10:00")
     assert past.status_code == 422
     assert past.headers["HX-Retarget"] == "#messages"
-    assert "due_at" in past.text and "the due time has passed" in past.text
+    assert "due_at" in past.text
+    assert "the due time has passed" in past.text
     in_japanese = rep.post(
         f"/leads/{org.leads[0]}/follow-ups?lang=ja",
         data={"due_date": "2026-11-22", "due_time": "10:00"},
         headers=HTMX,
     )
-    assert "期限の日時が過ぎています" in in_japanese.text and "期限" in in_japanese.text
+    assert "期限の日時が過ぎています" in in_japanese.text
+    assert "期限" in in_japanese.text
     bad = _schedule(rep, org.leads[0], "5日", "25:00")
     assert bad.status_code == 422
-    assert "due_date" in bad.text and "due_time" in bad.text
+    assert "due_date" in bad.text
+    assert "due_time" in bad.text
     assert _tasks(session) == []
 
 
@@ -107,7 +113,8 @@ def test_the_queue_shows_follow_ups_due_today_overdue_first_and_done_answers_in_
     assert f'id="fu-{tomorrow}"' not in section
     assert "2 due, 1 later" in section
     overdue = section.split(f'id="fu-{sooner}"')[1].split("</li>")[0]
-    assert "Overdue" in overdue and "2026-11-23 11:00" in overdue
+    assert "Overdue" in overdue
+    assert "2026-11-23 11:00" in overdue
     assert "Overdue" not in section.split(f'id="fu-{later}"')[1].split("</li>")[0]
     assert queue.index('id="queue-follow-ups"') < queue.index('class="grid queue"')
     done = rep.post(f"/follow-ups/{sooner}/done", data={"view": "queue"}, headers=HTMX)
@@ -133,12 +140,14 @@ def test_a_member_cannot_schedule_on_another_teams_lead_nor_close_anothers_follo
     assert "works only on its own leads" in refused.text
     manager = signed_in(runtime, org.users["manager"])
     form = manager.get(f"/leads/{org.leads[0]}").text
-    assert 'name="assignee"' in form and f'value="{org.users["member2"]}"' in form
+    assert 'name="assignee"' in form
+    assert f'value="{org.users["member2"]}"' in form
     data = {"due_date": "2026-11-25", "due_time": "16:30", "assignee": org.users["member2"]}
     page = manager.post(f"/leads/{org.leads[0]}/follow-ups", data=data, headers=HTMX)
     assert page.status_code == 200
     (task,) = _tasks(session)
-    assert task.assignee_id == org.users["member2"] and task.created_by_id == org.users["manager"]
+    assert task.assignee_id == org.users["member2"]
+    assert task.created_by_id == org.users["manager"]
     not_theirs = rep.post(f"/follow-ups/{task.id}/done", data={"view": "queue"}, headers=HTMX)
     assert not_theirs.status_code == 403
     assert _tasks(session)[0].state == "open"
@@ -166,9 +175,11 @@ def test_the_api_schedules_once_lists_overdue_first_and_closes_idempotently(
     made = api.post("/api/v1/leads/lead0@customer0.co.jp/tasks", json=body)
     assert made.status_code == 201, made.text
     task = made.json()
-    assert task["due_at"].startswith("2026-11-24T01:00:00") and task["state"] == "open"
+    assert task["due_at"].startswith("2026-11-24T01:00:00")
+    assert task["state"] == "open"
     again = api.post("/api/v1/leads/lead0@customer0.co.jp/tasks", json=body)
-    assert again.status_code == 200 and again.json()["id"] == task["id"]
+    assert again.status_code == 200
+    assert again.json()["id"] == task["id"]
     naive = {"due_at": "2026-11-23 10:00"}  # the site's time zone: an hour from now
     sooner = api.post(f"/api/v1/leads/{org.leads[1]}/tasks", json=naive).json()
     assert sooner["due_at"].startswith("2026-11-23T01:00:00")
@@ -176,7 +187,8 @@ def test_the_api_schedules_once_lists_overdue_first_and_closes_idempotently(
     listed = api.get("/api/v1/tasks").json()
     assert [t["id"] for t in listed] == [sooner["id"], task["id"]]
     done = api.post(f"/api/v1/tasks/{task['id']}/done")
-    assert done.status_code == 200 and done.json()["changed"] is True
+    assert done.status_code == 200
+    assert done.json()["changed"] is True
     assert done.json()["state"] == "done"
     assert api.post(f"/api/v1/tasks/{task['id']}/done").json()["changed"] is False
     assert api.post(f"/api/v1/tasks/{task['id']}/cancel").status_code == 409
@@ -193,7 +205,8 @@ def test_the_api_refuses_a_past_time_a_bad_one_and_another_teams_lead(
     assert past.status_code == 422
     assert [e["path"] for e in past.json()["detail"]] == ["due_at"]
     bad = api.post(f"/api/v1/leads/{org.leads[0]}/tasks", json={"due_at": "someday"})
-    assert bad.status_code == 422 and bad.json()["detail"][0]["path"] == "due_at"
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["path"] == "due_at"
     long_note = {"due_at": "2026-11-25T10:00", "note": "x" * 501}
     assert api.post(f"/api/v1/leads/{org.leads[0]}/tasks", json=long_note).status_code == 422
     other = api.post(f"/api/v1/leads/{theirs}/tasks", json={"due_at": "2026-11-25T10:00"})

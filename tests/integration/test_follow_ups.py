@@ -41,13 +41,17 @@ def test_a_follow_up_is_scheduled_for_the_rep_and_listed_most_overdue_first(
         session, org.leads[0], by=rep, due_at=now + timedelta(days=2), note="再架電", now=now
     )
     sooner = schedule(session, org.leads[1], by=rep, due_at=now + timedelta(hours=1), now=now)
-    assert later.created and sooner.created
-    assert later.task.assignee_id == rep.id and later.task.created_by_id == rep.id
-    assert later.task.note == "再架電" and sooner.task.note is None
+    assert later.created
+    assert sooner.created
+    assert later.task.assignee_id == rep.id
+    assert later.task.created_by_id == rep.id
+    assert later.task.note == "再架電"
+    assert sooner.task.note is None
     runtime.clock.advance(timedelta(hours=3))  # the sooner one is overdue now
     listed = open_tasks_of(session, rep.id)
     assert [f.task.id for f in listed] == [sooner.task.id, later.task.id]
-    assert listed[0].overdue(runtime.clock.now()) and not listed[1].overdue(runtime.clock.now())
+    assert listed[0].overdue(runtime.clock.now())
+    assert not listed[1].overdue(runtime.clock.now())
     assert listed[0].lead.id == org.leads[1]
     due_today = open_tasks_of(session, rep.id, due_before=now + timedelta(days=1))
     assert [f.task.id for f in due_today] == [sooner.task.id]
@@ -85,14 +89,17 @@ def test_the_same_follow_up_sent_twice_is_one_task(runtime: Runtime, session: Se
     due = now + timedelta(days=1)
     first = schedule(session, org.leads[0], by=rep, due_at=due, note="5日10時に再架電", now=now)
     again = schedule(session, org.leads[0], by=rep, due_at=due, note="5日10時に再架電", now=now)
-    assert first.created and not again.created
+    assert first.created
+    assert not again.created
     assert again.task.id == first.task.id
     other = schedule(session, org.leads[0], by=rep, due_at=due, note="資料送付", now=now)
-    assert other.created and other.task.id != first.task.id
+    assert other.created
+    assert other.task.id != first.task.id
     complete(session, first.task.id, by=rep, now=now)
     # Done, the same follow-up may be scheduled anew.
     anew = schedule(session, org.leads[0], by=rep, due_at=due, note="5日10時に再架電", now=now)
-    assert anew.created and anew.task.id != first.task.id
+    assert anew.created
+    assert anew.task.id != first.task.id
 
 
 def test_completing_twice_records_once_and_a_cancelled_one_cannot_be_done(
@@ -104,16 +111,19 @@ def test_completing_twice_records_once_and_a_cancelled_one_cannot_be_done(
     task = schedule(session, org.leads[0], by=rep, due_at=now + timedelta(hours=2), now=now).task
     first = complete(session, task.id, by=rep, now=now + timedelta(minutes=5))
     second = complete(session, task.id, by=rep, now=now + timedelta(minutes=9))
-    assert first.changed and not second.changed
+    assert first.changed
+    assert not second.changed
     assert second.task.done_at == now + timedelta(minutes=5)
-    assert second.task.state == "done" and second.task.done_by_id == rep.id
+    assert second.task.state == "done"
+    assert second.task.done_by_id == rep.id
     assert open_tasks_of(session, rep.id) == []
     with pytest.raises(Conflict):
         cancel(session, task.id, by=rep, now=now)
     other = schedule(session, org.leads[0], by=rep, due_at=now + timedelta(hours=3), now=now).task
     assert cancel(session, other.id, by=rep, now=now).changed
     assert not cancel(session, other.id, by=rep, now=now).changed
-    assert other.state == "cancelled" and other.cancelled_by_id == rep.id
+    assert other.state == "cancelled"
+    assert other.cancelled_by_id == rep.id
     with pytest.raises(Conflict):
         complete(session, other.id, by=rep, now=now)
     items = timeline_items(session, org.leads[0])
@@ -142,7 +152,8 @@ def test_a_member_schedules_only_on_their_own_leads_and_for_themselves(
     # The manager of the team schedules for its member; not on the other team's lead.
     manager = _user(session, org.users["manager"])
     made = schedule(session, org.leads[0], by=manager, assignee=rep2, due_at=due, now=now)
-    assert made.task.assignee_id == rep2.id and made.task.created_by_id == manager.id
+    assert made.task.assignee_id == rep2.id
+    assert made.task.created_by_id == manager.id
     with pytest.raises(Forbidden):
         schedule(session, theirs.id, by=manager, due_at=due, now=now)
     # Only its assignee (or whom they answer to) closes it.

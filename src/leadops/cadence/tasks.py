@@ -216,10 +216,11 @@ def _open(session: Session, *where: Any, limit: int) -> list[OpenFollowUp]:
 
 
 def open_tasks_of(
-    session: Session, user_id: int, *, due_before: datetime | None = None, limit: int = 200
+    session: Session, user_id: int | None, *, due_before: datetime | None = None, limit: int = 200
 ) -> list[OpenFollowUp]:
-    """A person's open follow-ups, the most overdue first; ``due_before``: only those due then."""
-    where = [FollowUpTask.assignee_id == user_id]
+    """A person's open follow-ups (None: everyone's), the most overdue first; ``due_before``: only
+    those due by then."""
+    where = [] if user_id is None else [FollowUpTask.assignee_id == user_id]
     if due_before is not None:
         where.append(FollowUpTask.due_at < due_before)
     return _open(session, *where, limit=limit)
