@@ -248,12 +248,13 @@ def timeline_items(session: Session, lead_id: int, limit: int = 100) -> list[dic
     items: list[dict[str, Any]] = []
     for task, assignee, made_by, done_by, cancelled_by in rows:
         base = {"kind": "follow_up", "due_at": task.due_at, "note": task.note, "for": assignee}
-        items.append({**base, "at": task.created_at, "title": "scheduled", "actor": made_by})
+        # Newest first, and a closing at the very moment of scheduling after it: closings first.
         if task.done_at is not None:
             items.append({**base, "at": task.done_at, "title": "done", "actor": done_by})
         if task.cancelled_at is not None:
             cancelled = {"at": task.cancelled_at, "title": "cancelled", "actor": cancelled_by}
             items.append({**base, **cancelled})
+        items.append({**base, "at": task.created_at, "title": "scheduled", "actor": made_by})
     return items
 
 
