@@ -29,6 +29,7 @@ from leadops.models import (
     ActivityType,
     Base,
     CampaignMember,
+    FollowUpTask,
     Lead,
     LeadAssignment,
     Opportunity,
@@ -147,6 +148,7 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
         won = _write_history(session, simulation)
         _set_quotas(session, org, simulation, now)
         door.flush()
+        _schedule_follow_ups(session, rng, now)
         session.flush()
         result = DemoResult(
             teams=len(org.teams),
@@ -167,6 +169,48 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
             connection.commit()
     result.seconds = time.perf_counter() - started
     return result
+
+
+#: What the demo's reps have scheduled: (hours from the demo's 09:00, note, done).
+FOLLOW_UPS = (
+    (-20, "資料送付後のフォロー電話", True),
+    (-1, "不在のため再架電（午前中希望）", False),
+    (5, "5日10時に再架電：予算の確認", False),
+    (25, "決裁者同席の日程を確認", False),
+)
+
+
+def _schedule_follow_ups(session: Session, rng: random.Random, now: datetime) -> None:
+    """A few follow-ups of each inside-sales rep on leads they work: one done yesterday, one
+    overdue, one due today and one tomorrow."""
+    reps = session.scalars(
+        select(User)
+        .join(Team, Team.id == User.team_id)
+        .where(Team.kind == "inside_sales", User.role == "member", User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+    for rep in reps:
+        worked = session.scalars(
+            select(Lead.id).where(Lead.owner_id == rep.id, Lead.status == "lead").order_by(Lead.id)
+        ).all()
+        picked = rng.sample(list(worked), min(len(worked), len(FOLLOW_UPS)))
+        for lead_id, (hours, note, done) in zip(picked, FOLLOW_UPS, strict=False):
+            due = now + timedelta(hours=hours)
+            made = min(now, due) - timedelta(days=1)
+            session.add(
+                FollowUpTask(
+                    lead_id=lead_id,
+                    assignee_id=rep.id,
+                    due_at=due,
+                    note=note,
+                    state="done" if done else "open",
+                    created_by_id=rep.id,
+                    created_at=made,
+                    done_at=due if done else None,
+                    done_by_id=rep.id if done else None,
+                    reminded_at=due if done else None,
+                )
+            )
 
 
 def _set_quotas(session: Session, org: Org, simulation: Simulation, now: datetime) -> None:
