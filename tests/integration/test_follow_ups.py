@@ -4,10 +4,11 @@ first, the scope of who schedules for whom, the timeline, and the one reminder w
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from leadops.cadence.sweep import sweep_sla
@@ -191,3 +192,43 @@ def test_the_assignee_is_told_once_when_a_follow_up_falls_due(
     assert told() == [(rep.id, f"follow_up_due:{task.id}")]
     lead = session.get_one(Lead, org.leads[0])
     assert lead.status == "lead"  # a follow-up is not the lead's state
+
+
+def test_two_completions_at_once_record_one_the_second_waiting_for_the_first(
+    runtime: Runtime, session: Session, db_url: str
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer")
+    org = build_org(session, runtime, leads=1)
+    now = runtime.clock.now()
+    rep = _user(session, org.users["member"])
+    made = schedule(session, org.leads[0], by=rep, due_at=now + timedelta(hours=1), now=now)
+    task_id = made.task.id
+    session.commit()
+    first = runtime.factory()
+    first.begin()
+    assert complete(first, task_id, by=first.get_one(User, rep.id), now=now).changed
+    results: list[bool] = []
+
+    def second() -> None:
+        with runtime.factory() as other, other.begin():
+            who = other.get_one(User, rep.id)
+            results.append(complete(other, task_id, by=who, now=now).changed)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    # The second waits on the first's row lock (seen in pg_stat_activity) before the first commits.
+    waiting = 0
+    while not waiting and thread.is_alive():
+        session.rollback()
+        waiting = session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    first.commit()
+    first.close()
+    thread.join()
+    assert waiting == 1
+    assert results == [False]
