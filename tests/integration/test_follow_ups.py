@@ -155,6 +155,10 @@ def test_a_member_schedules_only_on_their_own_leads_and_for_themselves(
     made = schedule(session, org.leads[0], by=manager, assignee=rep2, due_at=due, now=now)
     assert made.task.assignee_id == rep2.id
     assert made.task.created_by_id == manager.id
+    told = session.execute(
+        select(Notification.recipient_id).where(Notification.template == "follow_up_assigned")
+    )
+    assert list(told.scalars()) == [rep2.id]  # someone else scheduled it: rep2 is told
     with pytest.raises(Forbidden):
         schedule(session, theirs.id, by=manager, due_at=due, now=now)
     # Only its assignee (or whom they answer to) closes it.

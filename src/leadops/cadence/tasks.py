@@ -1,6 +1,7 @@
 """Follow-up tasks people schedule on a lead ("call back on the 5th at 10:00", 「5日10時に再架電」):
 schedule, complete, cancel, the open ones of a person (overdue first) and of a lead, the lead's
-timeline lines, and the one reminder when one falls due.
+timeline lines; the assignee is told when someone else schedules one for them and once when it
+falls due.
 
 A follow-up is not the lead's state: nothing here moves a status, a stage or an owner (those go
 through the lifecycle's door). Who may schedule: on a lead within the scheduler's ``LeadScope``,
@@ -23,7 +24,7 @@ from leadops.errors import Conflict, FieldError, Forbidden, NotFound, Validation
 from leadops.models import FollowUpTask, Lead, Team, User, column_length
 from leadops.models.base import table_of
 from leadops.models.org import manager_of
-from leadops.notify import Note
+from leadops.notify import Note, enqueue
 
 #: The longest note a follow-up keeps.
 NOTE_LENGTH = column_length(FollowUpTask.note)
@@ -135,7 +136,23 @@ def schedule(
     )
     made = result.scalar_one_or_none()
     task = session.scalars(select(FollowUpTask).where(FollowUpTask.dedup_key == key)).one()
+    if made is not None and who.id != by.id:  # scheduled for someone else: they are told
+        told = Note(
+            who.id, "follow_up_assigned", f"follow_up_assigned:{task.id}", _payload(task, lead)
+        )
+        enqueue(session, [told], now)
     return Scheduled(task, created=made is not None)
+
+
+def _payload(task: FollowUpTask, lead: Lead) -> dict[str, Any]:
+    return {
+        "follow_up_id": task.id,
+        "lead_id": task.lead_id,
+        "email": lead.email,
+        "company": lead.company,
+        "subject": task.note,
+        "due_at": task.due_at.isoformat(),
+    }
 
 
 def assignable(session: Session, by: User) -> list[User]:
@@ -278,15 +295,7 @@ def remind_due(session: Session, now: datetime, limit: int = 5000) -> list[Note]
     }
     notes = []
     for task in tasks:
-        lead = leads[task.lead_id]
-        payload = {
-            "follow_up_id": task.id,
-            "lead_id": task.lead_id,
-            "email": lead.email,
-            "company": lead.company,
-            "subject": task.note,
-            "due_at": task.due_at.isoformat(),
-        }
+        payload = _payload(task, leads[task.lead_id])
         key = f"follow_up_due:{task.id}"
         notes.append(Note(task.assignee_id, "follow_up_due", key, payload))
         task.reminded_at = now
