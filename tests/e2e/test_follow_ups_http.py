@@ -67,6 +67,13 @@ def test_a_rep_schedules_a_follow_up_from_the_lead_page_and_sees_it_on_the_timel
     again = _schedule(rep, lead, "2026-11-25", "10:00", "5日10時に再架電")
     assert "This follow-up was scheduled already." in again.text
     assert len(_tasks(session)) == 1
+    moved = rep.post(
+        f"/follow-ups/{task.id}/reschedule",
+        data={"due_date": "2026-11-26", "due_time": "14:00"},
+        headers=HTMX,
+    )
+    assert "Follow-up moved to 2026-11-26 14:00." in moved.text
+    assert "2026-11-25 10:00 → due 2026-11-26 14:00" in moved.text.split('class="timeline"')[1]
     cancelled = rep.post(f"/follow-ups/{task.id}/cancel", headers=HTMX)
     assert "Follow-up cancelled." in cancelled.text
     assert "No follow-up is scheduled." in cancelled.text
@@ -192,6 +199,12 @@ def test_the_api_schedules_once_lists_overdue_first_and_closes_idempotently(
     assert done.json()["state"] == "done"
     assert api.post(f"/api/v1/tasks/{task['id']}/done").json()["changed"] is False
     assert api.post(f"/api/v1/tasks/{task['id']}/cancel").status_code == 409
+    move = {"due_at": "2026-11-30T09:30:00+09:00"}
+    assert api.post(f"/api/v1/tasks/{task['id']}/reschedule", json=move).status_code == 409
+    moved = api.post(f"/api/v1/tasks/{sooner['id']}/reschedule", json=move)
+    assert moved.status_code == 200
+    assert moved.json()["due_at"].startswith("2026-11-30T00:30:00")
+    assert moved.json()["changed"] is True
     assert [t["id"] for t in api.get("/api/v1/tasks").json()] == [sooner["id"]]
     assert api.post("/api/v1/tasks/999999/done").status_code == 404
 

@@ -17,6 +17,7 @@ from leadops.cadence.tasks import (
     cancel,
     complete,
     open_tasks_of,
+    reschedule,
     schedule,
     timeline_items,
 )
@@ -236,3 +237,31 @@ def test_two_completions_at_once_record_one_the_second_waiting_for_the_first(
     thread.join()
     assert waiting == 1
     assert results == [False]
+
+
+def test_a_moved_follow_up_keeps_its_first_time_and_is_told_again_at_the_new_one(
+    runtime: Runtime, session: Session
+) -> None:
+    org = build_org(session, runtime, leads=1)
+    now = runtime.clock.now()
+    rep = _user(session, org.users["member"])
+    rules = active_rules(session, now)
+    task = schedule(session, org.leads[0], by=rep, due_at=now + timedelta(hours=1), now=now).task
+    assert sweep_sla(session, rules, now + timedelta(hours=2)).follow_ups_due == 1
+    later = now + timedelta(days=2)
+    with pytest.raises(ValidationFailed) as past:
+        reschedule(session, task.id, by=rep, due_at=now - timedelta(hours=2), now=now)
+    assert [e.path for e in past.value.errors] == ["due_at"]
+    moved = reschedule(session, task.id, by=rep, due_at=later, now=now + timedelta(hours=2))
+    assert moved.changed
+    assert not reschedule(session, task.id, by=rep, due_at=later, now=now).changed
+    assert task.first_due_at == now + timedelta(hours=1)
+    assert task.due_at == later
+    assert task.reminded_at is None
+    assert sweep_sla(session, rules, later - timedelta(hours=1)).follow_ups_due == 0
+    assert sweep_sla(session, rules, later).follow_ups_due == 1
+    (line,) = [i for i in timeline_items(session, org.leads[0]) if i["title"] == "moved"]
+    assert (line["from"], line["due_at"]) == (now + timedelta(hours=1), later)
+    complete(session, task.id, by=rep, now=later)
+    with pytest.raises(Conflict):
+        reschedule(session, task.id, by=rep, due_at=later + timedelta(days=1), now=later)

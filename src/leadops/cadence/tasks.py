@@ -39,6 +39,7 @@ NOTE_TOO_LONG = f"a follow-up's note holds at most {NOTE_LENGTH} characters"
 WAS_CANCELLED = "the follow-up was cancelled"
 WAS_DONE = "the follow-up is done already"
 NOT_YOURS = "only its assignee, their manager or an admin closes a follow-up"
+SAME_OPEN = "an open follow-up with this due time and note is there already"
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,31 @@ def cancel(session: Session, task_id: int, *, by: User, now: datetime) -> Closed
     return Closed(task, changed=True)
 
 
+def reschedule(
+    session: Session, task_id: int, *, by: User, due_at: datetime, now: datetime
+) -> Closed:
+    """Move the open follow-up to another due time (its row locked); the same minute: no change.
+    Its assignee is told again when the new time comes."""
+    task = _locked(session, task_id)
+    _check_may_close(session, by, task)
+    if task.state != "open":
+        raise Conflict(WAS_DONE if task.state == "done" else WAS_CANCELLED)
+    problems = schedule_problems(due_at, task.note or "", now)
+    if problems:
+        raise ValidationFailed(problems)
+    if due_at.replace(second=0, microsecond=0) == task.due_at.replace(second=0, microsecond=0):
+        return Closed(task, changed=False)
+    key = dedup_key(task.lead_id, task.assignee_id, due_at, task.note or "")
+    twin = select(FollowUpTask.id).where(FollowUpTask.dedup_key == key, FollowUpTask.id != task.id)
+    if session.scalar(twin) is not None:
+        raise ValidationFailed([FieldError("due_at", SAME_OPEN)])
+    task.first_due_at = task.first_due_at or task.due_at
+    task.due_at, task.moved_at, task.moved_by_id = due_at, now, by.id
+    task.reminded_at, task.dedup_key = None, key
+    session.flush()
+    return Closed(task, changed=True)
+
+
 def _open(session: Session, *where: Any, limit: int) -> list[OpenFollowUp]:
     stmt = (
         select(FollowUpTask, Lead, User.name)
@@ -251,19 +277,20 @@ def open_tasks_of_lead(session: Session, lead_id: int, limit: int = 50) -> list[
 def timeline_items(session: Session, lead_id: int, limit: int = 100) -> list[dict[str, Any]]:
     """The lead timeline's lines of its follow-ups: each scheduled, done and cancelled one, with
     when it is due, its note and who."""
-    creator, closer, canceller = aliased(User), aliased(User), aliased(User)
+    creator, closer, canceller, mover = (aliased(User) for _ in range(4))
     rows = session.execute(
-        select(FollowUpTask, User.name, creator.name, closer.name, canceller.name)
+        select(FollowUpTask, User.name, creator.name, closer.name, canceller.name, mover.name)
         .join(User, User.id == FollowUpTask.assignee_id)
         .outerjoin(creator, creator.id == FollowUpTask.created_by_id)
         .outerjoin(closer, closer.id == FollowUpTask.done_by_id)
         .outerjoin(canceller, canceller.id == FollowUpTask.cancelled_by_id)
+        .outerjoin(mover, mover.id == FollowUpTask.moved_by_id)
         .where(FollowUpTask.lead_id == lead_id)
         .order_by(FollowUpTask.created_at.desc(), FollowUpTask.id.desc())
         .limit(limit)
     )
     items: list[dict[str, Any]] = []
-    for task, assignee, made_by, done_by, cancelled_by in rows:
+    for task, assignee, made_by, done_by, cancelled_by, moved_by in rows:
         base = {"kind": "follow_up", "due_at": task.due_at, "note": task.note, "for": assignee}
         # Newest first, and a closing at the very moment of scheduling after it: closings first.
         if task.done_at is not None:
@@ -271,7 +298,12 @@ def timeline_items(session: Session, lead_id: int, limit: int = 100) -> list[dic
         if task.cancelled_at is not None:
             cancelled = {"at": task.cancelled_at, "title": "cancelled", "actor": cancelled_by}
             items.append({**base, **cancelled})
-        items.append({**base, "at": task.created_at, "title": "scheduled", "actor": made_by})
+        if task.moved_at is not None:  # the last move, from the due time it had first
+            moved = {"at": task.moved_at, "title": "moved", "actor": moved_by}
+            items.append({**base, **moved, "from": task.first_due_at})
+        first = task.first_due_at or task.due_at
+        scheduled = {"at": task.created_at, "title": "scheduled", "actor": made_by}
+        items.append({**base, **scheduled, "due_at": first})
     return items
 
 

@@ -112,7 +112,11 @@ class FollowUpTask(Base):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: When the assignee was told it is due (once).
+    #: The last time it was moved to another due time, by whom, and the due time it had first.
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the assignee was told it is due (once per due time).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: What makes scheduling it idempotent while it is open (the same lead, assignee, due time and
     #: note): sending it again finds this one. Cleared when it is done or cancelled.

@@ -1,6 +1,7 @@
 """Follow-up tasks through the API: ``POST /api/v1/leads/{ref}/tasks`` schedules one (the same open
 one sent again is answered, not made twice), ``GET /api/v1/tasks`` lists the caller's open ones
-(overdue first), ``POST /api/v1/tasks/{task_id}/done`` and ``…/cancel`` close one. The lead page
+(overdue first), ``POST /api/v1/tasks/{task_id}/reschedule`` moves one, ``…/done`` and
+``…/cancel`` close one. The lead page
 and the queue have the same; the CLI has ``leadops task``."""
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadops.cadence.tasks import NOTE_LENGTH, cancel, complete, open_tasks_of, schedule
+from leadops.cadence.tasks import (
+    NOTE_LENGTH,
+    cancel,
+    complete,
+    open_tasks_of,
+    reschedule,
+    schedule,
+)
 from leadops.errors import FieldError, ValidationFailed
 from leadops.leads import find_lead
 from leadops.models import FollowUpTask, User
@@ -49,6 +57,26 @@ class TaskIn(BaseModel):
     )
 
 
+def _due(text: str, tz: Any) -> datetime:
+    try:
+        return parse_datetime(text, tz=tz)
+    except ValueError as exc:
+        raise ValidationFailed([FieldError("due_at", str(exc))]) from None
+
+
+class MoveIn(BaseModel):
+    """The new due time of a follow-up."""
+
+    model_config = ConfigDict(extra="forbid")
+    due_at: Text = Field(
+        ...,
+        min_length=1,
+        max_length=100,
+        description="When it is due now (ISO 8601, as for scheduling). Not in the past.",
+        examples=["2026-12-08T14:00:00+09:00"],
+    )
+
+
 class TaskOut(BaseModel):
     id: int
     lead_id: int
@@ -60,6 +88,7 @@ class TaskOut(BaseModel):
     created_by_id: int | None
     done_at: datetime | None
     cancelled_at: datetime | None
+    moved_at: datetime | None = Field(description="When it was last moved to another due time.")
 
 
 class TaskClosed(TaskOut):
@@ -95,10 +124,7 @@ def post_task(
     """Schedule a follow-up on a lead you work on. 201; 200 with the same task when sent again."""
     now = runtime.clock.now()
     lead_id = find_lead(session, ref).id
-    try:
-        due_at = parse_datetime(body.due_at, tz=runtime.settings.tz)
-    except ValueError as exc:
-        raise ValidationFailed([FieldError("due_at", str(exc))]) from None
+    due_at = _due(body.due_at, runtime.settings.tz)
     me = session.get_one(User, caller.user_id)
     assignee = acting_user(session, caller, body.assignee)
     done = schedule(
@@ -149,3 +175,20 @@ def post_task_cancel(
     me = session.get_one(User, caller.user_id)
     closed = cancel(session, task_id, by=me, now=runtime.clock.now())
     return {**_task(closed.task), "changed": closed.changed}
+
+
+@router.post(
+    "/tasks/{task_id}/reschedule",
+    tags=["cadence"],
+    response_model=TaskClosed,
+    responses=out.WRITES,
+)
+def post_task_reschedule(
+    task_id: PathId, body: MoveIn, session: WriteSessionDep, runtime: RuntimeDep, caller: Worker
+) -> dict[str, Any]:
+    """Move an open follow-up to another due time; the same minute: no change. 409 for a done or
+    cancelled one; its assignee is told again when the new time comes."""
+    me = session.get_one(User, caller.user_id)
+    due_at = _due(body.due_at, runtime.settings.tz)
+    moved = reschedule(session, task_id, by=me, due_at=due_at, now=runtime.clock.now())
+    return {**_task(moved.task), "changed": moved.changed}

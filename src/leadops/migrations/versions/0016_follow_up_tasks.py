@@ -1,7 +1,7 @@
 """follow-up tasks a person schedules on a lead ("call back on the 5th at 10:00")
 
 ``follow_up_tasks`` holds whose each one is, when it is due, its note, and when (and by whom) it
-was done or cancelled; ``dedup_key`` makes scheduling the same open one twice find the first.
+was moved, done or cancelled; ``dedup_key`` makes scheduling the same open one twice find the first.
 
 Revision ID: 0016
 Revises: 0015
@@ -37,6 +37,9 @@ def upgrade() -> None:
         sa.Column("done_by_id", ID, nullable=True),
         sa.Column("cancelled_at", when, nullable=True),
         sa.Column("cancelled_by_id", ID, nullable=True),
+        sa.Column("moved_at", when, nullable=True),
+        sa.Column("moved_by_id", ID, nullable=True),
+        sa.Column("first_due_at", when, nullable=True),
         sa.Column("reminded_at", when, nullable=True),
         sa.Column("dedup_key", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], ondelete="CASCADE"),
@@ -44,6 +47,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["created_by_id"], ["users.id"]),
         sa.ForeignKeyConstraint(["done_by_id"], ["users.id"]),
         sa.ForeignKeyConstraint(["cancelled_by_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["moved_by_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("dedup_key", name=op.f("uq_follow_up_tasks_dedup_key")),
     )

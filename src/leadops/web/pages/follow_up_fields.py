@@ -25,6 +25,7 @@ WORDS = (
     N_("the follow-up was cancelled"),
     N_("the follow-up is done already"),
     N_("only its assignee, their manager or an admin closes a follow-up"),
+    N_("an open follow-up with this due time and note is there already"),
     N_("expected a date (YYYY-MM-DD)"),
     N_("expected a time (HH:MM)"),
     N_("choose whom the follow-up is for"),
@@ -34,6 +35,13 @@ WORDS = (
     N_("assignee"),
     N_("follow_up"),
 )
+#: The timeline's words for what happened to a follow-up.
+TITLES = {
+    "scheduled": N_("Follow-up scheduled"),
+    "moved": N_("Follow-up moved"),
+    "done": N_("Follow-up done"),
+    "cancelled": N_("Follow-up cancelled"),
+}
 #: The time a new follow-up's form offers.
 DEFAULT_TIME = time(10, 0)
 
@@ -74,6 +82,7 @@ def lead_follow_ups(
         "follow_up_day": (local.date() + timedelta(days=1)).isoformat(),
         "follow_up_time": DEFAULT_TIME.strftime("%H:%M"),
         "follow_up_min": local.date().isoformat(),
+        "follow_up_titles": {k: t.gettext(v) for k, v in TITLES.items()},
     }
 
 

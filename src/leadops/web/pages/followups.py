@@ -1,5 +1,5 @@
 """Follow-ups on the web: schedule one from the lead page, mark it done from the queue (HTMX, the
-row answered in place) or the lead page, cancel it from the lead page."""
+row answered in place) or the lead page, move or cancel it from the lead page."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from leadops.cadence.tasks import NOTE_LENGTH, cancel, complete, schedule
+from leadops.cadence.tasks import NOTE_LENGTH, cancel, complete, reschedule, schedule
 from leadops.errors import FieldError, ValidationFailed
 from leadops.models import FollowUpTask, Lead, User
 from leadops.normalize import MAX_INT64
@@ -103,3 +103,31 @@ def cancel_action(
     )
     task: FollowUpTask = closed.task
     return lead_view(request, session, runtime, caller, task.lead_id, done=message)
+
+
+@router.post("/follow-ups/{task_id:int}/reschedule", response_class=HTMLResponse)
+def reschedule_action(
+    request: Request,
+    task_id: PathId,
+    session: WriteSessionDep,
+    runtime: RuntimeDep,
+    caller: Worker,
+    due_date: Annotated[Text, Form(max_length=20)] = "",
+    due_time: Annotated[Text, Form(max_length=20)] = "",
+) -> HTMLResponse:
+    """Move the follow-up to another date and time; answers with the lead page."""
+    due_at = local_due(due_date, due_time, runtime.settings.tz)
+    moved = reschedule(
+        session,
+        task_id,
+        by=session.get_one(User, caller.user_id),
+        due_at=due_at,
+        now=runtime.clock.now(),
+    )
+    t = translator(request)
+    message = (
+        t.gettext("Follow-up moved to %(when)s.", when=t.when(due_at))
+        if moved.changed
+        else t.gettext("No change.")
+    )
+    return lead_view(request, session, runtime, caller, moved.task.lead_id, done=message)
