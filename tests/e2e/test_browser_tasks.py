@@ -1,6 +1,6 @@
-"""Follow-ups in a real browser, on a desktop and on a phone: scheduled from the lead page, seen in
-the queue beside the approach requests, marked done in place; a past time refused in place; no
-page scrolls sideways (see test_browser.py for the set-up)."""
+"""Follow-ups in a real browser, on a desktop and on a phone: scheduled from the lead page and
+moved, seen in the queue beside the approach requests, marked done in place; a past time refused
+in place; no page scrolls sideways (see test_browser.py for the set-up)."""
 
 from __future__ import annotations
 
@@ -47,13 +47,18 @@ def test_a_follow_up_is_scheduled_on_the_lead_seen_in_the_queue_and_done(
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("5日10時に再架電")
     expect(rep.locator(".tl-follow_up").first).to_contain_text("Follow-up scheduled")
+    move = rep.locator("#follow-ups details.fu-move").first
+    move.locator("summary").click()
+    move.get_by_label("Time").fill("16:30")
+    move.locator("button").click()
+    expect(rep.locator("#lead-page .ok")).to_have_text("Follow-up moved to 2026-11-23 16:30.")
     assert rep.evaluate(SIDEWAYS) <= 0
     rep.goto(f"/leads/{lead}?lang=ja")
     _shot(rep, f"tasks-lead-ja-{width}")
     rep.goto("/queue")
     row = rep.locator("#queue-follow-ups li.follow-up")
     expect(row).to_have_count(1)
-    expect(row.first).to_contain_text("2026-11-23 15:00")
+    expect(row.first).to_contain_text("2026-11-23 16:30")
     expect(row.first).to_contain_text("株式会社顧客0")
     expect(rep.locator("table.queue tbody tr[data-lead]")).to_have_count(2)  # beside the touches
     assert rep.evaluate(SIDEWAYS) <= 0
