@@ -608,10 +608,13 @@ def rules_validate(file: RulesFile) -> None:
 def rules_apply(
     file: RulesFile,
     author: Annotated[str | None, typer.Option(help="Who made the change.")] = None,
-    comment: Annotated[str | None, typer.Option(help="Why.")] = None,
+    comment: Annotated[
+        str | None, typer.Option(help="What changed and why (required: it stays in the history).")
+    ] = None,
 ) -> None:
-    """Store the document as a new version, make it active, and rescore every lead under it."""
-    from leadops.pipeline import rescore_all
+    """Store the document as a new version, make it active, and rescore every lead under it. A
+    document that says what the active version says is refused ("no change")."""
+    from leadops.pipeline import catch_up
     from leadops.rules.service import apply_rules
 
     with runtime() as rt:
@@ -621,7 +624,7 @@ def rules_apply(
                 session, _read_rules(file), author=author, comment=comment, now=now
             )
             number = version.version
-        outcome = rescore_all(rt.factory, now)
+        outcome = catch_up(rt.factory, now)
     console.print(
         f"rules v{number} is active; rescored {outcome.leads} leads ({outcome.lines} ledger lines, "
         f"{outcome.events} changes recorded)"

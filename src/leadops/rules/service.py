@@ -9,12 +9,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+import yaml
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from leadops.errors import NotFound
-from leadops.models import ActivityType, RulesVersion
+from leadops.errors import FieldError, NotFound, ValidationFailed
+from leadops.models import ActivityType, Lead, RulesVersion
 from leadops.rules.loader import CompiledRules, default_rules_text, load_rules
 
 _CACHE: dict[tuple[int, str], CompiledRules] = {}
@@ -63,25 +65,72 @@ def active_rules(session: Session, now: datetime) -> CompiledRules:
     return _CACHE[key]
 
 
+#: Why a version is refused without a comment: the history says why each change was made.
+COMMENT_REQUIRED = "a comment is required: say what changed and why"
+
+
+def _meaning(text: str) -> Any:
+    """What a document says, without its comments and layout."""
+    return yaml.safe_load(text)
+
+
+def refusals(active: RulesVersion, text: str, comment: str | None) -> list[FieldError]:
+    """Why ``text`` cannot become the next version (it must be valid already): a document that
+    says what the active one says adds an empty version; a change needs its comment."""
+    errors = []
+    if _meaning(text) == _meaning(active.document):
+        errors.append(
+            FieldError(
+                "document",
+                f"no change: the document says what the active version {active.version} says",
+            )
+        )
+    if not (comment or "").strip():
+        errors.append(FieldError("comment", COMMENT_REQUIRED))
+    return errors
+
+
 def apply_rules(
     session: Session, text: str, *, author: str | None, comment: str | None, now: datetime
 ) -> RulesVersion:
-    """Store ``text`` as the next version and make it active (after validating it)."""
+    """Store ``text`` as the next version and make it active (after validating it). A document
+    that changes nothing, or one without a comment, is refused (``refusals``)."""
     validate(session, text)
-    ensure_rules(session, now)
+    active = ensure_rules(session, now)
+    errors = refusals(active, text, comment)
+    if errors:
+        raise ValidationFailed(errors)
     latest = session.scalar(select(func.max(RulesVersion.version))) or 0
     session.execute(update(RulesVersion).where(RulesVersion.active).values(active=False))
     version = RulesVersion(
         version=latest + 1,
         document=text,
         author=author,
-        comment=comment,
+        comment=(comment or "").strip(),
         created_at=now,
         active=True,
     )
     session.add(version)
     session.flush()
     return version
+
+
+def stale_leads(session: Session, active: RulesVersion) -> int:
+    """How many live leads are still scored under another version than ``active`` (none once it
+    is marked rescored)."""
+    if active.rescored_at is not None:
+        return 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Lead)
+            .where(
+                Lead.merged_into_id.is_(None),
+                or_(Lead.scored_version.is_(None), Lead.scored_version != active.version),
+            )
+        )
+        or 0
+    )
 
 
 def get_version(session: Session, number: int | None) -> RulesVersion:

@@ -9,8 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from leadops.errors import ValidationFailed
 from leadops.rules.loader import Problem, RulesInvalid
-from leadops.rules.service import apply_rules, ensure_rules, get_version, list_versions, validate
+from leadops.rules.service import (
+    apply_rules,
+    ensure_rules,
+    get_version,
+    list_versions,
+    stale_leads,
+    validate,
+)
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.fields import NOTE_LENGTH, Text
 from leadops.web.render import render
@@ -57,6 +65,7 @@ def rules_page(
         draft=shown.document,
         lines=shown.document.splitlines(),
         applied=request.query_params.get("applied"),
+        stale=stale_leads(session, active),
         diff=_diff(active.document, shown.document, f"v{active.version}", f"v{shown.version}")
         if shown.version != active.version
         else [],
@@ -102,7 +111,12 @@ def rules_apply(
             comment=comment.strip() or None,
             now=runtime.clock.now(),
         )
-    except RulesInvalid as exc:
+    except (RulesInvalid, ValidationFailed) as exc:
+        problems = (
+            exc.problems
+            if isinstance(exc, RulesInvalid)
+            else [Problem(e.path, e.message, None) for e in exc.errors]
+        )
         return render(
             request,
             "rules.html",
@@ -111,8 +125,9 @@ def rules_apply(
             shown=active,
             versions=list_versions(session),
             draft=document,
+            comment=comment,
             lines=active.document.splitlines(),
-            problems=exc.problems,
+            problems=problems,
             diff=[],
             applied=None,
         )
