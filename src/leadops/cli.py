@@ -631,6 +631,66 @@ def rules_apply(
     )
 
 
+@rules_app.command("preview")
+def rules_preview(
+    file: RulesFile,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """What applying the document would change on today's leads (scores, temperatures, MQLs,
+    levels, validity, statuses, teams, owners, approach requests), computed by applying it in a
+    transaction that is rolled back: nothing is written."""
+    from leadops.whatif import preview_rules
+
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("expected table or json", param_hint="--format")
+    with runtime() as rt:
+        preview = preview_rules(rt.factory, _read_rules(file), rt.clock.now())
+    if output_format == "json":
+        print(json.dumps(preview.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    _print_preview(preview)
+
+
+def _print_preview(preview: Any) -> None:
+    console.print(
+        f"Against rules v{preview.active_version}, on {preview.leads} live leads "
+        "(nothing was written):",
+        highlight=False,
+    )
+    if not preview.changed:
+        console.print("  nothing would change")
+        return
+    console.print(
+        f"  score: {preview.score_changed} leads change ({preview.score_up} up, "
+        f"{preview.score_down} down, mean {preview.mean_change:+})",
+        highlight=False,
+    )
+    if preview.bands:
+        table = Table("change", "leads", title="score changes")
+        for band, leads in preview.bands:
+            table.add_row(band, str(leads))
+        console.print(table)
+    if preview.moves or preview.opened:
+        table = Table("what", "from", "to", "leads", "for example", title="changes")
+        for move in preview.moves:
+            table.add_row(
+                move.what,
+                str(move.before),
+                str(move.after),
+                str(move.count),
+                ", ".join(e.email or f"lead {e.lead_id}" for e in move.examples),
+            )
+        for opened in preview.opened:
+            table.add_row(
+                "approach request",
+                "",
+                opened.rule,
+                str(opened.count),
+                ", ".join(e.email or f"lead {e.lead_id}" for e in opened.examples),
+            )
+        console.print(table)
+
+
 @rules_app.command("show")
 def rules_show(
     version: Annotated[

@@ -50,6 +50,10 @@ def ensure_rules(session: Session, now: datetime) -> RulesVersion:
     return version
 
 
+def _key(version: int, text: str) -> tuple[int, str]:
+    return version, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def active_rules(session: Session, now: datetime) -> CompiledRules:
     row = session.execute(
         select(RulesVersion.version, RulesVersion.document).where(RulesVersion.active)
@@ -59,7 +63,7 @@ def active_rules(session: Session, now: datetime) -> CompiledRules:
         version, text = created.version, created.document
     else:
         version, text = row
-    key = (version, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    key = _key(version, text)
     if key not in _CACHE:
         _CACHE[key] = load_rules(text, version=version, activity_types=activity_type_names(session))
     return _CACHE[key]
@@ -100,6 +104,14 @@ def apply_rules(
     errors = refusals(active, text, comment)
     if errors:
         raise ValidationFailed(errors)
+    return store_version(session, text, author=author, comment=comment, now=now)
+
+
+def store_version(
+    session: Session, text: str, *, author: str | None, comment: str | None, now: datetime
+) -> RulesVersion:
+    """``text`` (valid) as the next version, the active one."""
+    ensure_rules(session, now)
     latest = session.scalar(select(func.max(RulesVersion.version))) or 0
     session.execute(update(RulesVersion).where(RulesVersion.active).values(active=False))
     version = RulesVersion(
@@ -113,6 +125,11 @@ def apply_rules(
     session.add(version)
     session.flush()
     return version
+
+
+def forget_compiled(version: int, text: str) -> None:
+    """Drop the compiled rules of a version that was never kept (a preview's)."""
+    _CACHE.pop(_key(version, text), None)
 
 
 def stale_leads(session: Session, active: RulesVersion) -> int:
