@@ -63,3 +63,31 @@ def test_the_worker_rescores_every_lead_under_a_version_applied_from_the_web(
     assert session.scalar(select(RulesVersion.rescored_at).where(RulesVersion.version == 2))
     assert 'id="rescoring"' not in marketing.get("/rules").text
     assert run_once(runtime, runtime.clock.now()).rescored_leads == 0  # once
+
+
+def test_the_preview_button_says_in_japanese_what_a_draft_would_change_and_writes_nothing(
+    runtime: Runtime, session: Any
+) -> None:
+    org = build_org(session, runtime, leads=3)
+    marketing = signed_in(runtime, org.users["marketing"])
+    text = _document(marketing.get("/rules").text)
+    assert 'hx-post="/rules/preview"' in marketing.get("/rules").text
+    warmer = text.replace("{name: cold, below: 40}", "{name: cold, below: 0}", 1)
+    assert warmer != text
+    shown = marketing.post("/rules/preview", data={"document": warmer}, params={"lang": "ja"})
+    assert shown.status_code == 200
+    page = html.unescape(shown.text)
+    assert "何も書き込んでいません" in page
+    row = page.split("<td>温度感</td>")[1].split("</tr>")[0]
+    assert "<td>コールド</td><td>ウォーム</td>" in row.replace("\n", "")
+    assert '<td class="num">3</td>' in row
+    assert session.scalar(select(func.count()).select_from(RulesVersion)) == 1
+    session.expire_all()
+    temperatures = session.scalars(select(Lead.temperature).where(Lead.id.in_(org.leads))).all()
+    assert set(temperatures) == {"cold"}
+    broken = marketing.post(
+        "/rules/preview", data={"document": warmer.replace("below: 0", "below: cold")}
+    )
+    assert 'id="rule-problems"' in broken.text
+    rep = signed_in(runtime, org.users["member"])
+    assert rep.post("/rules/preview", data={"document": warmer}).status_code == 403
