@@ -1524,15 +1524,15 @@ def bench(
         str,
         typer.Argument(
             help="Which benchmark: ingest, import-leads, rescore, routing, sweep, reports, "
-            "pages (or all)."
+            "pages, preview (or all)."
         ),
     ] = "all",
     events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
     leads: Annotated[
         int | None,
         typer.Option(
-            help="Leads for rescore (default events ÷ 10), routing, sweep and reports (default "
-            "100,000)."
+            help="Leads for rescore and preview (default events ÷ 10), routing, sweep and reports "
+            "(default 100,000)."
         ),
     ] = None,
     rows: Annotated[
