@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -649,6 +649,72 @@ def rules_preview(
         print(json.dumps(preview.as_dict(), ensure_ascii=False, indent=2, default=str))
         return
     _print_preview(preview)
+
+
+@rules_app.command("backtest")
+def rules_backtest(
+    file: RulesFile,
+    since: Annotated[
+        str | None, typer.Option(help="Only leads created since this date (YYYY-MM-DD).")
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=1, max=365, help="The score this many days after creation.")
+    ] = 14,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Replay the history under the document and under the active one: how well each one's score
+    N days after a lead's creation predicted an appointment (AUC, conversion by temperature, MQL
+    or not) and how many leads each team would have. Nothing is written."""
+    from leadops.whatif import backtest_rules
+
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("expected table or json", param_hint="--format")
+    with runtime() as rt:
+        start = _day_start(since, rt.settings.tz) if since else None
+        found = backtest_rules(
+            rt.factory, _read_rules(file), rt.clock.now(), days=days, since=start
+        )
+    if output_format == "json":
+        print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(
+        f"{found.leads} leads {days} days old or more{f' created since {since}' if since else ''}, "
+        f"{found.converted} came to an appointment after that (nothing was written):",
+        highlight=False,
+    )
+    table = Table("", f"active (v{found.active.version})", "this document")
+    auc = [v.auc for v in (found.active, found.draft)]
+    table.add_row("AUC", *("—" if a is None else f"{a:.3f}" for a in auc))
+    for index, band in enumerate(found.active.temperatures + found.active.mql):
+        other = (found.draft.temperatures + found.draft.mql)[index]
+        table.add_row(band.name, *(_band_cell(b) for b in (band, other)))
+    console.print(table)
+    teams = Table("team", "active", "this document", title="leads per team")
+    drafted = dict(found.draft.teams)
+    names = [t for t, _ in found.active.teams] + [
+        t for t in drafted if t not in dict(found.active.teams)
+    ]
+    for name in names:
+        teams.add_row(
+            name or "(none)", str(dict(found.active.teams).get(name, 0)), str(drafted.get(name, 0))
+        )
+    console.print(teams)
+
+
+def _day_start(value: str, tz: Any) -> datetime:
+    """The start of a day given as YYYY-MM-DD, in the organisation's time zone."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date YYYY-MM-DD, got {value!r}", param_hint="--since"
+        ) from None
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+def _band_cell(band: Any) -> str:
+    rate = "—" if band.rate is None else f"{band.rate:.0%}"
+    return f"{band.leads} leads, {band.converted} converted ({rate})"
 
 
 def _print_preview(preview: Any) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sklearn.metrics import roc_auc_score
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from leadops.models import Lead, Task, Team, User
+from leadops.models import Lead, Opportunity, ScoreLedger, Task, Team, User
 from leadops.pipeline import process
 from leadops.rules.service import (
     active_rules,
@@ -245,3 +246,192 @@ def _compare(
             found.examples.append(Example(lead_id, old[1], old[2], None, None))
     preview.opened = sorted(by_rule.values(), key=lambda o: (-o.count, o.rule))
     return preview
+
+
+# --- backtest ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Band:
+    """Leads of one temperature band (or MQL or not) at the cut, and how many converted."""
+
+    name: str
+    leads: int = 0
+    converted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.converted / self.leads, 4) if self.leads else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "band": self.name,
+            "leads": self.leads,
+            "converted": self.converted,
+            "rate": self.rate,
+        }
+
+
+@dataclass
+class Verdict:
+    """How well one document's scores, N days after each lead was created, predicted whether it
+    came to an appointment."""
+
+    document: str
+    version: int
+    #: The area under the ROC curve of the score at the cut (None without both outcomes).
+    auc: float | None = None
+    temperatures: list[Band] = field(default_factory=list)
+    mql: list[Band] = field(default_factory=list)
+    #: (team, leads) the leads are in under the document, most first.
+    teams: list[tuple[str, int]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "document": self.document,
+            "version": self.version,
+            "auc": self.auc,
+            "by_temperature": [b.as_dict() for b in self.temperatures],
+            "mql": [b.as_dict() for b in self.mql],
+            "teams": [{"team": t, "leads": n} for t, n in self.teams],
+        }
+
+
+@dataclass
+class Backtest:
+    days: int
+    since: datetime | None
+    leads: int
+    converted: int
+    active: Verdict
+    draft: Verdict
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "days": self.days,
+            "since": self.since.isoformat() if self.since else None,
+            "leads": self.leads,
+            "converted": self.converted,
+            "active": self.active.as_dict(),
+            "draft": self.draft.as_dict(),
+        }
+
+
+def backtest_rules(
+    factory: sessionmaker[Session],
+    text: str,
+    now: datetime,
+    *,
+    days: int = 14,
+    since: datetime | None = None,
+    chunk: int = 1000,
+) -> Backtest:
+    """Replay the history under the active document and under ``text``, in a transaction that is
+    rolled back, and say for each how well the score a lead had ``days`` after its creation
+    predicted its outcome: an appointment (an opportunity) after that cut. The leads are the live
+    ones created since ``since`` that are ``days`` old, without an appointment before their cut
+    (its score would already show it). Raises ``RulesInvalid`` for a document with errors."""
+    stored: int | None = None
+    with factory() as session:
+        try:
+            validate(session, text)
+            ensure_rules(session, now)
+            leads = _cohort(session, now, days, since)
+            labels = _outcomes(session, leads, days)
+            rules = active_rules(session, now)
+            _rescore(session, rules, now, [i for i in leads if leads[i][1] != rules.version], chunk)
+            before = _verdict(session, "active", rules, leads, labels, days)
+            stored = store_version(session, text, author=None, comment="backtest", now=now).version
+            draft_rules = active_rules(session, now)
+            _rescore(session, draft_rules, now, list(leads), chunk)
+            after = _verdict(session, "draft", draft_rules, leads, labels, days)
+            converted = sum(1 for lead_id in leads if labels.get(lead_id))
+            return Backtest(days, since, len(labels), converted, before, after)
+        finally:
+            session.rollback()
+            if stored is not None:
+                forget_compiled(stored, text)
+
+
+def _cohort(
+    session: Session, now: datetime, days: int, since: datetime | None
+) -> dict[int, tuple[datetime, int | None]]:
+    """The live leads old enough to have a cut: id → (created at, scored version)."""
+    query = select(Lead.id, Lead.created_at, Lead.scored_version).where(
+        Lead.merged_into_id.is_(None), Lead.created_at <= now - timedelta(days=days)
+    )
+    if since is not None:
+        query = query.where(Lead.created_at >= since)
+    return {i: (created, version) for i, created, version in session.execute(query)}
+
+
+def _outcomes(
+    session: Session, leads: dict[int, tuple[datetime, int | None]], days: int
+) -> dict[int, bool]:
+    """Whether each lead came to an appointment after its cut; a lead with one before its cut
+    is left out."""
+    first: dict[int, datetime] = {}
+    for lead_id, at in session.execute(
+        select(Opportunity.lead_id, func.min(Opportunity.created_at))
+        .where(Opportunity.lead_id.is_not(None))
+        .group_by(Opportunity.lead_id)
+    ):
+        if lead_id in leads:
+            first[lead_id] = at
+    labels = {}
+    for lead_id, (created, _) in leads.items():
+        booked = first.get(lead_id)
+        if booked is not None and booked <= created + timedelta(days=days):
+            continue
+        labels[lead_id] = booked is not None
+    return labels
+
+
+def _rescore(session: Session, rules: Any, now: datetime, ids: Sequence[int], chunk: int) -> None:
+    for start in range(0, len(ids), chunk):
+        process(session, rules, now, ids[start : start + chunk], rescore=True)
+    session.flush()
+
+
+def _verdict(
+    session: Session,
+    document: str,
+    rules: Any,
+    leads: dict[int, tuple[datetime, int | None]],
+    labels: dict[int, bool],
+    days: int,
+) -> Verdict:
+    """The scores at each lead's cut, from the version's ledger lines dated by then."""
+    scores: dict[int, int] = dict.fromkeys(labels, 0)
+    cuts = {lead_id: leads[lead_id][0] + timedelta(days=days) for lead_id in labels}
+    lines = select(ScoreLedger.lead_id, ScoreLedger.at, ScoreLedger.delta).where(
+        ScoreLedger.rules_version == rules.version
+    )
+    for lead_id, at, delta in session.execute(lines):
+        if lead_id in scores and at <= cuts[lead_id]:
+            scores[lead_id] += delta
+    verdict = Verdict(document, rules.version)
+    outcomes = [labels[i] for i in scores]
+    if any(outcomes) and not all(outcomes):
+        verdict.auc = round(float(roc_auc_score(outcomes, list(scores.values()))), 4)
+    bands = {b.name: Band(b.name) for b in rules.document.temperature.bands}
+    mql = rules.document.lifecycle.mql_score
+    marks = {True: Band("mql"), False: Band("not_mql")}
+    for lead_id, score in scores.items():
+        for band in (bands[rules.temperature(score)], marks[score >= mql]):
+            band.leads += 1
+            band.converted += int(labels[lead_id])
+    verdict.temperatures = list(bands.values())
+    verdict.mql = [marks[True], marks[False]]
+    teams = _teams_of(session, set(labels))
+    verdict.teams = sorted(teams.items(), key=lambda t: (-t[1], t[0]))
+    return verdict
+
+
+def _teams_of(session: Session, ids: set[int]) -> Counter[str]:
+    found: Counter[str] = Counter()
+    query = select(Lead.id, Team.name).outerjoin(Team, Team.id == Lead.team_id)
+    for lead_id, name in session.execute(query):
+        if lead_id in ids:
+            found[name or ""] += 1
+    return found

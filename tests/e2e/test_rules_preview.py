@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +165,71 @@ def test_a_preview_runs_routing_dry(
         == 0
     )
     assert _lead("dl@x.co.jp")["level"] == 1
+
+
+def test_a_backtest_says_which_document_would_have_predicted_the_appointments(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LEADOPS_DATABASE_URL", db_url)
+    created = datetime.now(UTC) - timedelta(days=40)
+    # Three leads that signed up for a trial and came to an appointment; three that only
+    # clicked e-mails and did not.
+    kinds = {f"t{n}@x.co.jp": "trial_signup" for n in range(3)}
+    kinds |= {f"c{n}@x.co.jp": "email_click" for n in range(3)}
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "email,company,created_at\n"
+        + "".join(f"{e},株式会社X,{created:%Y-%m-%d %H:%M}\n" for e in kinds),
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["import", "leads", str(leads)]).exit_code == 0
+    events = tmp_path / "events.jsonl"
+    at = (created + timedelta(days=2)).isoformat()
+    events.write_text(
+        "".join(
+            json.dumps({"email": e, "type": k, "occurred_at": at, "external_id": e}) + "\n"
+            for e, k in kinds.items()
+        ),
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["import", "events", str(events)]).exit_code == 0
+    engine = create_engine(db_url)
+    with engine.begin() as connection:  # their history: appointments three weeks after creation
+        for email in [e for e in kinds if e.startswith("t")]:
+            lead_id = connection.execute(
+                text("SELECT id FROM leads WHERE email = :e"), {"e": email}
+            ).scalar_one()
+            booked = created + timedelta(days=21)
+            connection.execute(
+                text(
+                    "INSERT INTO opportunities (lead_id, stage, created_at, stage_changed_at, "
+                    "custom, flags) VALUES (:l, 'to_contact', :at, :at, '{}', '[]')"
+                ),
+                {"l": lead_id, "at": booked},
+            )
+    engine.dispose()
+    # A draft that scores clicks above trials predicts the opposite.
+    upside_down = (
+        default_rules_text()
+        .replace("      points: 25\n", "      points: 0\n", 1)
+        .replace("      points: 5\n", "      points: 50\n", 1)
+    )
+    document = tmp_path / "rules.yaml"
+    document.write_text(upside_down, encoding="utf-8")
+    before = _everything(db_url)
+    found = runner.invoke(app, ["rules", "backtest", str(document), "--format", "json"])
+    assert found.exit_code == 0, found.output
+    assert _everything(db_url) == before
+    result = json.loads(found.output)
+    assert (result["leads"], result["converted"], result["days"]) == (6, 3, 14)
+    assert result["active"]["auc"] == 1.0
+    assert result["draft"]["auc"] == 0.0
+    cold = next(b for b in result["active"]["by_temperature"] if b["band"] == "cold")
+    assert (cold["leads"], cold["converted"]) == (6, 3)
+    assert sum(t["leads"] for t in result["draft"]["teams"]) == 6
+    table = runner.invoke(app, ["rules", "backtest", str(document), "--days", "30"])
+    assert table.exit_code == 0, table.output
+    assert "AUC" in table.output
+    late = runner.invoke(app, ["rules", "backtest", str(document), "--since", "2026-13-01"])
+    assert late.exit_code == 2
+    assert "--since" in late.output
