@@ -18,7 +18,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-BENCHMARKS = ("ingest", "import-leads", "rescore", "routing", "sweep", "reports", "pages")
+BENCHMARKS = (
+    "ingest",
+    "import-leads",
+    "rescore",
+    "routing",
+    "sweep",
+    "reports",
+    "pages",
+    "preview",
+)
 
 
 def benchmarks_dir() -> Path:

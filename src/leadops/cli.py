@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -613,10 +613,13 @@ def rules_validate(file: RulesFile) -> None:
 def rules_apply(
     file: RulesFile,
     author: Annotated[str | None, typer.Option(help="Who made the change.")] = None,
-    comment: Annotated[str | None, typer.Option(help="Why.")] = None,
+    comment: Annotated[
+        str | None, typer.Option(help="What changed and why (required: it stays in the history).")
+    ] = None,
 ) -> None:
-    """Store the document as a new version, make it active, and rescore every lead under it."""
-    from leadops.pipeline import rescore_all
+    """Store the document as a new version, make it active, and rescore every lead under it. A
+    document that says what the active version says is refused ("no change")."""
+    from leadops.pipeline import catch_up
     from leadops.rules.service import apply_rules
 
     with runtime() as rt:
@@ -626,11 +629,137 @@ def rules_apply(
                 session, _read_rules(file), author=author, comment=comment, now=now
             )
             number = version.version
-        outcome = rescore_all(rt.factory, now)
+        outcome = catch_up(rt.factory, now)
     console.print(
         f"rules v{number} is active; rescored {outcome.leads} leads ({outcome.lines} ledger lines, "
         f"{outcome.events} changes recorded)"
     )
+
+
+@rules_app.command("preview")
+def rules_preview(
+    file: RulesFile,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """What applying the document would change on today's leads (scores, temperatures, MQLs,
+    levels, validity, statuses, teams, owners, approach requests), computed by applying it in a
+    transaction that is rolled back: nothing is written."""
+    from leadops.whatif import preview_rules
+
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("expected table or json", param_hint="--format")
+    with runtime() as rt:
+        preview = preview_rules(rt.factory, _read_rules(file), rt.clock.now())
+    if output_format == "json":
+        print(json.dumps(preview.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    _print_preview(preview)
+
+
+@rules_app.command("backtest")
+def rules_backtest(
+    file: RulesFile,
+    since: Annotated[
+        str | None, typer.Option(help="Only leads created since this date (YYYY-MM-DD).")
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=1, max=365, help="The score this many days after creation.")
+    ] = 14,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Replay the history under the document and under the active one: how well each one's score
+    N days after a lead's creation predicted an appointment (AUC, conversion by temperature, MQL
+    or not) and how many leads each team would have. Nothing is written."""
+    from leadops.whatif import backtest_rules
+
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("expected table or json", param_hint="--format")
+    with runtime() as rt:
+        start = _day_start(since, rt.settings.tz) if since else None
+        found = backtest_rules(
+            rt.factory, _read_rules(file), rt.clock.now(), days=days, since=start
+        )
+    if output_format == "json":
+        print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(
+        f"{found.leads} leads {days} days old or more{f' created since {since}' if since else ''}, "
+        f"{found.converted} came to an appointment after that (nothing was written):",
+        highlight=False,
+    )
+    table = Table("", f"active (v{found.active.version})", "this document")
+    auc = [v.auc for v in (found.active, found.draft)]
+    table.add_row("AUC", *("—" if a is None else f"{a:.3f}" for a in auc))
+    for index, band in enumerate(found.active.temperatures + found.active.mql):
+        other = (found.draft.temperatures + found.draft.mql)[index]
+        table.add_row(band.name, *(_band_cell(b) for b in (band, other)))
+    console.print(table)
+    teams = Table("team", "active", "this document", title="leads per team")
+    drafted = dict(found.draft.teams)
+    names = [t for t, _ in found.active.teams] + [
+        t for t in drafted if t not in dict(found.active.teams)
+    ]
+    for name in names:
+        teams.add_row(
+            name or "(none)", str(dict(found.active.teams).get(name, 0)), str(drafted.get(name, 0))
+        )
+    console.print(teams)
+
+
+def _day_start(value: str, tz: Any) -> datetime:
+    """The start of a day given as YYYY-MM-DD, in the organisation's time zone."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date YYYY-MM-DD, got {value!r}", param_hint="--since"
+        ) from None
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+def _band_cell(band: Any) -> str:
+    rate = "—" if band.rate is None else f"{band.rate:.0%}"
+    return f"{band.leads} leads, {band.converted} converted ({rate})"
+
+
+def _print_preview(preview: Any) -> None:
+    console.print(
+        f"Against rules v{preview.active_version}, on {preview.leads} live leads "
+        "(nothing was written):",
+        highlight=False,
+    )
+    if not preview.changed:
+        console.print("  nothing would change")
+        return
+    console.print(
+        f"  score: {preview.score_changed} leads change ({preview.score_up} up, "
+        f"{preview.score_down} down, mean {preview.mean_change:+})",
+        highlight=False,
+    )
+    if preview.bands:
+        table = Table("change", "leads", title="score changes")
+        for band, leads in preview.bands:
+            table.add_row(band, str(leads))
+        console.print(table)
+    if preview.moves or preview.opened:
+        table = Table("what", "from", "to", "leads", "for example", title="changes")
+        for move in preview.moves:
+            table.add_row(
+                move.what,
+                str(move.before),
+                str(move.after),
+                str(move.count),
+                ", ".join(e.email or f"lead {e.lead_id}" for e in move.examples),
+            )
+        for opened in preview.opened:
+            table.add_row(
+                "approach request",
+                "",
+                opened.rule,
+                str(opened.count),
+                ", ".join(e.email or f"lead {e.lead_id}" for e in opened.examples),
+            )
+        console.print(table)
 
 
 @rules_app.command("show")
@@ -1591,15 +1720,15 @@ def bench(
         str,
         typer.Argument(
             help="Which benchmark: ingest, import-leads, rescore, routing, sweep, reports, "
-            "pages (or all)."
+            "pages, preview (or all)."
         ),
     ] = "all",
     events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
     leads: Annotated[
         int | None,
         typer.Option(
-            help="Leads for rescore (default events ÷ 10), routing, sweep and reports (default "
-            "100,000)."
+            help="Leads for rescore and preview (default events ÷ 10), routing, sweep and reports "
+            "(default 100,000)."
         ),
     ] = None,
     rows: Annotated[

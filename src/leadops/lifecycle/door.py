@@ -44,6 +44,7 @@ from leadops.models.base import table_of
 from leadops.models.leads import LEAD_EVENT_COLUMNS, STATE_COLUMNS
 from leadops.routing.service import RouteOutcome, decide, to_route
 from leadops.rules.calendar import add_hours
+from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
 from leadops.rules.schema import RoutingRule
 
@@ -129,6 +130,9 @@ class Door:
         self._retask: dict[int, int | None] = {}
         self._nurture: dict[int, str | None] = {}
         self._team_kinds: dict[int, str] | None = None
+        #: Leads whose status moved, whose validity flush() checks again unless scoring did.
+        self._restatused: dict[int, datetime] = {}
+        self._validated: set[int] = set()
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -197,6 +201,8 @@ class Door:
         values = self._row(lead_id).values
         column = KINDS[kind]
         old = values[column]
+        if kind == "validity":
+            self._validated.add(lead_id)
         if kind == "status":
             reason = check_status(
                 self.rules, old, value, reason, field=field, reason_field=reason_field
@@ -215,6 +221,7 @@ class Door:
         if kind == "status":
             self._set(lead_id, "status_reason", reason)
             self._set(lead_id, "status_changed_at", at)
+            self._restatused[lead_id] = at
         elif kind == "owner":
             self._set(lead_id, "assigned_at", at)
         if self.consequences:
@@ -374,6 +381,21 @@ class Door:
             if old == "untouched" or new == "connected":
                 self._complete.setdefault(lead_id, at)
 
+    def _revalidate(self, lead_id: int, at: datetime) -> None:
+        """Validity follows the status (a disqualified lead is not a valid one): the rules'
+        validity checked again with the new status and the activity conditions the lead's
+        scoring state has met — when that state is of these rules (else the next rescore does
+        it)."""
+        values = self.rows[lead_id].values
+        if values.get("scored_version") != self.rules.version:
+            return
+        seen = frozenset((values.get("score_state") or {}).get("seen") or ())
+        facts = Facts(fields=self.fields(lead_id), seen=seen)
+        failed = next(
+            (reason for _, reason, predicate in self.rules.validity if not predicate(facts)), None
+        )
+        self.move(lead_id, "validity", failed is None, at=at, reason=failed, actor=Actor("rule"))
+
     def _stop_cadence(self, lead_id: int) -> None:
         self.set_columns(lead_id, next_due_at=None, reminded_due_at=None, escalated_due_at=None)
 
@@ -389,6 +411,10 @@ class Door:
         """Write the events and the leads' new columns, then carry out the consequences (tasks,
         and routing recycled leads to nurture, whose moves are written in turn)."""
         done = Flushed()
+        for lead_id, at in self._restatused.items():
+            if lead_id not in self._validated:
+                self._revalidate(lead_id, at)
+        self._restatused, self._validated = {}, set()
         while self._events or self._pending or self._complete or self._cancel or self._retask:
             done.events += len(self._events)
             done.leads += len(self._pending)

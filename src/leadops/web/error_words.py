@@ -71,6 +71,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("%(who)s may not act for %(whom)s: %(rule)s"),
     ),
     (re.compile(r"^invalid input$"), N_("The input is not valid")),
+    (
+        re.compile(r"^no change: the document says what the active version (?P<v>\d+) says$"),
+        N_("No change: the document says what the active version %(v)s says"),
+    ),
 )
 #: What ``auth.act_for`` says a role may do, when it refuses.
 ACTING_RULES = (
@@ -80,6 +84,9 @@ ACTING_RULES = (
     N_("the marketing role acts only for itself"),
 )
 FIELDS = (N_("reason"), N_("status"), N_("threshold"), N_("form"), N_("from"), N_("to"))
+FIELDS_OF_RULES = (N_("comment"), N_("document"))
+#: Messages said as they are, once translated.
+MESSAGES = (N_("a comment is required: say what changed and why"),)
 
 
 def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[str], str]:
