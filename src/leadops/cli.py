@@ -1366,7 +1366,7 @@ def report_command(
         result = run_report(session, name, params)
     if output_format == "xlsx":
         target = output or Path(f"{name}.xlsx")
-        target.write_bytes(to_xlsx(result))
+        target.write_bytes(to_xlsx(result, tz=rt.settings.tz))
         console.print(f"written to {target}")
         return
     if output_format in ("json", "csv"):

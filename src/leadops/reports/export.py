@@ -1,15 +1,63 @@
 """A report as CSV or XLSX (the main table, then each section under its name), every cell inert
-(``leadops.cells``: no text is ever taken for a formula)."""
+(``leadops.cells``: no text is ever taken for a formula).
+
+The CSV keeps the report's column keys and codes (as the JSON API does: machines read it). The XLSX
+is typed for a person in Excel: numbers as numbers with their column's form (a ratio as a
+percentage, money in yen, days with one decimal), times as date cells of the report's zone to the
+second, booleans as booleans, text as text; given ``label`` and ``word`` (the reader's language),
+its headers and sheet names are labels and its codes words."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+import json
+import re
+from collections.abc import Callable
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from leadops.cells import csv_row, write_xlsx_row
 from leadops.reports.base import ReportResult
+
+#: Columns that hold a ratio (0.248 = 24.8 %), money (yen) or days, by their keys.
+RATIO = re.compile(r"(^|_)(rate|share|compliance|probability|from_previous|from_first|attainment)$")
+RATIO_COLUMNS = frozenset({"from_previous", "from_first", "from_new_leads", "from_open_leads"})
+MONEY = re.compile(r"(^|_)(amount|cost|average_deal_size)$|^cost_per_")
+DAYS = re.compile(r"(^|_)days|hours")
+
+#: Excel number formats of the XLSX cells, by the kind of value.
+PERCENT_FORMAT = "0.0%"
+YEN_FORMAT = '"¥"#,##0'
+DAYS_FORMAT = "#,##0.0"
+COUNT_FORMAT = "#,##0"
+ID_FORMAT = "0"
+DECIMAL_FORMAT = "#,##0.00"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
+#: What a sheet's name may not hold (Excel's rule), and its longest.
+SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+SHEET_LENGTH = 31
+
+Words = Callable[[str], str]
+
+
+def number_format(column: str, value: int | float) -> str:
+    """The Excel number format of a number in the column ``column`` (an id without separators)."""
+    if column == "id" or column.endswith("_id"):
+        return ID_FORMAT
+    if RATIO.search(column) or column in RATIO_COLUMNS:
+        return PERCENT_FORMAT
+    if MONEY.search(column):
+        return YEN_FORMAT
+    if isinstance(value, float):
+        return DAYS_FORMAT if DAYS.search(column) else DECIMAL_FORMAT
+    return COUNT_FORMAT
 
 
 def _tables(result: ReportResult) -> list[tuple[str, list[str], list[list[Any]]]]:
@@ -38,29 +86,98 @@ def to_csv(result: ReportResult) -> str:
     return out.getvalue()
 
 
-def _xlsx_cell(value: Any) -> Any:
+def xlsx_cell(column: str, value: Any, tz: tzinfo | None) -> tuple[Any, str | None]:
+    """A value as an XLSX cell and its number format: a time as the wall clock of ``tz`` (Excel
+    has no time zones) without microseconds, money and ratios as numbers in their form, a
+    structure as its JSON text, anything else as it is."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value, None
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, int | float):
+        return value, number_format(column, value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = (value.astimezone(tz) if tz is not None else value).replace(tzinfo=None)
+        return value.replace(microsecond=0), DATETIME_FORMAT
+    if isinstance(value, date):
+        return value, DATE_FORMAT
     if isinstance(value, dict | list):
-        return str(value)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.replace(
-            tzinfo=None
-        )  # Excel has no time zones: the wall time of the report's zone
-    return value
+        return json.dumps(value, ensure_ascii=False, default=str), None
+    return str(value), None
 
 
-def to_xlsx(result: ReportResult) -> bytes:
-    from openpyxl import Workbook
+def sheet_title(text: str, taken: set[str]) -> str:
+    """A sheet name Excel accepts: no ``[]:*?/\\``, at most 31 characters, unique in the book."""
+    base = SHEET_FORBIDDEN.sub(" ", text).strip()[:SHEET_LENGTH] or "sheet"
+    title, number = base, 2
+    while title.lower() in taken:
+        suffix = f" ({number})"
+        title, number = base[: SHEET_LENGTH - len(suffix)] + suffix, number + 1
+    taken.add(title.lower())
+    return title
 
+
+def _write_table(
+    sheet: Any,
+    columns: list[str],
+    rows: list[list[Any]],
+    *,
+    tz: tzinfo | None,
+    label: Words | None,
+    word: Words | None,
+) -> None:
+    write_xlsx_row(sheet, 1, [label(c) if label else c for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    widths = [len(str(c.value or "")) for c in sheet[1]]
+    for number, row in enumerate(rows, start=2):
+        typed = [xlsx_cell(c, v, tz) for c, v in zip(columns, row, strict=True)]
+        values = [word(v) if word and isinstance(v, str) else v for v, _ in typed]
+        write_xlsx_row(sheet, number, values)
+        for index, (value, form) in enumerate(zip(values, (f for _, f in typed), strict=True)):
+            if form is not None:
+                sheet.cell(row=number, column=index + 1).number_format = form
+            shown = 19 if form == DATETIME_FORMAT else len(str(value if value is not None else ""))
+            widths[index] = max(widths[index], shown)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+
+
+def tables_xlsx(
+    tables: list[tuple[str, list[str], list[list[Any]]]],
+    *,
+    tz: tzinfo | None = None,
+    label: Words | None = None,
+    word: Words | None = None,
+) -> bytes:
+    """A workbook of a sheet per (title, column keys, rows): its first row the headers (bold,
+    frozen; ``label`` of each key, else the key), each cell typed (:func:`xlsx_cell`), each text
+    through ``word`` if given."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    for index, (name, columns, rows) in enumerate(_tables(result)):
+    taken: set[str] = set()
+    for index, (title, columns, rows) in enumerate(tables):
         if index:
             sheet = book.create_sheet()
-        sheet.title = name[:31]
-        write_xlsx_row(sheet, 1, columns)
-        for number, row in enumerate(rows, start=2):
-            write_xlsx_row(sheet, number, [_xlsx_cell(v) for v in row])
+        sheet.title = sheet_title(title, taken)
+        _write_table(sheet, columns, rows, tz=tz, label=label, word=word)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def to_xlsx(
+    result: ReportResult,
+    *,
+    tz: tzinfo | None = None,
+    label: Words | None = None,
+    word: Words | None = None,
+) -> bytes:
+    """The report as a workbook: a sheet per table (the report's, then each section's). Without
+    ``label`` the headers and sheet names are the report's keys; without ``word`` the codes stay
+    codes."""
+    tables = [(label(n) if label else n, c, r) for n, c, r in _tables(result)]
+    return tables_xlsx(tables, tz=tz, label=label, word=word)
