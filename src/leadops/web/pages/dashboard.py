@@ -43,7 +43,8 @@ def _percent(value: float | None) -> float | None:
     return round(100 * value, 1) if value is not None else None
 
 
-def _bars(names: list[str], series: list[dict[str, Any]], percent: bool) -> Chart:
+def _bars(names: list[str], series: list[dict[str, Any]], *, percent: bool, label: int) -> Chart:
+    """Bars by category; a category's label wraps at ``label`` pixels (every one is shown)."""
     axis: dict[str, Any] = {"type": "value", "minInterval": 1}
     if percent:
         axis["axisLabel"] = {"formatter": "{value}%"}
@@ -53,7 +54,11 @@ def _bars(names: list[str], series: list[dict[str, Any]], percent: bool) -> Char
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0},
         "grid": {"left": 10, "right": 20, "top": 20, "bottom": 50, "containLabel": True},
-        "xAxis": {"type": "category", "data": names, "axisLabel": {"interval": 0}},
+        "xAxis": {
+            "type": "category",
+            "data": names,
+            "axisLabel": {"interval": 0, "overflow": "break", "width": label},
+        },
         "yAxis": axis,
         "series": [{"type": "bar", **s} for s in series],
     }
@@ -73,7 +78,7 @@ def attainment_chart(subject: Tally, t: Translator) -> Chart:
             "data": [_percent(subject.attainment(m)) for m in MEASURES],
         },
     ]
-    return _bars(names, series, percent=True)
+    return _bars(names, series, percent=True, label=96)
 
 
 def members_chart(tallies: list[Tally], t: Translator) -> Chart:
@@ -81,7 +86,7 @@ def members_chart(tallies: list[Tally], t: Translator) -> Chart:
     series = [
         {"name": t.gettext(LABELS[m]), "data": [x.month[m] for x in tallies]} for m in MEASURES
     ]
-    return _bars([x.name for x in tallies], series, percent=False)
+    return _bars([x.name for x in tallies], series, percent=False, label=64)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
