@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from leadops.cadence.quotas import Targets, set_quota
@@ -144,3 +144,30 @@ def test_a_manager_sees_a_row_per_member_and_the_team_total(runtime: Runtime, se
     team = option(text, "attainment")
     assert [s["data"] for s in team["series"]] == [[200.0, 100.0, 190.0], [13.2, 5.3, 10.0]]
     assert f'data-member="{org.users["manager"]}"' not in text
+
+
+def test_the_month_is_the_organisation_s_month_in_its_time_zone(
+    runtime: Runtime, session: Any
+) -> None:
+    """1 November 00:30 in Tokyo is still 31 October in UTC, yet counts in November; 31 October
+    23:30 in Tokyo does not, though it is November nowhere else either."""
+    org = build_org(session, runtime, leads=1)
+    now = runtime.clock.now()
+    rep = session.get_one(User, org.users["member"])
+    rules = active_rules(session, now)
+    first = datetime(2026, 11, 1, tzinfo=runtime.settings.tz)
+    for at in (first + timedelta(minutes=30), first - timedelta(minutes=30)):
+        log_touch(
+            session,
+            rules,
+            org.leads[0],
+            user=rep,
+            channel="call",
+            outcome="no_answer",
+            at=at,
+            now=now,
+        )
+    session.commit()
+    text = signed_in(runtime, org.users["member"]).get("/dashboard").text
+    assert cell(text, org.users["member"], "month", "touches") == "1 / —"
+    assert cell(text, org.users["member"], "today", "touches") == "0 / —"
