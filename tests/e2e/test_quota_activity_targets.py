@@ -4,12 +4,17 @@ field, when they are not a count from 0 to a billion."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from leadops.cadence.quotas import Targets, set_quota
+from leadops.cadence.service import log_touch
 from leadops.cli import app
+from leadops.models import User
+from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from tests.e2e.test_quotas import HQ_SALES, _as, _org, runner
 from tests.webapp import build_org, signed_in
@@ -107,3 +112,35 @@ def test_the_settings_page_sets_touch_and_connect_targets(runtime: Runtime, sess
     )
     assert bad.status_code == 422
     assert "<code>connects</code>" in bad.text
+
+
+def test_kpis_show_attainment_of_touch_and_connect_targets(runtime: Runtime, session: Any) -> None:
+    org = build_org(session, runtime, leads=1)
+    now = runtime.clock.now()
+    rules = active_rules(session, now)
+    rep = session.get_one(User, org.users["member"])
+    for outcome in ("no_answer", "no_answer", "connected", "replied"):
+        log_touch(
+            session, rules, org.leads[0], user=rep, channel="call", outcome=outcome, at=now, now=now
+        )
+    month = date(now.year, now.month, 1)
+    for team, member in ((None, "rep@firm.test"), ("東京IS", None)):
+        set_quota(
+            session,
+            actor=None,
+            month=month,
+            team=team,
+            member=member,
+            targets=Targets(touches=40, connects=5),
+            now=now,
+        )
+    session.commit()
+    report = signed_in(runtime, org.users["admin"]).get("/api/v1/reports/kpis").json()
+    rows = {
+        (r["subject"], r["measure"]): [r["target"], r["actual"], r["attainment"]]
+        for r in report["sections"]["attainment"]["rows"]
+    }
+    assert rows[("member", "touches")] == [40, 4, 0.1]
+    assert rows[("member", "connects")] == [5, 2, 0.4]
+    assert rows[("team", "touches")] == [40, 4, 0.1]
+    assert ("member", "appointments") not in rows  # no target, no row

@@ -25,7 +25,7 @@ CLOSED_STAGES = ("won", "lost")
 #: What an opportunity event records: a change of one of these.
 EVENT_KINDS = ("stage", "amount", "expected_close_on", "owner", "lost_reason")
 QUOTA_MEASURES = ("appointments", "opportunities", "won_amount")
-#: The activity targets a quota may also hold (the dashboard shows them; kpis does not).
+#: The activity targets a quota may also hold (the dashboard and kpis' attainment show them).
 ACTIVITY_MEASURES = ("touches", "connects")
 #: Every target of a quota, in the order people read them.
 TARGET_MEASURES = ACTIVITY_MEASURES + QUOTA_MEASURES
