@@ -37,6 +37,9 @@ def test_each_kind_of_value_is_its_own_kind_of_cell() -> None:
     book = load_workbook(io.BytesIO(content))
     assert book.sheetnames == ["パイプライン", "by stage   all"]
     sheet = book["パイプライン"]
+    assert sheet.freeze_panes == "A2"  # the headers stay in view
+    assert all(c.font.b for c in sheet[1])
+    assert sheet.column_dimensions["G"].width == 21  # a time's 19 characters, and a margin
     assert [c.value for c in sheet[1]][:3] == ["lead_id", "name", "リード数"]
     cells = dict(zip(COLUMNS, sheet[2], strict=True))
     assert (cells["lead_id"].data_type, cells["lead_id"].number_format) == ("n", "0")

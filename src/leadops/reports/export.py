@@ -13,16 +13,17 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from itertools import chain, islice
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from leadops.cells import csv_row, write_xlsx_row
+from leadops.cells import csv_row, xlsx_cells
 from leadops.reports.base import ReportResult
 
 #: Columns that hold a ratio (0.248 = 24.8 %), money (yen) or days, by their keys.
@@ -43,6 +44,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 #: What a sheet's name may not hold (Excel's rule), and its longest.
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_LENGTH = 31
+BOLD = Font(bold=True)
 
 Words = Callable[[str], str]
 
@@ -118,51 +120,67 @@ def sheet_title(text: str, taken: set[str]) -> str:
     return title
 
 
+#: The rows a sheet's column widths are measured on (the rest are written as they come).
+MEASURED_ROWS = 500
+
+
+def _widths(columns: list[str], rows: list[list[Any]]) -> list[float]:
+    widths = [len(c) for c in columns]
+    for row in rows:
+        for index, (value, form) in enumerate(row):
+            shown = 19 if form == DATETIME_FORMAT else len(str(value if value is not None else ""))
+            widths[index] = max(widths[index], shown)
+    return [min(max(w + 2, 8), 60) for w in widths]
+
+
 def _write_table(
     sheet: Any,
     columns: list[str],
-    rows: list[list[Any]],
+    rows: Iterable[list[Any]],
     *,
     tz: tzinfo | None,
     label: Words | None,
     word: Words | None,
 ) -> None:
-    write_xlsx_row(sheet, 1, [label(c) if label else c for c in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    """One table into a write-only sheet: widths from its first rows, the header row bold and
+    frozen, then each row typed."""
+
+    def typed(row: list[Any]) -> list[tuple[Any, str | None]]:
+        cells = [xlsx_cell(c, v, tz) for c, v in zip(columns, row, strict=True)]
+        return [(word(v) if word and isinstance(v, str) else v, f) for v, f in cells]
+
+    stream = (typed(row) for row in rows)
+    first = list(islice(stream, MEASURED_ROWS))
+    headers = [label(c) if label else c for c in columns]
+    for index, width in enumerate(_widths(headers, first), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    widths = [len(str(c.value or "")) for c in sheet[1]]
-    for number, row in enumerate(rows, start=2):
-        typed = [xlsx_cell(c, v, tz) for c, v in zip(columns, row, strict=True)]
-        values = [word(v) if word and isinstance(v, str) else v for v, _ in typed]
-        write_xlsx_row(sheet, number, values)
-        for index, (value, form) in enumerate(zip(values, (f for _, f in typed), strict=True)):
+    header = xlsx_cells(sheet, headers)
+    for cell in header:
+        cell.font = BOLD
+    sheet.append(header)
+    for row in chain(first, stream):
+        cells = xlsx_cells(sheet, [v for v, _ in row])
+        for cell, (_, form) in zip(cells, row, strict=True):
             if form is not None:
-                sheet.cell(row=number, column=index + 1).number_format = form
-            shown = 19 if form == DATETIME_FORMAT else len(str(value if value is not None else ""))
-            widths[index] = max(widths[index], shown)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+                cell.number_format = form
+        sheet.append(cells)
 
 
 def tables_xlsx(
-    tables: list[tuple[str, list[str], list[list[Any]]]],
+    tables: Iterable[tuple[str, list[str], Iterable[list[Any]]]],
     *,
     tz: tzinfo | None = None,
     label: Words | None = None,
     word: Words | None = None,
 ) -> bytes:
-    """A workbook of a sheet per (title, column keys, rows): its first row the headers (bold,
-    frozen; ``label`` of each key, else the key), each cell typed (:func:`xlsx_cell`), each text
-    through ``word`` if given."""
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    """A workbook of a sheet per (title, column keys, rows), written as it goes (a long lead list
+    is never held as cells): its first row the headers (bold, frozen; ``label`` of each key, else
+    the key), each cell typed (:func:`xlsx_cell`), each text through ``word`` if given."""
+    book = Workbook(write_only=True)
     taken: set[str] = set()
-    for index, (title, columns, rows) in enumerate(tables):
-        if index:
-            sheet = book.create_sheet()
-        sheet.title = sheet_title(title, taken)
+    for title, columns, rows in tables:
+        sheet = book.create_sheet(sheet_title(title, taken))
         _write_table(sheet, columns, rows, tz=tz, label=label, word=word)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -342,7 +342,7 @@ def leads_xlsx(request: Request, session: SessionDep, runtime: RuntimeDep) -> Re
     t = translator(request)
     flt = lead_filter(_filters(request), runtime, limit=2000, offset=0)
     labels = status_labels(active_rules(session, runtime.clock.now()), t.locale)
-    rows = [row for page in _export_rows(session, flt, t, labels) for row in page]
+    rows = (row for page in _export_rows(session, flt, t, labels) for row in page)
     sheet = (t.gettext("Leads"), EXPORT_COLUMNS, rows)
     return xlsx_response(tables_xlsx([sheet], tz=t.tz, label=t.gettext), "leads.xlsx")
 
