@@ -126,6 +126,8 @@ def test_the_lead_list_as_xlsx_is_typed_and_labelled(runtime: Runtime, session: 
     client = signed_in(runtime, org.users["manager"])
     page = client.get("/leads?lang=ja").text
     assert 'href="/leads.xlsx?' in page
+    report = client.get("/reports/pipeline?lang=ja").text
+    assert "format=xlsx&amp;lang=ja" in report  # the page's download speaks the page's language
     book = book_of(client.get("/leads.xlsx?lang=ja&sort=company"))
     assert book.sheetnames == ["リード"]
     sheet = book.worksheets[0]

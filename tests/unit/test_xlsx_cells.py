@@ -79,3 +79,11 @@ def test_sheet_names_excel_accepts() -> None:
     assert sheet_title("a/b", taken) == "a b"
     assert sheet_title("A B", taken) == "A B (2)"  # Excel compares names without case
     assert sheet_title("[]", taken) == "sheet"
+
+
+def test_control_characters_xml_cannot_hold_are_shown_as_a_replacement() -> None:
+    result = ReportResult("sources", ["source"], [["株式会社\x01光和"], ["=\x0bSUM(1)"]], "d")
+    sheet = load_workbook(io.BytesIO(to_xlsx(result))).worksheets[0]
+    assert [sheet["A2"].value, sheet["A3"].value] == ["株式会社\ufffd光和", "=\ufffdSUM(1)"]
+    assert sheet["A3"].data_type == "s"
+    assert sheet["A3"].quotePrefix
