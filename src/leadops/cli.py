@@ -59,7 +59,8 @@ opportunity_app = typer.Typer(
 )
 app.add_typer(opportunity_app, name="opportunity")
 quota_app = typer.Typer(
-    help="Monthly quotas of teams and members: appointments, opportunities, amount won.",
+    help="Monthly quotas of teams and members: touches, connects, appointments, opportunities, "
+    "amount won.",
     no_args_is_help=True,
 )
 app.add_typer(quota_app, name="quota")
@@ -1288,6 +1289,11 @@ def quota_set_command(
     month: Annotated[str, typer.Option(help="The month (YYYY-MM).")],
     team: Annotated[str | None, typer.Option(help="The team (name or id).")] = None,
     member: Annotated[str | None, typer.Option(help="The member (e-mail or id).")] = None,
+    touches: Annotated[int | None, typer.Option(help="Target: touches logged.", min=0)] = None,
+    connects: Annotated[
+        int | None,
+        typer.Option(help="Target: connects (touches connected or replied).", min=0),
+    ] = None,
     appointments: Annotated[
         int | None, typer.Option(help="Target: appointments booked.", min=0)
     ] = None,
@@ -1316,7 +1322,13 @@ def quota_set_command(
             month=parse_month(month),
             team=team,
             member=member,
-            targets=Targets(appointments, opportunities, won_amount),
+            targets=Targets(
+                appointments=appointments,
+                opportunities=opportunities,
+                won_amount=won_amount,
+                touches=touches,
+                connects=connects,
+            ),
             now=rt.clock.now(),
         )
 
@@ -1328,7 +1340,7 @@ def quota_set_command(
 def _targets(quota: dict[str, Any]) -> str:
     return ", ".join(
         f"{m} {quota[m]:,.0f}" if quota[m] is not None else f"{m} —"
-        for m in ("appointments", "opportunities", "won_amount")
+        for m in ("touches", "connects", "appointments", "opportunities", "won_amount")
     )
 
 
@@ -1613,7 +1625,7 @@ def report_command(
         result = run_report(session, name, params)
     if output_format == "xlsx":
         target = output or Path(f"{name}.xlsx")
-        target.write_bytes(to_xlsx(result))
+        target.write_bytes(to_xlsx(result, tz=rt.settings.tz))
         console.print(f"written to {target}")
         return
     if output_format in ("json", "csv"):

@@ -25,6 +25,7 @@ from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter
 from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.machine import CONNECTING
 from leadops.models import (
     ActivityType,
     Base,
@@ -43,6 +44,7 @@ from leadops.models import (
     User,
 )
 from leadops.models.base import table_of
+from leadops.models.opportunities import TARGET_MEASURES
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 
@@ -213,36 +215,55 @@ def _schedule_follow_ups(session: Session, rng: random.Random, now: datetime) ->
             )
 
 
+#: The targets the demo sets an inside-sales team and its members.
+INSIDE_SALES_TARGETS = ("touches", "connects", "appointments")
+
+
+def _tallies(simulation: Simulation) -> dict[str, Counter[int]]:
+    """Per person, the half-year's touches, connects, appointments booked (as SDR), opportunities
+    owned and amount won."""
+    out: dict[str, Counter[int]] = {m: Counter() for m in TARGET_MEASURES}
+    for touch in simulation.history.touches:
+        out["touches"][touch["user_id"]] += 1
+        if touch["outcome"] in CONNECTING:
+            out["connects"][touch["user_id"]] += 1
+    for deal in simulation.history.opportunities:
+        out["appointments"][deal["sdr_id"]] += 1
+        out["opportunities"][deal["owner_id"]] += 1
+        if deal["stage"] == "won":
+            out["won_amount"][deal["owner_id"]] += deal["amount"]
+    return out
+
+
+def _target(measure: str, done: Counter[int], ids: list[int], months: int) -> float | int:
+    """A little above the monthly average of ``ids``: a count whole, an amount to ¥100,000."""
+    average = 1.15 * sum(done[i] for i in ids) / months
+    return round(average, -5) if measure == "won_amount" else round(average)
+
+
 def _set_quotas(session: Session, org: Org, simulation: Simulation, now: datetime) -> None:
     """Monthly targets the managers would set (seed 001: 常に売上を中心に): for each month of
-    the demo, a little above each member's and team's average of the half-year — appointments
-    for inside sales, opportunities and won amount for field sales."""
+    the demo, a little above each member's and team's average of the half-year — touches, connects
+    and appointments for inside sales, opportunities and won amount for field sales."""
     tz = now.tzinfo
     months = sorted(
         {(now - timedelta(days=d)).astimezone(tz).date().replace(day=1) for d in range(0, DAYS, 28)}
     )
-    booked: Counter[int] = Counter()
-    owned: Counter[int] = Counter()
-    won_amount: Counter[int] = Counter()
-    for deal in simulation.history.opportunities:
-        booked[deal["sdr_id"]] += 1
-        owned[deal["owner_id"]] += 1
-        if deal["stage"] == "won":
-            won_amount[deal["owner_id"]] += deal["amount"]
+    done = _tallies(simulation)
     span = max(1, len(months))
     rows = []
     for team_name, members in org.members.items():
         team = org.teams[team_name]
         manager = org.managers.get(team_name)
-        selling = team.kind == "sales"
+        if team.kind not in ("inside_sales", "sales"):
+            continue
+        kept = ("opportunities", "won_amount") if team.kind == "sales" else INSIDE_SALES_TARGETS
         for subject, ids in [(f"team:{team.id}", [m.id for m in members])] + [
             (f"member:{m.id}", [m.id]) for m in members
         ]:
-            if team.kind not in ("inside_sales", "sales"):
-                continue
-            appointments = round(1.15 * sum(booked[i] for i in ids) / span)
-            opportunities = round(1.15 * sum(owned[i] for i in ids) / span)
-            amount = round(1.15 * sum(won_amount[i] for i in ids) / span, -5)
+            targets = {
+                m: _target(m, done[m], ids, span) if m in kept else None for m in TARGET_MEASURES
+            }
             for month in months:
                 rows.append(
                     {
@@ -250,9 +271,7 @@ def _set_quotas(session: Session, org: Org, simulation: Simulation, now: datetim
                         "subject_key": subject,
                         "team_id": team.id if subject.startswith("team:") else None,
                         "user_id": None if subject.startswith("team:") else ids[0],
-                        "appointments": None if selling else appointments,
-                        "opportunities": opportunities if selling else None,
-                        "won_amount": amount if selling else None,
+                        **targets,
                         "set_by_id": manager.id if manager else None,
                         "set_at": now,
                     }
