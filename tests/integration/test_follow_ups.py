@@ -248,6 +248,10 @@ def test_a_moved_follow_up_keeps_its_first_time_and_is_told_again_at_the_new_one
     rules = active_rules(session, now)
     task = schedule(session, org.leads[0], by=rep, due_at=now + timedelta(hours=1), now=now).task
     assert sweep_sla(session, rules, now + timedelta(hours=2)).follow_ups_due == 1
+    # The sweep handed the overdue lead to another rep, and the follow-up went with it.
+    session.refresh(task)
+    assert task.assignee_id == session.get_one(Lead, org.leads[0]).owner_id != rep.id
+    rep = _user(session, task.assignee_id)
     later = now + timedelta(days=2)
     with pytest.raises(ValidationFailed) as past:
         reschedule(session, task.id, by=rep, due_at=now - timedelta(hours=2), now=now)
@@ -265,3 +269,31 @@ def test_a_moved_follow_up_keeps_its_first_time_and_is_told_again_at_the_new_one
     complete(session, task.id, by=rep, now=later)
     with pytest.raises(Conflict):
         reschedule(session, task.id, by=rep, due_at=later + timedelta(days=1), now=later)
+
+
+def test_a_reassigned_lead_takes_its_previous_owners_follow_ups_to_the_new_one(
+    runtime: Runtime, session: Session
+) -> None:
+    org = build_org(session, runtime, leads=1)
+    now = runtime.clock.now()
+    rep, other = _user(session, org.users["member"]), _user(session, org.users["member2"])
+    boss = _user(session, org.users["manager"])
+    lead_id = org.leads[0]
+    mine = schedule(session, lead_id, by=rep, due_at=now + timedelta(days=1), now=now).task
+    bosses = schedule(
+        session, lead_id, by=boss, due_at=now + timedelta(days=1), note="同行", now=now
+    ).task
+    done = schedule(session, lead_id, by=rep, due_at=now + timedelta(hours=2), now=now).task
+    complete(session, done.id, by=rep, now=now)
+    session.commit()
+    lead = session.get_one(Lead, lead_id)
+    give(session, runtime, lead, owner_id=other.id, team_id=org.team_id)
+    session.commit()
+    session.expire_all()
+    assert session.get_one(FollowUpTask, mine.id).assignee_id == other.id
+    assert session.get_one(FollowUpTask, bosses.id).assignee_id == boss.id  # not the owner's
+    assert session.get_one(FollowUpTask, done.id).assignee_id == rep.id  # closed: history
+    assert [f.task.id for f in open_tasks_of(session, other.id)] == [mine.id]
+    # The new owner asking for the same follow-up again finds it rather than a second one.
+    again = schedule(session, lead_id, by=other, due_at=mine.due_at, now=now)
+    assert (again.created, again.task.id) == (False, mine.id)

@@ -10,7 +10,6 @@ for themselves or for whom they act (a manager for the members of the teams they
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from leadops.db import claim_rows, insert_for
 from leadops.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from leadops.models import FollowUpTask, Lead, Team, User, column_length
 from leadops.models.base import table_of
+from leadops.models.cadence import follow_up_key
 from leadops.models.org import manager_of
 from leadops.notify import Note, enqueue
 
@@ -78,13 +78,6 @@ def schedule_problems(due_at: datetime, note: str, now: datetime) -> list[FieldE
     return problems
 
 
-def dedup_key(lead_id: int, assignee_id: int, due_at: datetime, note: str) -> str:
-    """The key of an open follow-up: the same lead, assignee, due minute and note."""
-    minute = due_at.replace(second=0, microsecond=0).isoformat()
-    text = f"{lead_id}\x1f{assignee_id}\x1f{minute}\x1f{note}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _live_lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
     if lead is None or lead.merged_into_id is not None:
@@ -120,7 +113,7 @@ def schedule(
     who = act_for(session, by, assignee) if assignee is not None else by
     if not who.active:
         raise ValidationFailed([FieldError("assignee", f"{who.email} is not active")])
-    key = dedup_key(lead.id, who.id, due_at, text)
+    key = follow_up_key(lead.id, who.id, due_at, text)
     row = {
         "lead_id": lead.id,
         "assignee_id": who.id,
@@ -235,7 +228,7 @@ def reschedule(
         raise ValidationFailed(problems)
     if due_at.replace(second=0, microsecond=0) == task.due_at.replace(second=0, microsecond=0):
         return Closed(task, changed=False)
-    key = dedup_key(task.lead_id, task.assignee_id, due_at, task.note or "")
+    key = follow_up_key(task.lead_id, task.assignee_id, due_at, task.note or "")
     twin = select(FollowUpTask.id).where(FollowUpTask.dedup_key == key, FollowUpTask.id != task.id)
     if session.scalar(twin) is not None:
         raise ValidationFailed([FieldError("due_at", SAME_OPEN)])

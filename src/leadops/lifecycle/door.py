@@ -39,8 +39,9 @@ from leadops.lifecycle.machine import (
     stage_deadline_hours,
     touch_allows,
 )
-from leadops.models import Lead, Task, Team
+from leadops.models import FollowUpTask, Lead, Task, Team
 from leadops.models.base import table_of
+from leadops.models.cadence import follow_up_key
 from leadops.models.leads import LEAD_EVENT_COLUMNS, STATE_COLUMNS
 from leadops.routing.service import RouteOutcome, decide, to_route
 from leadops.rules.calendar import add_hours
@@ -128,6 +129,8 @@ class Door:
         self._cancel: set[int] = set()
         self._complete: dict[int, datetime] = {}
         self._retask: dict[int, int | None] = {}
+        #: Leads handed from one owner to another: (from, to), whose follow-ups move with them.
+        self._handover: dict[int, tuple[int, int]] = {}
         self._nurture: dict[int, str | None] = {}
         self._team_kinds: dict[int, str] | None = None
         #: Leads whose status moved, whose validity flush() checks again unless scoring did.
@@ -369,6 +372,9 @@ class Door:
                 self._nurture[lead_id] = reason
         elif kind == "owner":
             self._retask[lead_id] = new
+            if old is not None and new is not None:
+                first = self._handover.get(lead_id, (old, new))[0]
+                self._handover[lead_id] = (first, new)
             if values["status"] not in self.rules.worked_statuses or new is None:
                 self._stop_cadence(lead_id)
             elif values["touch_stage"] == "untouched":
@@ -467,7 +473,51 @@ class Door:
         if retask:
             stmt = update(tasks).where(tasks.c.lead_id == bindparam("lid"), open_tasks)
             self.session.execute(stmt.values(owner_id=bindparam("oid")), retask)
+        self._hand_over_follow_ups()
         self._cancel, self._complete, self._retask = set(), {}, {}
+
+    def _hand_over_follow_ups(self) -> None:
+        """The open follow-ups the previous owner had on a lead go to its new owner (others'
+        stay theirs), each keyed as the new owner's (one the new owner already has the same of
+        keeps no key)."""
+        moves = {lead_id: pair for lead_id, pair in self._handover.items() if pair[0] != pair[1]}
+        self._handover = {}
+        if not moves:
+            return
+        follow_ups = table_of(FollowUpTask)
+        found = []
+        for part in chunked(sorted(moves)):
+            rows = select(
+                follow_ups.c.id,
+                follow_ups.c.lead_id,
+                follow_ups.c.assignee_id,
+                follow_ups.c.due_at,
+                follow_ups.c.note,
+            ).where(follow_ups.c.lead_id.in_(part), follow_ups.c.state == "open")
+            found += [r for r in self.session.execute(rows) if r.assignee_id == moves[r.lead_id][0]]
+        if not found:
+            return
+        keys = {
+            r.id: follow_up_key(r.lead_id, moves[r.lead_id][1], r.due_at, r.note or "")
+            for r in found
+        }
+        taken = set(
+            self.session.scalars(
+                select(follow_ups.c.dedup_key).where(follow_ups.c.dedup_key.in_(keys.values()))
+            )
+        )
+        stmt = update(follow_ups).where(follow_ups.c.id == bindparam("tid"))
+        self.session.execute(
+            stmt.values(assignee_id=bindparam("now"), dedup_key=bindparam("key")),
+            [
+                {
+                    "tid": r.id,
+                    "now": moves[r.lead_id][1],
+                    "key": None if keys[r.id] in taken else keys[r.id],
+                }
+                for r in found
+            ],
+        )
 
     def _route_to_nurture(self) -> RouteOutcome:
         """Recycled leads go back to marketing nurture: round robin in the recycle team."""

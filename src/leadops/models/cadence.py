@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -85,6 +86,13 @@ class LeadNote(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(Text)
+
+
+def follow_up_key(lead_id: int, assignee_id: int, due_at: datetime, note: str) -> str:
+    """The key of an open follow-up: the same lead, assignee, due minute and note."""
+    minute = due_at.replace(second=0, microsecond=0).isoformat()
+    text = f"{lead_id}\x1f{assignee_id}\x1f{minute}\x1f{note}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class FollowUpTask(Base):
