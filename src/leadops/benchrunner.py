@@ -26,6 +26,7 @@ BENCHMARKS = (
     "sweep",
     "reports",
     "pages",
+    "preview",
     "predict",
 )
 

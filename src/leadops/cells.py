@@ -22,7 +22,10 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from openpyxl.cell import WriteOnlyCell
+
 if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
     from openpyxl.worksheet.worksheet import Worksheet
 
 #: What a spreadsheet may take as the start of a formula.
@@ -58,6 +61,21 @@ def write_xlsx_row(sheet: Worksheet, row: int, values: Iterable[Any]) -> None:
             cell.data_type = "s"
             if is_formula_like(value):
                 cell.quotePrefix = True
+
+
+def xlsx_cells(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> list[WriteOnlyCell]:
+    """``values`` as the cells of a row of a write-only ``sheet`` (a workbook written as it goes,
+    for long exports), under the rule of :func:`write_xlsx_row`."""
+    cells = []
+    for value in values:
+        text = isinstance(value, str)
+        cell = WriteOnlyCell(sheet, value=NOT_IN_XML.sub("\ufffd", value) if text else value)
+        if text:
+            cell.data_type = "s"
+            if is_formula_like(value):
+                cell.quotePrefix = True
+        cells.append(cell)
+    return cells
 
 
 #: The encodings a CSV export is written in: UTF-8 with a byte-order mark (Excel then reads it as

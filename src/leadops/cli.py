@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,10 +59,16 @@ opportunity_app = typer.Typer(
 )
 app.add_typer(opportunity_app, name="opportunity")
 quota_app = typer.Typer(
-    help="Monthly quotas of teams and members: appointments, opportunities, amount won.",
+    help="Monthly quotas of teams and members: touches, connects, appointments, opportunities, "
+    "amount won.",
     no_args_is_help=True,
 )
 app.add_typer(quota_app, name="quota")
+task_app = typer.Typer(
+    help="Follow-up tasks on leads (「5日10時に再架電」): schedule, list, done, cancel.",
+    no_args_is_help=True,
+)
+app.add_typer(task_app, name="task")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -616,10 +622,13 @@ def rules_validate(file: RulesFile) -> None:
 def rules_apply(
     file: RulesFile,
     author: Annotated[str | None, typer.Option(help="Who made the change.")] = None,
-    comment: Annotated[str | None, typer.Option(help="Why.")] = None,
+    comment: Annotated[
+        str | None, typer.Option(help="What changed and why (required: it stays in the history).")
+    ] = None,
 ) -> None:
-    """Store the document as a new version, make it active, and rescore every lead under it."""
-    from leadops.pipeline import rescore_all
+    """Store the document as a new version, make it active, and rescore every lead under it. A
+    document that says what the active version says is refused ("no change")."""
+    from leadops.pipeline import catch_up
     from leadops.rules.service import apply_rules
 
     with runtime() as rt:
@@ -629,11 +638,137 @@ def rules_apply(
                 session, _read_rules(file), author=author, comment=comment, now=now
             )
             number = version.version
-        outcome = rescore_all(rt.factory, now)
+        outcome = catch_up(rt.factory, now)
     console.print(
         f"rules v{number} is active; rescored {outcome.leads} leads ({outcome.lines} ledger lines, "
         f"{outcome.events} changes recorded)"
     )
+
+
+@rules_app.command("preview")
+def rules_preview(
+    file: RulesFile,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """What applying the document would change on today's leads (scores, temperatures, MQLs,
+    levels, validity, statuses, teams, owners, approach requests), computed by applying it in a
+    transaction that is rolled back: nothing is written."""
+    from leadops.whatif import preview_rules
+
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("expected table or json", param_hint="--format")
+    with runtime() as rt:
+        preview = preview_rules(rt.factory, _read_rules(file), rt.clock.now())
+    if output_format == "json":
+        print(json.dumps(preview.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    _print_preview(preview)
+
+
+@rules_app.command("backtest")
+def rules_backtest(
+    file: RulesFile,
+    since: Annotated[
+        str | None, typer.Option(help="Only leads created since this date (YYYY-MM-DD).")
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=1, max=365, help="The score this many days after creation.")
+    ] = 14,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Replay the history under the document and under the active one: how well each one's score
+    N days after a lead's creation predicted an appointment (AUC, conversion by temperature, MQL
+    or not) and how many leads each team would have. Nothing is written."""
+    from leadops.whatif import backtest_rules
+
+    if output_format not in ("table", "json"):
+        raise typer.BadParameter("expected table or json", param_hint="--format")
+    with runtime() as rt:
+        start = _day_start(since, rt.settings.tz) if since else None
+        found = backtest_rules(
+            rt.factory, _read_rules(file), rt.clock.now(), days=days, since=start
+        )
+    if output_format == "json":
+        print(json.dumps(found.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(
+        f"{found.leads} leads {days} days old or more{f' created since {since}' if since else ''}, "
+        f"{found.converted} came to an appointment after that (nothing was written):",
+        highlight=False,
+    )
+    table = Table("", f"active (v{found.active.version})", "this document")
+    auc = [v.auc for v in (found.active, found.draft)]
+    table.add_row("AUC", *("—" if a is None else f"{a:.3f}" for a in auc))
+    for index, band in enumerate(found.active.temperatures + found.active.mql):
+        other = (found.draft.temperatures + found.draft.mql)[index]
+        table.add_row(band.name, *(_band_cell(b) for b in (band, other)))
+    console.print(table)
+    teams = Table("team", "active", "this document", title="leads per team")
+    drafted = dict(found.draft.teams)
+    names = [t for t, _ in found.active.teams] + [
+        t for t in drafted if t not in dict(found.active.teams)
+    ]
+    for name in names:
+        teams.add_row(
+            name or "(none)", str(dict(found.active.teams).get(name, 0)), str(drafted.get(name, 0))
+        )
+    console.print(teams)
+
+
+def _day_start(value: str, tz: Any) -> datetime:
+    """The start of a day given as YYYY-MM-DD, in the organisation's time zone."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected a date YYYY-MM-DD, got {value!r}", param_hint="--since"
+        ) from None
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+def _band_cell(band: Any) -> str:
+    rate = "—" if band.rate is None else f"{band.rate:.0%}"
+    return f"{band.leads} leads, {band.converted} converted ({rate})"
+
+
+def _print_preview(preview: Any) -> None:
+    console.print(
+        f"Against rules v{preview.active_version}, on {preview.leads} live leads "
+        "(nothing was written):",
+        highlight=False,
+    )
+    if not preview.changed:
+        console.print("  nothing would change")
+        return
+    console.print(
+        f"  score: {preview.score_changed} leads change ({preview.score_up} up, "
+        f"{preview.score_down} down, mean {preview.mean_change:+})",
+        highlight=False,
+    )
+    if preview.bands:
+        table = Table("change", "leads", title="score changes")
+        for band, leads in preview.bands:
+            table.add_row(band, str(leads))
+        console.print(table)
+    if preview.moves or preview.opened:
+        table = Table("what", "from", "to", "leads", "for example", title="changes")
+        for move in preview.moves:
+            table.add_row(
+                move.what,
+                str(move.before),
+                str(move.after),
+                str(move.count),
+                ", ".join(e.email or f"lead {e.lead_id}" for e in move.examples),
+            )
+        for opened in preview.opened:
+            table.add_row(
+                "approach request",
+                "",
+                opened.rule,
+                str(opened.count),
+                ", ".join(e.email or f"lead {e.lead_id}" for e in opened.examples),
+            )
+        console.print(table)
 
 
 @rules_app.command("show")
@@ -1162,6 +1297,11 @@ def quota_set_command(
     month: Annotated[str, typer.Option(help="The month (YYYY-MM).")],
     team: Annotated[str | None, typer.Option(help="The team (name or id).")] = None,
     member: Annotated[str | None, typer.Option(help="The member (e-mail or id).")] = None,
+    touches: Annotated[int | None, typer.Option(help="Target: touches logged.", min=0)] = None,
+    connects: Annotated[
+        int | None,
+        typer.Option(help="Target: connects (touches connected or replied).", min=0),
+    ] = None,
     appointments: Annotated[
         int | None, typer.Option(help="Target: appointments booked.", min=0)
     ] = None,
@@ -1190,7 +1330,13 @@ def quota_set_command(
             month=parse_month(month),
             team=team,
             member=member,
-            targets=Targets(appointments, opportunities, won_amount),
+            targets=Targets(
+                appointments=appointments,
+                opportunities=opportunities,
+                won_amount=won_amount,
+                touches=touches,
+                connects=connects,
+            ),
             now=rt.clock.now(),
         )
 
@@ -1202,7 +1348,7 @@ def quota_set_command(
 def _targets(quota: dict[str, Any]) -> str:
     return ", ".join(
         f"{m} {quota[m]:,.0f}" if quota[m] is not None else f"{m} —"
-        for m in ("appointments", "opportunities", "won_amount")
+        for m in ("touches", "connects", "appointments", "opportunities", "won_amount")
     )
 
 
@@ -1228,6 +1374,131 @@ def quota_list_command(
             f"{_targets(quota)}",
             highlight=False,
         )
+
+
+@task_app.command("add")
+def task_add(
+    ref: Annotated[str, typer.Argument(help="The lead's e-mail, id, or external id.")],
+    due: Annotated[
+        str, typer.Option(help="When it is due (ISO 8601, local time if naive): 2026-12-05 10:00.")
+    ],
+    note: Annotated[str, typer.Option(help="What to do.")] = "",
+    by: Annotated[
+        str | None, typer.Option(help="Who schedules it (e-mail); default: the lead's owner.")
+    ] = None,
+    for_: Annotated[
+        str | None,
+        typer.Option("--for", help="Whose it is (e-mail); default: --by. A manager's members."),
+    ] = None,
+) -> None:
+    """Schedule a follow-up on a lead; the same open one again is found, not made twice."""
+    from leadops.cadence.service import touch_author
+    from leadops.cadence.tasks import Scheduled, schedule
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_lead, find_user
+    from leadops.normalize import parse_datetime
+
+    def work(session: Session) -> Scheduled:
+        now = rt.clock.now()
+        try:
+            due_at = parse_datetime(due, tz=rt.settings.tz)
+        except ValueError as exc:
+            raise LeadopsError(f"--due: {exc}") from None
+        lead = find_lead(session, ref)
+        user = touch_author(session, lead, by)
+        if user is None:
+            raise LeadopsError(f"{ref} has no owner: say who schedules it with --by")
+        assignee = find_user(session, for_) if for_ else None
+        return schedule(
+            session, lead.id, by=user, assignee=assignee, due_at=due_at, note=note, now=now
+        )
+
+    with runtime() as rt:
+        done = run_in_transaction(rt.factory, work)
+        when = f"{done.task.due_at.astimezone(rt.settings.tz):%Y-%m-%d %H:%M}"
+    what = "scheduled" if done.created else "was scheduled already"
+    console.print(f"task {done.task.id} {what}: {ref} due {when}", highlight=False)
+
+
+@task_app.command("list")
+def task_list(
+    user: Annotated[
+        str | None, typer.Option(help="Whose (e-mail); default: everyone's open tasks.")
+    ] = None,
+    output: OutputOpt = "table",
+) -> None:
+    """The open follow-ups, the most overdue first."""
+    from leadops.cadence.tasks import open_tasks_of
+    from leadops.leads import find_user
+
+    with runtime() as rt, rt.factory() as session:
+        now, tz = rt.clock.now(), rt.settings.tz
+        whose = find_user(session, user).id if user else None
+        rows: list[dict[str, Any]] = [
+            {
+                "id": f.task.id,
+                "due_at": f.task.due_at.astimezone(tz).isoformat(),
+                "overdue": f.overdue(now),
+                "lead_id": f.lead.id,
+                "lead": f.lead.company or f.lead.email or "",
+                "assignee": f.assignee,
+                "note": f.task.note or "",
+            }
+            for f in open_tasks_of(session, whose, limit=1000)
+        ]
+    if output == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "due", "", "lead", "assignee", "note")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["due_at"])[:16].replace("T", " "),
+            "overdue" if r["overdue"] else "",
+            f"{r['lead']} ({r['lead_id']})",
+            str(r["assignee"]),
+            str(r["note"]),
+        )
+    console.print(table)
+
+
+def _close_task(task_id: int, by: str | None, action: str) -> None:
+    from leadops.cadence.tasks import Closed, cancel, complete
+    from leadops.db import run_in_transaction
+    from leadops.leads import find_user
+    from leadops.models import FollowUpTask, User
+
+    def work(session: Session) -> Closed:
+        task = session.get(FollowUpTask, task_id)
+        who = find_user(session, by) if by else None
+        if who is None and task is not None:
+            who = session.get_one(User, task.assignee_id)
+        if who is None:
+            raise LeadopsError(f"no task {task_id}")
+        close = complete if action == "done" else cancel
+        return close(session, task_id, by=who, now=rt.clock.now())
+
+    with runtime() as rt:
+        closed = run_in_transaction(rt.factory, work)
+    past = "done" if action == "done" else "cancelled"
+    said = past if closed.changed else f"was {past} already; nothing changed"
+    console.print(f"task {task_id} {said}", highlight=False)
+
+
+TaskId = Annotated[int, typer.Argument(help="The task's id (see `leadops task list`).", min=1)]
+TaskBy = Annotated[str | None, typer.Option(help="Who closes it (e-mail); default: its assignee.")]
+
+
+@task_app.command("done")
+def task_done(task_id: TaskId, by: TaskBy = None) -> None:
+    """Mark a follow-up done (again: no change)."""
+    _close_task(task_id, by, "done")
+
+
+@task_app.command("cancel")
+def task_cancel(task_id: TaskId, by: TaskBy = None) -> None:
+    """Cancel a follow-up (again: no change)."""
+    _close_task(task_id, by, "cancel")
 
 
 @app.command("touch")
@@ -1362,7 +1633,7 @@ def report_command(
         result = run_report(session, name, params)
     if output_format == "xlsx":
         target = output or Path(f"{name}.xlsx")
-        target.write_bytes(to_xlsx(result))
+        target.write_bytes(to_xlsx(result, tz=rt.settings.tz))
         console.print(f"written to {target}")
         return
     if output_format in ("json", "csv"):
@@ -1469,15 +1740,15 @@ def bench(
         str,
         typer.Argument(
             help="Which benchmark: ingest, import-leads, rescore, routing, sweep, reports, "
-            "pages, predict (or all)."
+            "pages, preview, predict (or all)."
         ),
     ] = "all",
     events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
     leads: Annotated[
         int | None,
         typer.Option(
-            help="Leads for rescore (default events ÷ 10), routing, sweep, reports and predict "
-            "(default 100,000)."
+            help="Leads for rescore and preview (default events ÷ 10), routing, sweep, reports "
+            "and predict (default 100,000)."
         ),
     ] = None,
     rows: Annotated[

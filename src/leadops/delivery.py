@@ -60,6 +60,8 @@ SUBJECTS = {
     "sla_reassigned": ("未対応リードを再割り当てしました", "An untouched lead was reassigned"),
     "lead_recycled": ("リードをリサイクルしました", "A lead was recycled"),
     "opportunity_assigned": ("商談の担当になりました", "An opportunity was assigned to you"),
+    "follow_up_due": ("フォローアップの予定時刻です", "A follow-up is due"),
+    "follow_up_assigned": ("フォローアップを依頼されました", "A follow-up was scheduled for you"),
 }
 
 

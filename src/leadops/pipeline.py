@@ -12,14 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.cadence.service import open_approach_requests, open_reengagement_requests
 from leadops.db import run_in_transaction
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.handoff import route
-from leadops.models import Lead
+from leadops.models import Lead, RulesVersion
 from leadops.predict.service import score_leads as predict_leads
 from leadops.routing.service import RouteOutcome
 from leadops.rules.loader import CompiledRules
@@ -104,6 +104,53 @@ def rescore_all(factory: sessionmaker[Session], now: datetime, *, chunk: int = 1
 
         total.add(run_in_transaction(factory, work))
     return total
+
+
+def rescore_stale(
+    session: Session, rules: CompiledRules, now: datetime, *, limit: int = 1000
+) -> Outcome:
+    """Up to ``limit`` live leads still scored under another version than the active one,
+    rescored under it; once none is left, the version is marked rescored (``rescored_at``) and
+    later calls cost one lookup. Running it again at the same ``now`` adds nothing."""
+    pending = session.scalar(
+        select(RulesVersion.id).where(
+            RulesVersion.version == rules.version, RulesVersion.rescored_at.is_(None)
+        )
+    )
+    if pending is None:
+        return Outcome()
+    stale = (
+        select(Lead.id)
+        .where(
+            Lead.merged_into_id.is_(None),
+            or_(Lead.scored_version.is_(None), Lead.scored_version != rules.version),
+        )
+        .order_by(Lead.id)
+        .limit(limit)
+    )
+    ids = list(session.scalars(stale))
+    if not ids:
+        session.execute(
+            update(RulesVersion)
+            .where(RulesVersion.id == pending, RulesVersion.rescored_at.is_(None))
+            .values(rescored_at=now)
+        )
+        return Outcome()
+    return process(session, rules, now, ids, rescore=True)
+
+
+def catch_up(factory: sessionmaker[Session], now: datetime, *, chunk: int = 1000) -> Outcome:
+    """Every live lead scored under the active rules version (``rescore_stale`` a chunk per
+    transaction, until none is left): what applying a version ends with, from the command line
+    at once, from the web by the worker."""
+    total = Outcome()
+    while True:
+        done = run_in_transaction(
+            factory, lambda s: rescore_stale(s, active_rules(s, now), now, limit=chunk)
+        )
+        total.add(done)
+        if done.leads == 0:
+            return total
 
 
 def sweep_due(

@@ -20,7 +20,7 @@ from leadops.db import run_in_transaction
 from leadops.delivery import DeliveryReport, deliver
 from leadops.errors import Conflict
 from leadops.ingest.jobs import pending, run_job
-from leadops.pipeline import sweep_due
+from leadops.pipeline import catch_up, sweep_due
 from leadops.predict.schedule import PredictSweep, run_schedule
 from leadops.reports.forecast import stored_model
 from leadops.rules.service import active_rules
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class SweepReport:
     now: datetime
+    #: Leads rescored under a rules version applied since the last sweep.
+    rescored_leads: int = 0
     scored_leads: int = 0
     score_lines: int = 0
     sla: SlaOutcome = field(default_factory=SlaOutcome)
@@ -46,13 +48,15 @@ class SweepReport:
     def summary(self) -> str:
         sla = self.sla
         return (
-            f"sweep at {self.now.isoformat()}: decay/expiry on {self.scored_leads} leads, "
+            f"sweep at {self.now.isoformat()}: {self.rescored_leads} leads rescored under the "
+            f"active rules; decay/expiry on {self.scored_leads} leads, "
             f"{self.score_lines} lines; "
             f"SLA: {sla.reassigned} reassigned, {sla.to_manager} to a manager, {sla.escalated} "
             "escalated, "
             f"{sla.recycled} recycled, {sla.reminded} reminded; approach requests: "
             f"{sla.tasks_reminded} reminded, "
-            f"{sla.tasks_escalated} escalated; notifications: {self.delivery.sent} sent, "
+            f"{sla.tasks_escalated} escalated; follow-ups due: {sla.follow_ups_due}; "
+            f"notifications: {self.delivery.sent} sent, "
             f"{self.delivery.failed} to "
             f"retry, {self.delivery.given_up} given up; forecast model: "
             f"{'learned' if self.forecast_model_learned else 'up to date'}; imports taken up: "
@@ -62,6 +66,8 @@ class SweepReport:
 
 def run_once(rt: Runtime, now: datetime) -> SweepReport:
     report = SweepReport(now)
+    rescored = catch_up(rt.factory, now, chunk=BATCH)  # a version applied from the web
+    report.rescored_leads = rescored.leads
     while True:
         outcome = run_in_transaction(
             rt.factory, lambda s: sweep_due(s, active_rules(s, now), now, limit=BATCH)

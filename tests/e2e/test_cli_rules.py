@@ -63,7 +63,13 @@ def test_apply_makes_a_new_version_and_rescores(env: str, tmp_path: Path) -> Non
     assert sum(line["delta"] for line in before["explain"]["lines"]) == 40
     changed = tmp_path / "rules.yaml"
     changed.write_text(default_rules_text().replace("points: 25", "points: 60"), encoding="utf-8")
-    applied = runner.invoke(app, ["rules", "apply", str(changed), "--author", "mops@example.co.jp"])
+    uncommented = runner.invoke(app, ["rules", "apply", str(changed)])
+    assert uncommented.exit_code == 2
+    assert "comment: a comment is required" in uncommented.output
+    applied = runner.invoke(
+        app,
+        ["rules", "apply", str(changed), "--author", "mops@example.co.jp", "--comment", "trials"],
+    )
     assert applied.exit_code == 0, applied.output
     assert "rules v2 is active; rescored 1 leads" in applied.output
     after = json.loads(
@@ -81,6 +87,13 @@ def test_apply_makes_a_new_version_and_rescores(env: str, tmp_path: Path) -> Non
     assert "points: 25" in shown.output
     versions = runner.invoke(app, ["rules", "versions"])
     assert "mops@example.co.jp" in versions.output
+    # The same document again (its comments and layout aside) would add an empty version.
+    same = tmp_path / "same.yaml"
+    same.write_text("# again\n" + changed.read_text(encoding="utf-8"), encoding="utf-8")
+    refused = runner.invoke(app, ["rules", "apply", str(same), "--comment", "again"])
+    assert refused.exit_code == 2
+    assert "no change: the document says what the active version 2 says" in refused.output
+    assert "rules v3" not in runner.invoke(app, ["rules", "versions"]).output
 
 
 def test_the_worker_sweeps_at_a_given_time_once(env: str, tmp_path: Path) -> None:

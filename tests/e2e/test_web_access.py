@@ -36,6 +36,7 @@ SAMPLE = {
     "job_id": "1",
     "notification_id": "1",
     "opportunity_id": "1",
+    "task_id": "1",
     "token_id": "1",
     "user_id": "999",
     "view_id": "1",

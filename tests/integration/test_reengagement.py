@@ -209,7 +209,10 @@ def test_after_a_rules_change_one_view_does_not_bring_it_back_and_a_rise_still_d
 ) -> None:
     email = "rules@kaisha.co.jp"
     recycled(client, runtime, session, email)
-    apply_rules(session, default_rules_text(), author="t", comment="same rules again", now=NOW)
+    # The same scoring under a new version (only a group's English label differs).
+    renamed = default_rules_text().replace("label_en: Behaviour}", "label_en: Behavior}", 1)
+    assert renamed != default_rules_text()
+    apply_rules(session, renamed, author="t", comment="the same scoring again", now=NOW)
     session.commit()
     rescore_all(runtime.factory, NOW)  # the ledger now holds both versions' lines
     post(client, email, "page_view", "r-0", 3, url="/blog/0")

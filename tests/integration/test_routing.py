@@ -351,7 +351,11 @@ def test_rules_route_on_any_lead_or_account_field_with_bands_naming_reps_by_emai
         {"id": "everyone-else", "team": IS_TEAM, "strategy": "least_loaded"},
     ]
     apply_rules(
-        session, yaml.safe_dump(document, allow_unicode=True), author="t", comment=None, now=NOW
+        session,
+        yaml.safe_dump(document, allow_unicode=True),
+        author="t",
+        comment="routing by score",
+        now=NOW,
     )
     session.commit()
     cases = {

@@ -45,7 +45,7 @@ def lead(runtime: Runtime, email: str) -> Lead:
 
 def use_rules(runtime: Runtime, text: str) -> None:
     with runtime.factory() as session, session.begin():
-        apply_rules(session, text, author="test", comment=None, now=runtime.clock.now())
+        apply_rules(session, text, author="test", comment="test rules", now=runtime.clock.now())
     rescore_all(runtime.factory, runtime.clock.now())
 
 

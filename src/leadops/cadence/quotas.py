@@ -1,8 +1,9 @@
-"""Monthly quotas (目標): per team and per member, targets for appointments booked, opportunities
-owned and the amount won. Managers set them for the teams they manage and those teams' members
-(``auth.may_act_for``: a team without a manager of its own belongs to the nearest manager above it);
-admins for everyone; nobody else. Setting a month's quota again replaces the targets given and keeps
-the others, so a retried request changes nothing more."""
+"""Monthly quotas (目標): per team and per member, targets for touches logged, connects (a touch
+connected or replied), appointments booked, opportunities owned and the amount won. Managers set
+them for the teams they manage and those teams' members (``auth.may_act_for``: a team without a
+manager of its own belongs to the nearest manager above it); admins for everyone; nobody else.
+Setting a month's quota again replaces the targets given and keeps the others, so a retried request
+changes nothing more."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ from leadops.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from leadops.leads import find_user
 from leadops.models import Quota, Team, User
 from leadops.models.base import table_of
-from leadops.models.opportunities import QUOTA_MEASURES
+from leadops.models.opportunities import TARGET_MEASURES
 from leadops.models.org import manager_of
 
 MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 MAX_COUNT = 1_000_000_000
 MAX_AMOUNT = 10**14 - 1
+#: The targets that are counts (the amount won is money).
+COUNTED = ("touches", "connects", "appointments", "opportunities")
 
 
 def parse_month(text: str, path: str = "month") -> date:
@@ -47,13 +50,15 @@ class Targets:
     appointments: int | None = None
     opportunities: int | None = None
     won_amount: float | None = None
+    touches: int | None = None
+    connects: int | None = None
 
     def given(self) -> dict[str, Any]:
-        return {m: v for m in QUOTA_MEASURES if (v := getattr(self, m)) is not None}
+        return {m: v for m in TARGET_MEASURES if (v := getattr(self, m)) is not None}
 
     def check(self) -> None:
         errors = []
-        for name in ("appointments", "opportunities"):
+        for name in COUNTED:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= MAX_COUNT:
                 errors.append(FieldError(name, f"expected a count from 0 to {MAX_COUNT:,}"))
@@ -61,7 +66,7 @@ class Targets:
         if amount is not None and (not math.isfinite(amount) or not 0 <= amount <= MAX_AMOUNT):
             errors.append(FieldError("won_amount", f"expected an amount from 0 to {MAX_AMOUNT:,}"))
         if not errors and not self.given():
-            message = f"give at least one target: {', '.join(QUOTA_MEASURES)}"
+            message = f"give at least one target: {', '.join(TARGET_MEASURES)}"
             errors.append(FieldError("targets", message))
         if errors:
             raise ValidationFailed(errors)
@@ -142,7 +147,7 @@ def set_quota(
         "user_id": subject.member.id if subject.member else None,
         "set_by_id": by,
         "set_at": now,
-        **{m: None for m in QUOTA_MEASURES},
+        **{m: None for m in TARGET_MEASURES},
         **values,
     }
     stmt = insert_for(session)(table_of(Quota)).values(row)
@@ -220,7 +225,7 @@ def describe(session: Session, quotas: list[Quota]) -> list[dict[str, Any]]:
                 "team": team_name,
                 "team_id": q.team_id,
                 "user_id": q.user_id,
-                **{m: getattr(q, m) for m in QUOTA_MEASURES},
+                **{m: getattr(q, m) for m in TARGET_MEASURES},
                 "set_at": q.set_at,
             }
         )

@@ -12,6 +12,7 @@ For every worked lead whose deadline has come (``next_due_at``):
 
 Before each deadline the owner gets a reminder (``remind_before_hours``), once per deadline. Open
 approach requests get the same: a reminder before their due time and, once overdue, an escalation.
+The assignee of a follow-up someone scheduled is told once when it falls due.
 
 Every action moves the lead's deadline or records the deadline it was taken for, so the same sweep
 at the same ``now`` finds nothing the second time. On PostgreSQL the rows are claimed with ``FOR
@@ -28,6 +29,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from leadops.cadence.tasks import remind_due
 from leadops.db import claim_rows
 from leadops.lifecycle.door import Actor, Door
 from leadops.lifecycle.handoff import route
@@ -51,6 +53,7 @@ class SlaOutcome:
     reminded: int = 0
     tasks_reminded: int = 0
     tasks_escalated: int = 0
+    follow_ups_due: int = 0
 
     @property
     def actions(self) -> int:
@@ -110,6 +113,9 @@ def sweep_sla(
     door.flush()
     outcome.reminded += _remind(session, rules, now, live, limit, notes)
     _sweep_tasks(session, rules, now, limit, teams, notes, outcome)
+    due_follow_ups = remind_due(session, now, limit)
+    outcome.follow_ups_due += len(due_follow_ups)
+    notes.extend(due_follow_ups)
     session.flush()
     enqueue(session, notes, now)
     return outcome

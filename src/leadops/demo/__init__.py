@@ -25,10 +25,12 @@ from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter
 from leadops.lifecycle.door import Actor, Door
+from leadops.lifecycle.machine import CONNECTING
 from leadops.models import (
     ActivityType,
     Base,
     CampaignMember,
+    FollowUpTask,
     Lead,
     LeadAssignment,
     Opportunity,
@@ -42,6 +44,7 @@ from leadops.models import (
     User,
 )
 from leadops.models.base import table_of
+from leadops.models.opportunities import TARGET_MEASURES
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 
@@ -147,6 +150,7 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
         won = _write_history(session, simulation)
         _set_quotas(session, org, simulation, now)
         door.flush()
+        _schedule_follow_ups(session, rng, now)
         session.flush()
         result = DemoResult(
             teams=len(org.teams),
@@ -169,36 +173,97 @@ def build_demo(rt: Runtime, *, seed: int = 7, leads: int = 5000, force: bool = F
     return result
 
 
+#: What the demo's reps have scheduled: (hours from the demo's 09:00, note, done).
+FOLLOW_UPS = (
+    (-20, "資料送付後のフォロー電話", True),
+    (-1, "不在のため再架電（午前中希望）", False),
+    (5, "5日10時に再架電：予算の確認", False),
+    (25, "決裁者同席の日程を確認", False),
+)
+
+
+def _schedule_follow_ups(session: Session, rng: random.Random, now: datetime) -> None:
+    """A few follow-ups of each inside-sales rep on leads they work: one done yesterday, one
+    overdue, one due today and one tomorrow."""
+    reps = session.scalars(
+        select(User)
+        .join(Team, Team.id == User.team_id)
+        .where(Team.kind == "inside_sales", User.role == "member", User.active.is_(True))
+        .order_by(User.id)
+    ).all()
+    for rep in reps:
+        worked = session.scalars(
+            select(Lead.id).where(Lead.owner_id == rep.id, Lead.status == "lead").order_by(Lead.id)
+        ).all()
+        picked = rng.sample(list(worked), min(len(worked), len(FOLLOW_UPS)))
+        for lead_id, (hours, note, done) in zip(picked, FOLLOW_UPS, strict=False):
+            due = now + timedelta(hours=hours)
+            made = min(now, due) - timedelta(days=1)
+            session.add(
+                FollowUpTask(
+                    lead_id=lead_id,
+                    assignee_id=rep.id,
+                    due_at=due,
+                    note=note,
+                    state="done" if done else "open",
+                    created_by_id=rep.id,
+                    created_at=made,
+                    done_at=due if done else None,
+                    done_by_id=rep.id if done else None,
+                    reminded_at=due if done else None,
+                )
+            )
+
+
+#: The targets the demo sets an inside-sales team and its members.
+INSIDE_SALES_TARGETS = ("touches", "connects", "appointments")
+
+
+def _tallies(simulation: Simulation) -> dict[str, Counter[int]]:
+    """Per person, the half-year's touches, connects, appointments booked (as SDR), opportunities
+    owned and amount won."""
+    out: dict[str, Counter[int]] = {m: Counter() for m in TARGET_MEASURES}
+    for touch in simulation.history.touches:
+        out["touches"][touch["user_id"]] += 1
+        if touch["outcome"] in CONNECTING:
+            out["connects"][touch["user_id"]] += 1
+    for deal in simulation.history.opportunities:
+        out["appointments"][deal["sdr_id"]] += 1
+        out["opportunities"][deal["owner_id"]] += 1
+        if deal["stage"] == "won":
+            out["won_amount"][deal["owner_id"]] += deal["amount"]
+    return out
+
+
+def _target(measure: str, done: Counter[int], ids: list[int], months: int) -> float | int:
+    """A little above the monthly average of ``ids``: a count whole, an amount to ¥100,000."""
+    average = 1.15 * sum(done[i] for i in ids) / months
+    return round(average, -5) if measure == "won_amount" else round(average)
+
+
 def _set_quotas(session: Session, org: Org, simulation: Simulation, now: datetime) -> None:
     """Monthly targets the managers would set (seed 001: 常に売上を中心に): for each month of
-    the demo, a little above each member's and team's average of the half-year — appointments
-    for inside sales, opportunities and won amount for field sales."""
+    the demo, a little above each member's and team's average of the half-year — touches, connects
+    and appointments for inside sales, opportunities and won amount for field sales."""
     tz = now.tzinfo
     months = sorted(
         {(now - timedelta(days=d)).astimezone(tz).date().replace(day=1) for d in range(0, DAYS, 28)}
     )
-    booked: Counter[int] = Counter()
-    owned: Counter[int] = Counter()
-    won_amount: Counter[int] = Counter()
-    for deal in simulation.history.opportunities:
-        booked[deal["sdr_id"]] += 1
-        owned[deal["owner_id"]] += 1
-        if deal["stage"] == "won":
-            won_amount[deal["owner_id"]] += deal["amount"]
+    done = _tallies(simulation)
     span = max(1, len(months))
     rows = []
     for team_name, members in org.members.items():
         team = org.teams[team_name]
         manager = org.managers.get(team_name)
-        selling = team.kind == "sales"
+        if team.kind not in ("inside_sales", "sales"):
+            continue
+        kept = ("opportunities", "won_amount") if team.kind == "sales" else INSIDE_SALES_TARGETS
         for subject, ids in [(f"team:{team.id}", [m.id for m in members])] + [
             (f"member:{m.id}", [m.id]) for m in members
         ]:
-            if team.kind not in ("inside_sales", "sales"):
-                continue
-            appointments = round(1.15 * sum(booked[i] for i in ids) / span)
-            opportunities = round(1.15 * sum(owned[i] for i in ids) / span)
-            amount = round(1.15 * sum(won_amount[i] for i in ids) / span, -5)
+            targets = {
+                m: _target(m, done[m], ids, span) if m in kept else None for m in TARGET_MEASURES
+            }
             for month in months:
                 rows.append(
                     {
@@ -206,9 +271,7 @@ def _set_quotas(session: Session, org: Org, simulation: Simulation, now: datetim
                         "subject_key": subject,
                         "team_id": team.id if subject.startswith("team:") else None,
                         "user_id": None if subject.startswith("team:") else ids[0],
-                        "appointments": None if selling else appointments,
-                        "opportunities": opportunities if selling else None,
-                        "won_amount": amount if selling else None,
+                        **targets,
                         "set_by_id": manager.id if manager else None,
                         "set_at": now,
                     }

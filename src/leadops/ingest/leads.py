@@ -37,6 +37,7 @@ from leadops.models import (
     Account,
     Activity,
     CampaignMember,
+    FollowUpTask,
     Lead,
     LeadAssignment,
     Opportunity,
@@ -323,7 +324,7 @@ def _put(lead: Lead, values: dict[str, Any]) -> bool:
 # Score ledger lines are not moved: the merged lead keeps its own (it points at the winner) and the
 # winner is replayed from the combined activities. Its state events stay with it too: they are the
 # history of its own state, and the winner's chain of events stays unbroken.
-_HISTORY = (Activity, Touch, Task, Opportunity, LeadAssignment)
+_HISTORY = (Activity, Touch, Task, FollowUpTask, Opportunity, LeadAssignment)
 
 
 def merge_leads(ctx: IngestContext, *, winner: Lead, loser: Lead) -> None:

@@ -39,11 +39,13 @@ from leadops.lifecycle.machine import (
     stage_deadline_hours,
     touch_allows,
 )
-from leadops.models import Lead, Task, Team
+from leadops.models import FollowUpTask, Lead, Task, Team
 from leadops.models.base import table_of
+from leadops.models.cadence import follow_up_key
 from leadops.models.leads import LEAD_EVENT_COLUMNS, STATE_COLUMNS
 from leadops.routing.service import RouteOutcome, decide, to_route
 from leadops.rules.calendar import add_hours
+from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
 from leadops.rules.schema import RoutingRule
 
@@ -127,8 +129,13 @@ class Door:
         self._cancel: set[int] = set()
         self._complete: dict[int, datetime] = {}
         self._retask: dict[int, int | None] = {}
+        #: Leads handed from one owner to another: (from, to), whose follow-ups move with them.
+        self._handover: dict[int, tuple[int, int]] = {}
         self._nurture: dict[int, str | None] = {}
         self._team_kinds: dict[int, str] | None = None
+        #: Leads whose status moved, whose validity flush() checks again unless scoring did.
+        self._restatused: dict[int, datetime] = {}
+        self._validated: set[int] = set()
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -197,6 +204,8 @@ class Door:
         values = self._row(lead_id).values
         column = KINDS[kind]
         old = values[column]
+        if kind == "validity":
+            self._validated.add(lead_id)
         if kind == "status":
             reason = check_status(
                 self.rules, old, value, reason, field=field, reason_field=reason_field
@@ -215,6 +224,7 @@ class Door:
         if kind == "status":
             self._set(lead_id, "status_reason", reason)
             self._set(lead_id, "status_changed_at", at)
+            self._restatused[lead_id] = at
         elif kind == "owner":
             self._set(lead_id, "assigned_at", at)
         if self.consequences:
@@ -362,6 +372,9 @@ class Door:
                 self._nurture[lead_id] = reason
         elif kind == "owner":
             self._retask[lead_id] = new
+            if old is not None and new is not None:
+                first = self._handover.get(lead_id, (old, new))[0]
+                self._handover[lead_id] = (first, new)
             if values["status"] not in self.rules.worked_statuses or new is None:
                 self._stop_cadence(lead_id)
             elif values["touch_stage"] == "untouched":
@@ -373,6 +386,21 @@ class Door:
                 self._deadline(lead_id, at, new)
             if old == "untouched" or new == "connected":
                 self._complete.setdefault(lead_id, at)
+
+    def _revalidate(self, lead_id: int, at: datetime) -> None:
+        """Validity follows the status (a disqualified lead is not a valid one): the rules'
+        validity checked again with the new status and the activity conditions the lead's
+        scoring state has met — when that state is of these rules (else the next rescore does
+        it)."""
+        values = self.rows[lead_id].values
+        if values.get("scored_version") != self.rules.version:
+            return
+        seen = frozenset((values.get("score_state") or {}).get("seen") or ())
+        facts = Facts(fields=self.fields(lead_id), seen=seen)
+        failed = next(
+            (reason for _, reason, predicate in self.rules.validity if not predicate(facts)), None
+        )
+        self.move(lead_id, "validity", failed is None, at=at, reason=failed, actor=Actor("rule"))
 
     def _stop_cadence(self, lead_id: int) -> None:
         self.set_columns(lead_id, next_due_at=None, reminded_due_at=None, escalated_due_at=None)
@@ -389,6 +417,10 @@ class Door:
         """Write the events and the leads' new columns, then carry out the consequences (tasks,
         and routing recycled leads to nurture, whose moves are written in turn)."""
         done = Flushed()
+        for lead_id, at in self._restatused.items():
+            if lead_id not in self._validated:
+                self._revalidate(lead_id, at)
+        self._restatused, self._validated = {}, set()
         while self._events or self._pending or self._complete or self._cancel or self._retask:
             done.events += len(self._events)
             done.leads += len(self._pending)
@@ -441,7 +473,51 @@ class Door:
         if retask:
             stmt = update(tasks).where(tasks.c.lead_id == bindparam("lid"), open_tasks)
             self.session.execute(stmt.values(owner_id=bindparam("oid")), retask)
+        self._hand_over_follow_ups()
         self._cancel, self._complete, self._retask = set(), {}, {}
+
+    def _hand_over_follow_ups(self) -> None:
+        """The open follow-ups the previous owner had on a lead go to its new owner (others'
+        stay theirs), each keyed as the new owner's (one the new owner already has the same of
+        keeps no key)."""
+        moves = {lead_id: pair for lead_id, pair in self._handover.items() if pair[0] != pair[1]}
+        self._handover = {}
+        if not moves:
+            return
+        follow_ups = table_of(FollowUpTask)
+        found = []
+        for part in chunked(sorted(moves)):
+            rows = select(
+                follow_ups.c.id,
+                follow_ups.c.lead_id,
+                follow_ups.c.assignee_id,
+                follow_ups.c.due_at,
+                follow_ups.c.note,
+            ).where(follow_ups.c.lead_id.in_(part), follow_ups.c.state == "open")
+            found += [r for r in self.session.execute(rows) if r.assignee_id == moves[r.lead_id][0]]
+        if not found:
+            return
+        keys = {
+            r.id: follow_up_key(r.lead_id, moves[r.lead_id][1], r.due_at, r.note or "")
+            for r in found
+        }
+        taken = set(
+            self.session.scalars(
+                select(follow_ups.c.dedup_key).where(follow_ups.c.dedup_key.in_(keys.values()))
+            )
+        )
+        stmt = update(follow_ups).where(follow_ups.c.id == bindparam("tid"))
+        self.session.execute(
+            stmt.values(assignee_id=bindparam("now"), dedup_key=bindparam("key")),
+            [
+                {
+                    "tid": r.id,
+                    "now": moves[r.lead_id][1],
+                    "key": None if keys[r.id] in taken else keys[r.id],
+                }
+                for r in found
+            ],
+        )
 
     def _route_to_nurture(self) -> RouteOutcome:
         """Recycled leads go back to marketing nurture: round robin in the recycle team."""

@@ -4,7 +4,7 @@ from leadops.models.access import ApiToken, SavedView, SignInFailure, WebSession
 from leadops.models.accounts import Account
 from leadops.models.activities import ACTIVITY_TYPES, Activity, ActivityType, ScoreLedger
 from leadops.models.base import Base, column_length
-from leadops.models.cadence import LeadNote, Qualification, Task, Touch
+from leadops.models.cadence import FollowUpTask, LeadNote, Qualification, Task, Touch
 from leadops.models.campaigns import Campaign, CampaignMember
 from leadops.models.leads import Lead, LeadAssignment, LeadEvent, LeadSearchKey
 from leadops.models.opportunities import Opportunity, OpportunityEvent, Quota
@@ -48,6 +48,7 @@ __all__ = [
     "RoutingCredit",
     "RulesVersion",
     "SavedView",
+    "FollowUpTask",
     "ForecastModel",
     "ScoreLedger",
     "SignInFailure",

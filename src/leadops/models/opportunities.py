@@ -25,6 +25,10 @@ CLOSED_STAGES = ("won", "lost")
 #: What an opportunity event records: a change of one of these.
 EVENT_KINDS = ("stage", "amount", "expected_close_on", "owner", "lost_reason")
 QUOTA_MEASURES = ("appointments", "opportunities", "won_amount")
+#: The activity targets a quota may also hold (the dashboard and kpis' attainment show them).
+ACTIVITY_MEASURES = ("touches", "connects")
+#: Every target of a quota, in the order people read them.
+TARGET_MEASURES = ACTIVITY_MEASURES + QUOTA_MEASURES
 
 
 class Opportunity(Base):
@@ -79,9 +83,9 @@ class OpportunityEvent(Base):
 
 
 class Quota(Base):
-    """A monthly target (目標) of a team or of one member: appointments booked, opportunities
-    owned, amount won. ``subject_key`` (``team:ID`` or ``member:ID``) makes one row per subject and
-    month, so setting it again replaces it."""
+    """A monthly target (目標) of a team or of one member: touches logged, connects, appointments
+    booked, opportunities owned, amount won. ``subject_key`` (``team:ID`` or ``member:ID``) makes
+    one row per subject and month, so setting it again replaces it."""
 
     __tablename__ = "quotas"
     __table_args__ = (UniqueConstraint("month", "subject_key"),)
@@ -96,6 +100,8 @@ class Quota(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    touches: Mapped[int | None] = mapped_column(Integer)
+    connects: Mapped[int | None] = mapped_column(Integer)
     appointments: Mapped[int | None] = mapped_column(Integer)
     opportunities: Mapped[int | None] = mapped_column(Integer)
     won_amount: Mapped[float | None] = mapped_column(Numeric(16, 2, asdecimal=False))

@@ -21,6 +21,9 @@ class RulesVersion(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When every live lead had been rescored under this version (none while the worker still
+    #: has leads scored under an earlier one).
+    rescored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Notification(Base):

@@ -2,7 +2,9 @@
 appointments (days and months in the organisation's time zone), with the month's targets of their
 quotas (``cadence.quotas``). Counted as the ``kpis`` report counts them: a connect is a touch
 connected or replied, an appointment an opportunity created with the person as its SDR; a quota's
-month is a calendar month (the fiscal calendar shifts only quarters and years)."""
+month is a calendar month (the fiscal calendar shifts only quarters and years). Today's target is
+the month's target shared out over the month's business days (weekdays that are not Japanese public
+holidays, the cadence's calendar), so a business day asks for target ÷ business days."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from leadops.cadence.quotas import list_quotas, month_after
 from leadops.lifecycle.machine import CONNECTING
 from leadops.models import Opportunity, Touch
 from leadops.reports.base import rate
+from leadops.rules.calendar import is_business_day
 
 MEASURES = ("touches", "connects", "appointments")
 
@@ -32,10 +35,22 @@ class Tally:
     today: Counter[str] = field(default_factory=Counter)
     month: Counter[str] = field(default_factory=Counter)
     targets: dict[str, float | None] = field(default_factory=dict)
+    #: The month's business days: today's target is the month's divided by them.
+    business_days: int = 1
 
     def attainment(self, measure: str) -> float | None:
+        """This month's count ÷ its target; None without a target (or with a target of 0)."""
         target = self.targets.get(measure)
-        return rate(self.month[measure], target) if target is not None else None
+        return rate(self.month[measure], target) if target else None
+
+    def daily_target(self, measure: str) -> float | None:
+        """Today's share of the month's target: the target ÷ the month's business days."""
+        target = self.targets.get(measure)
+        return target / max(self.business_days, 1) if target is not None else None
+
+    def today_attainment(self, measure: str) -> float | None:
+        target = self.daily_target(measure)
+        return rate(self.today[measure], target) if target else None
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,15 @@ class Window:
     start: datetime
     end: datetime
     today_start: datetime
+    #: The month's business days, and whether today is one.
+    business_days: int = 0
+    business_today: bool = True
+
+
+def business_days(first: date, after: date) -> int:
+    """The business days from ``first`` up to ``after`` (exclusive)."""
+    days = (after - first).days
+    return sum(is_business_day(first + timedelta(days=n)) for n in range(days))
 
 
 def window_of(now: datetime, tz: tzinfo) -> Window:
@@ -56,7 +80,15 @@ def window_of(now: datetime, tz: tzinfo) -> Window:
     def moment(d: date) -> datetime:
         return datetime(d.year, d.month, d.day, tzinfo=tz)
 
-    return Window(today, first, moment(first), moment(after), moment(today))
+    return Window(
+        today,
+        first,
+        moment(first),
+        moment(after),
+        moment(today),
+        business_days(first, after),
+        is_business_day(today),
+    )
 
 
 def _counts(
@@ -91,8 +123,25 @@ def _counts(
 
 
 def _targets(quota: dict[str, object] | None) -> dict[str, float | None]:
-    value = quota.get("appointments") if quota else None
-    return {"appointments": float(value) if isinstance(value, (int, float)) else None}
+    out: dict[str, float | None] = {}
+    for measure in MEASURES:
+        value = quota.get(measure) if quota else None
+        out[measure] = float(value) if isinstance(value, int | float) else None
+    return out
+
+
+def _team_targets(
+    quotas: Sequence[dict[str, object]], team_ids: Sequence[int], tallies: Sequence[Tally]
+) -> dict[str, float | None]:
+    """Per measure: the teams' own targets if any team has one, else the sum of the members'."""
+    teams = [_targets(q) for q in quotas if q["subject"] == "team" and q["team_id"] in team_ids]
+    out: dict[str, float | None] = {}
+    for measure in MEASURES:
+        given = [v for t in teams if (v := t[measure]) is not None] or [
+            v for t in tallies if (v := t.targets.get(measure)) is not None
+        ]
+        out[measure] = sum(given) if given else None
+    return out
 
 
 def dashboard(
@@ -109,20 +158,16 @@ def dashboard(
     quotas = list_quotas(session, start=window.month, end=month_after(window.month))
     mine = {q["user_id"]: q for q in quotas if q["user_id"] is not None}
     counts = _counts(session, [i for i, _ in people], window)
-    tallies = [Tally(i, name, *counts[i], targets=_targets(mine.get(i))) for i, name in people]
+    days = window.business_days
+    tallies = [
+        Tally(i, name, *counts[i], targets=_targets(mine.get(i)), business_days=days)
+        for i, name in people
+    ]
     if not team_ids:
         return window, tallies, None
-    total = Tally(None, "")
+    total = Tally(None, "", business_days=days)
     for tally in tallies:
         total.today.update(tally.today)
         total.month.update(tally.month)
-    teams = [
-        _targets(q)["appointments"]
-        for q in quotas
-        if q["subject"] == "team" and q["team_id"] in team_ids
-    ]
-    given = [v for v in teams if v is not None] or [
-        v for t in tallies if (v := t.targets.get("appointments")) is not None
-    ]
-    total.targets = {"appointments": sum(given) if given else None}
+    total.targets = _team_targets(quotas, team_ids, tallies)
     return window, tallies, total

@@ -12,8 +12,9 @@ from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from leadops.cadence.quotas import list_quotas, month_after
-from leadops.models import Campaign, Lead, Opportunity, Team, User
-from leadops.models.opportunities import QUOTA_MEASURES
+from leadops.lifecycle.machine import CONNECTING
+from leadops.models import Campaign, Lead, Opportunity, Team, Touch, User
+from leadops.models.opportunities import TARGET_MEASURES
 from leadops.reports.base import N_, ReportParams, ReportResult, rate, report
 
 BLANK = "(blank)"
@@ -61,6 +62,26 @@ def _descendants(teams: dict[int, int | None]) -> dict[int, set[int]]:
     return out
 
 
+def _count_touches(
+    session: Session,
+    window: tuple[datetime, datetime],
+    params: ReportParams,
+    actual: dict[str, dict[date, Counter[int]]],
+) -> None:
+    """Each person's touches and connects (a touch connected or replied) per month of ``window``."""
+    for user, at, outcome in session.execute(
+        select(Touch.user_id, Touch.at, Touch.outcome).where(
+            Touch.at >= window[0], Touch.at < window[1]
+        )
+    ):
+        if user is None:
+            continue
+        month = _month_of(at, params)
+        actual["touches"][month][user] += 1
+        if outcome in CONNECTING:
+            actual["connects"][month][user] += 1
+
+
 def attainment_section(session: Session, params: ReportParams) -> dict[str, Any]:
     """Per month of the range with quotas, per quota (a team's or a member's) and measure: the
     target, the actual and attainment = actual ÷ target."""
@@ -71,7 +92,8 @@ def attainment_section(session: Session, params: ReportParams) -> dict[str, Any]
         return {"columns": ATTAINMENT_COLUMNS, "rows": rows}
     months = sorted({date.fromisoformat(f"{q['month']}-01") for q in quotas})
     window = (_start(months[0], params), _start(month_after(months[-1]), params))
-    actual: dict[str, dict[date, Counter[int]]] = {m: defaultdict(Counter) for m in QUOTA_MEASURES}
+    actual: dict[str, dict[date, Counter[int]]] = {m: defaultdict(Counter) for m in TARGET_MEASURES}
+    _count_touches(session, window, params, actual)
     amounts: dict[date, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for created, closed, stage, amount, owner, sdr in session.execute(
         select(
@@ -113,7 +135,7 @@ def attainment_section(session: Session, params: ReportParams) -> dict[str, Any]
         else:
             teams = under.get(q["team_id"], {q["team_id"]})
             people = [u for u, t in team_of.items() if t in teams]
-        for measure in QUOTA_MEASURES:
+        for measure in TARGET_MEASURES:
             target = q[measure]
             if target is None:
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,14 +24,14 @@ from leadops.models import ActivityType, ImportJob, ImportReject, Notification, 
 from leadops.normalize import parse_datetime
 from leadops.reports import run_report
 from leadops.reports.base import PERIODS, REPORTS, report_params
-from leadops.reports.export import to_csv, to_xlsx
+from leadops.reports.export import to_csv
 from leadops.routing.org import OrgDocument, apply_org, describe_org, org_from_data
 from leadops.routing.service import assignments_of
 from leadops.rules.segments import VALUE_LENGTH, segment_filters
 from leadops.rules.service import active_rules
 from leadops.web import responses as out
 from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
-from leadops.web.exports import CsvEncoding, csv_response
+from leadops.web.exports import CsvEncoding, XlsxLang, csv_response, report_xlsx
 from leadops.web.fields import (
     NOTE_LENGTH,
     OPPORTUNITY_NAME_LENGTH,
@@ -729,6 +729,7 @@ def _moment(description: str, alias: str | None = None) -> Any:
     responses=out.REPORT_RESPONSES,
 )
 def get_report(
+    request: Request,
     name: Annotated[str, Path(max_length=40, json_schema_extra=_one_of(*sorted(REPORTS)))],
     session: SessionDep,
     runtime: RuntimeDep,
@@ -772,6 +773,7 @@ def get_report(
             "employee_band, prefecture, region or custom.NAME",
         ),
     ] = None,
+    lang: XlsxLang = None,
 ) -> Any:
     """A report (definitions in docs/reports.md) as JSON, CSV or XLSX."""
     if format not in ("json", "csv", "xlsx"):
@@ -795,9 +797,5 @@ def get_report(
         result.localize(runtime.settings.tz)
         return csv_response(to_csv(result), f"{name}.csv", encoding)
     if format == "xlsx":
-        return Response(
-            to_xlsx(result),
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        return report_xlsx(request, session, runtime, result, lang)
     return result.to_json()

@@ -13,7 +13,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadops import __version__
 from leadops.runtime import Runtime
-from leadops.web import api, lead_edit_api, opportunities, pages, qualification, quotas, webhooks
+from leadops.web import (
+    api,
+    follow_ups_api,
+    lead_edit_api,
+    opportunities,
+    pages,
+    qualification,
+    quotas,
+    webhooks,
+)
 from leadops.web.background import Runner, ThreadRunner
 from leadops.web.errors import BodySizeLimit, install_error_handlers
 from leadops.web.render import templates
@@ -102,6 +111,7 @@ def create_app(runtime: Runtime | None = None, *, runner: Runner | None = None) 
     app.add_middleware(BodySizeLimit, max_bytes=int(runtime.settings.max_upload_mb * 1_000_000))
     app.include_router(api.router)
     app.include_router(qualification.router)
+    app.include_router(follow_ups_api.router)
     app.include_router(lead_edit_api.router)
     app.include_router(opportunities.router)
     app.include_router(quotas.router)

@@ -62,9 +62,31 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("%(value)s is out of range: the most is %(most)s"),
     ),
     (re.compile(r"^a reassignment needs a reason$"), N_("A reassignment needs a reason")),
+    (
+        re.compile(r"^the (?P<role>[a-z]+) role works only on its own leads$"),
+        N_("the %(role)s role works only on its own leads"),
+    ),
+    (
+        re.compile(r"^(?P<who>\S+) may not act for (?P<whom>\S+): (?P<rule>.+)$"),
+        N_("%(who)s may not act for %(whom)s: %(rule)s"),
+    ),
     (re.compile(r"^invalid input$"), N_("The input is not valid")),
+    (
+        re.compile(r"^no change: the document says what the active version (?P<v>\d+) says$"),
+        N_("No change: the document says what the active version %(v)s says"),
+    ),
+)
+#: What ``auth.act_for`` says a role may do, when it refuses.
+ACTING_RULES = (
+    N_("a manager acts only for themselves and the members of the teams they manage"),
+    N_("the member role acts only for itself"),
+    N_("the admin role acts only for itself"),
+    N_("the marketing role acts only for itself"),
 )
 FIELDS = (N_("reason"), N_("status"), N_("threshold"), N_("form"), N_("from"), N_("to"))
+FIELDS_OF_RULES = (N_("comment"), N_("document"))
+#: Messages said as they are, once translated.
+MESSAGES = (N_("a comment is required: say what changed and why"),)
 
 
 def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[str], str]:

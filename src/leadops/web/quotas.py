@@ -40,6 +40,12 @@ class QuotaIn(BaseModel):
     member: Text | None = Field(
         None, min_length=1, max_length=REF_LENGTH, description="The member's e-mail or id."
     )
+    touches: int | None = Field(
+        None, ge=0, le=MAX_COUNT, description="Touches logged (calls, e-mails, ...)."
+    )
+    connects: int | None = Field(
+        None, ge=0, le=MAX_COUNT, description="Connects: touches connected or replied."
+    )
     appointments: int | None = Field(None, ge=0, le=MAX_COUNT, description="Appointments booked.")
     opportunities: int | None = Field(
         None, ge=0, le=MAX_COUNT, description="Opportunities owned (created in the month)."
@@ -52,6 +58,8 @@ class QuotaOut(BaseModel):
     subject: str = Field(description="team or member.")
     name: str | None
     team: str | None
+    touches: int | None
+    connects: int | None
     appointments: int | None
     opportunities: int | None
     won_amount: float | None
@@ -69,7 +77,13 @@ def put_quota(
 ) -> dict[str, Any]:
     """Set a team's or a member's monthly targets. 403 for a team (or its member) the caller does
     not manage; 422 names a bad field."""
-    targets = Targets(body.appointments, body.opportunities, body.won_amount)
+    targets = Targets(
+        appointments=body.appointments,
+        opportunities=body.opportunities,
+        won_amount=body.won_amount,
+        touches=body.touches,
+        connects=body.connects,
+    )
     return set_quota(
         session,
         actor=session.get_one(User, caller.user_id),

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from leadops.reports.export import DAYS, MONEY, RATIO, RATIO_COLUMNS
 from leadops.web import vocabulary
 from leadops.web.i18n import Translator
 from leadops.web.render import N_
@@ -204,10 +205,6 @@ CODES = frozenset(
     if name.isupper() and isinstance(getattr(vocabulary, name), tuple)
     for word in getattr(vocabulary, name)
 ) | frozenset(REPORT_COLUMNS + DATA_CODES)
-RATIO = re.compile(r"(^|_)(rate|share|compliance|probability|from_previous|from_first|attainment)$")
-RATIO_COLUMNS = frozenset({"from_previous", "from_first", "from_new_leads", "from_open_leads"})
-MONEY = re.compile(r"(^|_)(amount|cost|average_deal_size)$|^cost_per_")
-DAYS = re.compile(r"(^|_)days|hours")
 
 
 class ReportWords:

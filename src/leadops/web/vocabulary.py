@@ -143,6 +143,8 @@ NOTIFICATIONS = (
     N_("approach_overdue"),
     N_("lead_assigned"),
     N_("opportunity_assigned"),
+    N_("follow_up_due"),
+    N_("follow_up_assigned"),
 )
 LIFECYCLE_STAGES = (N_("inquiry"), N_("mql"), N_("sql"), N_("opportunity"), N_("customer"))
 TEMPERATURES = (N_("cold"), N_("warm"), N_("hot"))

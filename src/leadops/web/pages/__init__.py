@@ -10,6 +10,7 @@ from leadops.web.pages import (
     accounts,
     board,
     dashboard,
+    followups,
     imports,
     leadbulk,
     leadedit,
@@ -36,6 +37,7 @@ for module in (
     imports,
     search,
     repday,
+    followups,
     dashboard,
 ):
     router.include_router(module.router)

@@ -266,6 +266,8 @@ def quota_set(
     caller: Manager,
     month: Annotated[Text, Form(max_length=7)] = "",
     subject: Annotated[Text, Form(max_length=40)] = "",
+    touches: Annotated[Text, Form(max_length=20)] = "",
+    connects: Annotated[Text, Form(max_length=20)] = "",
     appointments: Annotated[Text, Form(max_length=20)] = "",
     opportunities: Annotated[Text, Form(max_length=20)] = "",
     won_amount: Annotated[Text, Form(max_length=30)] = "",
@@ -275,9 +277,11 @@ def quota_set(
     if kind not in ("team", "member") or not ref:
         raise ValidationFailed([FieldError("subject", "choose a team or a member")])
     targets = Targets(
-        _count(appointments, "appointments"),
-        _count(opportunities, "opportunities"),
-        _money(won_amount, "won_amount"),
+        appointments=_count(appointments, "appointments"),
+        opportunities=_count(opportunities, "opportunities"),
+        won_amount=_money(won_amount, "won_amount"),
+        touches=_count(touches, "touches"),
+        connects=_count(connects, "connects"),
     )
     quota = set_quota(
         session,

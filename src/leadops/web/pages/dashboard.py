@@ -1,6 +1,8 @@
 """The dashboard: today's and this month's touches, connects and appointments against the month's
 quota targets, for the signed-in person; a manager (or an admin) sees the members of the teams
-they manage, one row each, and the team's total. One bar chart beside the table."""
+they manage, one row each, and the team's total. Each cell shows the count against its target
+(today's: the month's share of one business day) with a progress bar and the percentage; below,
+a chart of attainment (the rep's own, or the team's) and, for a manager, the counts per member."""
 
 from __future__ import annotations
 
@@ -37,20 +39,15 @@ def _people(session: Session, caller_id: int) -> tuple[list[tuple[int, str]], li
     return [(actor.id, actor.name or actor.email or str(actor.id))], []
 
 
-def chart_of(tallies: list[Tally], t: Translator) -> Chart:
-    """This month's counts per person as bars, the appointment target as a bar beside them."""
-    series: list[dict[str, Any]] = [
-        {"type": "bar", "name": t.gettext(LABELS[m]), "data": [x.month[m] for x in tallies]}
-        for m in MEASURES
-    ]
-    series.append(
-        {
-            "type": "bar",
-            "name": t.gettext("Appointment target"),
-            "data": [x.targets.get("appointments") for x in tallies],
-            "itemStyle": {"opacity": 0.45},
-        }
-    )
+def _percent(value: float | None) -> float | None:
+    return round(100 * value, 1) if value is not None else None
+
+
+def _bars(names: list[str], series: list[dict[str, Any]], *, percent: bool, label: int) -> Chart:
+    """Bars by category; a category's label wraps at ``label`` pixels (every one is shown)."""
+    axis: dict[str, Any] = {"type": "value", "minInterval": 1}
+    if percent:
+        axis["axisLabel"] = {"formatter": "{value}%"}
     return {
         "color": PALETTE,
         "animation": False,
@@ -59,12 +56,37 @@ def chart_of(tallies: list[Tally], t: Translator) -> Chart:
         "grid": {"left": 10, "right": 20, "top": 20, "bottom": 50, "containLabel": True},
         "xAxis": {
             "type": "category",
-            "data": [x.name for x in tallies],
-            "axisLabel": {"interval": 0},
+            "data": names,
+            "axisLabel": {"interval": 0, "overflow": "break", "width": label},
         },
-        "yAxis": {"type": "value", "minInterval": 1},
-        "series": series,
+        "yAxis": axis,
+        "series": [{"type": "bar", **s} for s in series],
     }
+
+
+def attainment_chart(subject: Tally, t: Translator) -> Chart:
+    """Today's and this month's attainment (%) of each measure: the rep's own, or the team's;
+    no bar where no target is set."""
+    names = [t.gettext(LABELS[m]) for m in MEASURES]
+    series = [
+        {
+            "name": t.gettext("Today"),
+            "data": [_percent(subject.today_attainment(m)) for m in MEASURES],
+        },
+        {
+            "name": t.gettext("This month"),
+            "data": [_percent(subject.attainment(m)) for m in MEASURES],
+        },
+    ]
+    return _bars(names, series, percent=True, label=96)
+
+
+def members_chart(tallies: list[Tally], t: Translator) -> Chart:
+    """This month's counts per member, one bar per measure."""
+    series = [
+        {"name": t.gettext(LABELS[m]), "data": [x.month[m] for x in tallies]} for m in MEASURES
+    ]
+    return _bars([x.name for x in tallies], series, percent=False, label=64)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -84,5 +106,6 @@ def dashboard_page(
         total=total,
         measures=MEASURES,
         labels=LABELS,
-        chart=chart_of(tallies, t),
+        attainment_chart=attainment_chart(total or tallies[0], t),
+        members_chart=members_chart(tallies, t) if total else None,
     )

@@ -1,5 +1,5 @@
-"""The lead page's timeline: activities, score lines, history events, touches, notes and
-qualifications of one lead, in the words of the reader's language."""
+"""The lead page's timeline: activities, score lines, history events, touches, notes, follow-ups
+and qualifications of one lead, in the words of the reader's language."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from leadops.cadence.notes import notes_of
 from leadops.cadence.playbooks import stage_templates
 from leadops.cadence.qualify import ANSWERS, qualifications_of
+from leadops.cadence.tasks import timeline_items
 from leadops.models import ScoreLedger, Touch, User
 from leadops.web.render import status_labels
 from leadops.web.timeline_words import (
@@ -95,6 +96,7 @@ def timeline(
     for note, author in notes_of(session, lead_id):
         items.append({"at": note.at, "kind": "note", "title": "note", "actor": author})
         items[-1]["note"] = note.body
+    items.extend(timeline_items(session, lead_id))
     for q in qualifications_of(session, lead_id)[:50]:
         answers = "; ".join(
             f"{name}: {value}" for name in ANSWERS if (value := getattr(q, name)) is not None

@@ -9,12 +9,23 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from leadops.errors import ValidationFailed
 from leadops.rules.loader import Problem, RulesInvalid
-from leadops.rules.service import apply_rules, ensure_rules, get_version, list_versions, validate
+from leadops.rules.service import (
+    active_rules,
+    apply_rules,
+    ensure_rules,
+    get_version,
+    list_versions,
+    stale_leads,
+    validate,
+)
 from leadops.web.deps import RuntimeDep, SessionDep
 from leadops.web.fields import NOTE_LENGTH, Text
-from leadops.web.render import render
+from leadops.web.i18n import N_
+from leadops.web.render import render, status_labels, translator
 from leadops.web.security import Editor, Reader
+from leadops.whatif import preview_rules
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,6 +68,7 @@ def rules_page(
         draft=shown.document,
         lines=shown.document.splitlines(),
         applied=request.query_params.get("applied"),
+        stale=stale_leads(session, active),
         diff=_diff(active.document, shown.document, f"v{active.version}", f"v{shown.version}")
         if shown.version != active.version
         else [],
@@ -82,6 +94,39 @@ def rules_check(
     return render(request, "_rules_check.html", problems=problems, diff=diff, checked=True)
 
 
+#: The words of a preview's fields and score bands.
+PREVIEW_WORDS = (
+    N_("is_valid"),
+    N_("team_id"),
+    N_("owner_id"),
+    N_("-50 or less"),
+    N_("-49 to -10"),
+    N_("-9 to -1"),
+    N_("+1 to +9"),
+    N_("+10 to +49"),
+    N_("+50 or more"),
+)
+
+
+@router.post("/rules/preview", response_class=HTMLResponse)
+def rules_preview(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Editor,
+    document: Annotated[Text, Form()] = "",
+) -> HTMLResponse:
+    """What applying the draft would change on today's leads, written nowhere: the draft is
+    applied in a transaction that is rolled back (``leadops.whatif``)."""
+    now = runtime.clock.now()
+    try:
+        preview = preview_rules(runtime.factory, document, now)
+    except RulesInvalid as exc:
+        return render(request, "_rules_check.html", problems=exc.problems, diff=[], checked=True)
+    with runtime.factory() as session:
+        statuses = status_labels(active_rules(session, now), translator(request).locale)
+    return render(request, "_rules_preview.html", preview=preview, statuses=statuses)
+
+
 @router.post("/rules/apply", response_model=None)
 def rules_apply(
     request: Request,
@@ -102,7 +147,12 @@ def rules_apply(
             comment=comment.strip() or None,
             now=runtime.clock.now(),
         )
-    except RulesInvalid as exc:
+    except (RulesInvalid, ValidationFailed) as exc:
+        problems = (
+            exc.problems
+            if isinstance(exc, RulesInvalid)
+            else [Problem(e.path, e.message, None) for e in exc.errors]
+        )
         return render(
             request,
             "rules.html",
@@ -111,8 +161,9 @@ def rules_apply(
             shown=active,
             versions=list_versions(session),
             draft=document,
+            comment=comment,
             lines=active.document.splitlines(),
-            problems=exc.problems,
+            problems=problems,
             diff=[],
             applied=None,
         )

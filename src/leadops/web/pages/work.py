@@ -47,6 +47,7 @@ from leadops.web.fields import (
     Text,
 )
 from leadops.web.pages.board import board_again
+from leadops.web.pages.follow_up_fields import lead_follow_ups, queue_follow_ups
 from leadops.web.pages.lead_fields import edit_context
 from leadops.web.pages.lead_timeline import stage_titles, timeline
 from leadops.web.render import N_, render, status_labels, translator
@@ -69,13 +70,15 @@ def queue_page(
     now = runtime.clock.now()
     rules = active_rules(session, now)
     items = my_queue(session, caller.user_id, rules.worked_statuses)
+    t = translator(request)
     return render(
         request,
         "queue.html",
         items=items,
+        **queue_follow_ups(session, caller, t, now),
         quick=QUICK_TOUCHES,
         stage_templates=stage_templates(rules),
-        stage_titles=stage_titles(rules, translator(request).locale),
+        stage_titles=stage_titles(rules, t.locale),
         overdue=sum(1 for i in items if i.due_at is not None and i.due_at < now),
     )
 
@@ -406,6 +409,7 @@ def lead_view(
             render_playbook(playbook, lead_values(session, lead), t.locale) if playbook else None
         ),
         templates=sorted(rules.templates),
+        **lead_follow_ups(session, caller, lead, t, now),
         prediction=prediction_detail(session, lead.id),
         **edit_context(session, caller, lead, detail),
         **edit,
