@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from leadops.db import chunked, insert_for, insert_plain, json_text
 from leadops.models import LeadPrediction, PredictionModel
@@ -43,7 +43,13 @@ def save_model(
 
 
 def latest_model(session: Session) -> PredictionModel | None:
-    stmt = select(PredictionModel).order_by(PredictionModel.version.desc()).limit(1)
+    """The newest version's row, without its model bytes (read only when scoring needs them)."""
+    stmt = (
+        select(PredictionModel)
+        .options(defer(PredictionModel.body))
+        .order_by(PredictionModel.version.desc())
+        .limit(1)
+    )
     return session.scalars(stmt).first()
 
 
