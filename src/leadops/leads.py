@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from leadops.errors import FieldError, NotFound, ValidationFailed
@@ -187,6 +187,8 @@ class LeadFilter:
     ids: tuple[int, ...] | None = None
 
 
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
 #: What the lead list can be sorted by.
 SORTS = {
     "created": Lead.created_at,
@@ -200,21 +202,20 @@ SORTS = {
 }
 
 
-def list_leads(
-    session: Session, flt: LeadFilter, rules: CompiledRules | None = None
-) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page) of live leads, newest first, with owner and account names. Segment filters
-    follow ``rules`` (default: the active rules); an unknown segment or value is refused, named."""
-    owner = aliased(User)
-    stmt = (
-        select(Lead, owner.name, Account.name)
-        .outerjoin(owner, owner.id == Lead.owner_id)
-        .outerjoin(Account, Account.id == Lead.account_id)
-        .where(Lead.merged_into_id.is_(None))
-    )
+def _filtered(
+    stmt: _Query,
+    session: Session,
+    flt: LeadFilter,
+    rules: CompiledRules | None,
+    *,
+    by_stage: bool = True,
+) -> _Query:
+    """``stmt`` (over Lead, joined to Account when segments need it) narrowed to the live leads
+    the filter selects (whatever their touch stage unless ``by_stage``)."""
+    stmt = stmt.where(Lead.merged_into_id.is_(None))
     if flt.ids is not None:
         stmt = stmt.where(Lead.id.in_(flt.ids))
-    if flt.touch_stage:
+    if flt.touch_stage and by_stage:
         stmt = stmt.where(Lead.touch_stage == flt.touch_stage)
     if flt.status:
         stmt = stmt.where(Lead.status == flt.status)
@@ -245,6 +246,35 @@ def list_leads(
         columns = lead_columns(Account)
         for dimension, value in flt.segments.items():
             stmt = stmt.where(segmentation.condition(dimension, value, columns))
+    return stmt
+
+
+def stage_counts(
+    session: Session, flt: LeadFilter, rules: CompiledRules | None = None
+) -> dict[str, int]:
+    """How many of the leads the filter selects (whatever its touch stage) are at each touch
+    stage: the counts beside the list's stage tabs."""
+    base = select(Lead.touch_stage, func.count()).select_from(Lead)
+    if flt.segments:
+        base = base.outerjoin(Account, Account.id == Lead.account_id)
+    stmt = _filtered(base, session, flt, rules, by_stage=False)
+    return {stage: n for stage, n in session.execute(stmt.group_by(Lead.touch_stage))}
+
+
+def list_leads(
+    session: Session, flt: LeadFilter, rules: CompiledRules | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, page) of live leads, newest first, with owner and account names. Segment filters
+    follow ``rules`` (default: the active rules); an unknown segment or value is refused, named."""
+    owner = aliased(User)
+    stmt = _filtered(
+        select(Lead, owner.name, Account.name)
+        .outerjoin(owner, owner.id == Lead.owner_id)
+        .outerjoin(Account, Account.id == Lead.account_id),
+        session,
+        flt,
+        rules,
+    )
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     column = SORTS.get(flt.sort.lstrip("-"))
     if column is None:

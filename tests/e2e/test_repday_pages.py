@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from leadops.runtime import Runtime
@@ -69,8 +70,11 @@ def test_a_rep_lands_on_their_own_leads_with_a_toggle_to_all(
     assert f'href="/leads/{org.leads[0]}"' in mine
     assert f'href="/leads/{other.id}"' not in mine
     assert "all=1" in mine  # the toggle
+    # The stage tabs count the rep's own leads, as the list shows them.
+    assert re.search(r'>すべて <span class="count">2</span>', rep.get("/leads?lang=ja").text)
     everything = rep.get("/leads", params={"all": "1"}).text
     assert f'href="/leads/{other.id}"' in everything
+    assert re.search(r'>All <span class="count">3</span>', everything)
     manager = signed_in(runtime, org.users["manager"])
     assert f'href="/leads/{other.id}"' in manager.get("/leads").text  # managers see all
 

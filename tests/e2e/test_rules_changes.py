@@ -15,7 +15,9 @@ from tests.webapp import build_org, signed_in
 
 
 def _document(page: str) -> str:
-    text = page.split('name="document" rows="28" spellcheck="false" class="code">')[1]
+    text = page.split('name="document" rows="28" spellcheck="false" class="code" translate="no">')[
+        1
+    ]
     return html.unescape(text.split("</textarea>")[0])
 
 

@@ -96,7 +96,7 @@ def test_the_rules_check_names_each_errors_line_and_apply_refuses_it(
     org = build_org(session, runtime, leads=1)
     marketing = signed_in(runtime, org.users["marketing"])
     document = marketing.get("/rules").text.split(
-        'name="document" rows="28" spellcheck="false" class="code">'
+        'name="document" rows="28" spellcheck="false" class="code" translate="no">'
     )[1]
     text = html.unescape(document.split("</textarea>")[0])
     lines = text.splitlines()

@@ -72,6 +72,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"^invalid input$"), N_("The input is not valid")),
     (
+        re.compile(r"^the (?P<role>[a-z]+) role may not (?P<what>.+)$"),
+        N_("The %(role)s role may not %(what)s"),
+    ),
+    (
         re.compile(r"^no change: the document says what the active version (?P<v>\d+) says$"),
         N_("No change: the document says what the active version %(v)s says"),
     ),
@@ -86,7 +90,21 @@ ACTING_RULES = (
 FIELDS = (N_("reason"), N_("status"), N_("threshold"), N_("form"), N_("from"), N_("to"))
 FIELDS_OF_RULES = (N_("comment"), N_("document"))
 #: Messages said as they are, once translated.
-MESSAGES = (N_("a comment is required: say what changed and why"),)
+MESSAGES = (
+    N_("a comment is required: say what changed and why"),
+    N_("the default rules (seeds 000-004)"),
+)
+#: What each permission lets a role do (web.security.PERMISSIONS), said as a whole.
+PERMITS = (
+    N_("read leads and reports"),
+    N_("log touches, change statuses and book appointments"),
+    N_("see the team board, reassign and route leads"),
+    N_("create leads and activities or import files"),
+    N_("change the rules"),
+    N_("manage users, teams and other people's tokens"),
+)
+#: Pattern groups said as a whole sentence, not as a list of codes.
+WHOLE = frozenset({"what"})
 
 
 def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[str], str]:
@@ -115,7 +133,10 @@ def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[s
             return f"{word(last)}: {say(rest)}"
         for pattern, catalog_text in PATTERNS:
             if found := pattern.match(text):
-                named = {k: words(v) for k, v in found.groupdict().items()}
+                named = {
+                    k: t.gettext(v) if k in WHOLE else words(v)
+                    for k, v in found.groupdict().items()
+                }
                 return t.gettext(catalog_text, **named)
         return t.gettext(text)
 

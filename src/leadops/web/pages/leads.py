@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from leadops.cells import csv_cell, csv_row, csv_time
 from leadops.errors import FieldError, NotFound, ValidationFailed
-from leadops.leads import SORTS, LeadFilter, list_leads
+from leadops.leads import SORTS, LeadFilter, list_leads, stage_counts
 from leadops.models import Activity, Lead, SavedView, Team, User
 from leadops.models.leads import TOUCH_STAGES
 from leadops.normalize import MAX_INT64, parse_datetime, text_problem
@@ -207,13 +207,7 @@ def leads_view(
         page = last
         flt = replace(flt, offset=(page - 1) * PAGE_SIZE)
         total, items = list_leads(session, flt, rules)
-    counts = dict(
-        session.execute(
-            select(Lead.touch_stage, func.count())
-            .where(Lead.merged_into_id.is_(None))
-            .group_by(Lead.touch_stage)
-        ).all()
-    )
+    counts = stage_counts(session, flt, rules)  # of the leads the other filters select
     summaries = activity_summaries(session, [item["id"] for item in items])
     predicted = predictions_for(session, [item["id"] for item in items])
     rows: list[dict[str, Any]] = []
