@@ -39,7 +39,13 @@ PAGES = [
     ("fujii@demo.leadops.jp", "report-kpis", "/reports/kpis"),
     ("fujii@demo.leadops.jp", "report-funnel", "/reports/funnel"),
     ("fujii@demo.leadops.jp", "report-forecast", "/reports/forecast"),
+    ("ono@demo.leadops.jp", "rules-preview", "/rules#preview"),
 ]
+#: The draft the rules preview is shot with: warmer temperature bands, a download worth more.
+PREVIEW_EDITS = (
+    ("{name: cold, below: 40}", "{name: cold, below: 30}"),
+    ("points: 10", "points: 20"),
+)
 
 
 def main(base: str, out: Path) -> int:
@@ -88,6 +94,14 @@ def shoot(browser, base: str, out: Path, email: str, size: str, width: int, heig
             print(f"skip {name}: {target} answered {response.status if response else 'nothing'}")
             continue
         page.wait_for_load_state("networkidle")
+        if target.endswith("#preview"):
+            draft = page.input_value("#document")
+            for old, new in PREVIEW_EDITS:
+                draft = draft.replace(old, new, 1)
+            page.fill("#document", draft)
+            page.click("button[hx-post='/rules/preview']")
+            page.wait_for_selector("#rule-preview", timeout=300_000)
+            page.locator("#rule-preview").scroll_into_view_if_needed()
         wide = page.evaluate("document.documentElement.scrollWidth")
         file = out / f"{name}-{size}.png"
         page.screenshot(path=str(file), full_page=False)
