@@ -66,8 +66,10 @@ class SweepReport:
 
 def run_once(rt: Runtime, now: datetime) -> SweepReport:
     report = SweepReport(now)
-    rescored = catch_up(rt.factory, now, chunk=BATCH)  # a version applied from the web
-    report.rescored_leads = rescored.leads
+    try:  # a version applied from the web; a failure here must not stop the sweeps below
+        report.rescored_leads = catch_up(rt.factory, now, chunk=BATCH).leads
+    except Exception:  # noqa: BLE001 - logged; the next sweep tries again
+        log.exception("rescoring under the active rules version failed")
     while True:
         outcome = run_in_transaction(
             rt.factory, lambda s: sweep_due(s, active_rules(s, now), now, limit=BATCH)

@@ -297,3 +297,23 @@ def test_a_reassigned_lead_takes_its_previous_owners_follow_ups_to_the_new_one(
     # The new owner asking for the same follow-up again finds it rather than a second one.
     again = schedule(session, lead_id, by=other, due_at=mine.due_at, now=now)
     assert (again.created, again.task.id) == (False, mine.id)
+
+
+def test_two_like_follow_ups_handed_over_twice_do_not_block_the_move(
+    runtime: Runtime, session: Session
+) -> None:
+    org = build_org(session, runtime, leads=1)
+    now = runtime.clock.now()
+    rep, other = _user(session, org.users["member"]), _user(session, org.users["member2"])
+    boss = _user(session, org.users["manager"])
+    lead = session.get_one(Lead, org.leads[0])
+    give(session, runtime, lead, owner_id=other.id, team_id=org.team_id)
+    due = now + timedelta(days=1)
+    schedule(session, lead.id, by=other, due_at=due, note="同じ", now=now)
+    schedule(session, lead.id, by=boss, assignee=rep, due_at=due, note="同じ", now=now)
+    session.commit()
+    give(session, runtime, lead, owner_id=rep.id, team_id=org.team_id)  # rep has both now
+    session.commit()
+    give(session, runtime, lead, owner_id=other.id, team_id=org.team_id)  # and hands both on
+    session.commit()
+    assert len(open_tasks_of(session, other.id)) == 2

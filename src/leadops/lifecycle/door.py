@@ -506,17 +506,17 @@ class Door:
                 select(follow_ups.c.dedup_key).where(follow_ups.c.dedup_key.in_(keys.values()))
             )
         )
-        stmt = update(follow_ups).where(follow_ups.c.id == bindparam("tid"))
+        handed = []
+        for r in found:
+            key = None if keys[r.id] in taken else keys[r.id]
+            taken.add(keys[r.id])  # a second of the same keeps no key either
+            handed.append({"tid": r.id, "now": moves[r.lead_id][1], "key": key})
+        # Only one still open: one closed since it was read keeps its owner and no key.
+        stmt = update(follow_ups).where(
+            follow_ups.c.id == bindparam("tid"), follow_ups.c.state == "open"
+        )
         self.session.execute(
-            stmt.values(assignee_id=bindparam("now"), dedup_key=bindparam("key")),
-            [
-                {
-                    "tid": r.id,
-                    "now": moves[r.lead_id][1],
-                    "key": None if keys[r.id] in taken else keys[r.id],
-                }
-                for r in found
-            ],
+            stmt.values(assignee_id=bindparam("now"), dedup_key=bindparam("key")), handed
         )
 
     def _route_to_nurture(self) -> RouteOutcome:

@@ -71,6 +71,7 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("%(who)s may not act for %(whom)s: %(rule)s"),
     ),
     (re.compile(r"^invalid input$"), N_("The input is not valid")),
+    (re.compile(r"^(?P<who>\S+@\S+) is not active$"), N_("%(who)s is not active")),
     (
         re.compile(r"^the (?P<role>[a-z]+) role may not (?P<what>.+)$"),
         N_("The %(role)s role may not %(what)s"),
@@ -105,6 +106,8 @@ PERMITS = (
 )
 #: Pattern groups said as a whole sentence, not as a list of codes.
 WHOLE = frozenset({"what"})
+#: Pattern groups said as they are (an e-mail address).
+AS_IS = frozenset({"who"})
 
 
 def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[str], str]:
@@ -134,7 +137,7 @@ def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[s
         for pattern, catalog_text in PATTERNS:
             if found := pattern.match(text):
                 named = {
-                    k: t.gettext(v) if k in WHOLE else words(v)
+                    k: v if k in AS_IS else t.gettext(v) if k in WHOLE else words(v)
                     for k, v in found.groupdict().items()
                 }
                 return t.gettext(catalog_text, **named)

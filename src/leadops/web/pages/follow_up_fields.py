@@ -59,7 +59,10 @@ def local_due(day: str, at: str, tz: tzinfo) -> datetime:
         problems.append(FieldError("due_time", "expected a time (HH:MM)"))
     if problems:
         raise ValidationFailed(problems)
-    return datetime.combine(on, clock.replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
+    try:
+        return datetime.combine(on, clock.replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:00 in Tokyo is before the first UTC moment
+        raise ValidationFailed([FieldError("due_date", "expected a date (YYYY-MM-DD)")]) from None
 
 
 def end_of_today(now: datetime, tz: tzinfo) -> datetime:
