@@ -70,6 +70,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^(?P<who>\S+) may not act for (?P<whom>\S+): (?P<rule>.+)$"),
         N_("%(who)s may not act for %(whom)s: %(rule)s"),
     ),
+    (
+        re.compile(r"^the (?P<role>[a-z]+) role may not (?P<what>.+)$"),
+        N_("The %(role)s role may not %(what)s"),
+    ),
     (re.compile(r"^invalid input$"), N_("The input is not valid")),
     (
         re.compile(r"^no change: the document says what the active version (?P<v>\d+) says$"),
@@ -85,8 +89,21 @@ ACTING_RULES = (
 )
 FIELDS = (N_("reason"), N_("status"), N_("threshold"), N_("form"), N_("from"), N_("to"))
 FIELDS_OF_RULES = (N_("comment"), N_("document"))
+#: What a permission lets a role do, as ``security.PERMISSIONS`` says it in a 403 message.
+PERMITTED = (
+    N_("read leads and reports"),
+    N_("log touches, change statuses and book appointments"),
+    N_("see the team board, reassign and route leads"),
+    N_("create leads and activities or import files"),
+    N_("change the rules"),
+    N_("manage users, teams and other people's tokens"),
+)
 #: Messages said as they are, once translated.
-MESSAGES = (N_("a comment is required: say what changed and why"),)
+MESSAGES = (
+    N_("a comment is required: say what changed and why"),
+    N_("the form's security token is missing or out of date; reload the page and try again"),
+    N_("this API token has the read scope; it may only read"),
+)
 
 
 def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[str], str]:
@@ -115,7 +132,9 @@ def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[s
             return f"{word(last)}: {say(rest)}"
         for pattern, catalog_text in PATTERNS:
             if found := pattern.match(text):
-                named = {k: words(v) for k, v in found.groupdict().items()}
+                named = {  # what a role may do is one phrase, commas and all
+                    k: word(v) if k == "what" else words(v) for k, v in found.groupdict().items()
+                }
                 return t.gettext(catalog_text, **named)
         return t.gettext(text)
 
