@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from leadops.demo import build_demo, demo_sign_ins
-from leadops.models import Campaign, Lead, User
+from leadops.models import Campaign, Lead, ScoreLedger, User
 from leadops.reports import REPORTS
 from leadops.runtime import Runtime
 from leadops.web import vocabulary
@@ -165,7 +165,8 @@ def test_every_page_speaks_japanese_to_every_role(runtime: Runtime, demo: dict[s
         lead = session.scalars(
             select(Lead).where(Lead.account_id.is_not(None)).order_by(Lead.id)
         ).first()
-        assert lead is not None and lead.company
+        assert lead is not None
+        assert lead.company
         lead_id, account_id, company = lead.id, lead.account_id, lead.company
     paths = ["/dashboard", "/queue", "/leads", f"/leads/{lead_id}", f"/accounts/{account_id}"]
     paths += ["/board", "/rules", "/import", "/notifications", "/settings", "/reports"]
@@ -206,3 +207,38 @@ def test_a_recycle_without_reason_is_refused_in_japanese(runtime: Runtime) -> No
     assert answer.status_code == 422, answer.text[:300]
     assert "理由" in answer.text
     assert problems(answer.text, ALLOWED) == []
+
+
+def test_a_refusal_speaks_the_callers_language(runtime: Runtime) -> None:
+    """A role's refusal and a stale form's refusal in the signed-in user's language, with no
+    ?lang= and whatever the browser asks for."""
+    with runtime.factory() as session:
+        org = build_org(session, runtime)
+        session.get_one(User, org.users["member"]).locale = "ja"
+        session.commit()
+    client = signed_in(runtime, org.users["member"])
+    board = client.get("/board", headers={"Accept-Language": "en"})
+    assert board.status_code == 403
+    assert "メンバー権限ではチームボードを見たり" in board.text
+    forged = client.post(
+        f"/leads/{org.leads[0]}/touch",
+        data={"channel": "call", "outcome": "no_answer"},
+        headers={"X-CSRF-Token": "forged", "Accept-Language": "en"},
+    )
+    assert forged.status_code == 403
+    assert "セキュリティトークン" in forged.text
+    assert problems(board.text, ALLOWED) == problems(forged.text, ALLOWED) == []
+
+
+def test_score_lines_name_the_rule_in_words(runtime: Runtime, demo: dict[str, int]) -> None:
+    with runtime.factory() as session:
+        lead_id = session.scalars(
+            select(ScoreLedger.lead_id).where(ScoreLedger.rule_id == "contact-form")
+        ).first()
+    page = signed_in(runtime, demo["manager"]).get(f"/leads/{lead_id}", params={"lang": "ja"})
+    line = re.search(r'<span data-rule="contact-form">([^<]*)</span>', page.text)
+    assert line is not None
+    assert line.group(1).startswith("お問い合わせフォームに記入")
+    assert "</strong> contact-form" not in page.text
+    assert "(スコア " in page.text, "a temperature change names the score in words"
+    assert "(score " not in page.text

@@ -25,6 +25,7 @@ _CACHE: dict[tuple[int, str], CompiledRules] = {}
 #: The comment of the version the shipped defaults become (pages say it in their language).
 DEFAULT_COMMENT = "the default rules (seeds 000-004)"
 
+
 def activity_type_names(session: Session) -> frozenset[str]:
     return frozenset(session.scalars(select(ActivityType.name)))
 

@@ -23,12 +23,22 @@ from leadops.web.timeline_words import (
     template_title,
 )
 
-
 DECAY = re.compile(r"^(?P<percent>[\d.]+)% decay after (?P<days>\d+) days without activity$")
 #: The score lines' reasons the scoring engine says in English, in the reader's words.
 DECAY_WORDS = N_("%(percent)s%% less after %(days)s days without activity")
 EXPIRED_WORDS = N_("points expired")
 ENDED_WORDS = N_("no longer applies")
+SCORED = re.compile(r"^score (?P<n>-?\d+)$")
+SCORED_WORDS = N_("score %(n)s")
+
+
+def event_reason(reason: str | None, t: Any) -> str | None:
+    """An event's reason in words: a temperature change's ``score 47`` too."""
+    if not reason:
+        return reason
+    if found := SCORED.match(reason):
+        return t.gettext(SCORED_WORDS, n=found["n"])
+    return t.gettext(reason)
 
 
 def score_words(reason: str | None, descriptions: dict[str, str], rule_id: str, t: Any) -> dict:
@@ -98,7 +108,7 @@ def timeline(
         if e["kind"] != "field":
             words = [event_value(e["kind"], e[k], t.gettext, labels, names) for k in ("from", "to")]
             items[-1].update({"from": words[0], "to": words[1]})
-            items[-1]["reason"] = t.gettext(e["reason"]) if e["reason"] else e["reason"]
+            items[-1]["reason"] = event_reason(e["reason"], t)
             items[-1]["actor"] = actor_words(e["actor"], t.gettext, names)
     touches = session.execute(
         select(Touch, User.name)
