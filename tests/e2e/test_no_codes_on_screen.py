@@ -156,7 +156,9 @@ def test_the_lead_page_and_the_queue_speak_japanese(runtime: Runtime, demo: dict
     assert "ルール" in page.text
     assert "タッチ1" in page.text
     queue = signed_in(runtime, demo["member"]).get("/queue", params={"lang": "ja"}).text
-    assert re.search(r'class="template" title="[^"]*[\u3040-\u30ff\u4e00-\u9fff]', queue)
+    assert re.search(
+        r'class="template" data-template="[^"]+">[^<]*[\u3040-\u30ff\u4e00-\u9fff]', queue
+    )
 
 
 def test_every_page_speaks_japanese_to_every_role(runtime: Runtime, demo: dict[str, int]) -> None:
