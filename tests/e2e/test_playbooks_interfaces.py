@@ -140,12 +140,12 @@ def test_the_lead_page_shows_the_next_touchs_playbook_and_the_queue_its_template
     assert "Playbook for the next touch" in english
     assert "株式会社顧客0: could you spare ten minutes?" in english
     queue = rep.get("/queue").text
-    assert queue.count('">stage1-call-voicemail</code>') == 2
+    assert queue.count('data-template="stage1-call-voicemail">') == 2
 
     row = rep.post(
         f"/leads/{lead}/touch", data={"channel": "call", "outcome": "no_answer", "view": "queue"}
     )
-    assert '">stage2-follow-up</code>' in row.text  # the next touch's
+    assert 'data-template="stage2-follow-up">' in row.text  # the next touch's
     logged = rep.post(
         f"/leads/{lead}/touch",
         data={"channel": "email", "outcome": "sent", "template": "stage4-anything-needed"},

@@ -22,6 +22,10 @@ from leadops.rules.loader import CompiledRules, default_rules_text, load_rules
 _CACHE: dict[tuple[int, str], CompiledRules] = {}
 
 
+#: The comment of the version the shipped defaults become (pages say it in their language).
+DEFAULT_COMMENT = "the default rules (seeds 000-004)"
+
+
 def activity_type_names(session: Session) -> frozenset[str]:
     return frozenset(session.scalars(select(ActivityType.name)))
 
@@ -41,7 +45,7 @@ def ensure_rules(session: Session, now: datetime) -> RulesVersion:
         version=latest + 1,
         document=default_rules_text(),
         author="leadops",
-        comment="the default rules (seeds 000-004)",
+        comment=DEFAULT_COMMENT,
         created_at=now,
         active=True,
     )

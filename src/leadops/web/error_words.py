@@ -70,12 +70,12 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^(?P<who>\S+) may not act for (?P<whom>\S+): (?P<rule>.+)$"),
         N_("%(who)s may not act for %(whom)s: %(rule)s"),
     ),
-    (re.compile(r"^invalid input$"), N_("The input is not valid")),
-    (re.compile(r"^(?P<who>\S+@\S+) is not active$"), N_("%(who)s is not active")),
     (
         re.compile(r"^the (?P<role>[a-z]+) role may not (?P<what>.+)$"),
         N_("The %(role)s role may not %(what)s"),
     ),
+    (re.compile(r"^invalid input$"), N_("The input is not valid")),
+    (re.compile(r"^(?P<who>\S+@\S+) is not active$"), N_("%(who)s is not active")),
     (
         re.compile(r"^no change: the document says what the active version (?P<v>\d+) says$"),
         N_("No change: the document says what the active version %(v)s says"),
@@ -90,13 +90,8 @@ ACTING_RULES = (
 )
 FIELDS = (N_("reason"), N_("status"), N_("threshold"), N_("form"), N_("from"), N_("to"))
 FIELDS_OF_RULES = (N_("comment"), N_("document"))
-#: Messages said as they are, once translated.
-MESSAGES = (
-    N_("a comment is required: say what changed and why"),
-    N_("the default rules (seeds 000-004)"),
-)
-#: What each permission lets a role do (web.security.PERMISSIONS), said as a whole.
-PERMITS = (
+#: What a permission lets a role do, as ``security.PERMISSIONS`` says it in a 403 message.
+PERMITTED = (
     N_("read leads and reports"),
     N_("log touches, change statuses and book appointments"),
     N_("see the team board, reassign and route leads"),
@@ -104,8 +99,14 @@ PERMITS = (
     N_("change the rules"),
     N_("manage users, teams and other people's tokens"),
 )
-#: Pattern groups said as a whole sentence, not as a list of codes.
-WHOLE = frozenset({"what"})
+#: Messages said as they are, once translated.
+MESSAGES = (
+    N_("a comment is required: say what changed and why"),
+    N_("the form's security token is missing or out of date; reload the page and try again"),
+    N_("this API token has the read scope; it may only read"),
+)
+
+
 #: Pattern groups said as they are (an e-mail address).
 AS_IS = frozenset({"who"})
 
@@ -136,8 +137,8 @@ def saying(t: Translator, statuses: Callable[[], dict[str, str]]) -> Callable[[s
             return f"{word(last)}: {say(rest)}"
         for pattern, catalog_text in PATTERNS:
             if found := pattern.match(text):
-                named = {
-                    k: v if k in AS_IS else t.gettext(v) if k in WHOLE else words(v)
+                named = {  # what a role may do is one phrase, commas and all; an e-mail as is
+                    k: v if k in AS_IS else word(v) if k == "what" else words(v)
                     for k, v in found.groupdict().items()
                 }
                 return t.gettext(catalog_text, **named)

@@ -122,6 +122,7 @@ def require(permission: str) -> Any:
             raise NotSignedIn(
                 "sign in first (a session cookie, or an API token as 'Authorization: Bearer …')"
             )
+        request.state.principal = principal  # a refusal speaks the caller's language too
         unsafe = request.method not in SAFE_METHODS
         if unsafe and principal.via == "session":
             assert principal.csrf_token is not None
@@ -130,7 +131,6 @@ def require(permission: str) -> Any:
             raise Forbidden("this API token has the read scope; it may only read")
         if principal.role not in roles:
             raise Forbidden(f"the {principal.role} role may not {what}")
-        request.state.principal = principal
         return principal
 
     dependency.permission = permission  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ and qualifications of one lead, in the words of the reader's language."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from leadops.cadence.playbooks import stage_templates
 from leadops.cadence.qualify import ANSWERS, qualifications_of
 from leadops.cadence.tasks import timeline_items
 from leadops.models import ScoreLedger, Touch, User
+from leadops.web.i18n import N_
 from leadops.web.render import status_labels
 from leadops.web.timeline_words import (
     actor_words,
@@ -20,6 +22,39 @@ from leadops.web.timeline_words import (
     payload_words,
     template_title,
 )
+
+DECAY = re.compile(r"^(?P<percent>[\d.]+)% decay after (?P<days>\d+) days without activity$")
+#: The score lines' reasons the scoring engine says in English, in the reader's words.
+DECAY_WORDS = N_("%(percent)s%% less after %(days)s days without activity")
+EXPIRED_WORDS = N_("points expired")
+ENDED_WORDS = N_("no longer applies")
+SCORED = re.compile(r"^score (?P<n>-?\d+)$")
+SCORED_WORDS = N_("score %(n)s")
+
+
+def event_reason(reason: str | None, t: Any) -> str | None:
+    """An event's reason in words: a temperature change's ``score 47`` too."""
+    if not reason:
+        return reason
+    if found := SCORED.match(reason):
+        return t.gettext(SCORED_WORDS, n=found["n"])
+    return t.gettext(reason)
+
+
+def score_words(reason: str | None, descriptions: dict[str, str], rule_id: str, t: Any) -> dict:
+    """A score line in words: the rule's description (its id only when it has none), and what
+    happened when that is more than the rule matching (a decay, an expiry, a fit that ended)."""
+    label = descriptions.get(rule_id)
+    said: str | None = reason
+    if reason and (found := DECAY.match(reason)):
+        said = t.gettext(DECAY_WORDS, **found.groupdict())
+    elif reason == "points expired":
+        said = t.gettext(EXPIRED_WORDS)
+    elif reason and reason.startswith("no longer: "):
+        said = t.gettext(ENDED_WORDS)
+        label = label or reason.removeprefix("no longer: ")
+    title = label or said or rule_id
+    return {"title": title, "reason": said if said and said != title else None, "rule": rule_id}
 
 
 def stage_titles(rules: Any, locale: str) -> dict[str, str]:
@@ -73,7 +108,7 @@ def timeline(
         if e["kind"] != "field":
             words = [event_value(e["kind"], e[k], t.gettext, labels, names) for k in ("from", "to")]
             items[-1].update({"from": words[0], "to": words[1]})
-            items[-1]["reason"] = t.gettext(e["reason"]) if e["reason"] else e["reason"]
+            items[-1]["reason"] = event_reason(e["reason"], t)
             items[-1]["actor"] = actor_words(e["actor"], t.gettext, names)
     touches = session.execute(
         select(Touch, User.name)
@@ -108,15 +143,12 @@ def timeline(
         .order_by(ScoreLedger.at.desc())
         .limit(300)
     )
+    scoring = rules.document.scoring
+    descriptions = {r.id: r.description for r in scoring.behavior + scoring.fit if r.description}
     for line in ledger:
         items.append(
-            {
-                "at": line.at,
-                "kind": "score",
-                "title": line.rule_id,
-                "points": line.delta,
-                "reason": line.reason,
-            }
+            {"at": line.at, "kind": "score", "points": line.delta}
+            | score_words(line.reason, descriptions, line.rule_id, t)
         )
     items.sort(key=lambda i: i["at"], reverse=True)
     return items

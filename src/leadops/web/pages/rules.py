@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from leadops.errors import ValidationFailed
 from leadops.rules.loader import Problem, RulesInvalid
 from leadops.rules.service import (
+    DEFAULT_COMMENT,
     active_rules,
     apply_rules,
     ensure_rules,
@@ -28,6 +29,8 @@ from leadops.web.security import Editor, Reader
 from leadops.whatif import preview_rules
 
 router = APIRouter(include_in_schema=False)
+#: The shipped defaults' version comment, in the reader's words.
+N_("the default rules (seeds 000-004)")
 
 
 def _diff(old: str, new: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
@@ -65,6 +68,7 @@ def rules_page(
         active=active,
         shown=shown,
         versions=list_versions(session),
+        default_comment=DEFAULT_COMMENT,
         draft=shown.document,
         lines=shown.document.splitlines(),
         applied=request.query_params.get("applied"),
@@ -160,6 +164,7 @@ def rules_apply(
             active=active,
             shown=active,
             versions=list_versions(session),
+            default_comment=DEFAULT_COMMENT,
             draft=document,
             comment=comment,
             lines=active.document.splitlines(),
