@@ -15,8 +15,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
-
 from common import backend_of, fresh_database
 from leadops.clock import FixedClock
 from leadops.config import Settings
@@ -25,7 +23,7 @@ from leadops.rules.loader import default_rules_text
 from leadops.rules.service import apply_rules
 from leadops.runtime import Runtime
 from leadops.whatif import preview_rules
-from rescore import POINTS, _load
+from rescore import _load, points_aggregate
 
 CHANGED = (
     default_rules_text()
@@ -56,14 +54,7 @@ def _measure(rt: Runtime, url: str, leads: int, now: datetime) -> dict[str, Any]
         apply_rules(session, CHANGED, author="bench", comment="bench", now=now)
     applied = catch_up(rt.factory, now, chunk=2000)
     apply_seconds = time.perf_counter() - started
-    cases = " ".join(f"WHEN '{t}' THEN {p}" for t, p in POINTS.items())
-    aggregate = text(
-        f"SELECT lead_id, SUM(CASE type {cases} ELSE 0 END) FROM activities GROUP BY lead_id"
-    )
-    with rt.engine.connect() as connection:
-        started = time.perf_counter()
-        connection.execute(aggregate).all()
-        sql_seconds = time.perf_counter() - started
+    sql_seconds, _ = points_aggregate(rt)
     backend = backend_of(url)
     result = {
         "backend": backend,
