@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -181,6 +183,33 @@ def temporary_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+_paused = 0
+_paused_lock = threading.Lock()
+_was_enabled = True
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch builds and writes its rows: a chunk of an import,
+    a sweep or a report allocates hundreds of thousands of small objects in no cycle, and each
+    collection pass would walk them all again (a quarter of an import's time). Reference counting
+    still frees memory as usual. Nested and concurrent pauses (threads of one process) are
+    counted: collection resumes when the last one ends."""
+    global _paused, _was_enabled
+    with _paused_lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
+
+
 def run_in_transaction(
     factory: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 8
 ) -> T:
@@ -198,7 +227,7 @@ def run_in_transaction(
     transient = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError)
     for attempt in range(1, attempts + 1):
         try:
-            with session_scope(factory) as session:
+            with collector_paused(), session_scope(factory) as session:
                 if session.get_bind().dialect.name == "sqlite":
                     # A unit of work that writes takes SQLite's write lock first (waiting its turn),
                     # so it never reads a snapshot that another writer makes stale before it writes.

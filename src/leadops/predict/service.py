@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,25 +13,13 @@ from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from leadops.config import Settings
+from leadops.db import collector_paused
 from leadops.models import Lead, PredictionModel
 from leadops.predict.factors import factors
 from leadops.predict.features import activity_labels, labelled, load_facts
 from leadops.predict.store import latest_version, load_model, save_model, write_predictions
 from leadops.predict.train import Trained, Training, train
 from leadops.rules.loader import CompiledRules
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the factors of many leads are built: they are hundreds
-    of thousands of small dicts in no cycle, and each collection pass would walk them all again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,10 @@
 """Reports: typed queries over the history, each registered by name in ``base.REPORTS``."""
 
 import dataclasses
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from leadops.db import collector_paused
 from leadops.errors import NotFound
 from leadops.reports import (  # noqa: F401 (registers the reports)
     campaign_months,
@@ -23,21 +21,6 @@ from leadops.reports.base import REPORTS, ReportParams, ReportResult
 from leadops.rules.service import active_rules
 
 __all__ = ["REPORTS", "ReportParams", "ReportResult", "run_report"]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a report builds its rows: a report allocates up to
-    hundreds of thousands of small lists and tuples, none of them in cycles, and each collection
-    pass would walk them all again (a third of a large report's time). Reference counting still
-    frees memory as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def with_calendar(session: Session, params: ReportParams) -> ReportParams:
