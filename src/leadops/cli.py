@@ -1617,7 +1617,7 @@ def report_command(
 
     if output_format not in ("table", "json", "csv", "xlsx"):
         raise typer.BadParameter("expected table, json, csv or xlsx", param_hint="--format")
-    with runtime() as rt, rt.factory() as session:
+    with runtime() as rt, rt.read_factory() as session:
         params = report_params(
             start,
             end,

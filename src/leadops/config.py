@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the store: sqlite:///path.db or "
         "postgresql+psycopg://user@host/db.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostgreSQL streaming replica of the store that reports "
+        "(web, API, CLI) read from; unset, they read the store itself. Everything that writes "
+        "uses database_url.",
+    )
     timezone: str = Field(
         default="Asia/Tokyo",
         description="Time zone in which times are shown and naive input times are read.",

@@ -100,8 +100,19 @@ def impatient_transaction(engine: Engine, milliseconds: int) -> Iterator[Connect
             cursor.close()
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def session_factory(engine: Engine, *, writer: Engine | None = None) -> sessionmaker[Session]:
+    """Sessions on ``engine``. ``writer``: the engine's sessions read a replica, and the little
+    that a read keeps for later (a forecast's learned model) is written there instead
+    (``writer_of``)."""
+    info = {"writer": writer} if writer is not None else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False, info=info)
+
+
+def writer_of(session: Session) -> Engine | Connection:
+    """Where a session's bookkeeping writes go: the primary when the session reads a replica,
+    else the session's own database."""
+    writer: Engine | None = session.info.get("writer")
+    return writer if writer is not None else session.get_bind()
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from sqlalchemy import case, delete, func, literal, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from leadops.db import writer_of
 from leadops.models import ForecastModel, Lead, LeadEvent, Opportunity
 from leadops.models.base import UTCDateTime
 from leadops.reports.base import N_, ReportParams, ReportResult, day_start, report
@@ -477,10 +478,11 @@ def stored_model(
 
 
 def _store(session: Session, key: str, model: Model, at: datetime) -> None:
-    """In its own transaction, so that a report stays a read; a concurrent forecast storing the same
-    key first is fine (the models are the same)."""
+    """In its own transaction, so that a report stays a read (on the primary when the report reads
+    a replica); a concurrent forecast storing the same key first is fine (the models are the
+    same)."""
     try:
-        with Session(session.get_bind()) as own, own.begin():
+        with Session(writer_of(session)) as own, own.begin():
             own.execute(delete(ForecastModel).where(ForecastModel.computed_at < at - KEEP_MODELS))
             own.add(ForecastModel(key=key, computed_at=at, body=model.to_json()))
     except IntegrityError:

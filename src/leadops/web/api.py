@@ -30,7 +30,7 @@ from leadops.routing.service import assignments_of
 from leadops.rules.segments import VALUE_LENGTH, segment_filters
 from leadops.rules.service import active_rules
 from leadops.web import responses as out
-from leadops.web.deps import RuntimeDep, SessionDep, WriteSessionDep
+from leadops.web.deps import ReadSessionDep, RuntimeDep, SessionDep, WriteSessionDep
 from leadops.web.exports import CsvEncoding, XlsxLang, csv_response, report_xlsx
 from leadops.web.fields import (
     NOTE_LENGTH,
@@ -731,7 +731,7 @@ def _moment(description: str, alias: str | None = None) -> Any:
 def get_report(
     request: Request,
     name: Annotated[str, Path(max_length=40, json_schema_extra=_one_of(*sorted(REPORTS)))],
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     start: Annotated[Text | None, _moment("First day (or time) of the range.", "from")] = None,
     end: Annotated[Text | None, _moment("Last day of the range (inclusive).", "to")] = None,

@@ -30,6 +30,12 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for a report: on the replica when one is configured (``read_database_url``)."""
+    with session_scope(get_runtime(request).read_factory) as session:
+        yield session
+
+
 def get_write_session(request: Request) -> Iterator[Session]:
     """A session for a request that changes something: on SQLite it takes the write lock first
     (BEGIN IMMEDIATE, waiting its turn), so what it reads is what it writes against; on PostgreSQL
@@ -47,6 +53,7 @@ def get_write_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 RunnerDep = Annotated[Runner, Depends(get_runner)]

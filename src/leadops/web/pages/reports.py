@@ -16,7 +16,7 @@ from leadops.reports.base import report_params
 from leadops.rules.segments import DIMENSIONS
 from leadops.rules.service import active_rules
 from leadops.web.charts import chart_for
-from leadops.web.deps import RuntimeDep, SessionDep
+from leadops.web.deps import ReadSessionDep, RuntimeDep
 from leadops.web.render import render, status_labels, translator
 from leadops.web.report_words import ReportWords
 from leadops.web.security import require
@@ -40,7 +40,7 @@ def reports_index(request: Request) -> HTMLResponse:
 def report_page(
     request: Request,
     name: Annotated[str, Path(max_length=40)],
-    session: SessionDep,
+    session: ReadSessionDep,
     runtime: RuntimeDep,
     threshold: Annotated[int, Query(ge=0, le=1_000_000)] = 10,
 ) -> HTMLResponse:
