@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -12,7 +14,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
+from psycopg.types.json import JsonbDumper
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,7 +75,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # run_in_transaction begin IMMEDIATE (they wait for the write lock first); any other writer
         # whose snapshot went stale fails ("database is locked") rather than act on what it read
         # before.
-        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, **kwargs)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "isolation_level": None},
+            json_deserializer=json_loads,
+            **kwargs,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -69,7 +88,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return create_engine(url, json_deserializer=json_loads, **kwargs)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """JSON read with orjson's speed, and with the standard library's leniency (NaN, integers
+    beyond 64 bits) for the rare document orjson refuses."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+class _OrjsonDumper(JsonbDumper):
+    """Dicts and lists written as JSONB by orjson (``insert_plain``'s COPY)."""
+
+    def dump(self, obj: Any) -> bytes:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
 
 
 @contextmanager
@@ -229,8 +264,6 @@ def run_in_transaction(
     roll back and run it again. Only for work that is idempotent — every ingestion write is an
     upsert and every sweep re-reads what is due, so a retry sees the winner's rows. Errors from raw
     driver cursors (COPY, bulk inserts) count as well as SQLAlchemy's."""
-    import sqlite3
-
     import psycopg
     from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -326,7 +359,10 @@ class Statistics:
 def sqlite_time(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DATETIME stores (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC), so raw
     and ORM writes compare alike as text."""
-    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    if value.tzinfo is UTC:
+        text = value.isoformat(" ")[:-6]  # without its "+00:00"
+    else:
+        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
     return text if value.microsecond else text + ".000000"
 
 
@@ -334,43 +370,92 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
+def _sqlite_datetime(value: datetime) -> str:
+    return sqlite_time(value if value.tzinfo is not None else value.replace(tzinfo=UTC))
+
+
+# What leadops's raw SQLite writes bind (insert_plain, the door's updates): a datetime as the text
+# SQLAlchemy's DATETIME stores (a naive one read as UTC), a dict or list as JSON. SQLAlchemy turns
+# its own parameters into text before they reach the driver, so these see only the raw writes.
+sqlite3.register_adapter(datetime, _sqlite_datetime)
+sqlite3.register_adapter(dict, json_text)
+sqlite3.register_adapter(list, json_text)
+
+
+def update_plain(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Set ``columns`` of rows by id: each row is (id, value of each column). For rows their
+    writer holds locked (the door's leads): one executemany on SQLite, one statement over a JSON
+    document of every row (``jsonb_to_recordset``) on PostgreSQL. Datetimes must be aware; a JSON
+    column's None is JSON null, as SQLAlchemy writes it."""
+    if not rows:
+        return
+    names = list(columns)
+    connection = session.connection()
+    dbapi: Any = connection.connection.dbapi_connection
+    assert dbapi is not None
+    key = table.primary_key.columns.keys()[0]
+    if connection.dialect.name == "postgresql":
+        dialect = connection.dialect
+        types = [table.c[c].type.compile(dialect=dialect) for c in names]
+        record = ", ".join(
+            [f"lid {table.c[key].type.compile(dialect=dialect)}"]
+            + [f"{c} {t}" for c, t in zip(names, types, strict=True)]
+        )
+        document = orjson.dumps([dict(zip(["lid", *names], row, strict=True)) for row in rows])
+        sets = ", ".join(
+            f"{c} = coalesce(v.{c}, 'null'::jsonb)"
+            if isinstance(table.c[c].type, JSON)
+            else f"{c} = v.{c}"
+            for c in names
+        )
+        with dbapi.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table.name} AS t SET {sets} FROM jsonb_to_recordset(%s::jsonb) "
+                f"AS v({record}) WHERE t.{key} = v.lid",
+                (document.decode("utf-8"),),
+            )
+        return
+    jsons = {i for i, c in enumerate(names, start=1) if isinstance(table.c[c].type, JSON)}
+    if jsons:
+        rows = [
+            tuple("null" if v is None and i in jsons else v for i, v in enumerate(row))
+            for row in rows
+        ]
+    sets = ", ".join(f"{c} = ?" for c in names)
+    cursor = dbapi.cursor()
+    try:
+        cursor.executemany(
+            f"UPDATE {table.name} SET {sets} WHERE {key} = ?", [(*row[1:], row[0]) for row in rows]
+        )
+    finally:
+        cursor.close()
+
+
 def insert_plain(
     session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Append rows that cannot conflict (their writer holds the lead's lock): COPY on PostgreSQL,
-    multi-row INSERT on SQLite. Datetimes must be aware; dicts are written as JSON."""
+    one executemany on SQLite. Datetimes must be aware; dicts and lists are written as JSON."""
     if not rows:
         return
     connection = session.connection()
     dbapi: Any = connection.connection.dbapi_connection
     assert dbapi is not None
     if connection.dialect.name == "postgresql":
-        with (
-            dbapi.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row([json_text(v) if isinstance(v, dict | list) else v for v in row])
+        with dbapi.cursor() as cursor:
+            cursor.adapters.register_dumper(dict, _OrjsonDumper)
+            cursor.adapters.register_dumper(list, _OrjsonDumper)
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         return
-    per_statement = max(1, 30_000 // len(columns))
-    marks = "(" + ", ".join("?" * len(columns)) + ")"
+    # The rows go to the driver as they are: the adapters below turn datetimes and dicts into
+    # SQLite's text as it binds them, without a pass over every value here.
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     cursor = dbapi.cursor()
     try:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            values = [
-                sqlite_time(v)
-                if isinstance(v, datetime)
-                else json_text(v)
-                if isinstance(v, dict | list)
-                else v
-                for row in chunk
-                for v in row
-            ]
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                f"{', '.join([marks] * len(chunk))}",
-                values,
-            )
+        cursor.executemany(sql, rows)
     finally:
         cursor.close()

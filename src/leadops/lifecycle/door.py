@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from leadops.db import chunked, insert_plain
+from leadops.db import chunked, insert_plain, update_plain
 from leadops.lifecycle.facts import LeadRow, load_leads
 from leadops.lifecycle.machine import (
     KINDS,
@@ -125,6 +125,8 @@ class Door:
         self.consequences = consequences
         self.rows: dict[int, LeadRow] = {}
         self._pending: dict[int, dict[str, Any]] = {}
+        #: The columns this door has set on each lead (what ``fields`` takes from its values).
+        self._moved: dict[int, set[str]] = {}
         self._events: list[tuple[Any, ...]] = []
         self._cancel: set[int] = set()
         self._complete: dict[int, datetime] = {}
@@ -161,7 +163,11 @@ class Door:
         """What conditions see of the lead, with this door's moves."""
         row = self._row(lead_id)
         fields = row.fields
-        return {**fields, **{k: v for k, v in row.values.items() if k in fields}}
+        moved = self._moved.get(lead_id)
+        if not moved:
+            return dict(fields)
+        values = row.values
+        return {**fields, **{k: values[k] for k in moved if k in fields}}
 
     def allows(self, lead_id: int, kind: str, value: Any) -> bool:
         """Whether the machine allows this move now (statuses: whatever their reason)."""
@@ -359,6 +365,7 @@ class Door:
     def _set(self, lead_id: int, column: str, value: Any) -> None:
         self.rows[lead_id].values[column] = value
         self._pending.setdefault(lead_id, {})[column] = value
+        self._moved.setdefault(lead_id, set()).add(column)
 
     def _consequences(
         self, lead_id: int, kind: str, old: Any, new: Any, at: datetime, reason: str | None
@@ -434,16 +441,15 @@ class Door:
     def _write(self) -> dict[int, set[str]]:
         self.session.flush()
         insert_plain(self.session, "lead_events", LEAD_EVENT_COLUMNS, self._events)
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         written: dict[int, set[str]] = {}
         for lead_id, columns in sorted(self._pending.items()):
             key = tuple(sorted(columns))
-            groups.setdefault(key, []).append({"lid": lead_id, **columns})
+            groups.setdefault(key, []).append((lead_id, *(columns[c] for c in key)))
             written[lead_id] = set(key)
         table = table_of(Lead)
         for key, rows in groups.items():
-            stmt = update(table).where(table.c.id == bindparam("lid"))
-            self.session.execute(stmt.values({c: bindparam(c) for c in key}), rows)
+            update_plain(self.session, table, key, rows)
         self._events, self._pending = [], {}
         return written
 

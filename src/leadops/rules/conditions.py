@@ -204,10 +204,12 @@ class Vocabulary:
 
 
 ActivityMatcher = Callable[[tuple[str, Mapping[str, Any]]], bool]
+#: An event condition's leaf: the activity type it needs (None: any) and its matcher.
+Leaf = tuple[str | None, ActivityMatcher]
 
 
 def compile_condition(
-    spec: Any, vocab: Vocabulary, path: str = "when", leaves: list[ActivityMatcher] | None = None
+    spec: Any, vocab: Vocabulary, path: str = "when", leaves: list[Leaf] | None = None
 ) -> Predicate:
     """Turn a condition mapping into a predicate on Facts, or raise ConditionError naming the path.
 
@@ -281,7 +283,7 @@ def _field_condition(spec: Mapping[str, Any], vocab: Vocabulary, path: str) -> P
 
 
 def _event_condition(
-    spec: Mapping[str, Any], vocab: Vocabulary, path: str, leaves: list[ActivityMatcher] | None
+    spec: Mapping[str, Any], vocab: Vocabulary, path: str, leaves: list[Leaf] | None
 ) -> Predicate:
     unknown = [k for k in spec if k not in ("event", "property")]
     if unknown:
@@ -303,7 +305,7 @@ def _event_condition(
     leaf = None
     if leaves is not None:
         leaf = len(leaves)
-        leaves.append(matches)
+        leaves.append((type_, matches))
 
     def predicate(facts: Facts) -> bool:
         if facts.activity is not None:

@@ -17,6 +17,7 @@ from leadops.models.activities import ACTIVITY_TYPES
 from leadops.rules.conditions import (
     ActivityMatcher,
     ConditionError,
+    Leaf,
     Predicate,
     Vocabulary,
     compile_condition,
@@ -80,15 +81,33 @@ class CompiledRules:
     routing: list[tuple[str, Predicate | None]] = field(default_factory=list)
     approach: list[tuple[str, Predicate]] = field(default_factory=list)
     #: The event conditions of levels and validity, numbered; a lead's state keeps which it has met.
-    class_leaves: list[ActivityMatcher] = field(default_factory=list)
+    class_leaves: list[Leaf] = field(default_factory=list)
     #: Behaviour rules by the activity type they need (None: any type may match).
     behavior_by_type: dict[str | None, list[CompiledRule]] = field(default_factory=dict)
     #: Re-engagement: the activity conditions that bring a nurture lead back (its own ``when``,
     #: then those of the level rules at or above its ``level``), as (why, predicate).
     reengage: list[tuple[str, Predicate]] = field(default_factory=list)
 
+    #: The class leaves an activity of a type can meet (number, matcher), made on first use.
+    _leaves_by_type: dict[str, list[tuple[int, ActivityMatcher]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
     def behavior_for(self, activity_type: str) -> list[CompiledRule]:
         return self.behavior_by_type.get(activity_type, []) + self.behavior_by_type.get(None, [])
+
+    def leaves_for(self, activity_type: str) -> list[tuple[int, ActivityMatcher]]:
+        """The class leaves (number, matcher) an activity of this type may meet: those of its
+        type and those of any type, in number order."""
+        found = self._leaves_by_type.get(activity_type)
+        if found is None:
+            found = [
+                (number, matcher)
+                for number, (type_, matcher) in enumerate(self.class_leaves)
+                if type_ is None or type_ == activity_type
+            ]
+            self._leaves_by_type[activity_type] = found
+        return found
 
     @property
     def statuses(self) -> list[str]:
@@ -254,11 +273,9 @@ def _compile(
     def problem(path: str, message: str) -> None:
         problems.append(Problem(path, message, _line_of(_parse_path(path), lines)))
 
-    class_leaves: list[ActivityMatcher] = []
+    class_leaves: list[Leaf] = []
 
-    def compile_at(
-        spec: Any, path: str, leaves: list[ActivityMatcher] | None = None
-    ) -> Predicate | None:
+    def compile_at(spec: Any, path: str, leaves: list[Leaf] | None = None) -> Predicate | None:
         try:
             return compile_condition(spec, vocab, path, leaves)
         except ConditionError as exc:

@@ -13,15 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
 
 
-@dataclass(frozen=True)
-class Line:
-    """One score change: what the ledger stores."""
+class Line(NamedTuple):
+    """One score change: what the ledger stores. (A named tuple: a rescore makes one per line.)"""
 
     rule_id: str
     group: str
@@ -33,8 +32,7 @@ class Line:
     total_after: int
 
 
-@dataclass(frozen=True)
-class ScoredActivity:
+class ScoredActivity(NamedTuple):
     id: int
     type: str
     at: datetime
@@ -180,33 +178,28 @@ class Scorer:
         return lines
 
     def next_due(self, state: ScoreState) -> tuple[datetime, str, Any] | None:
-        candidates: list[tuple[datetime, int, str, Any]] = []
+        """The earliest decay or expiry due: decays in the rules' order first at the same moment,
+        then expiries in the order they were made."""
+        best: tuple[datetime, str, Any] | None = None
         if state.anchor is not None:
-            for order, rule in enumerate(self.rules.decay):
+            for rule in self.rules.decay:
                 if state.groups.get(rule.group, 0) <= 0:
                     continue
                 steps = state.decay_steps.get(rule.id, 0)
-                candidates.append(
-                    (
-                        state.anchor + timedelta(days=rule.every_days * (steps + 1)),
-                        order,
-                        "decay",
-                        rule,
-                    )
-                )
+                at = state.anchor + timedelta(days=rule.every_days * (steps + 1))
+                if best is None or at < best[0]:
+                    best = (at, "decay", rule)
         for expiry in state.expiries:
-            candidates.append((expiry[0], 1000, "expiry", expiry))
-        if not candidates:
-            return None
-        at, _, kind, payload = min(candidates, key=lambda c: (c[0], c[1]))
-        return at, kind, payload
+            if best is None or expiry[0] < best[0]:
+                best = (expiry[0], "expiry", expiry)
+        return best
 
     def score_activity(
         self, state: ScoreState, activity: ScoredActivity, fields: Mapping[str, Any]
     ) -> list[Line]:
         lines = self.advance(state, activity.at, inclusive=False)
         seen_as = (activity.type, activity.properties)
-        for leaf, matcher in enumerate(self.rules.class_leaves):
+        for leaf, matcher in self.rules.leaves_for(activity.type):
             if leaf not in state.seen and matcher(seen_as):
                 state.seen.add(leaf)
         facts = Facts(fields=fields, activity=seen_as)

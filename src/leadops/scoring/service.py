@@ -474,7 +474,7 @@ def _classify(
             seen_as = (activity.type, activity.properties)
             seen.update(
                 leaf
-                for leaf, matcher in enumerate(rules.class_leaves)
+                for leaf, matcher in rules.leaves_for(activity.type)
                 if leaf not in seen and matcher(seen_as)
             )
             facts = Facts(fields=fields, seen=frozenset(seen))
