@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -91,9 +92,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, json_deserializer=json_loads, **kwargs)
 
 
+#: 19 digits in a row: a number orjson might not keep exactly (it reads integers beyond 64 bits
+#: as floats).
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
+
+
 def json_loads(text: str | bytes) -> Any:
-    """JSON read with orjson's speed, and with the standard library's leniency (NaN, integers
-    beyond 64 bits) for the rare document orjson refuses."""
+    """JSON read with orjson's speed, and as the standard library reads it where orjson would
+    differ: NaN and Infinity (which orjson refuses) and integers beyond 64 bits (which it would
+    read as floats)."""
+    long = _LONG_DIGITS_BYTES if isinstance(text, bytes) else _LONG_DIGITS
+    if long.search(text):  # type: ignore[arg-type]
+        return json.loads(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

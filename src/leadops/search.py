@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jaconv
-from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from leadops.db import chunked
+from leadops.db import chunked, insert_plain
 from leadops.matching import has_japanese
 from leadops.models import Account, Lead, LeadSearchKey, User
 from leadops.models.base import table_of
@@ -211,10 +211,17 @@ def refresh_search_keys(session: Session, lead_ids: Iterable[int]) -> int:
             .where(Lead.id.in_(part), Lead.merged_into_id.is_(None))
         )
         rows = key_rows(dict(r._mapping) for r in session.execute(stmt))
-        if rows:
-            session.execute(insert(table), rows)
+        insert_plain(
+            session,
+            "lead_search_keys",
+            KEY_COLUMNS,
+            [(r["lead_id"], r["kind"], r["key"]) for r in rows],
+        )
         written += len(rows)
     return written
+
+
+KEY_COLUMNS = ("lead_id", "kind", "key")
 
 
 def key_rows(leads: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

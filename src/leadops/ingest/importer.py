@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leadops.clock import Clock
 from leadops.config import Settings
-from leadops.db import Statistics, run_in_transaction
+from leadops.db import Statistics, collector_paused, run_in_transaction
 from leadops.errors import FieldError
 from leadops.ingest.activities import ingest_activities
 from leadops.ingest.context import IngestContext
@@ -282,7 +282,8 @@ def read_file(
     the rows that are one lead."""
     plan = mapping.plan(columns)
     _, rows = read_rows(path, encoding=encoding, sheet=sheet)
-    return survey_file(rows, kind, mapping, plan, mapping.date_order or settings.date_order)
+    with collector_paused():  # every row's keys are kept: many small objects, in no cycle
+        return survey_file(rows, kind, mapping, plan, mapping.date_order or settings.date_order)
 
 
 def run_import(

@@ -88,13 +88,24 @@ class CompiledRules:
     #: then those of the level rules at or above its ``level``), as (why, predicate).
     reengage: list[tuple[str, Predicate]] = field(default_factory=list)
 
+    _behavior_of_type: dict[str, list[CompiledRule]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     #: The class leaves an activity of a type can meet (number, matcher), made on first use.
     _leaves_by_type: dict[str, list[tuple[int, ActivityMatcher]]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
     def behavior_for(self, activity_type: str) -> list[CompiledRule]:
-        return self.behavior_by_type.get(activity_type, []) + self.behavior_by_type.get(None, [])
+        """The behaviour rules an activity of this type may meet: those of its type, then those
+        of any type (made on first use)."""
+        found = self._behavior_of_type.get(activity_type)
+        if found is None:
+            found = self.behavior_by_type.get(activity_type, []) + self.behavior_by_type.get(
+                None, []
+            )
+            self._behavior_of_type[activity_type] = found
+        return found
 
     def leaves_for(self, activity_type: str) -> list[tuple[int, ActivityMatcher]]:
         """The class leaves (number, matcher) an activity of this type may meet: those of its
