@@ -36,7 +36,8 @@ def test_update_plain_writes_what_the_orm_reads_back(runtime: Runtime) -> None:
         )
     with runtime.factory() as session:
         one, two = (session.get(Lead, i) for i in (first, second))
-        assert one is not None and two is not None
+        assert one is not None
+        assert two is not None
         assert (one.custom, one.score, one.score_due_at, one.is_valid) == (
             {"予算": "300万円", "n": 3},
             42,
