@@ -111,11 +111,15 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+#: As the standard library would write them: any dict keys, NumPy's numbers as numbers.
+_ORJSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
 class _OrjsonDumper(JsonbDumper):
     """Dicts and lists written as JSONB by orjson (``insert_plain``'s COPY)."""
 
     def dump(self, obj: Any) -> bytes:
-        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(obj, option=_ORJSON)
 
 
 @contextmanager
@@ -414,7 +418,9 @@ def update_plain(
             [f"lid {table.c[key].type.compile(dialect=dialect)}"]
             + [f"{c} {t}" for c, t in zip(names, types, strict=True)]
         )
-        document = orjson.dumps([dict(zip(["lid", *names], row, strict=True)) for row in rows])
+        document = orjson.dumps(
+            [dict(zip(["lid", *names], row, strict=True)) for row in rows], option=_ORJSON
+        )
         sets = ", ".join(
             f"{c} = coalesce(v.{c}, 'null'::jsonb)"
             if isinstance(table.c[c].type, JSON)
