@@ -135,10 +135,13 @@ def test_the_lead_page_shows_the_next_touchs_playbook_and_the_queue_its_template
     assert "【株式会社顧客0様】10分ほどお時間をいただけないでしょうか" in page
     assert "株式会社顧客0\n顧客0様\n\nお世話になっております。Member です。" not in page
     assert "お世話になっております。Memberです。" in page  # the owner's name
-    assert '<option value="stage1-call-voicemail" selected>' in page
+    # Chosen by its playbook's line in the reader's language, not by its name.
+    assert '<option value="stage1-call-voicemail" selected>電話+メールでアプローチ。' in page
+    assert ">stage1-call-voicemail</option>" not in page
     english = html.unescape(rep.get(f"/leads/{lead}", params={"lang": "en"}).text)
     assert "Playbook for the next touch" in english
     assert "株式会社顧客0: could you spare ten minutes?" in english
+    assert '<option value="stage2-follow-up">Within 48 hours of stage 1' in english
     queue = rep.get("/queue").text
     assert queue.count('data-template="stage1-call-voicemail">') == 2
 

@@ -52,6 +52,7 @@ from leadops.web.pages.lead_fields import edit_context
 from leadops.web.pages.lead_timeline import stage_titles, timeline
 from leadops.web.render import N_, render, status_labels, translator
 from leadops.web.security import Manager, Principal, Reader, Worker
+from leadops.web.timeline_words import template_title
 
 router = APIRouter(include_in_schema=False)
 
@@ -408,7 +409,10 @@ def lead_view(
         playbook=(
             render_playbook(playbook, lead_values(session, lead), t.locale) if playbook else None
         ),
-        templates=sorted(rules.templates),
+        templates=[
+            (name, template_title(rules.templates, name, t.locale) or name)
+            for name in sorted(rules.templates)
+        ],
         **lead_follow_ups(session, caller, lead, t, now),
         prediction=prediction_detail(session, lead.id),
         **edit_context(session, caller, lead, detail),
