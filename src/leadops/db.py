@@ -19,7 +19,9 @@ from psycopg.types.json import JsonbDumper
 from sqlalchemy import (
     JSON,
     Connection,
+    CursorResult,
     Engine,
+    Select,
     Table,
     create_engine,
     event,
@@ -109,6 +111,25 @@ def json_loads(text: str | bytes) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+def driver_rows(connection: Connection, stmt: Select[Any]) -> CursorResult[Any]:
+    """A SELECT run straight on the driver, its rows untouched by SQLAlchemy's types (the hot
+    reads: leads for the door, activities for a rescore, facts for predictions); convert them with
+    ``driver_time`` and ``driver_json``. Its values are rendered into the statement: only for
+    integers from the database and names from the rules, never for what a user sent."""
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    return connection.exec_driver_sql(sql)
+
+
+def driver_time(value: Any) -> Any:
+    """A time as the driver hands it back, as the models give it: SQLite's text read as UTC."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else value
+
+
+def driver_json(value: Any) -> Any:
+    """A JSON column as the driver hands it back, as the models give it: SQLite's text read."""
+    return json_loads(value) if isinstance(value, str | bytes) else value
 
 
 #: As the standard library would write them: any dict keys, NumPy's numbers as numbers.

@@ -198,6 +198,10 @@ _LEAD_FIELDS = (
 )
 
 
+#: The columns of a ``lead_search_keys`` row.
+KEY_COLUMNS = ("lead_id", "kind", "key")
+
+
 def refresh_search_keys(session: Session, lead_ids: Iterable[int]) -> int:
     """Write the search keys of these leads again from what they hold now (a merged lead is
     found by none: the lead it went into is). Returns how many keys were written."""
@@ -219,9 +223,6 @@ def refresh_search_keys(session: Session, lead_ids: Iterable[int]) -> int:
         )
         written += len(rows)
     return written
-
-
-KEY_COLUMNS = ("lead_id", "kind", "key")
 
 
 def key_rows(leads: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
-from leadops.db import chunked
+from leadops.db import chunked, driver_json, driver_rows, driver_time
 from leadops.models import Account, Campaign, Lead, LeadPrediction, Opportunity, Team, User
 from leadops.models.opportunities import CLOSED_STAGES
 from leadops.normalize import is_free_mail
@@ -103,8 +101,7 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
         # The ids are integers from the database, so they can be rendered into the statement; the
         # rows come back from the driver untouched and are converted here once (the hot path of
         # ingest).
-        sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        result = connection.exec_driver_sql(sql)
+        result = driver_rows(connection, stmt)
         names = list(result.keys())
         sqlite = connection.dialect.name == "sqlite"
         for raw in result:
@@ -150,16 +147,11 @@ def _convert(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:
     """Driver values as the models would give them: aware UTC datetimes, dicts, booleans."""
     if sqlite:
         for name in _TIMES:
-            value = row[name]
-            if isinstance(value, str):
-                row[name] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+            row[name] = driver_time(row[name])
         row["is_valid"] = bool(row["is_valid"])
     for name in _JSONS:
         value = row[name]
-        if isinstance(value, str | bytes):
-            row[name] = orjson.loads(value)
-        elif value is None:
-            row[name] = {}
+        row[name] = {} if value is None else driver_json(value)
     return row
 
 

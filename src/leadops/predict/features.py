@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from leadops.db import chunked
+from leadops.db import chunked, driver_json, driver_rows, driver_time
 from leadops.models import (
     Account,
     Activity,
@@ -146,21 +145,15 @@ def _lead_rows(session: Session, lead_ids: Sequence[int] | None) -> Iterator[Any
     for part in parts:
         # The ids are integers from the database; the rows come back from the driver untouched
         # and are converted here once (as ``lifecycle.facts`` reads leads on the hot path).
-        sql = str(part.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        result = connection.exec_driver_sql(sql)
+        result = driver_rows(connection, part)
         names = list(result.keys())
         for raw in result:
             row = _Row(**dict(zip(names, raw, strict=True)))
             if sqlite:
-                row.created_at = _sqlite_time(row.created_at)
-                row.last_activity_at = _sqlite_time(row.last_activity_at)
-            if isinstance(row.custom, str | bytes):
-                row.custom = orjson.loads(row.custom)
+                row.created_at = driver_time(row.created_at)
+                row.last_activity_at = driver_time(row.last_activity_at)
+            row.custom = driver_json(row.custom)
             yield row
-
-
-def _sqlite_time(value: Any) -> Any:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else value
 
 
 class _Row:
@@ -275,9 +268,7 @@ def _count_activities_before(
     for lead_id, at in _for_leads(session, latest, Activity.lead_id, ids):
         lead = facts.get(lead_id)
         if lead is not None and at is not None:
-            if isinstance(at, str):  # SQLite may hand an aggregate's time back as text
-                at = datetime.fromisoformat(at).replace(tzinfo=UTC)
-            lead.last_activity_at = at
+            lead.last_activity_at = driver_time(at)  # SQLite hands an aggregate's time as text
 
 
 def _add_activities(

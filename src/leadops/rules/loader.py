@@ -88,6 +88,7 @@ class CompiledRules:
     #: then those of the level rules at or above its ``level``), as (why, predicate).
     reengage: list[tuple[str, Predicate]] = field(default_factory=list)
 
+    #: The behaviour rules an activity of a type may meet, made on first use.
     _behavior_of_type: dict[str, list[CompiledRule]] = field(
         default_factory=dict, repr=False, compare=False
     )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.db import chunked
+from leadops.db import chunked, driver_json, driver_rows, driver_time
 from leadops.models import Activity
 from leadops.scoring.engine import ScoredActivity
 
@@ -20,27 +18,23 @@ def load_activities(
 ) -> dict[int, list[ScoredActivity]]:
     """Activities of these leads (optionally only of some types), in time order.
 
-    A rescore reads every activity of every lead, so the rows come back from the driver untouched
-    and are converted here once (aware UTC datetimes, dicts), as ``load_leads`` does: the ids are
-    integers from the database and the types names of the rules, rendered into the statement."""
+    A rescore reads every activity of every lead: the rows come straight from the driver
+    (``driver_rows``; the ids are integers from the database, the types names of the rules)."""
     out: dict[int, list[ScoredActivity]] = defaultdict(list)
     wanted = sorted(types) if types is not None else None
     if wanted == []:
         return out
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
     for part in chunked(sorted(lead_ids), 500):
         stmt = select(
             Activity.lead_id, Activity.id, Activity.type, Activity.occurred_at, Activity.properties
         ).where(Activity.lead_id.in_(part))
         if wanted is not None:
             stmt = stmt.where(Activity.type.in_(wanted))
-        stmt = stmt.order_by(Activity.occurred_at, Activity.id)
-        sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        for lead_id, activity_id, type_, at, props in connection.exec_driver_sql(sql):
-            if sqlite and isinstance(at, str):
-                at = datetime.fromisoformat(at).replace(tzinfo=UTC)
-            if isinstance(props, str | bytes):
-                props = orjson.loads(props)
-            out[lead_id].append(ScoredActivity(activity_id, type_, at, props or {}))
+        rows = driver_rows(connection, stmt.order_by(Activity.occurred_at, Activity.id))
+        for row in rows:
+            lead_id, activity_id, type_, at, props = tuple(row)
+            out[lead_id].append(
+                ScoredActivity(activity_id, type_, driver_time(at), driver_json(props) or {})
+            )
     return out
