@@ -98,14 +98,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 #: as floats).
 _LONG_DIGITS = re.compile(r"\d{19}")
 _LONG_DIGITS_BYTES = re.compile(rb"\d{19}")
+#: The commonest JSON of all (an activity without properties), read without a parser.
+_EMPTY_OBJECT = ("{}", b"{}")
 
 
 def json_loads(text: str | bytes) -> Any:
     """JSON read with orjson's speed, and as the standard library reads it where orjson would
     differ: NaN and Infinity (which orjson refuses) and integers beyond 64 bits (which it would
     read as floats)."""
-    long = _LONG_DIGITS_BYTES if isinstance(text, bytes) else _LONG_DIGITS
-    if long.search(text):  # type: ignore[arg-type]
+    if len(text) < 19:
+        if text in _EMPTY_OBJECT:
+            return {}
+    elif (_LONG_DIGITS_BYTES if isinstance(text, bytes) else _LONG_DIGITS).search(text):  # type: ignore[arg-type]
         return json.loads(text)
     try:
         return orjson.loads(text)
@@ -123,8 +127,14 @@ def driver_rows(connection: Connection, stmt: Select[Any]) -> CursorResult[Any]:
 
 
 def driver_time(value: Any) -> Any:
-    """A time as the driver hands it back, as the models give it: SQLite's text read as UTC."""
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else value
+    """A time as the driver hands it back, as the models give it: SQLite's text read as UTC (its
+    offset written on, which parses several times faster than setting it afterwards)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return datetime.fromisoformat(value + "+00:00")
+    except ValueError:  # text that carries its own offset
+        return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def driver_json(value: Any) -> Any:

@@ -61,17 +61,25 @@ def process(
     rescore: bool = False,
     actor: Actor | None = None,
     routing: bool = True,
+    ledger: bool = True,
 ) -> Outcome:
     """Score these leads (with their new ``activities``), then route the ones that need an owner
     or changed level and open the approach requests the new activities call for (unless
-    ``routing`` is off). Idempotent at a fixed ``now``."""
+    ``routing`` is off). Idempotent at a fixed ``now``. ``ledger`` off leaves the ledger lines of
+    a rescore unwritten (``leadops.whatif``)."""
     who = actor or Actor("rule")
     # The newest predictive model's probability first, so that the rules below can read it
     # (``prediction.probability``); nothing happens before a model is trained.
     predict_leads(session, rules, now, lead_ids)
     door = Door(session, rules, now, who)
     scored = score_leads(
-        door, lead_ids, activities=activities, refit=refit, sweep=sweep, rescore=rescore
+        door,
+        lead_ids,
+        activities=activities,
+        refit=refit,
+        sweep=sweep,
+        rescore=rescore,
+        ledger=ledger,
     )
     outcome = Outcome(leads=scored.leads, lines=scored.lines, replayed=scored.replayed)
     if routing and scored.route:

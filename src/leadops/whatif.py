@@ -2,7 +2,8 @@
 
 ``preview_rules`` applies the document the way ``leadops rules apply`` does — a new active version,
 then every live lead rescored and re-routed through the pipeline and its door — inside one
-transaction that it rolls back: the same code gives the same answer, and nothing is written. It
+transaction that it rolls back: the same code gives the same answer, and nothing is written (the
+ledger lines are not even made: nothing in a rescore reads them back). It
 compares each lead before and after (score, temperature, lifecycle stage, level, validity, status,
 team, owner) and counts the approach requests that would open, with a few example leads each.
 
@@ -184,7 +185,8 @@ def preview_rules(
             rules = active_rules(session, now)
             ids = list(before)
             for start in range(0, len(ids), chunk):
-                process(session, rules, now, ids[start : start + chunk], rescore=True)
+                part = ids[start : start + chunk]
+                process(session, rules, now, part, rescore=True, ledger=False)
             session.flush()
             after = _snapshot(session)
             opened = session.execute(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
-from leadops.db import insert_plain, json_loads, update_plain
+from leadops.db import driver_time, insert_plain, json_loads, update_plain
 from leadops.lifecycle.facts import load_leads
 from leadops.models import Lead, LeadEvent
 from leadops.models.base import table_of
@@ -81,3 +81,20 @@ def test_json_read_fast_and_leniently() -> None:
     )
     nan = json_loads('{"x": NaN}')["x"]
     assert nan != nan
+
+
+def test_json_without_properties_is_a_new_empty_object_each_time() -> None:
+    first, second = json_loads("{}"), json_loads(b"{}")
+    assert first == second == {}
+    first["x"] = 1
+    assert json_loads("{}") == {}  # never one shared dict
+    assert [json_loads("[]"), json_loads("1"), json_loads('"{}"')] == [[], 1, "{}"]
+
+
+def test_times_from_the_driver_are_utc_whatever_text_sqlite_holds() -> None:
+    expected = datetime(2026, 11, 23, 9, 30, 1, 250000, tzinfo=UTC)
+    assert driver_time("2026-11-23 09:30:01.250000") == expected
+    assert driver_time("2026-11-23T09:30:01.250000") == expected
+    assert driver_time("2026-11-23 18:30:01.250000+09:00") == expected  # text with its offset
+    assert driver_time("2026-11-23 09:30:01").tzinfo is UTC
+    assert driver_time(expected) is expected  # PostgreSQL hands datetimes

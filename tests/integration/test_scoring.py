@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from leadops.leads import find_lead
 from leadops.models import Lead, LeadEvent, ScoreLedger
-from leadops.pipeline import rescore_all
+from leadops.pipeline import process, rescore_all
 from leadops.rules.loader import default_rules_text
 from leadops.rules.service import active_rules, apply_rules
 from leadops.runtime import Runtime
@@ -240,3 +240,40 @@ def test_changing_the_rules_rescores_every_lead(client: TestClient, runtime: Run
             )
         )
     assert versions == {1, 2}  # the old version's lines are kept for the record
+
+
+def test_a_rescore_without_its_ledger_ends_in_the_same_state(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """What a what-if runs: the same scores and state, not a ledger line written."""
+    send(client, "a@x.co.jp", ("trial_signup", {}), ("content_download", {}))
+    send(client, "b@x.co.jp", ("email_open", {"email_id": "w1"}))
+    now = runtime.clock.now()
+    with runtime.factory() as session, session.begin():
+        apply_rules(
+            session,
+            default_rules_text().replace("points: 25", "points: 60"),
+            author="test",
+            comment="what-if",
+            now=now,
+        )
+    columns = (Lead.email, Lead.score, Lead.temperature, Lead.level, Lead.score_state)
+    outcomes = []
+    for ledger in (False, True):
+        with runtime.factory() as session:
+            ids = list(session.scalars(select(Lead.id).order_by(Lead.id)))
+            lines = session.query(ScoreLedger).count()
+            outcome = process(
+                session, active_rules(session, now), now, ids, rescore=True, ledger=ledger
+            )
+            session.flush()
+            written = session.query(ScoreLedger).count() - lines
+            outcomes.append(
+                ([tuple(r) for r in session.execute(select(*columns))], outcome.lines, written)
+            )
+            session.rollback()
+    (without, lines_counted, none_written), (with_ledger, lines_made, written) = outcomes
+    assert without == with_ledger
+    assert without[0][1] == 70  # the trial now worth 60, plus the download
+    assert lines_counted == lines_made == written > 0
+    assert none_written == 0

@@ -76,6 +76,8 @@ class _Run:
     scorer: Scorer
     result: Scored
     lines: list[tuple[Any, ...]] = field(default_factory=list)
+    #: Whether the ledger lines are kept to be written.
+    keep: bool = True
     #: Replayed leads that already have lines under this version (only those need deleting).
     superseded: list[int] = field(default_factory=list)
     _team_kinds: dict[str, str] | None = None
@@ -106,9 +108,11 @@ def score_leads(
     refit: bool = False,
     sweep: bool = False,
     rescore: bool = False,
+    ledger: bool = True,
 ) -> Scored:
     """Bring these leads' scores, levels, validity and milestones up to date through ``door`` (the
-    caller flushes it). Idempotent at a fixed ``now``."""
+    caller flushes it). Idempotent at a fixed ``now``. Without ``ledger`` the lines are counted
+    but not written: for a what-if of a full rescore, which reads none of them back."""
     new = activities or {}
     rules = door.rules
     leads = door.lock(lead_ids)
@@ -122,7 +126,7 @@ def score_leads(
     replay_ids = [lid for lid, st in states.items() if st is None]
     history = load_activities(door.session, replay_ids) if replay_ids else {}
     class_types = rules.level_types | rules.validity_types
-    run = _Run(door, Scorer(rules), Scored(leads=len(leads)))
+    run = _Run(door, Scorer(rules), Scored(leads=len(leads)), keep=ledger)
     for lead_id, row in leads.items():
         state = states[lead_id]
         arrived = sorted(new.get(lead_id, ()), key=lambda a: (a.at, a.id))
@@ -135,7 +139,8 @@ def score_leads(
         else:
             classify = refit or any(a.type in class_types for a in arrived)
             _one(run, row, state, arrived, classify, arrived, sweep=sweep, refit=refit)
-    _write_ledger(door.session, rules, run)
+    if ledger:
+        _write_ledger(door.session, rules, run)
     return run.result
 
 
@@ -167,11 +172,12 @@ def _one(
         state, lines = run.scorer.replay(fields, incoming, values["created_at"], door.now)
     else:
         lines = _advance(run.scorer, state, fields, incoming, door.now, sweep=sweep, refit=refit)
-    for line in lines:
-        run.lines.append(
-            (lead_id, line.activity_id, line.rule_id, rules.version, line.group, line.delta)
-            + (line.at, line.reason[:300], line.key)
-        )
+    if run.keep:
+        for line in lines:
+            run.lines.append(
+                (lead_id, line.activity_id, line.rule_id, rules.version, line.group, line.delta)
+                + (line.at, line.reason[:300], line.key)
+            )
     run.result.lines += len(lines)
     score = state.total(rules.totals)
     columns: dict[str, Any] = {
