@@ -28,6 +28,7 @@ BENCHMARKS = (
     "pages",
     "preview",
     "predict",
+    "api",
 )
 
 
@@ -64,6 +65,8 @@ def run_benchmarks(
     database_url: str | None,
     leads: int | None = None,
     rows: int | None = None,
+    rate: float | None = None,
+    seconds: float | None = None,
 ) -> list[dict[str, Any]]:
     names = BENCHMARKS if name == "all" else (name,)
     if name != "all" and name not in BENCHMARKS:
@@ -75,10 +78,14 @@ def run_benchmarks(
         module = load(each)
         runner: Callable[..., dict[str, Any]] = module.run
         options: dict[str, Any] = {}
-        if leads is not None and each not in ("ingest", "import-leads"):
+        if leads is not None and each not in ("ingest", "import-leads", "api"):
             options["leads"] = leads
         if rows is not None and each == "import-leads":
             options["rows"] = rows
+        if each == "api":
+            options.update(
+                {k: v for k, v in (("rate", rate), ("seconds", seconds)) if v is not None}
+            )
         result = runner(database_url=database_url, events=events, **options)
         result.update(
             benchmark=each,

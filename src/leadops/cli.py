@@ -1740,7 +1740,7 @@ def bench(
         str,
         typer.Argument(
             help="Which benchmark: ingest, import-leads, rescore, routing, sweep, reports, "
-            "pages, preview, predict (or all)."
+            "pages, preview, predict, api (or all)."
         ),
     ] = "all",
     events: Annotated[int, typer.Option(help="Activities to ingest or rescore.")] = 200_000,
@@ -1754,6 +1754,12 @@ def bench(
     rows: Annotated[
         int | None, typer.Option(help="Rows of the import-leads file (default: --events).")
     ] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Requests per second of the api benchmark (default 200).")
+    ] = None,
+    seconds: Annotated[
+        float | None, typer.Option(help="How long the api benchmark's load lasts (default 60).")
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Database to measure (default: a fresh SQLite file).")
     ] = None,
@@ -1764,7 +1770,13 @@ def bench(
 
     try:
         results = run_benchmarks(
-            name, events=events, database_url=database_url, leads=leads, rows=rows
+            name,
+            events=events,
+            database_url=database_url,
+            leads=leads,
+            rows=rows,
+            rate=rate,
+            seconds=seconds,
         )
     except (LeadopsError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)

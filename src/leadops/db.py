@@ -126,6 +126,38 @@ def driver_rows(connection: Connection, stmt: Select[Any]) -> CursorResult[Any]:
     return connection.exec_driver_sql(sql)
 
 
+#: Stands for the id list while a statement of ``driver_rows_by_ids`` is rendered (no real id is
+#: this large).
+_IDS_MARK = 9_007_199_254_740_993
+_BY_IDS: dict[tuple[str, Any], tuple[str, str]] = {}
+
+
+def driver_rows_by_ids(
+    connection: Connection,
+    key: Any,
+    build: Callable[[list[int]], Select[Any]],
+    ids: Sequence[int],
+) -> CursorResult[Any]:
+    """``driver_rows`` of ``build(ids)`` for statements run again and again with other ids (the
+    door's read of one lead on every API call): built and rendered once per ``key`` and dialect,
+    then only the id list is written in. ``key`` names everything else the statement depends
+    on."""
+    cached = (connection.dialect.name, key)
+    parts = _BY_IDS.get(cached)
+    if parts is None:
+        sql = str(
+            build([_IDS_MARK]).compile(
+                dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+            )
+        )
+        head, mark, tail = sql.partition(str(_IDS_MARK))
+        if not mark or str(_IDS_MARK) in tail:
+            raise ValueError(f"{key!r}: the statement must use its ids exactly once")
+        parts = _BY_IDS[cached] = (head, tail)
+    listed = ", ".join(str(int(i)) for i in ids)
+    return connection.exec_driver_sql(f"{parts[0]}{listed}{parts[1]}")
+
+
 def driver_time(value: Any) -> Any:
     """A time as the driver hands it back, as the models give it: SQLite's text read as UTC (its
     offset written on, which parses several times faster than setting it afterwards)."""

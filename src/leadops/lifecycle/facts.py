@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
-from leadops.db import chunked, driver_json, driver_rows, driver_time
+from leadops.db import chunked, driver_json, driver_rows_by_ids, driver_time
 from leadops.models import Account, Campaign, Lead, LeadPrediction, Opportunity, Team, User
 from leadops.models.opportunities import CLOSED_STAGES
 from leadops.normalize import is_free_mail
@@ -68,40 +68,16 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
     so two writers never deadlock. The lock is FOR NO KEY UPDATE (what an UPDATE of non-key columns
     takes): it does not wait for the key-share locks that inserting activities (their foreign key)
     holds on a lead."""
-    owner, account_owner = aliased(User), aliased(User)
     out: dict[int, LeadRow] = {}
+    connection = session.connection()
+    locked = lock and connection.dialect.name == "postgresql"
     for part in chunked(sorted(lead_ids), 500):
-        stmt: Select[Any] = (
-            select(
-                *(getattr(Lead, c) for c in LEAD_COLUMNS),
-                Account.name.label("a_name"),
-                Account.domain.label("a_domain"),
-                Account.employees.label("a_employees"),
-                Account.industry.label("a_industry"),
-                Account.prefecture.label("a_prefecture"),
-                Account.region.label("a_region"),
-                account_owner.email.label("a_owner"),
-                owner.email.label("owner_email"),
-                Team.name.label("team_name"),
-                Campaign.name.label("campaign_name"),
-                LeadPrediction.probability.label("p_probability"),
-            )
-            .outerjoin(Account, Account.id == Lead.account_id)
-            .outerjoin(account_owner, account_owner.id == Account.owner_id)
-            .outerjoin(owner, owner.id == Lead.owner_id)
-            .outerjoin(Team, Team.id == Lead.team_id)
-            .outerjoin(Campaign, Campaign.id == Lead.first_campaign_id)
-            .outerjoin(LeadPrediction, LeadPrediction.lead_id == Lead.id)
-            .where(Lead.id.in_(part))
-            .order_by(Lead.id)
+        # The ids are integers from the database, so they can be rendered into the statement
+        # (built once); the rows come back from the driver untouched and are converted here once
+        # (the hot path of ingest).
+        result = driver_rows_by_ids(
+            connection, ("load_leads", locked), lambda ids: _lead_select(ids, locked), part
         )
-        connection = session.connection()
-        if lock and connection.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(of=Lead, key_share=True)
-        # The ids are integers from the database, so they can be rendered into the statement; the
-        # rows come back from the driver untouched and are converted here once (the hot path of
-        # ingest).
-        result = driver_rows(connection, stmt)
         names = list(result.keys())
         sqlite = connection.dialect.name == "sqlite"
         for raw in result:
@@ -127,6 +103,35 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
     for lead_row in out.values():
         lead_row.fields = {**_fields(lead_row.values, open_opps), **lead_row.fields}
     return out
+
+
+def _lead_select(ids: list[int], locked: bool) -> Select[Any]:
+    owner, account_owner = aliased(User), aliased(User)
+    stmt: Select[Any] = (
+        select(
+            *(getattr(Lead, c) for c in LEAD_COLUMNS),
+            Account.name.label("a_name"),
+            Account.domain.label("a_domain"),
+            Account.employees.label("a_employees"),
+            Account.industry.label("a_industry"),
+            Account.prefecture.label("a_prefecture"),
+            Account.region.label("a_region"),
+            account_owner.email.label("a_owner"),
+            owner.email.label("owner_email"),
+            Team.name.label("team_name"),
+            Campaign.name.label("campaign_name"),
+            LeadPrediction.probability.label("p_probability"),
+        )
+        .outerjoin(Account, Account.id == Lead.account_id)
+        .outerjoin(account_owner, account_owner.id == Account.owner_id)
+        .outerjoin(owner, owner.id == Lead.owner_id)
+        .outerjoin(Team, Team.id == Lead.team_id)
+        .outerjoin(Campaign, Campaign.id == Lead.first_campaign_id)
+        .outerjoin(LeadPrediction, LeadPrediction.lead_id == Lead.id)
+        .where(Lead.id.in_(ids))
+        .order_by(Lead.id)
+    )
+    return stmt.with_for_update(of=Lead, key_share=True) if locked else stmt
 
 
 _TIMES = (
@@ -158,12 +163,19 @@ def _convert(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:
 def _accounts_with_open_opportunities(session: Session, account_ids: set[int | None]) -> set[int]:
     ids = sorted(a for a in account_ids if a is not None)
     found: set[int] = set()
+    connection = session.connection()
     for part in chunked(ids, 500):
-        stmt = select(Opportunity.account_id).where(
-            Opportunity.account_id.in_(part), Opportunity.stage.not_in(CLOSED_STAGES)
-        )
-        found.update(a for (a,) in session.execute(stmt.distinct()) if a is not None)
+        rows = driver_rows_by_ids(connection, "open_opportunities", _open_opportunities, part)
+        found.update(a for (a,) in rows if a is not None)
     return found
+
+
+def _open_opportunities(ids: list[int]) -> Select[Any]:
+    return (
+        select(Opportunity.account_id)
+        .where(Opportunity.account_id.in_(ids), Opportunity.stage.not_in(CLOSED_STAGES))
+        .distinct()
+    )
 
 
 def _fields(values: dict[str, Any], open_opps: set[int]) -> dict[str, Any]:

@@ -230,18 +230,24 @@ def _load_roster(
     open_leads: dict[int, int] = {}
     away: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     closed_deals: dict[int, tuple[int, int]] = {}
-    if ids:
+    # Open leads are counted only for whom they can decide: reps with a capacity, everyone for
+    # least_loaded (the count reads every open lead of theirs).
+    loaded = (
+        ids if "least_loaded" in strategies else [i for i in ids if users[i].capacity is not None]
+    )
+    if loaded:
         open_leads = dict(
             session.execute(  # type: ignore[arg-type]
                 select(Lead.owner_id, func.count())
                 .where(
-                    Lead.owner_id.in_(ids),
+                    Lead.owner_id.in_(loaded),
                     Lead.merged_into_id.is_(None),
                     Lead.status.not_in(rules.closed_statuses),
                 )
                 .group_by(Lead.owner_id)
             ).all()
         )
+    if ids:
         periods = select(OutOfOffice.user_id, OutOfOffice.starts_at, OutOfOffice.ends_at).where(
             OutOfOffice.user_id.in_(ids), OutOfOffice.starts_at <= now, OutOfOffice.ends_at > now
         )
