@@ -1,5 +1,5 @@
 """The load of ``bench api``, in a process of its own: single-event ``POST /api/v1/activities`` at a
-fixed rate for a fixed time, open loop.
+fixed rate for a fixed time, open loop, over a fixed set of kept-alive connections.
 
 Request *n* is due at ``start + n / rate`` whatever the answers before it did, and its latency is
 counted from that moment, not from when it was sent: a server that falls behind shows it in its
@@ -17,8 +17,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 TYPES = ("page_view", "email_open", "email_click", "form_submit", "content_download")
 #: How long the driver waits for the last answers once every request is sent.
@@ -42,46 +41,84 @@ def _event(n: int, leads: int, run: str) -> dict[str, Any]:
     }
 
 
+#: Keep-alive connections the driver holds open; requests beyond them wait for one (and their
+#: wait counts in their latency).
+CONNECTIONS = 64
+
+
+async def _post(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes, body: bytes
+) -> int:
+    """One HTTP/1.1 request on a kept-alive connection; returns the answer's status."""
+    writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+    await writer.drain()
+    status_line = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    await reader.readexactly(length)
+    return int(status_line.split()[1])
+
+
 async def drive(
     url: str, token: str, rate: float, seconds: float, leads: int, run: str
 ) -> dict[str, Any]:
     total = int(rate * seconds)
     latencies: list[float] = []
     errors: Counter[str] = Counter()
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=60
-    ) as client:
+    address = urlsplit(url)
+    host, port = address.hostname or "127.0.0.1", address.port or 80
+    head = (
+        f"POST /api/v1/activities HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        "Content-Length: "
+    ).encode()
+    queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
 
-        async def one(n: int, due: float) -> None:
-            try:
-                answer = await client.post("/api/v1/activities", json=_event(n, leads, run))
-            except httpx.HTTPError as exc:
-                errors[type(exc).__name__] += 1
-                return
-            if answer.status_code != 200:
-                errors[str(answer.status_code)] += 1
-                return
-            latencies.append(time.perf_counter() - due)
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while (item := await queue.get()) is not None:
+                n, due = item
+                body = json.dumps(_event(n, leads, run)).encode()
+                try:
+                    status = await _post(reader, writer, head, body)
+                except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                    errors[type(exc).__name__] += 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port)
+                    continue
+                if status == 200:
+                    latencies.append(time.perf_counter() - due)
+                else:
+                    errors[str(status)] += 1
+        finally:
+            writer.close()
 
-        start = time.perf_counter() + 0.1
-        pending = set()
-        for n in range(total):
-            due = start + n / rate
-            wait = due - time.perf_counter()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            task = asyncio.create_task(one(n, due))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-        sent_by = time.perf_counter()
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=DRAIN_SECONDS)
-            errors["no answer"] += len(late)
-            for task in late:
-                task.cancel()
-        finished = time.perf_counter()
+    workers = [asyncio.create_task(connection()) for _ in range(CONNECTIONS)]
+    start = time.perf_counter() + 0.2
+    for n in range(total):
+        due = start + n / rate
+        wait = due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        queue.put_nowait((n, due))
+    sent_by = time.perf_counter()
+    for _ in workers:
+        queue.put_nowait(None)
+    _, late = await asyncio.wait(workers, timeout=DRAIN_SECONDS)
+    for task in late:
+        task.cancel()
+    finished = time.perf_counter()
+    answered = len(latencies)
+    missing = total - answered - sum(errors.values())
+    if missing:
+        errors["no answer"] += missing
     latencies.sort()
 
     def percentile(p: float) -> float | None:
@@ -93,8 +130,8 @@ async def drive(
         "target_rate": rate,
         "seconds": seconds,
         "requests": total,
-        "answered": len(latencies),
-        "achieved_rate": round(len(latencies) / max(finished - start, 1e-9), 1),
+        "answered": answered,
+        "achieved_rate": round(answered / max(finished - start, 1e-9), 1),
         "send_lag_seconds": round(max(0.0, sent_by - (start + (total - 1) / rate)), 3),
         "p50_ms": percentile(50),
         "p95_ms": percentile(95),
