@@ -8,8 +8,9 @@ token. The events go to 2,000 leads: the first of each creates its lead (scored,
 approach request), the rest score it.
 Reported: the achieved rate, p50/p95/p99/max latency, errors (a request not answered within 60 s
 of the last one's due moment counts as one), and how many events were stored, each once (a
-request the driver gave up on may still have been stored). Then, in the same database, its raw speed for the same work: one single-row INSERT of
-an activity per transaction, as many as were posted (commits/s).
+request the driver gave up on may still have been stored). Then, in the same database, its raw
+speed for the same work: one single-row INSERT of an activity per transaction, as many as were
+posted (commits/s).
 """
 
 from __future__ import annotations
