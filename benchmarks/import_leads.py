@@ -12,6 +12,12 @@ rep's notification).
 The baseline inserts the same N rows (the same columns, with the custom columns as JSON) into the
 same ``leads`` table with one ``executemany`` per chunk and a commit per chunk, from values
 prepared in advance.
+
+A second baseline, the ceiling of what the import writes: every row the import wrote (the leads,
+their accounts, events, assignments, notifications, ledger lines and search keys), read back
+afterwards and written again into a fresh database with the same org, one ``executemany`` per
+table per chunk of leads and a commit per chunk. An import that did nothing but write its own
+output could go no faster.
 """
 
 from __future__ import annotations
@@ -25,11 +31,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from common import backend_of, bench_org, fresh_database
 from leadops.clock import FixedClock
 from leadops.config import Settings
 from leadops.ingest.importer import run_import
 from leadops.ingest.mappings import default_mapping
+from leadops.models.base import Base
 from leadops.routing.org import apply_org, parse_org
 from leadops.runtime import Runtime
 
@@ -119,15 +128,29 @@ def run(*, database_url: str | None, events: int, rows: int | None = None) -> di
             try:
                 with rt.factory() as session, session.begin():
                     apply_org(session, parse_org(bench_org()), now=now, tz=rt.settings.tz)
+                before = _highest_ids(rt.engine)
                 started = time.perf_counter()
                 summary = run_import(
                     "leads", path, default_mapping("leads"), rt.factory, rt.settings, rt.clock
                 )
                 leadops_seconds = time.perf_counter() - started
+                written = _written(rt.engine, before)
             finally:
                 rt.close()
+        with fresh_database(database_url) as url:
+            output_seconds, output_rows = _output_baseline(url, written, now, chunk)
     assert (summary.taken, summary.rejected) == (count, 0), summary.as_dict()
-    return _result(backend_of(url), count, chunk, leadops_seconds, raw_seconds)
+    result = _result(backend_of(url), count, chunk, leadops_seconds, raw_seconds)
+    result["output_rows"] = output_rows
+    result["output_executemany_seconds"] = round(output_seconds, 3)
+    result["output_executemany_per_second"] = round(count / output_seconds)
+    result["output_ratio"] = round(output_seconds / leadops_seconds, 3)
+    result["summary"] += (
+        f"; the {sum(output_rows.values()):,} rows it wrote, written plainly: "
+        f"{result['output_executemany_per_second']:,} leads/s "
+        f"(leadops at {result['output_ratio']:.0%} of that)"
+    )
+    return result
 
 
 def _result(
@@ -194,3 +217,123 @@ def _raw(row: list[str], now: datetime, backend: str) -> tuple[Any, ...]:
     custom = json.dumps(dict(zip(CUSTOM, row[12:], strict=True)), ensure_ascii=False)
     state = ("untouched", "cold", 0, 0, 0, True, "{}", "{}")
     return (*row[:9], created_value, custom, stamp, stamp, "[]", "new", "inquiry", *state)
+
+
+#: Tables the import does not grow per lead, or that are its own bookkeeping.
+NOT_OUTPUT = ("import_jobs", "import_flags", "import_rejects", "alembic_version")
+
+
+def _highest_ids(engine: Engine) -> dict[str, int]:
+    """Each table's highest id before the import (its rows after that are the import's)."""
+    found: dict[str, int] = {}
+    with engine.connect() as connection:
+        cursor: Any = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for table in Base.metadata.sorted_tables:
+            if "id" in table.c and table.name not in NOT_OUTPUT:
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table.name}")
+                found[table.name] = cursor.fetchone()[0]
+        cursor.close()
+    return found
+
+
+def _written(engine: Engine, before: dict[str, int]) -> dict[str, tuple[list[str], list[Any]]]:
+    """The rows the import added, by table (in the order foreign keys need): columns and rows as
+    the driver gives them. (Routing credits, a row per rep updated in place, are left out.)"""
+    backend = backend_of(str(engine.url))
+    written: dict[str, tuple[list[str], list[Any]]] = {}
+    with engine.connect() as connection:
+        cursor: Any = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for table in Base.metadata.sorted_tables:
+            if table.name in before:
+                where = f"id > {before[table.name]}"
+            elif "lead_id" in table.c and table.name not in NOT_OUTPUT:
+                where = f"lead_id > {before['leads']}"  # the search keys of the new leads
+            else:
+                continue
+            names = [c.name for c in table.c]
+            order = ", ".join(c.name for c in table.primary_key.columns)
+            cursor.execute(
+                f"SELECT {', '.join(names)} FROM {table.name} WHERE {where} ORDER BY {order}"
+            )
+            rows = cursor.fetchall()
+            if rows:
+                if backend == "postgresql":
+                    rows = _for_psycopg(table, rows)
+                written[table.name] = (names, rows)
+        cursor.close()
+    return written
+
+
+def _for_psycopg(table: Any, rows: list[Any]) -> list[Any]:
+    """JSON values wrapped to go back in as JSON."""
+    from psycopg.types.json import Jsonb
+    from sqlalchemy import JSON
+
+    kinds = [isinstance(c.type, JSON) or "JSON" in type(c.type).__name__ for c in table.c]
+    return [
+        tuple(Jsonb(v) if json and v is not None else v for v, json in zip(row, kinds, strict=True))
+        for row in rows
+    ]
+
+
+def _output_baseline(
+    url: str, written: dict[str, tuple[list[str], list[Any]]], now: datetime, chunk: int
+) -> tuple[float, dict[str, int]]:
+    """Every row the import wrote, into a fresh database with the same org: per chunk of leads,
+    the accounts they name first, then each table's rows of those leads, one executemany each and
+    a commit per chunk."""
+    rt = Runtime.create(Settings(database_url=url), FixedClock(now))
+    try:
+        with rt.factory() as session, session.begin():
+            apply_org(session, parse_org(bench_org()), now=now, tz=rt.settings.tz)
+        backend = backend_of(url)
+        mark = "?" if backend == "sqlite" else "%s"
+        parts = _by_chunk(written, chunk)
+        statements = {
+            name: f"INSERT INTO {name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join([mark] * len(columns))})"
+            for name, (columns, _) in written.items()
+        }
+        with rt.engine.connect() as connection:
+            dbapi: Any = connection.connection.dbapi_connection
+            started = time.perf_counter()
+            for part in parts:
+                cursor = dbapi.cursor()
+                if backend == "sqlite":
+                    cursor.execute("BEGIN")
+                for name, rows in part.items():
+                    if rows:
+                        cursor.executemany(statements[name], rows)
+                dbapi.commit()
+                cursor.close()
+            seconds = time.perf_counter() - started
+        return seconds, {name: len(rows) for name, (_, rows) in written.items()}
+    finally:
+        rt.close()
+
+
+def _by_chunk(
+    written: dict[str, tuple[list[str], list[Any]]], chunk: int
+) -> list[dict[str, list[Any]]]:
+    """The rows split by chunk of leads: a lead's rows (by ``lead_id``) with it, the accounts
+    its leads name before them, the rest (the rules version) with the first."""
+    columns, leads = written["leads"]
+    account_at = columns.index("account_id")
+    chunk_of = {row[0]: n // chunk for n, row in enumerate(leads)}
+    account_chunk: dict[Any, int] = {}
+    for row in leads:
+        if row[account_at] is not None:
+            account_chunk.setdefault(row[account_at], chunk_of[row[0]])
+    count = max(chunk_of.values(), default=0) + 1
+    parts: list[dict[str, list[Any]]] = [{name: [] for name in written} for _ in range(count)]
+    for name, (names, rows) in written.items():
+        at = names.index("lead_id") if "lead_id" in names else None
+        for row in rows:
+            if name == "leads":
+                number = chunk_of[row[0]]
+            elif name == "accounts":
+                number = account_chunk.get(row[0], 0)
+            else:
+                number = chunk_of.get(row[at], 0) if at is not None else 0
+            parts[number][name].append(row)
+    return parts
