@@ -126,6 +126,16 @@ def driver_rows(connection: Connection, stmt: Select[Any]) -> CursorResult[Any]:
     return connection.exec_driver_sql(sql)
 
 
+def driver_fetchall(result: CursorResult[Any]) -> list[Any]:
+    """Every row of a ``driver_rows`` result as the driver's own tuples, without a Row object
+    each (a rescore reads millions)."""
+    try:
+        cursor = result.cursor
+        return list(cursor.fetchall()) if cursor is not None else []
+    finally:
+        result.close()
+
+
 #: Stands for the id list while a statement of ``driver_rows_by_ids`` is rendered (no real id is
 #: this large).
 _IDS_MARK = 9_007_199_254_740_993

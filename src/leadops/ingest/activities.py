@@ -73,6 +73,8 @@ class ActivityIn:
     external_id: str
     campaign: str | None
     channel: str | None
+    #: Which batch of a group commit sent it (``ingest_activity_groups``).
+    part: int = 0
 
 
 @dataclass
@@ -82,6 +84,8 @@ class InsertedActivity:
     type: str
     occurred_at: datetime
     properties: dict[str, Any]
+    #: (source system, external id): what makes it the same event when sent again.
+    key: tuple[str, str] = ("", "")
 
 
 @dataclass
@@ -286,33 +290,61 @@ def ingest_activities(
     first_index: int = 0,
 ) -> BatchResult:
     """Validate and store a batch. Unknown e-mails become new leads. Returns what happened."""
-    result = BatchResult()
+    return ingest_activity_groups(
+        ctx, [items], path=path, default_source=default_source, first_index=first_index
+    )[0]
+
+
+def ingest_activity_groups(
+    ctx: IngestContext,
+    parts: Sequence[Sequence[Any]],
+    *,
+    path: str = "activities",
+    default_source: str = "api",
+    first_index: int = 0,
+) -> list[BatchResult]:
+    """Several batches (the API requests of one group commit) validated and stored as one: one
+    lead lookup, one insert, one pass of the pipeline. Each part's result is what storing it
+    alone, just after the parts before it, would have said: its rejects by its own indexes, an
+    event another part sent first a duplicate, a new lead counted by the first part that names
+    it."""
+    results = [BatchResult() for _ in parts]
     types = activity_types(ctx)
     valid: list[ActivityIn] = []
-    for offset, item in enumerate(items):
-        parsed, errors = validate_activity(
-            item, first_index + offset, ctx, types, path=path, default_source=default_source
-        )
-        if parsed is None:
-            result.rejected.append(Reject(first_index + offset, errors))
-        else:
-            valid.append(parsed)
+    for number, items in enumerate(parts):
+        for offset, item in enumerate(items):
+            parsed, errors = validate_activity(
+                item, first_index + offset, ctx, types, path=path, default_source=default_source
+            )
+            if parsed is None:
+                results[number].rejected.append(Reject(first_index + offset, errors))
+            else:
+                parsed.part = number
+                valid.append(parsed)
     if not valid:
-        return result
-    lead_ids, result.new_leads, missing = _resolve_leads(ctx, valid)
+        return results
+    lead_ids, created, missing = _resolve_leads(ctx, valid)
+    first_part: dict[str, int] = {}
     for item in valid:
-        if item.index in missing:
-            result.rejected.append(Reject(item.index, [missing[item.index]]))
-    valid = [item for item in valid if item.index not in missing]
+        if item.email in created:
+            first_part.setdefault(item.email, item.part)
+    for number in first_part.values():
+        results[number].new_leads += 1
+    for item in valid:
+        if (item.part, item.index) in missing:
+            results[item.part].rejected.append(
+                Reject(item.index, [missing[(item.part, item.index)]])
+            )
+    valid = [item for item in valid if (item.part, item.index) not in missing]
     campaign_ids = _resolve_campaigns(ctx, valid)
     rows = []
-    seen: set[tuple[str, str]] = set()
+    part_of: dict[tuple[str, str], int] = {}
     for item in valid:
         key = (item.source, item.external_id)
-        if key in seen:
-            result.duplicates += 1
+        if key in part_of:
+            results[item.part].duplicates += 1
             continue
-        seen.add(key)
+        part_of[key] = item.part
         lead_id = lead_ids[item.email] if item.email else lead_ids[item.lead_key]
         rows.append(
             {
@@ -328,12 +360,18 @@ def ingest_activities(
             }
         )
     inserted = insert_activities(ctx, rows)
-    result.inserted = inserted
-    result.accepted = len(inserted)
-    result.duplicates += len(rows) - len(inserted)
+    new_keys: set[tuple[str, str]] = set()
+    for activity in inserted:
+        results[part_of[activity.key]].inserted.append(activity)
+        new_keys.add(activity.key)
+    for key, number in part_of.items():
+        if key not in new_keys:
+            results[number].duplicates += 1  # stored before: sent again
+    for result in results:
+        result.accepted = len(result.inserted)
+        result.rejected.sort(key=lambda r: r.index)
     score_inserted(ctx, inserted)
-    result.rejected.sort(key=lambda r: r.index)
-    return result
+    return results
 
 
 def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[InsertedActivity]:
@@ -344,7 +382,12 @@ def insert_activities(ctx: IngestContext, rows: list[dict[str, Any]]) -> list[In
         row = by_key[(source, external_id)]
         out.append(
             InsertedActivity(
-                activity_id, row["lead_id"], row["type"], row["occurred_at"], row["properties"]
+                activity_id,
+                row["lead_id"],
+                row["type"],
+                row["occurred_at"],
+                row["properties"],
+                (source, external_id),
             )
         )
     return out
@@ -373,9 +416,9 @@ def score_inserted(ctx: IngestContext, inserted: list[InsertedActivity]) -> None
 
 def _resolve_leads(
     ctx: IngestContext, items: list[ActivityIn]
-) -> tuple[dict[Any, int], int, dict[int, FieldError]]:
-    """Lead ids by e-mail / external key; unknown e-mails become leads. Unknown external ids are
-    errors."""
+) -> tuple[dict[Any, int], set[str], dict[tuple[int, int], FieldError]]:
+    """Lead ids by e-mail / external key; unknown e-mails become leads (returned too). Unknown
+    external ids are errors, by (part, index) of the item."""
     session = ctx.session
     ids: dict[Any, int] = {}
     emails = sorted({i.email for i in items if i.email})
@@ -391,10 +434,10 @@ def _resolve_leads(
         )
         for lead_id, source, crm_id in session.execute(stmt):
             ids[(source, crm_id)] = lead_id
-    missing: dict[int, FieldError] = {}
+    missing: dict[tuple[int, int], FieldError] = {}
     for item in items:
         if item.email is None and item.lead_key not in ids:
-            missing[item.index] = FieldError(
+            missing[(item.part, item.index)] = FieldError(
                 f"activities[{item.index}].lead_external_id",
                 f"no lead has external id {item.lead_key[1]!r} from {item.lead_key[0]!r}",  # type: ignore[index]
             )
@@ -413,7 +456,7 @@ def _resolve_leads(
                 select(Lead.id, Lead.email).where(Lead.email.in_(part))
             ):
                 ids[email] = lead_id
-    return ids, len(first_seen), missing
+    return ids, set(first_seen), missing
 
 
 def _create_leads(ctx: IngestContext, first_seen: dict[str, ActivityIn]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
-from leadops.db import chunked, driver_json, driver_rows_by_ids, driver_time
+from leadops.db import chunked, driver_fetchall, driver_json, driver_rows_by_ids, driver_time
 from leadops.models import Account, Campaign, Lead, LeadPrediction, Opportunity, Team, User
 from leadops.models.opportunities import CLOSED_STAGES
 from leadops.normalize import is_free_mail
@@ -80,7 +80,7 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
         )
         names = list(result.keys())
         sqlite = connection.dialect.name == "sqlite"
-        for raw in result:
+        for raw in driver_fetchall(result):
             row = _convert(dict(zip(names, raw, strict=True)), sqlite)
             values = {c: row[c] for c in LEAD_COLUMNS}
             joined = {

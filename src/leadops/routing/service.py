@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from leadops.db import insert_for, insert_plain
+from leadops.db import driver_fetchall, driver_rows_by_ids, insert_for, insert_plain
 from leadops.models import (
     Account,
     Lead,
@@ -408,6 +408,17 @@ def _unroutable(
         ]
 
 
+def _assignments(ids: list[int]) -> Select[Any]:
+    """The assignment rows of these leads, oldest first."""
+    columns: list[Any] = [LeadAssignment.lead_id, LeadAssignment.user_id, LeadAssignment.reason]
+    stmt: Select[Any] = (
+        select(*columns)
+        .where(LeadAssignment.lead_id.in_(ids))
+        .order_by(LeadAssignment.at, LeadAssignment.id)
+    )
+    return stmt
+
+
 def _without_repeated_failures(
     session: Session, rows: list[tuple[Any, ...]]
 ) -> list[tuple[Any, ...]]:
@@ -417,13 +428,12 @@ def _without_repeated_failures(
     if not failed:
         return rows
     last: dict[int, tuple[int | None, str | None]] = {}
+    session.flush()  # an assignment row the session holds counts (read straight on the driver)
+    connection = session.connection()
     for start in range(0, len(failed), 500):
-        query = (
-            select(LeadAssignment.lead_id, LeadAssignment.user_id, LeadAssignment.reason)
-            .where(LeadAssignment.lead_id.in_(failed[start : start + 500]))
-            .order_by(LeadAssignment.at, LeadAssignment.id)
-        )
-        for lead_id, user_id, reason in session.execute(query):
+        part = failed[start : start + 500]
+        found = driver_rows_by_ids(connection, "assignments", _assignments, part)
+        for lead_id, user_id, reason in driver_fetchall(found):
             last[lead_id] = (user_id, reason)
     return [row for row in rows if row[3] is not None or last.get(row[0]) != (None, row[6])]
 

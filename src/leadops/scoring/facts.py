@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from leadops.db import chunked, driver_json, driver_rows, driver_time
+from leadops.db import chunked, driver_fetchall, driver_json, driver_rows, driver_time
 from leadops.models import Activity
 from leadops.scoring.engine import ScoredActivity
 
@@ -32,8 +32,7 @@ def load_activities(
         if wanted is not None:
             stmt = stmt.where(Activity.type.in_(wanted))
         rows = driver_rows(connection, stmt.order_by(Activity.occurred_at, Activity.id))
-        for row in rows:
-            lead_id, activity_id, type_, at, props = tuple(row)
+        for lead_id, activity_id, type_, at, props in driver_fetchall(rows):
             out[lead_id].append(
                 ScoredActivity(activity_id, type_, driver_time(at), driver_json(props) or {})
             )

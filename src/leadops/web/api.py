@@ -30,7 +30,13 @@ from leadops.routing.service import assignments_of
 from leadops.rules.segments import VALUE_LENGTH, segment_filters
 from leadops.rules.service import active_rules
 from leadops.web import responses as out
-from leadops.web.deps import ReadSessionDep, RuntimeDep, SessionDep, WriteSessionDep
+from leadops.web.deps import (
+    ActivityWriterDep,
+    ReadSessionDep,
+    RuntimeDep,
+    SessionDep,
+    WriteSessionDep,
+)
 from leadops.web.exports import CsvEncoding, XlsxLang, csv_response, report_xlsx
 from leadops.web.fields import (
     NOTE_LENGTH,
@@ -281,7 +287,7 @@ def upsert_leads(body: LeadBatchIn, response: Response, runtime: RuntimeDep) -> 
     responses=out.batch_responses(out.ActivityBatchOut),
 )
 def post_activities(
-    body: ActivityBatchIn, response: Response, runtime: RuntimeDep
+    body: ActivityBatchIn, response: Response, runtime: RuntimeDep, writer: ActivityWriterDep
 ) -> dict[str, Any]:
     """Store a batch of activities. 200 if all were taken, 207 if some were rejected, 422 if
     none."""
@@ -290,11 +296,9 @@ def post_activities(
             f"{len(body.activities)} activities in one batch; the limit is "
             f"{runtime.settings.max_batch_size}"
         )
-    now = runtime.clock.now()
-    items = body.activities
-    result = run_in_transaction(
-        runtime.factory, lambda s: service.store_activities(s, runtime.settings, now, items)
-    )
+    # Stored with the posts that arrive while another group is being written, one commit for
+    # all (``ingest.grouped``); answered once its group has committed.
+    result = dict(writer.submit(body.activities))
     response.status_code = _batch_status(result.pop("good"), len(result["rejected"]))
     return result
 

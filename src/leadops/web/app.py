@@ -12,6 +12,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadops import __version__
+from leadops.ingest.grouped import activity_writer
 from leadops.runtime import Runtime
 from leadops.web import (
     api,
@@ -107,6 +108,7 @@ def create_app(runtime: Runtime | None = None, *, runner: Runner | None = None) 
     )
     app.state.runtime = runtime
     app.state.runner = runner or ThreadRunner()
+    app.state.activity_writer = activity_writer(runtime.factory, runtime.settings, runtime.clock)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(runtime.settings.max_upload_mb * 1_000_000))
     app.include_router(api.router)

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from leadops.db import session_scope
+from leadops.ingest.grouped import GroupCommit
 from leadops.runtime import Runtime
 from leadops.web.background import Runner
 
@@ -23,6 +24,11 @@ def get_runtime(request: Request) -> Runtime:
 def get_runner(request: Request) -> Runner:
     runner: Runner = request.app.state.runner
     return runner
+
+
+def get_activity_writer(request: Request) -> GroupCommit:
+    writer: GroupCommit = request.app.state.activity_writer
+    return writer
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -57,3 +63,4 @@ ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 RunnerDep = Annotated[Runner, Depends(get_runner)]
+ActivityWriterDep = Annotated[GroupCommit, Depends(get_activity_writer)]
