@@ -4,6 +4,7 @@ time. The writes are stand-ins, so the test is about who writes what, and when."
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Sequence
@@ -119,7 +120,7 @@ def test_a_group_that_fails_is_written_again_one_request_at_a_time() -> None:
     assert str(answers["bad"]) == "cannot store ['bad']"
 
 
-def test_a_lone_post_is_written_on_its_own_thread_at_once() -> None:
+def test_a_lone_post_is_written_at_once_and_an_error_stops_nothing() -> None:
     writes = _Writes()
     writes.release.set()
     writer = GroupCommit(writes.group, writes.one, max_items=10)
@@ -129,4 +130,21 @@ def test_a_lone_post_is_written_on_its_own_thread_at_once() -> None:
     assert writes.alone == [["x"], ["y"]]
     with pytest.raises(ValueError, match="bad"):
         writer.submit(["bad"])
-    assert writer.submit(["z"]) == {"stored": ["z"]}  # an error leaves nobody stuck writing
+    assert writer.submit(["z"]) == {"stored": ["z"]}  # an error leaves the writer writing
+    writer.close()
+    assert writer.waiting() == 0
+
+
+def test_a_post_nobody_waits_for_any_more_is_stored_and_the_writer_goes_on() -> None:
+    writes = _Writes()
+    writer = GroupCommit(writes.group, writes.one, max_items=10)
+    first = writer.enqueue(["a"])
+    writes.started.wait(BOUND_SECONDS)
+    gone = writer.enqueue(["gone"])
+    assert gone.cancel()  # its request was cancelled while it waited
+    kept = writer.enqueue(["kept"])
+    writes.release.set()
+    assert first.result(BOUND_SECONDS) == {"stored": ["a"]}
+    assert kept.result(BOUND_SECONDS) == {"stored": ["kept"]}
+    assert writes.groups == [[["gone"], ["kept"]]]
+    assert asyncio.run(writer.submit_async(["async"])) == {"stored": ["async"]}

@@ -1,20 +1,21 @@
-"""Group commit for the API's activity posts: requests that arrive while one group is being written
-wait, and go together in the next transaction: one lead lookup, one insert, one pass of the
-pipeline and one commit for all of them. Each request is answered with its own result, as if it
-had been stored alone just after the ones before it, once its group has committed.
+"""Group commit for the API's activity posts: one writer thread stores them, and the posts that
+arrive while it writes one group wait and go together in the next transaction: one lead lookup,
+one insert, one pass of the pipeline and one commit for all of them. Each post is answered with its
+own result, as if it had been stored alone just after the ones before it, once its group has
+committed.
 
-There is no writer thread: the first request to find nobody writing writes, and whoever is first
-in line when a group is done writes the next one, so a lone request (a test client, a quiet
-server) is written at once on its own thread, exactly as it would be without grouping. A group
-that fails as a whole (a race a retry did not settle, a bug one request's items trigger) is
-written again one request at a time, so each request gets its own result or its own error.
+The requests do not hold a thread while they wait (``submit_async`` awaits the writer), so a group
+is as large as what arrived during the last write, up to ``max_items``. A group that fails as a
+whole (a race a retry did not settle, a bug one post's items trigger) is written again one post at
+a time, so each post gets its own result or its own error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,97 +25,119 @@ from leadops.config import Settings
 from leadops.db import run_in_transaction
 from leadops.ingest.service import store_activities, store_activity_groups
 
-#: Writes one group: the items of each request → each request's result (in the same order).
+#: Writes one group: the items of each post → each post's result (in the same order).
 WriteGroup = Callable[[list[Sequence[Any]]], list[dict[str, Any]]]
-
-
-@dataclass(eq=False)
-class _Request:
-    items: Sequence[Any]
-    done: threading.Event = field(default_factory=threading.Event)
-    #: Set when the request is handed the writing of the next group instead of its answer.
-    leads: bool = False
-    result: dict[str, Any] | None = None
-    error: BaseException | None = None
-
-    def answer(self) -> dict[str, Any]:
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
+_Post = tuple[Sequence[Any], "Future[dict[str, Any]]"]
 
 
 class GroupCommit:
-    """Requests in, results out; at most ``max_items`` items in one group (a request larger than
-    that is a group of its own)."""
+    """Posts in, results out; at most ``max_items`` items in one group (a post larger than that is
+    a group of its own). The writer thread starts with the first post."""
 
     def __init__(self, write_group: WriteGroup, write_one: WriteGroup, max_items: int) -> None:
         self._write_group, self._write_one = write_group, write_one
         self.max_items = max_items
-        self._lock = threading.Lock()
-        self._waiting: list[_Request] = []
-        self._writing = False
-        #: How many requests each group held, the latest last (a few, for tests and figures).
+        self._ready = threading.Condition()
+        self._waiting: list[_Post] = []
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        #: How many posts each group held, the latest last (a few, for tests and figures).
         self.sizes: list[int] = []
 
+    def enqueue(self, items: Sequence[Any]) -> Future[dict[str, Any]]:
+        """Queue ``items`` for the next group; the future holds this post's result (or error)
+        once its group has committed."""
+        future: Future[dict[str, Any]] = Future()
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the API's writer has stopped")
+            self._waiting.append((items, future))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="leadops-api-writer", daemon=True
+                )
+                self._thread.start()
+            self._ready.notify()
+        return future
+
     def submit(self, items: Sequence[Any]) -> dict[str, Any]:
-        """Store ``items`` with whatever else is waiting; returns this request's result (or
-        raises its error) once its group has committed."""
-        me = _Request(items)
-        with self._lock:
-            self._waiting.append(me)
-            lead = not self._writing
-            self._writing = True
-        if not lead:
-            me.done.wait()
-            if not me.leads:
-                return me.answer()
-        self._write_next()
-        return me.answer()
+        return self.enqueue(items).result()
+
+    async def submit_async(self, items: Sequence[Any]) -> dict[str, Any]:
+        return await asyncio.wrap_future(self.enqueue(items))
 
     def waiting(self) -> int:
-        """Requests queued behind the group being written."""
-        with self._lock:
+        """Posts queued behind the group being written."""
+        with self._ready:
             return len(self._waiting)
 
-    def _write_next(self) -> None:
-        """Write the next group (it starts with the caller's own request), answer its requests,
-        then hand the writing on to the first request still waiting, if any."""
-        with self._lock:
-            group = [self._waiting.pop(0)]
-            count = len(group[0].items)
-            while self._waiting and count + len(self._waiting[0].items) <= self.max_items:
-                count += len(self._waiting[0].items)
-                group.append(self._waiting.pop(0))
-        try:
-            self._write(group)
-        finally:
-            with self._lock:
-                self.sizes = [*self.sizes[-99:], len(group)]
-                if self._waiting:
-                    following = self._waiting[0]
-                    following.leads = True
-                    following.done.set()
-                else:
-                    self._writing = False
-            for request in group:
-                request.done.set()
+    def close(self) -> None:
+        """Write what is queued, then stop the writer thread."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
 
-    def _write(self, group: list[_Request]) -> None:
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._waiting and not self._closed:
+                    self._ready.wait()
+                if not self._waiting:
+                    return
+                group = [self._waiting.pop(0)]
+                count = len(group[0][0])
+                while self._waiting and count + len(self._waiting[0][0]) <= self.max_items:
+                    count += len(self._waiting[0][0])
+                    group.append(self._waiting.pop(0))
+            try:
+                self._write(group)
+            except BaseException as exc:  # noqa: BLE001 - no post is left waiting
+                for _, future in group:
+                    _settle(future, error=exc)
+                if not isinstance(exc, Exception):
+                    raise
+            self.sizes = [*self.sizes[-99:], len(group)]
+
+    def _write(self, group: list[_Post]) -> None:
         if len(group) > 1:
             try:
-                results = self._write_group([r.items for r in group])
-            except Exception:  # noqa: BLE001 - each request is written again alone below
+                results = self._write_group([items for items, _ in group])
+            except Exception:  # noqa: BLE001 - each post is written again alone below
                 pass
             else:
-                for request, result in zip(group, results, strict=True):
-                    request.result = result
+                for (_, future), result in zip(group, results, strict=True):
+                    _settle(future, result=result)
                 return
-        for request in group:
+        for items, future in group:
             try:
-                request.result = self._write_one([request.items])[0]
-            except BaseException as exc:  # noqa: BLE001 - raised again in the request's thread
-                request.error = exc
+                result = self._write_one([items])[0]
+            except Exception as exc:  # noqa: BLE001 - raised again where the post waits
+                _settle(future, error=exc)
+            else:
+                _settle(future, result=result)
+
+
+def _settle(
+    future: Future[dict[str, Any]],
+    *,
+    result: dict[str, Any] | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """The post's answer, unless nobody waits for it any more (its request was cancelled: what
+    it sent is stored all the same, and sending it again changes nothing)."""
+    if future.cancelled():
+        return
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            assert result is not None
+            future.set_result(result)
+    except InvalidStateError:  # cancelled in between
+        pass
 
 
 def activity_writer(

@@ -286,7 +286,7 @@ def upsert_leads(body: LeadBatchIn, response: Response, runtime: RuntimeDep) -> 
     response_model=out.ActivityBatchOut,
     responses=out.batch_responses(out.ActivityBatchOut),
 )
-def post_activities(
+async def post_activities(
     body: ActivityBatchIn, response: Response, runtime: RuntimeDep, writer: ActivityWriterDep
 ) -> dict[str, Any]:
     """Store a batch of activities. 200 if all were taken, 207 if some were rejected, 422 if
@@ -296,9 +296,10 @@ def post_activities(
             f"{len(body.activities)} activities in one batch; the limit is "
             f"{runtime.settings.max_batch_size}"
         )
-    # Stored with the posts that arrive while another group is being written, one commit for
-    # all (``ingest.grouped``); answered once its group has committed.
-    result = dict(writer.submit(body.activities))
+    # Stored by the API's writer with the posts that arrive while it writes another group, one
+    # commit for all (``ingest.grouped``); answered once its group has committed. The request
+    # holds no thread while it waits.
+    result = dict(await writer.submit_async(body.activities))
     response.status_code = _batch_status(result.pop("good"), len(result["rejected"]))
     return result
 
