@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, delete, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -286,19 +286,52 @@ def create_token(
     return secret, row
 
 
-def token_of(session: Session, secret: str, now: datetime) -> tuple[User, ApiToken] | None:
-    row = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == digest(secret))
-    ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None:
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    return user, row
+@dataclass(frozen=True)
+class TokenHolder:
+    """What an API token is good for: the token (its scope, when it was last noted as used) and
+    the active user it speaks for."""
+
+    token_id: int
+    scope: str
+    last_used_at: datetime | None
+    user_id: int
+    email: str | None
+    name: str
+    role: str
+    team_id: int | None
+    locale: str
 
 
-def note_token_use(engine: Engine, token: ApiToken, now: datetime) -> None:
+#: One statement, built once, for the lookup every API call makes: the live token of an active
+#: user by the hash of its secret.
+_HOLDER = (
+    select(
+        ApiToken.id,
+        ApiToken.scope,
+        ApiToken.last_used_at,
+        User.id,
+        User.email,
+        User.name,
+        User.role,
+        User.team_id,
+        User.locale,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.active.is_(True),
+    )
+)
+
+
+def token_of(connection: Connection, secret: str) -> TokenHolder | None:
+    """The holder of the API token ``secret``, or None (unknown, revoked, or its user inactive)."""
+    row = connection.execute(_HOLDER, {"token_hash": digest(secret)}).first()
+    return TokenHolder(*row) if row is not None else None
+
+
+def note_token_use(engine: Engine, token: TokenHolder, now: datetime) -> None:
     """Best effort: set the token's ``last_used_at`` when the one recorded is over a minute old, in
     a short transaction of its own after the request's authentication. A write that cannot be made
     at once (SQLite's lock held by another writer, a locked row) is skipped, never failing the
@@ -307,9 +340,9 @@ def note_token_use(engine: Engine, token: ApiToken, now: datetime) -> None:
         return
     try:
         with impatient_transaction(engine, TOKEN_USE_LOCK_WAIT_MS) as connection:
-            _record_token_use(connection, token.id, now)
+            _record_token_use(connection, token.token_id, now)
     except (SQLAlchemyError, sqlite3.Error) as exc:
-        logger.debug("last use of API token %s not recorded: %s", token.id, exc)
+        logger.debug("last use of API token %s not recorded: %s", token.token_id, exc)
 
 
 def _record_token_use(connection: Connection, token_id: int, now: datetime) -> None:

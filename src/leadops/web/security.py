@@ -73,13 +73,21 @@ def identify(runtime: Runtime, request: Request) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     now = runtime.clock.now()
     if bearer:
-        with runtime.factory() as session, session.begin():
-            found = token_of(session, bearer, now)
-        if found is None:
+        with runtime.engine.connect() as connection:
+            token = token_of(connection, bearer)
+        if token is None:
             return None
-        user, token = found
         note_token_use(runtime.engine, token, now)
-        return _principal(user, "token", scope=token.scope)
+        return Principal(
+            token.user_id,
+            token.email or "",
+            token.name,
+            token.role,
+            token.team_id,
+            token.locale,
+            "token",
+            scope=token.scope,
+        )
     if not cookie:
         return None
     with runtime.factory() as session, session.begin():
