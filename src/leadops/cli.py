@@ -136,6 +136,14 @@ def serve(
             help="Do not run the worker's sweeps in this process (run `leadops worker` instead).",
         ),
     ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log",
+            help="Log a line for every request (method, path, status). Off by default: a proxy in "
+            "front usually keeps these, and at hundreds of requests a second the lines cost time.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web app and the REST API (OpenAPI at /api/docs), with the worker's sweeps (SLA
     deadlines, reminders, decay, notifications) running in the same process unless --no-worker."""
@@ -143,16 +151,20 @@ def serve(
 
     import uvicorn
 
+    from leadops.web import collector
     from leadops.web.app import create_app
     from leadops.worker import background
 
+    collector.install()
     with runtime() as rt:
         console.print(f"leadops at http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
         _print_sign_ins(rt)
         interval = rt.settings.worker_interval_seconds
         sweeps = nullcontext() if no_worker else background(rt, interval=interval)
         with sweeps:
-            uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+            uvicorn.run(
+                create_app(rt), host=host, port=port, log_level="info", access_log=access_log
+            )
 
 
 def _mapping_for(
