@@ -24,6 +24,7 @@ from sklearn.metrics import roc_auc_score
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadops.db import collector_paused
 from leadops.models import Lead, Opportunity, ScoreLedger, Task, Team, User
 from leadops.pipeline import process
 from leadops.rules.service import (
@@ -174,7 +175,9 @@ def preview_rules(
     """What applying ``text`` now would change on today's live leads, computed by applying it in
     a transaction that is rolled back. Raises ``RulesInvalid`` for a document with errors."""
     stored: int | None = None
-    with factory() as session:
+    # A rescore of every lead makes millions of short-lived objects in no cycle: collection passes
+    # over them (a sixth of the time) are held off, as in every unit of work (``db``).
+    with collector_paused(), factory() as session:
         try:
             validate(session, text)
             active = ensure_rules(session, now)
@@ -334,7 +337,9 @@ def backtest_rules(
     ones created since ``since`` that are ``days`` old, without an appointment before their cut
     (its score would already show it). Raises ``RulesInvalid`` for a document with errors."""
     stored: int | None = None
-    with factory() as session:
+    # A rescore of every lead makes millions of short-lived objects in no cycle: collection passes
+    # over them (a sixth of the time) are held off, as in every unit of work (``db``).
+    with collector_paused(), factory() as session:
         try:
             validate(session, text)
             ensure_rules(session, now)

@@ -133,7 +133,7 @@ def _op(name: str, arg: Any, path: str) -> Test:
         needle = str(arg).casefold()
 
         def contains(v: Any) -> bool:
-            if isinstance(v, list | tuple | set):
+            if isinstance(v, _COLLECTIONS):
                 return any(str(item).casefold() == needle for item in v)
             return v is not None and needle in str(v).casefold()
 
@@ -170,6 +170,10 @@ def _op(name: str, arg: Any, path: str) -> Test:
             raise ConditionError(path, "'exists' needs true or false")
         return lambda v: (v is not None and v != "" and v != []) == arg
     raise ConditionError(path, f"unknown operator {name!r}; operators are {', '.join(OPERATORS)}")
+
+
+#: What ``contains`` looks into member by member (a tuple: built once, not on every test).
+_COLLECTIONS = (list, tuple, set)
 
 
 def _tests(spec: Mapping[str, Any], path: str) -> list[Test]:
