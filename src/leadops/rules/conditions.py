@@ -195,6 +195,9 @@ def _property_matcher(spec: Any, path: str) -> Callable[[Mapping[str, Any]], boo
         if not isinstance(ops, Mapping):
             ops = {"eq": ops}
         checks.append((str(name), _tests(ops, f"{path}.{name}")))
+    if len(checks) == 1 and len(checks[0][1]) == 1:  # the common case: one property, one test
+        key, (test,) = checks[0]
+        return lambda props: test(props.get(key))
     return lambda props: all(all(t(props.get(name)) for t in tests) for name, tests in checks)
 
 
