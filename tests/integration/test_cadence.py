@@ -10,19 +10,19 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from leadops.cadence.service import change_status, log_touch
+from leadops.cadence.service import _bring_forward, change_status, log_touch
 from leadops.clock import FixedClock
 from leadops.errors import InvalidTransition, ValidationFailed
 from leadops.ingest.activities import ingest_activities
 from leadops.leads import find_lead
-from leadops.lifecycle.door import Actor
+from leadops.lifecycle.door import Actor, Door
 from leadops.models import Lead, LeadEvent, Notification, Task, Team, Touch, User
 from leadops.routing.org import apply_org, parse_org
 from leadops.rules.service import active_rules
 from leadops.runtime import Runtime
 from leadops.worker import run_once
 from tests.conftest import JST
-from tests.factories import ingest_context, make_lead
+from tests.factories import give, ingest_context, make_lead
 
 IS_TEAM = "本社営業本部インサイドセールス部"
 MARKETING = "マーケティング部"
@@ -365,3 +365,38 @@ def test_a_blank_touch_id_is_no_id(runtime: Runtime, session: Session, org: None
     session.commit()
     stored = session.scalars(select(Touch.external_id).where(Touch.lead_id == lead.id)).all()
     assert list(stored) == [None, None]
+
+
+def test_an_approach_request_brings_an_untouched_leads_first_deadline_forward_only(
+    runtime: Runtime, session: Session, org: None
+) -> None:
+    rep = session.scalars(select(User).where(User.team_id.isnot(None))).first()
+    assert rep is not None
+    assert rep.team_id is not None
+    leads = []
+    door = Door(session, active_rules(session, MONDAY), MONDAY, Actor("system"))
+    for n, (stage, due) in enumerate(
+        [("untouched", at(5)), ("untouched", at(1)), ("touch_1", at(5)), ("untouched", None)]
+    ):
+        lead = make_lead(session, runtime, email=f"forward{n}@corp.co.jp")
+        give(session, runtime, lead, owner_id=rep.id, team_id=rep.team_id)
+        door.lock([lead.id])
+        if stage != "untouched":
+            door.move(lead.id, "touch_stage", stage)
+        door.set_columns(lead.id, next_due_at=due, reminded_due_at=at(0))
+        leads.append(lead)
+    door.flush()
+    for lead in leads:
+        session.refresh(lead)
+    first, later, touched, none = leads
+    _bring_forward(
+        session,
+        [(first.id, at(3)), (first.id, at(2)), (later.id, at(2)), (touched.id, at(2))]
+        + [(none.id, at(2))],
+    )
+    assert first.next_due_at == at(2)  # the session's copy reads it again: both applied in turn
+    assert first.reminded_due_at is None
+    assert later.next_due_at == at(1)  # an earlier deadline stays
+    assert later.reminded_due_at == at(0)
+    assert touched.next_due_at == at(5)  # only the first touch's deadline
+    assert none.next_due_at == at(2)

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from leadops.cadence.opportunities import (
     check_amount,
@@ -304,19 +305,36 @@ def _open_requests(session: Session, now: datetime, rows: list[dict[str, Any]]) 
         if owner is not None
     ]
     enqueue(session, notes, now)
-    # An untouched lead's first-touch deadline is the request's, when that comes first (seed 002).
-    for _, lead_id, _, _, due in created:
-        session.execute(
-            update(Lead)
-            .where(
-                Lead.id == lead_id,
-                Lead.touch_stage == "untouched",
-                Lead.owner_id.isnot(None),
-                (Lead.next_due_at.is_(None)) | (Lead.next_due_at > due),
-            )
-            .values(next_due_at=due, reminded_due_at=None, escalated_due_at=None)
-        )
+    # An untouched lead's first-touch deadline is the request's, when that comes first (seed 002):
+    # one statement for them all, applied request by request in the order they were made.
+    _bring_forward(session, [(lead_id, due) for _, lead_id, _, _, due in created])
     return len(created)
+
+
+_DEADLINES = ("next_due_at", "reminded_due_at", "escalated_due_at")
+
+
+def _bring_forward(session: Session, deadlines: list[tuple[int, datetime]]) -> None:
+    """Each untouched, owned lead's first-touch deadline moved to the given moment when that comes
+    first; the session's copies of those leads read the deadlines again."""
+    if not deadlines:
+        return
+    leads = table_of(Lead)
+    session.execute(
+        update(leads)
+        .where(
+            leads.c.id == bindparam("lead"),
+            leads.c.touch_stage == "untouched",
+            leads.c.owner_id.isnot(None),
+            leads.c.next_due_at.is_(None) | (leads.c.next_due_at > bindparam("due")),
+        )
+        .values(next_due_at=bindparam("due"), reminded_due_at=None, escalated_due_at=None),
+        [{"lead": lead_id, "due": due} for lead_id, due in deadlines],
+    )
+    for lead_id in {lead_id for lead_id, _ in deadlines}:
+        held = session.identity_map.get(identity_key(Lead, lead_id))
+        if held is not None:
+            session.expire(held, list(_DEADLINES))
 
 
 @dataclass(frozen=True)
