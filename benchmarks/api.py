@@ -6,7 +6,8 @@ moment), after a 3 s warm-up that is not counted.
 Setup (untimed): seed 001's four departments (so new leads are routed), the default rules, an API
 token. The events go to 2,000 leads: the first of each creates its lead (scored, routed, an
 approach request), the rest score it.
-Reported: the achieved rate, p50/p95/p99/max latency, errors (a request not answered within 60 s
+Reported: the achieved rate, p50/p95/p99/max latency (and the p99 of each 10 s window of the run,
+to show where the slow answers were), errors (a request not answered within 60 s
 of the last one's due moment counts as one), and how many events were stored, each once (a
 request the driver gave up on may still have been stored). Then, in the same database, its raw
 speed for the same work: one single-row INSERT of an activity per transaction, as many as were
@@ -79,7 +80,9 @@ def run(
     result["summary"] = (
         f"API on {backend}, single-event posts at {rate:g}/s for {seconds:g} s: achieved "
         f"{load['achieved_rate']:,.1f}/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, "
-        f"p99 {load['p99_ms']} ms, max {load['max_ms']} ms, {load['errors']} errors; "
+        f"p99 {load['p99_ms']} ms (by {load['window_seconds']:g} s window: "
+        f"{' / '.join(str(p) for p in load['p99_ms_by_window'])} ms), max {load['max_ms']} ms, "
+        f"{load['errors']} errors; "
         f"{stored:,} events stored, each once ({load['answered']:,} answered in time); the "
         "database alone "
         f"commits {plain['plain_commits_per_second']:,.0f} single-row transactions/s"

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +42,8 @@ def _event(n: int, leads: int, run: str) -> dict[str, Any]:
     }
 
 
+#: The length of the windows the run's p99 is also given for.
+WINDOW_SECONDS = 10.0
 #: Keep-alive connections the driver holds open; requests beyond them wait for one (and their
 #: wait counts in their latency).
 CONNECTIONS = 64
@@ -70,6 +73,8 @@ async def drive(
 ) -> dict[str, Any]:
     total = int(rate * seconds)
     latencies: list[float] = []
+    #: The latencies by the window of the run their request was due in.
+    windows: defaultdict[int, list[float]] = defaultdict(list)
     errors: Counter[str] = Counter()
     address = urlsplit(url)
     host, port = address.hostname or "127.0.0.1", address.port or 80
@@ -95,6 +100,7 @@ async def drive(
                     continue
                 if status == 200:
                     latencies.append(time.perf_counter() - due)
+                    windows[int((due - start) // WINDOW_SECONDS)].append(latencies[-1])
                 else:
                     errors[str(status)] += 1
         finally:
@@ -139,7 +145,18 @@ async def drive(
         "max_ms": round(1000 * latencies[-1], 1) if latencies else None,
         "errors": sum(errors.values()),
         "errors_by_kind": dict(errors),
+        # Where in the run the slow answers were: the p99 of each window of WINDOW_SECONDS.
+        "p99_ms_by_window": [
+            round(1000 * _p99(windows[n]), 1) if windows[n] else None
+            for n in range(int(math.ceil(seconds / WINDOW_SECONDS)))
+        ],
+        "window_seconds": WINDOW_SECONDS,
     }
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
 def main() -> None:
