@@ -31,7 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, Engine
 
 from common import backend_of, bench_org, fresh_database
 from leadops.clock import FixedClock
@@ -266,10 +267,7 @@ def _written(engine: Engine, before: dict[str, int]) -> dict[str, tuple[list[str
 
 def _for_psycopg(table: Any, rows: list[Any]) -> list[Any]:
     """JSON values wrapped to go back in as JSON."""
-    from psycopg.types.json import Jsonb
-    from sqlalchemy import JSON
-
-    kinds = [isinstance(c.type, JSON) or "JSON" in type(c.type).__name__ for c in table.c]
+    kinds = [isinstance(c.type, JSON) for c in table.c]
     return [
         tuple(Jsonb(v) if json and v is not None else v for v, json in zip(row, kinds, strict=True))
         for row in rows

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from leadops.clock import Clock
 from leadops.config import Settings
 from leadops.db import run_in_transaction
-from leadops.ingest.service import store_activities, store_activity_groups
+from leadops.ingest.service import store_activity_groups
 
-#: Writes one group: the items of each post → each post's result (in the same order).
+#: Writes one group in one transaction: the items of each post → each post's result (in order).
 WriteGroup = Callable[[list[Sequence[Any]]], list[dict[str, Any]]]
 _Post = tuple[Sequence[Any], "Future[dict[str, Any]]"]
 
@@ -34,23 +34,18 @@ class GroupCommit:
     """Posts in, results out; at most ``max_items`` items in one group (a post larger than that is
     a group of its own). The writer thread starts with the first post."""
 
-    def __init__(self, write_group: WriteGroup, write_one: WriteGroup, max_items: int) -> None:
-        self._write_group, self._write_one = write_group, write_one
+    def __init__(self, write: WriteGroup, max_items: int) -> None:
+        self._write_group = write
         self.max_items = max_items
         self._ready = threading.Condition()
         self._waiting: list[_Post] = []
         self._thread: threading.Thread | None = None
-        self._closed = False
-        #: How many posts each group held, the latest last (a few, for tests and figures).
-        self.sizes: list[int] = []
 
     def enqueue(self, items: Sequence[Any]) -> Future[dict[str, Any]]:
         """Queue ``items`` for the next group; the future holds this post's result (or error)
         once its group has committed."""
         future: Future[dict[str, Any]] = Future()
         with self._ready:
-            if self._closed:
-                raise RuntimeError("the API's writer has stopped")
             self._waiting.append((items, future))
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -71,22 +66,11 @@ class GroupCommit:
         with self._ready:
             return len(self._waiting)
 
-    def close(self) -> None:
-        """Write what is queued, then stop the writer thread."""
-        with self._ready:
-            self._closed = True
-            self._ready.notify()
-            thread = self._thread
-        if thread is not None:
-            thread.join()
-
     def _run(self) -> None:
         while True:
             with self._ready:
-                while not self._waiting and not self._closed:
+                while not self._waiting:
                     self._ready.wait()
-                if not self._waiting:
-                    return
                 group = [self._waiting.pop(0)]
                 count = len(group[0][0])
                 while self._waiting and count + len(self._waiting[0][0]) <= self.max_items:
@@ -94,12 +78,12 @@ class GroupCommit:
                     group.append(self._waiting.pop(0))
             try:
                 self._write(group)
-            except BaseException as exc:  # noqa: BLE001 - no post is left waiting
+            except BaseException as exc:  # the thread stops (errors are each post's own)
                 for _, future in group:
                     _settle(future, error=exc)
-                if not isinstance(exc, Exception):
-                    raise
-            self.sizes = [*self.sizes[-99:], len(group)]
+                with self._ready:
+                    self._thread = None  # the next post starts a writer again
+                raise
 
     def _write(self, group: list[_Post]) -> None:
         if len(group) > 1:
@@ -113,7 +97,7 @@ class GroupCommit:
                 return
         for items, future in group:
             try:
-                result = self._write_one([items])[0]
+                result = self._write_group([items])[0]
             except Exception as exc:  # noqa: BLE001 - raised again where the post waits
                 _settle(future, error=exc)
             else:
@@ -146,15 +130,10 @@ def activity_writer(
     """The group commit of ``POST /api/v1/activities``: each group one transaction (retried on a
     race like every API write), at the moment it is written."""
 
-    def write_group(parts: list[Sequence[Any]]) -> list[dict[str, Any]]:
+    def write(parts: list[Sequence[Any]]) -> list[dict[str, Any]]:
         now = clock.now()
         return run_in_transaction(
             factory, lambda s: store_activity_groups(s, settings, now, [list(p) for p in parts])
         )
 
-    def write_one(parts: list[Sequence[Any]]) -> list[dict[str, Any]]:
-        now = clock.now()
-        items = list(parts[0])
-        return [run_in_transaction(factory, lambda s: store_activities(s, settings, now, items))]
-
-    return GroupCommit(write_group, write_one, settings.max_batch_size)
+    return GroupCommit(write, settings.max_batch_size)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from leadops.config import Settings
 from leadops.errors import ValidationFailed
-from leadops.ingest.activities import ingest_activities, ingest_activity_groups
+from leadops.ingest.activities import ingest_activity_groups
 from leadops.ingest.context import IngestContext
 from leadops.ingest.leads import LeadInput, LeadWriter, validate_lead
 from leadops.leads import lead_as_dict
@@ -83,19 +83,15 @@ def upsert_leads(
 def store_activities(
     session: Session, settings: Settings, now: Any, items: list[Any]
 ) -> dict[str, Any]:
-    result = ingest_activities(
-        IngestContext.from_settings(session, settings, now, actor_kind="api"), items
-    )
-    rejected = [r.as_dict() for r in result.rejected]
-    record_rejects(session, now, "api-activities", items, rejected)
-    return {**result.as_dict(), "good": result.accepted + result.duplicates}
+    """Store one batch of activities; rejected items are kept under an import job."""
+    return store_activity_groups(session, settings, now, [items])[0]
 
 
 def store_activity_groups(
     session: Session, settings: Settings, now: Any, parts: list[list[Any]]
 ) -> list[dict[str, Any]]:
     """Several requests' batches stored in one unit of work (``ingest.grouped``): each part's
-    result as ``store_activities`` gives it, its rejects kept under a job of its own."""
+    result as storing it alone would give it, its rejects kept under a job of its own."""
     ctx = IngestContext.from_settings(session, settings, now, actor_kind="api")
     out = []
     for items, result in zip(parts, ingest_activity_groups(ctx, parts), strict=True):
