@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from leadops.db import chunked, insert_plain, update_plain
-from leadops.lifecycle.facts import LeadRow, load_leads
+from leadops.lifecycle.facts import LeadRow, load_leads, score_state_of
 from leadops.lifecycle.machine import (
     KINDS,
     as_text,
@@ -43,13 +43,27 @@ from leadops.models import FollowUpTask, Lead, Task, Team
 from leadops.models.base import table_of
 from leadops.models.cadence import follow_up_key
 from leadops.models.leads import LEAD_EVENT_COLUMNS, STATE_COLUMNS
-from leadops.routing.service import RouteOutcome, decide, to_route
+from leadops.routing.service import (
+    KEPT_OPEN_LEADS,
+    RouteOutcome,
+    count_written_owners,
+    decide,
+    to_route,
+)
 from leadops.rules.calendar import add_hours
 from leadops.rules.conditions import Facts
 from leadops.rules.loader import CompiledRules
 from leadops.rules.schema import RoutingRule
 
 NURTURE_RULE = "recycle-to-nurture"
+#: The columns that decide whose open lead a lead is.
+_OWNED = frozenset({"owner_id", "status", "merged_into_id"})
+
+
+def _owned(values: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    return values["owner_id"], values["status"], values["merged_into_id"]
+
+
 #: Columns an ORM object of a lead reads again once the door holds the lead's lock: its state and
 #: its cadence, which another unit of work may have changed since the object was read.
 FRESH_COLUMNS = sorted(
@@ -138,6 +152,9 @@ class Door:
         #: Leads whose status moved, whose validity flush() checks again unless scoring did.
         self._restatused: dict[int, datetime] = {}
         self._validated: set[int] = set()
+        #: Each lead's (owner, status, merged into) as the database has it, for the open-lead
+        #: counts a long transaction keeps (``routing.service.KEPT_OPEN_LEADS``).
+        self._stored: dict[int, tuple[Any, Any, Any]] = {}
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -148,7 +165,10 @@ class Door:
         missing = [i for i in wanted if i not in self.rows]
         if missing:
             self.session.flush()
-            self.rows.update(load_leads(self.session, missing, lock=True))
+            loaded = load_leads(self.session, missing, lock=True)
+            self.rows.update(loaded)
+            for lead_id, row in loaded.items():
+                self._stored[lead_id] = _owned(row.values)
             self._expire({lead_id: FRESH_COLUMNS for lead_id in missing})
         return {i: self.rows[i] for i in wanted if i in self.rows}
 
@@ -402,7 +422,7 @@ class Door:
         values = self.rows[lead_id].values
         if values.get("scored_version") != self.rules.version:
             return
-        seen = frozenset((values.get("score_state") or {}).get("seen") or ())
+        seen = frozenset((score_state_of(values) or {}).get("seen") or ())
         facts = Facts(fields=self.fields(lead_id), seen=seen)
         failed = next(
             (reason for _, reason, predicate in self.rules.validity if not predicate(facts)), None
@@ -450,8 +470,21 @@ class Door:
         table = table_of(Lead)
         for key, rows in groups.items():
             update_plain(self.session, table, key, rows)
+        if self.session.info.get(KEPT_OPEN_LEADS):
+            self._count_owners(written)
         self._events, self._pending = [], {}
         return written
+
+    def _count_owners(self, written: Mapping[int, set[str]]) -> None:
+        changes = []
+        for lead_id, columns in written.items():
+            if columns.isdisjoint(_OWNED):
+                continue
+            before, after = self._stored[lead_id], _owned(self.rows[lead_id].values)
+            if before != after:
+                changes.append((before, after))
+                self._stored[lead_id] = after
+        count_written_owners(self.session, changes)
 
     def _tasks(self) -> None:
         """Cancel, complete and hand over the open tasks of the leads the moves asked for, in a

@@ -236,17 +236,7 @@ def _load_roster(
         ids if "least_loaded" in strategies else [i for i in ids if users[i].capacity is not None]
     )
     if loaded:
-        open_leads = dict(
-            session.execute(  # type: ignore[arg-type]
-                select(Lead.owner_id, func.count())
-                .where(
-                    Lead.owner_id.in_(loaded),
-                    Lead.merged_into_id.is_(None),
-                    Lead.status.not_in(rules.closed_statuses),
-                )
-                .group_by(Lead.owner_id)
-            ).all()
-        )
+        open_leads = open_lead_counts(session, loaded, rules.closed_statuses)
     if ids:
         periods = select(OutOfOffice.user_id, OutOfOffice.starts_at, OutOfOffice.ends_at).where(
             OutOfOffice.user_id.in_(ids), OutOfOffice.starts_at <= now, OutOfOffice.ends_at > now
@@ -290,6 +280,73 @@ def _load_roster(
         assigned=assigned,
         account_owners=account_owners,
     )
+
+
+#: ``session.info`` key: open-lead counts kept for the rest of the session's transaction instead
+#: of counted again by every routing batch (a rules preview routes chunk after chunk in one long
+#: transaction, and each count reads every open lead of the reps asked for). Whoever sets it (to
+#: an empty dict) owns the transaction; the door keeps the counts it holds current as it writes
+#: owners and statuses (``Door._write``), so they stay what a count would read.
+KEPT_OPEN_LEADS = "leadops.routing.open_leads"
+
+
+def open_lead_counts(
+    session: Session, user_ids: Sequence[int], closed: frozenset[str]
+) -> dict[int, int]:
+    """How many open (not closed, not merged) leads each of these users owns; from the kept
+    counts when the session keeps them (``KEPT_OPEN_LEADS``)."""
+    kept: dict[frozenset[str], dict[int, int]] | None = session.info.get(KEPT_OPEN_LEADS)
+    if kept is None:
+        return _count_open_leads(session, user_ids, closed)
+    counts = kept.setdefault(closed, {})
+    missing = [i for i in user_ids if i not in counts]
+    if missing:
+        found = _count_open_leads(session, missing, closed)
+        counts.update({i: found.get(i, 0) for i in missing})
+    # A copy: the batch counts its own assignments on it (``_count_assignment``), the door the
+    # written ones on the kept counts.
+    return {i: counts[i] for i in user_ids}
+
+
+def _count_open_leads(
+    session: Session, user_ids: Sequence[int], closed: frozenset[str]
+) -> dict[int, int]:
+    stmt = (
+        select(Lead.owner_id, func.count())
+        .where(
+            Lead.owner_id.in_(user_ids),
+            Lead.merged_into_id.is_(None),
+            Lead.status.not_in(closed),
+        )
+        .group_by(Lead.owner_id)
+    )
+    return {owner: count for owner, count in session.execute(stmt) if owner is not None}
+
+
+def count_written_owners(
+    session: Session, changes: Sequence[tuple[tuple[Any, ...], tuple[Any, ...]]]
+) -> None:
+    """Keep the session's kept open-lead counts (if it keeps any) current with leads written
+    from one (owner, status, merged into) to another."""
+    kept: dict[frozenset[str], dict[int, int]] | None = session.info.get(KEPT_OPEN_LEADS)
+    if not kept:
+        return
+    for closed, counts in kept.items():
+        for before, after in changes:
+            was, now = _open_owner(before, closed), _open_owner(after, closed)
+            if was == now:
+                continue
+            if was in counts:
+                counts[was] -= 1
+            if now in counts:
+                counts[now] += 1
+
+
+def _open_owner(state: tuple[Any, ...], closed: frozenset[str]) -> int | None:
+    owner, status, merged_into = state
+    # A merged lead's status is "merged" before its pointer is written (``ingest.merge_leads``).
+    is_open = merged_into is None and status != "merged" and status not in closed
+    return owner if is_open else None
 
 
 def _account_owners(session: Session, account_ids: Sequence[int]) -> dict[int, int]:

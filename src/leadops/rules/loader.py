@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -125,19 +126,19 @@ class CompiledRules:
     def statuses(self) -> list[str]:
         return [s.name for s in self.document.statuses]
 
-    @property
+    @cached_property
     def closed_statuses(self) -> frozenset[str]:
         return frozenset(s.name for s in self.document.statuses if s.type == "closed")
 
-    @property
+    @cached_property
     def reason_required(self) -> frozenset[str]:
         return frozenset(s.name for s in self.document.statuses if s.reason_required)
 
-    @property
+    @cached_property
     def nurture_statuses(self) -> frozenset[str]:
         return frozenset(s.name for s in self.document.statuses if s.type == "nurture")
 
-    @property
+    @cached_property
     def worked_statuses(self) -> frozenset[str]:
         """Statuses whose leads follow the touch cadence (types ``open`` and ``working``)."""
         return frozenset(s.name for s in self.document.statuses if s.type in ("open", "working"))
