@@ -62,11 +62,13 @@ def process(
     actor: Actor | None = None,
     routing: bool = True,
     ledger: bool = True,
+    histories: Mapping[int, Sequence[ScoredActivity]] | None = None,
 ) -> Outcome:
     """Score these leads (with their new ``activities``), then route the ones that need an owner
     or changed level and open the approach requests the new activities call for (unless
     ``routing`` is off). Idempotent at a fixed ``now``. ``ledger`` off leaves the ledger lines of
-    a rescore unwritten (``leadops.whatif``)."""
+    a rescore unwritten (``leadops.whatif``); ``histories``, the activities of every lead of a
+    rescore, are given by a caller that read them already."""
     who = actor or Actor("rule")
     # The newest predictive model's probability first, so that the rules below can read it
     # (``prediction.probability``); nothing happens before a model is trained.
@@ -80,6 +82,7 @@ def process(
         sweep=sweep,
         rescore=rescore,
         ledger=ledger,
+        histories=histories,
     )
     outcome = Outcome(leads=scored.leads, lines=scored.lines, replayed=scored.replayed)
     if routing and scored.route:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from leadops.db import collector_paused
 from leadops.models import Lead, Opportunity, ScoreLedger, Task, Team, User
 from leadops.pipeline import process
+from leadops.routing.service import KEPT_OPEN_LEADS
+from leadops.rules.loader import CompiledRules
 from leadops.rules.service import (
     active_rules,
     ensure_rules,
@@ -34,6 +37,8 @@ from leadops.rules.service import (
     store_version,
     validate,
 )
+from leadops.scoring.engine import ScoredActivity
+from leadops.scoring.facts import load_activities
 
 #: The lead fields a preview compares, in the order it reports them.
 FIELDS = (
@@ -178,6 +183,9 @@ def preview_rules(
     # A rescore of every lead makes millions of short-lived objects in no cycle: collection passes
     # over them (a sixth of the time) are held off, as in every unit of work (``db``).
     with collector_paused(), factory() as session:
+        # Its routing chunk after chunk in one transaction keeps the reps' open-lead counts
+        # rather than counting every open lead again for each chunk.
+        session.info[KEPT_OPEN_LEADS] = {}
         try:
             validate(session, text)
             active = ensure_rules(session, now)
@@ -186,11 +194,7 @@ def preview_rules(
             names = _names(session)
             stored = store_version(session, text, author=None, comment="preview", now=now).version
             rules = active_rules(session, now)
-            ids = list(before)
-            for start in range(0, len(ids), chunk):
-                part = ids[start : start + chunk]
-                process(session, rules, now, part, rescore=True, ledger=False)
-            session.flush()
+            _rescore(factory, session, rules, now, list(before), chunk, ledger=False)
             after = _snapshot(session)
             opened = session.execute(
                 select(Task.rule_id, Task.lead_id).where(Task.id > last_task).order_by(Task.id)
@@ -340,17 +344,19 @@ def backtest_rules(
     # A rescore of every lead makes millions of short-lived objects in no cycle: collection passes
     # over them (a sixth of the time) are held off, as in every unit of work (``db``).
     with collector_paused(), factory() as session:
+        session.info[KEPT_OPEN_LEADS] = {}
         try:
             validate(session, text)
             ensure_rules(session, now)
             leads = _cohort(session, now, days, since)
             labels = _outcomes(session, leads, days)
             rules = active_rules(session, now)
-            _rescore(session, rules, now, [i for i in leads if leads[i][1] != rules.version], chunk)
+            stale = [i for i in leads if leads[i][1] != rules.version]
+            _rescore(factory, session, rules, now, stale, chunk)
             before = _verdict(session, "active", rules, leads, labels, days)
             stored = store_version(session, text, author=None, comment="backtest", now=now).version
             draft_rules = active_rules(session, now)
-            _rescore(session, draft_rules, now, list(leads), chunk)
+            _rescore(factory, session, draft_rules, now, list(leads), chunk)
             after = _verdict(session, "draft", draft_rules, leads, labels, days)
             converted = sum(1 for lead_id in leads if labels.get(lead_id))
             return Backtest(days, since, len(labels), converted, before, after)
@@ -394,10 +400,43 @@ def _outcomes(
     return labels
 
 
-def _rescore(session: Session, rules: Any, now: datetime, ids: Sequence[int], chunk: int) -> None:
-    for start in range(0, len(ids), chunk):
-        process(session, rules, now, ids[start : start + chunk], rescore=True)
+def _rescore(
+    factory: sessionmaker[Session],
+    session: Session,
+    rules: CompiledRules,
+    now: datetime,
+    ids: Sequence[int],
+    chunk: int,
+    *,
+    ledger: bool = True,
+) -> None:
+    """Rescore these leads chunk by chunk in ``session``'s transaction, each chunk's activities
+    read ahead, while the chunk before is scored, on a connection of their own: a what-if writes
+    no activity, so what that reads is what its own transaction would, and the database reads
+    them (and the driver decodes them) while leadops scores."""
+    parts = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    with factory() as reader_session, ThreadPoolExecutor(1, "leadops-whatif-read") as reader:
+
+        def read(part: Sequence[int]) -> dict[int, list[ScoredActivity]]:
+            try:
+                return load_activities(reader_session, part)
+            finally:
+                reader_session.rollback()  # each chunk from the newest committed state
+
+        ahead = reader.submit(read, parts[0]) if parts and _may_read_apart(session) else None
+        for number, part in enumerate(parts):
+            histories = ahead.result() if ahead is not None else None
+            if ahead is not None and number + 1 < len(parts):
+                ahead = reader.submit(read, parts[number + 1])
+            process(session, rules, now, part, rescore=True, ledger=ledger, histories=histories)
     session.flush()
+
+
+def _may_read_apart(session: Session) -> bool:
+    """Whether another connection sees this database: not so for SQLite in memory (each
+    connection has a database of its own)."""
+    url = session.get_bind().engine.url
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
 
 
 def _verdict(

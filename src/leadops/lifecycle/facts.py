@@ -7,10 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Text, cast, select
 from sqlalchemy.orm import Session, aliased
 
-from leadops.db import chunked, driver_fetchall, driver_json, driver_rows_by_ids, driver_time
+from leadops.db import (
+    chunked,
+    driver_fetchall,
+    driver_json,
+    driver_rows_by_ids,
+    driver_time,
+    json_loads,
+)
 from leadops.models import Account, Campaign, Lead, LeadPrediction, Opportunity, Team, User
 from leadops.models.opportunities import CLOSED_STAGES
 from leadops.normalize import is_free_mail
@@ -59,7 +66,7 @@ LEAD_COLUMNS = (
 
 @dataclass
 class LeadRow:
-    values: dict[str, Any]  # the lead's columns
+    values: dict[str, Any]  # the lead's columns (``score_state`` as its JSON text, or None)
     fields: dict[str, Any]  # what conditions see
 
 
@@ -105,11 +112,26 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
     return out
 
 
+def _column(name: str) -> Any:
+    """A lead column as the door reads it: the scoring state as its JSON text, decoded only by
+    the scoring that continues from it (``scoring.service``), not by a rescore or a touch."""
+    if name == "score_state":
+        return cast(Lead.score_state, Text).label(name)
+    return getattr(Lead, name)
+
+
+def score_state_of(values: dict[str, Any]) -> Any:
+    """A lead's scoring state from the door's values: the JSON text it read, decoded, or the state
+    set since."""
+    value = values["score_state"]
+    return json_loads(value) if isinstance(value, str | bytes) else value
+
+
 def _lead_select(ids: list[int], locked: bool) -> Select[Any]:
     owner, account_owner = aliased(User), aliased(User)
     stmt: Select[Any] = (
         select(
-            *(getattr(Lead, c) for c in LEAD_COLUMNS),
+            *(_column(c) for c in LEAD_COLUMNS),
             Account.name.label("a_name"),
             Account.domain.label("a_domain"),
             Account.employees.label("a_employees"),
@@ -145,7 +167,7 @@ _TIMES = (
     "reminded_due_at",
     "escalated_due_at",
 )
-_JSONS = ("custom", "group_scores", "score_state")
+_JSONS = ("custom", "group_scores")
 
 
 def _convert(row: dict[str, Any], sqlite: bool) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from leadops.db import chunked, insert_plain
 from leadops.lifecycle.door import Actor, Door
-from leadops.lifecycle.facts import LeadRow
+from leadops.lifecycle.facts import LeadRow, score_state_of
 from leadops.models import ScoreLedger, Team
 from leadops.routing.service import ToRoute, first_rule_for_kind, needs_owner, to_route
 from leadops.rules.conditions import Facts
@@ -109,22 +109,28 @@ def score_leads(
     sweep: bool = False,
     rescore: bool = False,
     ledger: bool = True,
+    histories: Mapping[int, Sequence[ScoredActivity]] | None = None,
 ) -> Scored:
     """Bring these leads' scores, levels, validity and milestones up to date through ``door`` (the
     caller flushes it). Idempotent at a fixed ``now``. Without ``ledger`` the lines are counted
-    but not written: for a what-if of a full rescore, which reads none of them back."""
+    but not written: for a what-if of a full rescore, which reads none of them back. A rescore's
+    caller may give every lead's activities (``histories``) it read already."""
     new = activities or {}
     rules = door.rules
     leads = door.lock(lead_ids)
     states: dict[int, ScoreState | None] = {}
     for lead_id, row in leads.items():
         same = row.values["scored_version"] == rules.version
-        state = ScoreState.from_json(row.values["score_state"]) if same else None
+        state = ScoreState.from_json(score_state_of(row.values)) if same else None
         if rescore or state is None or any(state.is_late(a.at) for a in new.get(lead_id, ())):
             state = None
         states[lead_id] = state
     replay_ids = [lid for lid, st in states.items() if st is None]
-    history = load_activities(door.session, replay_ids) if replay_ids else {}
+    history: Mapping[int, Sequence[ScoredActivity]]
+    if histories is not None and rescore:
+        history = histories
+    else:
+        history = load_activities(door.session, replay_ids) if replay_ids else {}
     class_types = rules.level_types | rules.validity_types
     run = _Run(door, Scorer(rules), Scored(leads=len(leads)), keep=ledger)
     for lead_id, row in leads.items():
