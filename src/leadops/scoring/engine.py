@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from leadops.rules.conditions import Facts
@@ -37,6 +38,10 @@ class ScoredActivity(NamedTuple):
     type: str
     at: datetime
     properties: Mapping[str, Any]
+
+
+#: An activity's place in time: when, then its id (``ScoredActivity``'s at and id).
+_IN_TIME_ORDER = itemgetter(2, 0)
 
 
 def _iso(value: datetime) -> str:
@@ -115,6 +120,16 @@ class Scorer:
     def __init__(self, rules: CompiledRules) -> None:
         self.rules = rules
         self.totals = rules.totals
+        #: Each decay rule with the length of its step (a replay asks for the next decay before
+        #: every activity).
+        self._decays = [(rule, timedelta(days=rule.every_days)) for rule in rules.decay]
+        #: The last anchor written into a decay line's key, and its text.
+        self._anchor: tuple[datetime | None, str] = (None, "")
+
+    def _anchor_text(self, anchor: datetime) -> str:
+        if self._anchor[0] is not anchor:
+            self._anchor = (anchor, _iso(anchor))
+        return self._anchor[1]
 
     def _line(
         self,
@@ -148,7 +163,7 @@ class Scorer:
                 delta = -round(current * rule.percent / 100)
                 if delta:
                     assert state.anchor is not None
-                    key = f"d:{rule.id}:{_iso(state.anchor)}:{steps}"
+                    key = f"d:{rule.id}:{self._anchor_text(state.anchor)}:{steps}"
                     reason = (
                         f"{rule.percent:g}% decay after {rule.every_days * steps} days "
                         "without activity"
@@ -181,12 +196,13 @@ class Scorer:
         """The earliest decay or expiry due: decays in the rules' order first at the same moment,
         then expiries in the order they were made."""
         best: tuple[datetime, str, Any] | None = None
-        if state.anchor is not None:
-            for rule in self.rules.decay:
-                if state.groups.get(rule.group, 0) <= 0:
+        anchor = state.anchor
+        if anchor is not None:
+            groups, steps = state.groups, state.decay_steps
+            for rule, step in self._decays:
+                if groups.get(rule.group, 0) <= 0:
                     continue
-                steps = state.decay_steps.get(rule.id, 0)
-                at = state.anchor + timedelta(days=rule.every_days * (steps + 1))
+                at = anchor + step * (steps.get(rule.id, 0) + 1)
                 if best is None or at < best[0]:
                     best = (at, "decay", rule)
         for expiry in state.expiries:
@@ -282,7 +298,7 @@ class Scorer:
         """The whole ledger of one lead under these rules, from nothing, as of ``now``."""
         state = ScoreState()
         lines, _ = self.score_fit(state, fields, created_at)
-        for activity in sorted(activities, key=lambda a: (a.at, a.id)):
+        for activity in sorted(activities, key=_IN_TIME_ORDER):
             lines += self.score_activity(state, activity, fields)
         lines += self.advance(state, now)
         return state, lines
