@@ -1,7 +1,8 @@
 """What-if: ``leadops rules preview`` of a changed document on N leads, against applying it.
 
 Setup (untimed): N leads and 10·N activities of the scored types written straight into the tables
-(as ``bench rescore`` does), then every lead scored under the default rules.
+(as ``bench rescore`` does), then every lead scored under the default rules and the planner's
+statistics gathered (as autovacuum would on a running system).
 Timed, in the same database: the preview of a document that changes two things (a free trial
 worth 60 instead of 25; cold below 30 instead of 40) — apply, rescore and re-route every lead in
 a transaction that is rolled back — then the same document applied for real (a new version and
@@ -15,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from common import backend_of, fresh_database
+from common import analyze, backend_of, fresh_database
 from leadops.clock import FixedClock
 from leadops.config import Settings
 from leadops.pipeline import catch_up, rescore_all
@@ -40,6 +41,7 @@ def run(*, database_url: str | None, events: int, leads: int | None = None) -> d
         try:
             _load(rt, leads, leads * 10, now)
             rescore_all(rt.factory, now, chunk=2000)
+            analyze(rt)
             return _measure(rt, url, leads, now)
         finally:
             rt.close()
