@@ -85,30 +85,18 @@ def load_leads(session: Session, lead_ids: Sequence[int], *, lock: bool) -> dict
         result = driver_rows_by_ids(
             connection, ("load_leads", locked), lambda ids: _lead_select(ids, locked), part
         )
-        names = list(result.keys())
         sqlite = connection.dialect.name == "sqlite"
+        # The statement's columns are the lead's (LEAD_COLUMNS), then the joined ones (JOINED).
         for raw in driver_fetchall(result):
-            row = _convert(dict(zip(names, raw, strict=True)), sqlite)
-            values = {c: row[c] for c in LEAD_COLUMNS}
-            joined = {
-                "account.name": row["a_name"],
-                "account.domain": row["a_domain"],
-                "account.employees": row["a_employees"],
-                "account.industry": row["a_industry"],
-                "account.prefecture": row["a_prefecture"],
-                "account.region": row["a_region"],
-                "account.owner": row["a_owner"],
-                "owner": row["owner_email"],
-                "team": row["team_name"],
-                "campaign": row["campaign_name"],
-                "prediction.probability": row["p_probability"],
-            }
-            out[row["id"]] = LeadRow(values, joined)
+            values = _convert(dict(zip(LEAD_COLUMNS, raw[:_LEADS], strict=True)), sqlite)
+            out[values["id"]] = LeadRow(values, dict(zip(JOINED, raw[_LEADS:], strict=True)))
     open_opps = _accounts_with_open_opportunities(
         session, {r.values["account_id"] for r in out.values()}
     )
     for lead_row in out.values():
-        lead_row.fields = {**_fields(lead_row.values, open_opps), **lead_row.fields}
+        fields = _fields(lead_row.values, open_opps)
+        fields.update(lead_row.fields)
+        lead_row.fields = fields
     return out
 
 
@@ -127,6 +115,24 @@ def score_state_of(values: dict[str, Any]) -> Any:
     return json_loads(value) if isinstance(value, str | bytes) else value
 
 
+#: What conditions see of the lead's account, owner, team, first campaign and prediction, in the
+#: order ``_lead_select`` reads them after the lead's own columns.
+JOINED = (
+    "account.name",
+    "account.domain",
+    "account.employees",
+    "account.industry",
+    "account.prefecture",
+    "account.region",
+    "account.owner",
+    "owner",
+    "team",
+    "campaign",
+    "prediction.probability",
+)
+_LEADS = len(LEAD_COLUMNS)
+
+
 def _lead_select(ids: list[int], locked: bool) -> Select[Any]:
     owner, account_owner = aliased(User), aliased(User)
     stmt: Select[Any] = (
@@ -138,7 +144,7 @@ def _lead_select(ids: list[int], locked: bool) -> Select[Any]:
             Account.industry.label("a_industry"),
             Account.prefecture.label("a_prefecture"),
             Account.region.label("a_region"),
-            account_owner.email.label("a_owner"),
+            account_owner.email.label("a_owner"),  # in the order of JOINED
             owner.email.label("owner_email"),
             Team.name.label("team_name"),
             Campaign.name.label("campaign_name"),
@@ -202,7 +208,8 @@ def _open_opportunities(ids: list[int]) -> Select[Any]:
 
 def _fields(values: dict[str, Any], open_opps: set[int]) -> dict[str, Any]:
     email = values.get("email")
-    fields = {k: v for k, v in values.items() if k not in ("score_state", "group_scores")}
+    fields = dict(values)
+    del fields["score_state"], fields["group_scores"]
     fields["email_domain"] = email.rsplit("@", 1)[1] if email else None
     fields["free_mail"] = bool(email) and is_free_mail(str(email))
     fields["has_company"] = bool(values.get("account_id") or values.get("company"))
