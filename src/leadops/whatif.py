@@ -183,9 +183,6 @@ def preview_rules(
     # A rescore of every lead makes millions of short-lived objects in no cycle: collection passes
     # over them (a sixth of the time) are held off, as in every unit of work (``db``).
     with collector_paused(), factory() as session:
-        # Its routing chunk after chunk in one transaction keeps the reps' open-lead counts
-        # rather than counting every open lead again for each chunk.
-        session.info[KEPT_OPEN_LEADS] = {}
         try:
             validate(session, text)
             active = ensure_rules(session, now)
@@ -344,7 +341,6 @@ def backtest_rules(
     # A rescore of every lead makes millions of short-lived objects in no cycle: collection passes
     # over them (a sixth of the time) are held off, as in every unit of work (``db``).
     with collector_paused(), factory() as session:
-        session.info[KEPT_OPEN_LEADS] = {}
         try:
             validate(session, text)
             ensure_rules(session, now)
@@ -413,7 +409,10 @@ def _rescore(
     """Rescore these leads chunk by chunk in ``session``'s transaction, each chunk's activities
     read ahead, while the chunk before is scored, on a connection of their own: a what-if writes
     no activity, so what that reads is what its own transaction would, and the database reads
-    them (and the driver decodes them) while leadops scores."""
+    them (and the driver decodes them) while leadops scores. Its routing, chunk after chunk in
+    the one transaction, keeps the reps' open-lead counts instead of counting every open lead
+    again for each chunk."""
+    session.info.setdefault(KEPT_OPEN_LEADS, {})
     parts = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
     with factory() as reader_session, ThreadPoolExecutor(1, "leadops-whatif-read") as reader:
 

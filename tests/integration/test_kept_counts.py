@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from leadops.lifecycle.door import Actor, Door
 from leadops.models import Lead, User
-from leadops.models.base import table_of
 from leadops.pipeline import catch_up
 from leadops.routing.org import apply_org, parse_org
 from leadops.rules.loader import default_rules_text
@@ -35,24 +35,31 @@ NEW_LEADS = 9
 
 def _setup(session: Session, runtime: Runtime) -> None:
     now = runtime.clock.now()
-    active_rules(session, now)
-    apply_org(session, parse_org(ORG), now=now, tz=runtime.settings.tz)
-    session.flush()
+    # Leads nobody owns yet: made before the organisation (there is no team to route them to).
     for i in range(NEW_LEADS + 2):
         make_lead(session, runtime, email=f"lead{i}@x.co.jp")
-    # Leads nobody owns yet (as after an import without routing).
-    session.execute(table_of(Lead).update().values(owner_id=None, team_id=None))
+    apply_org(session, parse_org(ORG), now=now, tz=runtime.settings.tz)
+    session.flush()
     is1 = session.scalars(select(User).where(User.email == "is1@x.jp")).one()
     assert is1.team_id is not None
     # is1 already works one open lead and one it closed: one of its three places is taken.
-    for email, status in (("lead0@x.co.jp", None), ("lead1@x.co.jp", "disqualified_sales")):
-        lead = session.scalars(select(Lead).where(Lead.email == email)).one()
+    leads = {
+        email: session.scalars(select(Lead).where(Lead.email == email)).one()
+        for email in ("lead0@x.co.jp", "lead1@x.co.jp")
+    }
+    for lead in leads.values():
         give(session, runtime, lead, owner_id=is1.id, team_id=is1.team_id)
-        if status is not None:
-            session.execute(
-                table_of(Lead).update().where(table_of(Lead).c.id == lead.id).values(status=status)
-            )
+    door = Door(session, active_rules(session, now), now, Actor("system"))
+    closed = leads["lead1@x.co.jp"].id
+    door.lock([closed])
+    door.move(closed, "status", "disqualified_sales", reason="not a fit")
+    door.flush()
     session.commit()
+    assert _owners(session) == {
+        **{f"lead{i}@x.co.jp": None for i in range(2, NEW_LEADS + 2)},
+        "lead0@x.co.jp": "is1@x.jp",
+        "lead1@x.co.jp": "is1@x.jp",
+    }
 
 
 def _owners(session: Session) -> dict[str, str | None]:

@@ -138,17 +138,26 @@ def _lead_select(ids: list[int], locked: bool) -> Select[Any]:
     stmt: Select[Any] = (
         select(
             *(_column(c) for c in LEAD_COLUMNS),
-            Account.name.label("a_name"),
-            Account.domain.label("a_domain"),
-            Account.employees.label("a_employees"),
-            Account.industry.label("a_industry"),
-            Account.prefecture.label("a_prefecture"),
-            Account.region.label("a_region"),
-            account_owner.email.label("a_owner"),  # in the order of JOINED
-            owner.email.label("owner_email"),
-            Team.name.label("team_name"),
-            Campaign.name.label("campaign_name"),
-            LeadPrediction.probability.label("p_probability"),
+            *(
+                column.label(name)
+                for name, column in zip(
+                    JOINED,
+                    (
+                        Account.name,
+                        Account.domain,
+                        Account.employees,
+                        Account.industry,
+                        Account.prefecture,
+                        Account.region,
+                        account_owner.email,
+                        owner.email,
+                        Team.name,
+                        Campaign.name,
+                        LeadPrediction.probability,
+                    ),
+                    strict=True,
+                )
+            ),
         )
         .outerjoin(Account, Account.id == Lead.account_id)
         .outerjoin(account_owner, account_owner.id == Account.owner_id)

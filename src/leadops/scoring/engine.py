@@ -123,13 +123,6 @@ class Scorer:
         #: Each decay rule with the length of its step (a replay asks for the next decay before
         #: every activity).
         self._decays = [(rule, timedelta(days=rule.every_days)) for rule in rules.decay]
-        #: The last anchor written into a decay line's key, and its text.
-        self._anchor: tuple[datetime | None, str] = (None, "")
-
-    def _anchor_text(self, anchor: datetime) -> str:
-        if self._anchor[0] is not anchor:
-            self._anchor = (anchor, _iso(anchor))
-        return self._anchor[1]
 
     def _line(
         self,
@@ -163,7 +156,7 @@ class Scorer:
                 delta = -round(current * rule.percent / 100)
                 if delta:
                     assert state.anchor is not None
-                    key = f"d:{rule.id}:{self._anchor_text(state.anchor)}:{steps}"
+                    key = f"d:{rule.id}:{_iso(state.anchor)}:{steps}"
                     reason = (
                         f"{rule.percent:g}% decay after {rule.every_days * steps} days "
                         "without activity"

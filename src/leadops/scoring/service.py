@@ -120,9 +120,9 @@ def score_leads(
     leads = door.lock(lead_ids)
     states: dict[int, ScoreState | None] = {}
     for lead_id, row in leads.items():
-        same = row.values["scored_version"] == rules.version
-        state = ScoreState.from_json(score_state_of(row.values)) if same else None
-        if rescore or state is None or any(state.is_late(a.at) for a in new.get(lead_id, ())):
+        continues = not rescore and row.values["scored_version"] == rules.version
+        state = ScoreState.from_json(score_state_of(row.values)) if continues else None
+        if state is None or any(state.is_late(a.at) for a in new.get(lead_id, ())):
             state = None
         states[lead_id] = state
     replay_ids = [lid for lid, st in states.items() if st is None]
